@@ -1,0 +1,108 @@
+// The contract between the workflow and its activities. Workflows import these with
+// `import type` only; every value here travels through history, so it is plain JSON and
+// never holds a secret (secrets are named by *Env fields and read by the activity).
+import type { Gate, NormalizedDeployer, NormalizedPlan, Notification, Owner } from '../plan';
+
+/** The four verdicts of a check. Only `pass` promotes. */
+export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
+
+export interface CheckResult {
+  name: string;
+  verdict: Verdict;
+  /** The measured value, when there was a finite one (NaN/Inf are reported in `detail`). */
+  value?: number;
+  comparator: '<' | '<=' | '>' | '>=';
+  threshold: number;
+  /** Requests counted by the check's minTraffic query, when it has one. */
+  traffic?: number;
+  /** Why this verdict, in words an on-call engineer can act on. */
+  detail: string;
+  /** Whether retrying could change an `error` (provider fault) or not (bad query/config). */
+  retryable?: boolean;
+}
+
+export interface GateResult {
+  verdict: Verdict;
+  checks: CheckResult[];
+  /** Epoch ms when the evaluation finished. */
+  at: number;
+}
+
+export interface SloContext {
+  rolloutId: string;
+  service: string;
+  version: string;
+  region: string;
+  gate: Gate;
+  prometheus?: NormalizedPlan['prometheus'];
+  /** Epoch ms of the deploy; the evaluation window is [deployedAt, now]. */
+  since: number;
+}
+
+export interface WatchInput extends SloContext {
+  intervalMs: number;
+  /** Consecutive inconclusive/error results tolerated before returning `inconclusive-limit`. */
+  maxInconclusive: number;
+}
+
+/**
+ * What the SLO watch returns. It never returns on its own while the region is healthy:
+ * the workflow cancels it when the soak timer fires.
+ */
+export type WatchOutcome =
+  | { kind: 'breach'; result: GateResult; checksRun: number }
+  | { kind: 'inconclusive-limit'; result: GateResult; checksRun: number };
+
+export interface DeployInput {
+  rolloutId: string;
+  service: string;
+  region: string;
+  version: string;
+  deployer: NormalizedDeployer;
+}
+
+export interface DeployResult {
+  region: string;
+  version: string;
+  /** What the region ran before, when the deployer knows. */
+  previousVersion?: string;
+  idempotencyKey: string;
+}
+
+export interface RollbackInput extends DeployInput {
+  /** The version the region ran before this rollout, when known. */
+  previousVersion?: string;
+}
+
+export type RolloutEventKind = 'started' | 'paused' | 'resumed' | 'halted' | 'rollback' | 'rollback-failed' | 'succeeded' | 'rolled-back' | 'aborted' | 'override';
+
+export interface NotifyInput {
+  notifications: Notification[];
+  owner: Owner;
+  event: {
+    kind: RolloutEventKind;
+    rolloutId: string;
+    service: string;
+    version: string;
+    region?: string;
+    message: string;
+    at: number;
+  };
+}
+
+export interface NotifyResult {
+  target: string;
+  ok: boolean;
+  status?: number;
+  error?: string;
+}
+
+export interface MigrationInput {
+  rolloutId: string;
+  service: string;
+  version: string;
+  name: string;
+  phase: 'expand' | 'contract';
+  direction: 'apply' | 'revert';
+  run: string[];
+}

@@ -1,0 +1,5 @@
+export * from './schema';
+export * from './normalize';
+export * from './validate';
+export * from './duration';
+export { loadPlanFile, loadPlanDocument, parsePlanText } from './load';

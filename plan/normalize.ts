@@ -1,0 +1,89 @@
+import type { Check, DeployWindow, Gate, Migration, Notification, Owner, ParsedPlan } from './schema';
+import { parseDuration } from './duration';
+
+export interface NormalizedRegion {
+  name: string;
+  size: number;
+  soakMs: number;
+  maxSoakMs: number;
+  checkIntervalMs: number;
+  approval: 'none' | 'required';
+  gate: Gate;
+  window?: DeployWindow;
+}
+
+export type NormalizedDeployer =
+  | { type: 'http'; baseUrl: string; tokenEnv?: string; timeoutMs: number; pollIntervalMs: number }
+  | { type: 'command'; deploy: string[]; rollback: string[]; status?: string[]; passEnv: string[]; timeoutMs: number };
+
+/**
+ * The plan the workflow runs: every default resolved, every duration in milliseconds,
+ * every region with its own gate. Plain JSON, so it can travel in workflow history.
+ */
+export interface NormalizedPlan {
+  apiVersion: 'mrcd/v1';
+  service: string;
+  version: string;
+  owner: Owner;
+  deployer: NormalizedDeployer;
+  prometheus?: { url: string; tokenEnv?: string };
+  failurePolicy: 'halt' | 'rollback-all';
+  regions: NormalizedRegion[];
+  migrations: Migration[];
+  notifications: Notification[];
+}
+
+export type { Check, Gate, DeployWindow, Migration, Notification, Owner };
+
+function ms(text: string): number {
+  const v = parseDuration(text);
+  // The schema already refused bad durations; reaching this is a programming error.
+  if (v === undefined) throw new Error(`unvalidated duration ${JSON.stringify(text)}`);
+  return v;
+}
+
+/** Resolves defaults of an already schema-valid plan. Returns undefined gates as-is for lint to report. */
+export function normalizePlan(p: ParsedPlan): NormalizedPlan {
+  const deployer: NormalizedDeployer =
+    p.deployer.type === 'http'
+      ? {
+          type: 'http',
+          baseUrl: p.deployer.baseUrl.replace(/\/+$/, ''),
+          ...(p.deployer.tokenEnv ? { tokenEnv: p.deployer.tokenEnv } : {}),
+          timeoutMs: ms(p.deployer.timeout),
+          pollIntervalMs: ms(p.deployer.pollInterval),
+        }
+      : {
+          type: 'command',
+          deploy: p.deployer.deploy,
+          rollback: p.deployer.rollback,
+          ...(p.deployer.status ? { status: p.deployer.status } : {}),
+          passEnv: p.deployer.passEnv,
+          timeoutMs: ms(p.deployer.timeout),
+        };
+  return {
+    apiVersion: p.apiVersion,
+    service: p.service,
+    version: p.version,
+    owner: p.owner,
+    deployer,
+    ...(p.prometheus ? { prometheus: p.prometheus } : {}),
+    failurePolicy: p.failurePolicy,
+    regions: p.regions.map((r) => {
+      const soakMs = ms(r.soak ?? p.defaults.soak);
+      return {
+        name: r.name,
+        size: r.size,
+        soakMs,
+        maxSoakMs: r.maxSoak ? ms(r.maxSoak) : soakMs * 2,
+        checkIntervalMs: ms(r.checkInterval ?? p.defaults.checkInterval),
+        approval: r.approval,
+        // lint guarantees one of the two exists before a plan is accepted
+        gate: (r.gate ?? p.defaults.gate)!,
+        ...(r.window ? { window: r.window } : {}),
+      };
+    }),
+    migrations: p.migrations,
+    notifications: p.notifications,
+  };
+}

@@ -1,0 +1,177 @@
+// The plan document as users write it (YAML or JSON). Strict objects everywhere: an
+// unknown key is almost always a typo or a secret pasted inline, and both must be refused.
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+const duration = z
+  .string()
+  .refine((s) => parseDuration(s) !== undefined, {
+    message: 'must be a duration such as "90s", "30m" or "2h"',
+  });
+
+/** A name of an environment variable of the worker, never the secret itself. */
+export const envName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable (A-Z, 0-9, _), not hold a secret');
+
+const httpUrl = z
+  .string()
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL');
+
+export const ownerSchema = z.strictObject({
+  team: z.string().min(1, 'must name the owning team'),
+  contact: z.string().min(1, 'must say how to reach the owner (channel, e-mail or pager)'),
+  runbook: httpUrl.optional(),
+});
+
+export const httpDeployerSchema = z.strictObject({
+  type: z.literal('http'),
+  /** Base URL; the deployer calls POST {baseUrl}/regions/{region}/deploy etc. */
+  baseUrl: httpUrl,
+  tokenEnv: envName.optional(),
+  /** How long one deploy or rollback may take before it is a failure. */
+  timeout: duration.default('10m'),
+  pollInterval: duration.default('2s'),
+});
+
+const argv = z.array(z.string().min(1)).min(1, 'must be a non-empty argv array');
+
+export const commandDeployerSchema = z.strictObject({
+  type: z.literal('command'),
+  deploy: argv,
+  rollback: argv,
+  status: argv.optional(),
+  /** Names of worker environment variables passed through to the command. */
+  passEnv: z.array(envName).default([]),
+  timeout: duration.default('10m'),
+});
+
+export const deployerSchema = z.discriminatedUnion('type', [httpDeployerSchema, commandDeployerSchema]);
+
+export const prometheusSourceSchema = z.strictObject({
+  type: z.literal('prometheus'),
+  /** PromQL; {{service}} {{region}} {{version}} {{window}} are filled in, escaped. */
+  query: z.string().min(1),
+  /** Overrides the plan's `prometheus.url`. */
+  url: httpUrl.optional(),
+});
+
+export const httpJsonSourceSchema = z.strictObject({
+  type: z.literal('http'),
+  /** {{service}} {{region}} {{version}} are filled in, URL-encoded. */
+  url: z.string().min(1),
+  /** Dotted path to a number in the JSON response, e.g. "data.errorRatio". */
+  path: z.string().min(1),
+  tokenEnv: envName.optional(),
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [prometheusSourceSchema, httpJsonSourceSchema]);
+
+export const checkSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-_.]*$/i, 'must be a short identifier'),
+  source: sourceSchema,
+  comparator: z.enum(['<', '<=', '>', '>=']),
+  threshold: z.number().refine(Number.isFinite, 'must be a finite number'),
+  /** Evidence guard: a second query counting requests in the window; fewer is inconclusive. */
+  minTraffic: z
+    .strictObject({
+      query: z.string().min(1),
+      min: z.number().int().positive(),
+    })
+    .optional(),
+});
+
+export const gateSchema = z.strictObject({
+  checks: z.array(checkSchema).min(1, 'a gate needs at least one check: a gate with no evidence never passes'),
+  /** Consecutive inconclusive/error watch results tolerated before the rollout halts. */
+  maxInconclusive: z.number().int().min(0).default(3),
+});
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24h)');
+const day = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+
+export const windowSchema = z.strictObject({
+  timezone: z.string().refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA timezone such as "Europe/Dublin"'),
+  allow: z
+    .array(z.strictObject({ days: z.array(day).min(1), start: hhmm, end: hhmm }))
+    .min(1, 'a window needs at least one allowed period'),
+  blackout: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')).default([]),
+});
+
+export const regionSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
+  /** Customers or traffic share; regions must go smallest first. */
+  size: z.number().positive('must be > 0'),
+  soak: duration.optional(),
+  /** Upper bound when too little traffic extends the soak. Defaults to 2 × soak. */
+  maxSoak: duration.optional(),
+  checkInterval: duration.optional(),
+  approval: z.enum(['none', 'required']).default('none'),
+  gate: gateSchema.optional(),
+  window: windowSchema.optional(),
+});
+
+export const migrationStepSchema = z.strictObject({
+  /** argv run by the migration activity, without a shell. */
+  run: argv,
+});
+
+export const migrationSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    phase: z.enum(['expand', 'contract']),
+    apply: migrationStepSchema,
+    revert: migrationStepSchema.optional(),
+    irreversible: z.strictObject({ reason: z.string().min(10, 'say why (10+ characters)') }).optional(),
+  });
+
+export const notificationSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('slack'), urlEnv: envName }),
+  z.strictObject({ type: z.literal('webhook'), url: httpUrl, secretEnv: envName.optional() }),
+]);
+
+export const planSchema = z.strictObject({
+  apiVersion: z.literal('mrcd/v1').default('mrcd/v1'),
+  service: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes (max 63)'),
+  version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/, 'must be a version string such as "1.4.2"'),
+  owner: ownerSchema,
+  deployer: deployerSchema,
+  prometheus: z.strictObject({ url: httpUrl, tokenEnv: envName.optional() }).optional(),
+  defaults: z
+    .strictObject({
+      soak: duration.default('30m'),
+      checkInterval: duration.default('15s'),
+      gate: gateSchema.optional(),
+    })
+    .default({ soak: '30m', checkInterval: '15s' }),
+  failurePolicy: z.enum(['halt', 'rollback-all']).default('halt'),
+  regions: z.array(regionSchema).min(1, 'a plan needs at least one region'),
+  migrations: z.array(migrationSchema).default([]),
+  notifications: z.array(notificationSchema).default([]),
+});
+
+/** The plan as written (before defaults). */
+export type PlanDocument = z.input<typeof planSchema>;
+/** The plan after schema defaults, before normalization. */
+export type ParsedPlan = z.output<typeof planSchema>;
+export type Check = z.output<typeof checkSchema>;
+export type Gate = z.output<typeof gateSchema>;
+export type Deployer = z.output<typeof deployerSchema>;
+export type DeployWindow = z.output<typeof windowSchema>;
+export type Migration = z.output<typeof migrationSchema>;
+export type Notification = z.output<typeof notificationSchema>;
+export type Owner = z.output<typeof ownerSchema>;
