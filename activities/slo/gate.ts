@@ -1,0 +1,87 @@
+// A gate is the conjunction of its checks. Only `pass` promotes, so aggregation is
+// worst-first: one failing check fails the gate even if another could not be measured.
+//
+// The providers import `compare` from here while this module imports them: the cycle is
+// only used at call time, never while the modules load.
+import { Context } from '@temporalio/activity';
+import type { Check } from '../../plan';
+import type { CheckResult, GateResult, SloContext, Verdict } from '../types';
+import { cancellationOf } from '../http-errors';
+import { evaluateHttpCheck, type ProviderOptions } from './http';
+import { evaluatePrometheusCheck, type PrometheusOptions } from './prometheus';
+
+export type GateOptions = ProviderOptions & PrometheusOptions;
+
+/** True when `value` satisfies `value <comparator> threshold`, i.e. is within the SLO. */
+export function compare(value: number, comparator: Check['comparator'], threshold: number): boolean {
+  // NaN compares false with everything, which would read as a breach; callers must
+  // classify NaN as "no data" before they get here, so refuse it loudly.
+  if (Number.isNaN(value)) throw new RangeError('compare() needs a number, got NaN');
+  switch (comparator) {
+    case '<':
+      return value < threshold;
+    case '<=':
+      return value <= threshold;
+    case '>':
+      return value > threshold;
+    case '>=':
+      return value >= threshold;
+  }
+}
+
+/** Worst verdict wins: fail > error > inconclusive > pass; no verdicts is no evidence. */
+export function aggregate(verdicts: Verdict[]): Verdict {
+  if (verdicts.length === 0) return 'inconclusive';
+  if (verdicts.includes('fail')) return 'fail';
+  if (verdicts.includes('error')) return 'error';
+  if (verdicts.includes('inconclusive')) return 'inconclusive';
+  return 'pass';
+}
+
+function activitySignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // called outside an activity (CLI, tests)
+  }
+}
+
+/** Runs one check with the provider its source names. */
+export function evaluateCheck(check: Check, ctx: SloContext, opts: GateOptions = {}): Promise<CheckResult> {
+  const source = check.source;
+  switch (source.type) {
+    case 'prometheus':
+      return evaluatePrometheusCheck({ ...check, source }, ctx, opts);
+    case 'http':
+      return evaluateHttpCheck({ ...check, source }, ctx, opts);
+  }
+}
+
+/**
+ * Evaluates every check of the gate in parallel. Usable as an activity on its own (the
+ * final gate at the end of a soak) and as the watch's evaluator. Rejects only with the
+ * activity's cancellation; everything else becomes a verdict.
+ */
+export async function evaluateGate(ctx: SloContext, opts: GateOptions = {}): Promise<GateResult> {
+  const now = opts.now ?? Date.now;
+  const signal = opts.signal ?? activitySignal();
+  const checks = ctx.gate?.checks ?? [];
+  const settled = await Promise.allSettled(checks.map((c) => evaluateCheck(c, ctx, { ...opts, signal })));
+  const cancelled = cancellationOf(signal);
+  if (cancelled) throw cancelled;
+  const results = settled.map((s, i): CheckResult => {
+    if (s.status === 'fulfilled') return s.value;
+    const check = checks[i]!;
+    const why = s.reason instanceof Error ? s.reason.message : String(s.reason);
+    // A provider bug must not look like health: report it as an error, never drop it.
+    return {
+      name: check.name,
+      verdict: 'error',
+      comparator: check.comparator,
+      threshold: check.threshold,
+      detail: `the check could not be evaluated: ${why}`,
+      retryable: true,
+    };
+  });
+  return { verdict: aggregate(results.map((r) => r.verdict)), checks: results, at: now() };
+}

@@ -1,0 +1,472 @@
+// The Prometheus SLO provider (REFERENCE §5).
+//
+// Verdict rules, in the order they are applied:
+//   error         the provider could not answer: network, timeout, 5xx, timeout/unavailable/
+//                 internal/canceled (retryable); bad_data, execution, 4xx (not retryable:
+//                 the query or config is wrong); malformed JSON or envelope (retryable).
+//   inconclusive  the measurement is unusable: no series, more than one series, a stale
+//                 sample, NaN, or an infinity on the passing side.
+//   fail          a finite value outside the threshold, or an infinity on the breaching side
+//                 (+Inf error ratio with `<`). A breach fails even with warnings or too
+//                 little traffic: errors were seen, and a broken version often gets little
+//                 traffic; the evidence guards below exist to stop false passes.
+//   inconclusive  warnings (the answer may be partial), or too little traffic.
+//   pass          everything else: one fresh finite in-threshold series with enough traffic.
+//
+// Staleness: a sample is stale when its timestamp is more than `staleAfterMs` (60 s by
+// default) behind the worker's clock. Prometheus stamps instant-vector results with the
+// evaluation time, so against Prometheus itself this catches clock skew and caches or
+// federation layers serving old answers. A dead target shows up differently: its series
+// get staleness markers and the query returns no series (inconclusive "no data"), except
+// inside a rate() window, which is why gates pair a ratio with a minTraffic query.
+import type { Check } from '../../plan';
+import type { CheckResult, SloContext } from '../types';
+import { isRetryableStatus } from '../http-errors';
+import { compare } from './gate';
+import {
+  DEFAULT_TIMEOUT_MS,
+  TemplateError,
+  TransportError,
+  bearerHeader,
+  displayUrl,
+  fmt,
+  httpGet,
+  statusWords,
+  type ProviderOptions,
+} from './http';
+
+export type PrometheusSource = Extract<Check['source'], { type: 'prometheus' }>;
+export type PrometheusCheck = Check & { source: PrometheusSource };
+
+export interface PrometheusOptions extends ProviderOptions {
+  /** A sample this much older than the worker's clock is stale. Default 60 s. */
+  staleAfterMs?: number;
+  /** Shortest {{window}}. Default 1 s; rate() needs two samples, so a scrape interval or two is wiser. */
+  minWindowMs?: number;
+}
+
+export const DEFAULT_STALE_AFTER_MS = 60_000;
+
+// ---------------------------------------------------------------------------------------
+// Templates
+
+export interface PromQLVars {
+  service: string;
+  region: string;
+  version: string;
+  /** A PromQL duration, e.g. "45s" (see promDuration). */
+  window: string;
+}
+
+/**
+ * Escapes a value for use inside a double-quoted PromQL string, e.g. a label matcher.
+ * Templates must quote with "…": single quotes and backticks follow other rules.
+ */
+export function escapePromQLString(value: string): string {
+  return value.replace(/[\\"\n\r\t]/g, (c) => {
+    switch (c) {
+      case '\\':
+        return '\\\\';
+      case '"':
+        return '\\"';
+      case '\n':
+        return '\\n';
+      case '\r':
+        return '\\r';
+      default:
+        return '\\t';
+    }
+  });
+}
+
+/** Milliseconds as a PromQL duration in whole seconds, rounded up, at least "1s". */
+export function promDuration(ms: number): string {
+  const s = Number.isFinite(ms) ? Math.ceil(ms / 1000) : 1;
+  return `${Math.max(1, s)}s`;
+}
+
+/**
+ * Fills {{service}} {{region}} {{version}} (escaped for a double-quoted string) and
+ * {{window}} in one pass, so a value that itself contains "{{…}}" is never expanded.
+ * An unknown {{name}} throws TemplateError: Prometheus would only say "parse error".
+ */
+export function renderPromQL(template: string, vars: PromQLVars): string {
+  return template.replace(/\{\{\s*([A-Za-z_]+)\s*\}\}/g, (_m, name: string) => {
+    switch (name) {
+      case 'service':
+      case 'region':
+      case 'version':
+        return escapePromQLString(vars[name]);
+      case 'window':
+        return vars.window;
+      default:
+        throw new TemplateError(
+          `unknown template variable {{${name}}}: use {{service}}, {{region}}, {{version}} or {{window}}`,
+        );
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Ready-made query templates. Each returns a template string for a check's `query`,
+// selecting the deployed service, region and version by labels named `service`,
+// `region` and `version` unless `labels` renames them.
+
+export interface TemplateLabels {
+  service?: string;
+  region?: string;
+  version?: string;
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function selector(metric: string, labels: TemplateLabels | undefined, extra?: string): string {
+  if (!METRIC_NAME.test(metric)) throw new TypeError(`not a Prometheus metric name: ${JSON.stringify(metric)}`);
+  const l = { service: 'service', region: 'region', version: 'version', ...labels };
+  for (const name of Object.values(l)) {
+    if (!LABEL_NAME.test(name)) throw new TypeError(`not a Prometheus label name: ${JSON.stringify(name)}`);
+  }
+  const matchers = [`${l.service}="{{service}}"`, `${l.region}="{{region}}"`, `${l.version}="{{version}}"`];
+  if (extra) matchers.push(extra);
+  return `${metric}{${matchers.join(',')}}`;
+}
+
+export interface ErrorRatioOptions {
+  /** Matcher that picks the failed requests. Default `code=~"5.."`. */
+  errorMatcher?: string;
+  labels?: TemplateLabels;
+}
+
+/**
+ * Share of failed requests since the deploy, from one request counter, e.g.
+ * `errorRatioQuery('http_requests_total')` with comparator `<` and threshold 0.01.
+ * A healthy service may never have created a 5xx series, and a missing numerator would
+ * make the whole ratio "no data"; `or vector(0)` turns that into 0. No requests at all
+ * still gives no series or NaN, which is inconclusive, as it should be.
+ */
+export function errorRatioQuery(requestsMetric: string, opts: ErrorRatioOptions = {}): string {
+  const errors = selector(requestsMetric, opts.labels, opts.errorMatcher ?? 'code=~"5.."');
+  const all = selector(requestsMetric, opts.labels);
+  return `(sum(rate(${errors}[{{window}}])) or vector(0)) / sum(rate(${all}[{{window}}]))`;
+}
+
+/**
+ * A latency quantile in the histogram's unit (usually seconds) since the deploy, e.g.
+ * `latencyQuantileQuery('http_request_duration_seconds', 0.99)` with `<` 0.3.
+ * Takes the histogram's base name (a trailing `_bucket` is accepted too).
+ */
+export function latencyQuantileQuery(histogram: string, quantile = 0.99, opts: { labels?: TemplateLabels } = {}): string {
+  if (!(quantile > 0 && quantile < 1)) throw new RangeError(`quantile must be between 0 and 1, got ${quantile}`);
+  const bucket = histogram.endsWith('_bucket') ? histogram : `${histogram}_bucket`;
+  return `histogram_quantile(${quantile}, sum by (le) (rate(${selector(bucket, opts.labels)}[{{window}}])))`;
+}
+
+/**
+ * How fast the error budget burns: error ratio / (1 - SLO target). 1 spends the budget
+ * exactly over the SLO period; the SRE workbook pages at 14.4 (1 h) and 6 (6 h).
+ * E.g. `burnRateQuery('http_requests_total', 0.999)` with `<` 14.4.
+ */
+export function burnRateQuery(requestsMetric: string, sloTarget: number, opts: ErrorRatioOptions = {}): string {
+  if (!(sloTarget > 0 && sloTarget < 1)) throw new RangeError(`SLO target must be between 0 and 1, got ${sloTarget}`);
+  return `(${errorRatioQuery(requestsMetric, opts)}) / (1 - ${sloTarget})`;
+}
+
+/** Requests since the deploy, for a check's `minTraffic.query`. */
+export function requestCountQuery(requestsMetric: string, opts: { labels?: TemplateLabels } = {}): string {
+  return `sum(increase(${selector(requestsMetric, opts.labels)}[{{window}}]))`;
+}
+
+export const promqlTemplates = {
+  errorRatio: errorRatioQuery,
+  latencyQuantile: latencyQuantileQuery,
+  burnRate: burnRateQuery,
+  requestCount: requestCountQuery,
+} as const;
+
+// ---------------------------------------------------------------------------------------
+// The API
+
+interface Sample {
+  labels: Record<string, string>;
+  /** Epoch ms. */
+  ts: number;
+  value: number;
+}
+
+type QueryResult =
+  | { kind: 'ok'; samples: Sample[]; warnings: string[] }
+  | { kind: 'error'; detail: string; retryable: boolean };
+
+const MAX_MESSAGE_CHARS = 300;
+
+function clip(text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > MAX_MESSAGE_CHARS ? `${t.slice(0, MAX_MESSAGE_CHARS)}…` : t;
+}
+
+/** Prometheus' float text: "NaN", "+Inf", "-Inf" or a Go float. undefined for anything else. */
+export function parsePromValue(raw: unknown): number | undefined {
+  if (typeof raw !== 'string') return undefined;
+  if (raw === 'NaN') return NaN;
+  if (raw === '+Inf' || raw === 'Inf') return Infinity;
+  if (raw === '-Inf') return -Infinity;
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(raw)) return undefined;
+  return Number(raw);
+}
+
+function parsePoint(point: unknown, labels: Record<string, string>): Sample | undefined {
+  if (!Array.isArray(point) || point.length !== 2 || typeof point[0] !== 'number') return undefined;
+  const value = parsePromValue(point[1]);
+  if (value === undefined) return undefined;
+  return { labels, ts: point[0] * 1000, value };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function readEnvelope(status: number, body: string, tokenEnv: string | undefined): QueryResult {
+  const ok2xx = status >= 200 && status < 300;
+  const notEnvelope = (what: string): QueryResult =>
+    ok2xx
+      ? { kind: 'error', detail: `unexpected answer: ${what}`, retryable: true }
+      : { kind: 'error', detail: statusWords(status, tokenEnv), retryable: isRetryableStatus(status) };
+
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    return notEnvelope(`HTTP ${status} with malformed JSON (${clip(body.slice(0, 80)) || 'empty body'})`);
+  }
+  if (!isObject(doc) || (doc.status !== 'success' && doc.status !== 'error')) {
+    return notEnvelope(`HTTP ${status} JSON that is not a Prometheus API envelope`);
+  }
+  if (doc.status === 'error') {
+    const type = typeof doc.errorType === 'string' ? doc.errorType : undefined;
+    const msg = clip(typeof doc.error === 'string' ? doc.error : '(no message)');
+    switch (type) {
+      case 'bad_data':
+        return { kind: 'error', detail: `Prometheus rejected the query (bad_data, HTTP ${status}): ${msg}; fix the check's query`, retryable: false };
+      case 'execution':
+        return { kind: 'error', detail: `the query cannot be executed (execution, HTTP ${status}): ${msg}; fix the check's query`, retryable: false };
+      case 'timeout':
+      case 'canceled':
+      case 'unavailable':
+      case 'internal':
+        return { kind: 'error', detail: `Prometheus ${type} error (HTTP ${status}): ${msg}`, retryable: true };
+      default:
+        return {
+          kind: 'error',
+          detail: `Prometheus error ${type ?? 'without a type'} (HTTP ${status}): ${msg}`,
+          retryable: ok2xx || isRetryableStatus(status),
+        };
+    }
+  }
+  const data = doc.data;
+  if (!isObject(data) || typeof data.resultType !== 'string') return notEnvelope('a success without data.resultType');
+  const warnings = Array.isArray(doc.warnings) ? doc.warnings.filter((w): w is string => typeof w === 'string') : [];
+  switch (data.resultType) {
+    case 'vector': {
+      if (!Array.isArray(data.result)) return notEnvelope('a vector without a result array');
+      const samples: Sample[] = [];
+      for (const item of data.result) {
+        const labels = isObject(item) && isObject(item.metric) ? (item.metric as Record<string, string>) : undefined;
+        const sample = labels && isObject(item) ? parsePoint(item.value, labels) : undefined;
+        if (!sample) return notEnvelope('a vector element without a [timestamp, "value"] pair');
+        samples.push(sample);
+      }
+      return { kind: 'ok', samples, warnings };
+    }
+    case 'scalar': {
+      const sample = parsePoint(data.result, {});
+      if (!sample) return notEnvelope('a scalar that is not a [timestamp, "value"] pair');
+      return { kind: 'ok', samples: [sample], warnings };
+    }
+    case 'matrix':
+      return {
+        kind: 'error',
+        detail: 'the query returns a range vector (e.g. metric[5m]); wrap it in a function such as rate() or sum_over_time()',
+        retryable: false,
+      };
+    case 'string':
+      return { kind: 'error', detail: 'the query returns a string, not a number', retryable: false };
+    default:
+      return notEnvelope(`unknown resultType ${JSON.stringify(data.resultType)}`);
+  }
+}
+
+async function instantQuery(
+  baseUrl: string,
+  promql: string,
+  headers: Record<string, string>,
+  tokenEnv: string | undefined,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<QueryResult> {
+  // Prometheus' own timeout, so it stops working on a query we will have given up on.
+  const params = new URLSearchParams({ query: promql, timeout: `${Math.max(1, Math.ceil(timeoutMs / 1000))}s` });
+  try {
+    const res = await httpGet(`${baseUrl}/api/v1/query?${params}`, headers, { timeoutMs, signal });
+    return readEnvelope(res.status, res.body, tokenEnv);
+  } catch (err) {
+    if (err instanceof TransportError) return { kind: 'error', detail: err.message, retryable: err.retryable };
+    throw err;
+  }
+}
+
+function sameOrigin(a: string, b: string | undefined): boolean {
+  if (!b) return false;
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
+function labelText(labels: Record<string, string>): string {
+  return `{${Object.entries(labels)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(',')}}`;
+}
+
+type Usable = { ok: true; sample: Sample } | { ok: false; why: string };
+
+/** The single fresh sample of a result, or why there is none. */
+function singleFreshSample(samples: Sample[], now: number, staleAfterMs: number): Usable {
+  if (samples.length === 0) {
+    return { ok: false, why: 'no data: the query returned no series (nothing scraped yet for this version, or a label does not match)' };
+  }
+  if (samples.length > 1) {
+    const shown = samples.slice(0, 3).map((s) => labelText(s.labels)).join(', ');
+    return {
+      ok: false,
+      why: `ambiguous: the query returned ${samples.length} series (${shown}${samples.length > 3 ? ', …' : ''}); aggregate it to one, e.g. with sum()`,
+    };
+  }
+  const sample = samples[0]!;
+  const age = now - sample.ts;
+  if (age > staleAfterMs) {
+    return { ok: false, why: `stale data: the sample is ${Math.round(age / 1000)}s old (limit ${Math.round(staleAfterMs / 1000)}s)` };
+  }
+  return { ok: true, sample };
+}
+
+/**
+ * Evaluates one Prometheus check for `ctx` over the window [ctx.since, now]. Never
+ * throws for provider faults (they are `error` verdicts); rethrows the cancellation.
+ */
+export async function evaluatePrometheusCheck(
+  check: PrometheusCheck,
+  ctx: SloContext,
+  opts: PrometheusOptions = {},
+): Promise<CheckResult> {
+  const now = (opts.now ?? Date.now)();
+  const staleAfterMs = opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const base = { name: check.name, comparator: check.comparator, threshold: check.threshold };
+  const error = (detail: string, retryable: boolean): CheckResult => ({ ...base, verdict: 'error', detail, retryable });
+
+  const rawUrl = check.source.url ?? ctx.prometheus?.url;
+  if (!rawUrl) return error('no Prometheus URL: set prometheus.url in the plan or source.url on the check', false);
+  const baseUrl = rawUrl.replace(/\/+$/, '');
+  const where = displayUrl(baseUrl);
+
+  const window = promDuration(Math.max(now - ctx.since, opts.minWindowMs ?? 1000));
+  const vars: PromQLVars = { service: ctx.service, region: ctx.region, version: ctx.version, window };
+  let query: string;
+  let trafficQuery: string | undefined;
+  try {
+    query = renderPromQL(check.source.query, vars);
+    trafficQuery = check.minTraffic ? renderPromQL(check.minTraffic.query, vars) : undefined;
+  } catch (err) {
+    if (err instanceof TemplateError) return error(`bad query template: ${err.message}`, false);
+    throw err;
+  }
+
+  // The plan's token belongs to the plan's Prometheus: a check pointing elsewhere does
+  // not get it, or a typo in a URL would hand the token to another host.
+  const tokenEnv = sameOrigin(baseUrl, ctx.prometheus?.url) ? ctx.prometheus?.tokenEnv : undefined;
+  const auth = bearerHeader(tokenEnv);
+  if ('missing' in auth) {
+    return error(`environment variable ${auth.missing} is not set on the worker; it must hold the bearer token for Prometheus at ${where}`, false);
+  }
+
+  const [main, traffic] = await Promise.all([
+    instantQuery(baseUrl, query, auth.headers, tokenEnv, timeoutMs, opts.signal),
+    trafficQuery ? instantQuery(baseUrl, trafficQuery, auth.headers, tokenEnv, timeoutMs, opts.signal) : undefined,
+  ]);
+  const q = ` Query: ${query}`;
+  const tq = trafficQuery ? ` Traffic query: ${trafficQuery}` : '';
+
+  if (main.kind === 'error') return error(`Prometheus at ${where}: ${main.detail}.${q}`, main.retryable);
+  const usable = singleFreshSample(main.samples, now, staleAfterMs);
+  if (!usable.ok) return { ...base, verdict: 'inconclusive', detail: `${usable.why}.${q}` };
+  const v = usable.sample.value;
+  if (Number.isNaN(v)) {
+    return { ...base, verdict: 'inconclusive', detail: `no usable value: the query returned NaN, usually zero traffic (0/0) in the last ${window}.${q}` };
+  }
+  const within = compare(v, check.comparator, check.threshold);
+
+  // The traffic count, when measurable, goes into every verdict from here on.
+  const count =
+    traffic?.kind === 'ok' && traffic.samples.length === 1 && Number.isFinite(traffic.samples[0]!.value)
+      ? traffic.samples[0]!.value
+      : undefined;
+  const withTraffic = count !== undefined ? { traffic: count } : {};
+
+  if (!within) {
+    const shown = Number.isFinite(v) ? fmt(v) : `${fmt(v)} (a ratio over zero requests?)`;
+    return {
+      ...base,
+      ...(Number.isFinite(v) ? { value: v } : {}),
+      ...withTraffic,
+      verdict: 'fail',
+      detail: `breach: ${shown} is not ${check.comparator} ${fmt(check.threshold)} over the last ${window}.${q}`,
+    };
+  }
+  if (!Number.isFinite(v)) {
+    return {
+      ...base,
+      ...withTraffic,
+      verdict: 'inconclusive',
+      detail: `no usable value: the query returned ${fmt(v)}, which cannot show the SLO is met.${q}`,
+    };
+  }
+  const inconclusive = (detail: string): CheckResult => ({ ...base, value: v, ...withTraffic, verdict: 'inconclusive', detail });
+  if (main.warnings.length > 0) {
+    return inconclusive(`Prometheus returned warnings, so the answer may be partial: ${clip(main.warnings.join('; '))}.${q}`);
+  }
+
+  if (check.minTraffic && traffic) {
+    const min = check.minTraffic.min;
+    if (traffic.kind === 'error') {
+      return { ...base, value: v, verdict: 'error', detail: `traffic query failed at ${where}: ${traffic.detail}.${tq}`, retryable: traffic.retryable };
+    }
+    if (traffic.samples.length === 0) {
+      return inconclusive(`too little traffic: the traffic query returned no series (0 < ${min}).${q}${tq}`);
+    }
+    const t = singleFreshSample(traffic.samples, now, staleAfterMs);
+    if (!t.ok) return inconclusive(`too little traffic evidence: ${t.why}.${q}${tq}`);
+    if (!Number.isFinite(t.sample.value)) {
+      return inconclusive(`too little traffic: the traffic query returned ${fmt(t.sample.value)}.${q}${tq}`);
+    }
+    if (traffic.warnings.length > 0) {
+      return inconclusive(`Prometheus returned warnings for the traffic query: ${clip(traffic.warnings.join('; '))}.${q}${tq}`);
+    }
+    if (t.sample.value < min) {
+      return inconclusive(
+        `too little traffic: ${fmt(t.sample.value)} < ${min} requests in the last ${window} (the value ${fmt(v)} would pass ${check.comparator} ${fmt(check.threshold)}).${q}${tq}`,
+      );
+    }
+  }
+  return {
+    ...base,
+    value: v,
+    ...withTraffic,
+    verdict: 'pass',
+    detail: `${fmt(v)} ${check.comparator} ${fmt(check.threshold)} over the last ${window}${
+      count !== undefined && check.minTraffic ? ` with ${fmt(count)} requests (>= ${check.minTraffic.min})` : ''
+    }`,
+  };
+}

@@ -1,0 +1,106 @@
+// The SLO watch: one long-running activity per soaking region instead of one activity per
+// check, because a check costs ~11 history events and a fleet-wide soak would pass the
+// 51,200-event limit (REFERENCE §3). It returns only on a breach or on too much missing
+// evidence; a healthy region is watched until the workflow cancels it at the end of the soak.
+import { CancelledFailure, Context } from '@temporalio/activity';
+import type { GateResult, SloContext, Verdict, WatchInput, WatchOutcome } from '../types';
+import { evaluateGate } from './gate';
+
+export type GateEvaluator = (ctx: SloContext, opts: { signal: AbortSignal }) => Promise<GateResult>;
+
+/** Heartbeat details: what a retried attempt needs to carry on where the last one stopped. */
+export interface WatchProgress {
+  checksRun: number;
+  lastVerdict?: Verdict;
+  /** Consecutive inconclusive/error results up to now; a pass resets it. */
+  consecutiveNonPass: number;
+  /** Epoch ms of the last evaluation. */
+  at?: number;
+}
+
+const VERDICTS: readonly Verdict[] = ['pass', 'fail', 'inconclusive', 'error'];
+
+function count(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
+}
+
+/** Progress from a previous attempt's heartbeat; anything unreadable starts from zero. */
+export function resumeProgress(details: unknown): WatchProgress {
+  if (typeof details !== 'object' || details === null) return { checksRun: 0, consecutiveNonPass: 0 };
+  const d = details as Record<string, unknown>;
+  const lastVerdict = VERDICTS.find((v) => v === d.lastVerdict);
+  const at = count(d.at);
+  return {
+    checksRun: count(d.checksRun) ?? 0,
+    consecutiveNonPass: count(d.consecutiveNonPass) ?? 0,
+    ...(lastVerdict ? { lastVerdict } : {}),
+    ...(at !== undefined ? { at } : {}),
+  };
+}
+
+function throwIfCancelled(signal: AbortSignal): void {
+  if (!signal.aborted) return;
+  const reason: unknown = signal.reason;
+  throw reason instanceof CancelledFailure ? reason : new CancelledFailure(String(reason ?? 'cancelled'));
+}
+
+/** Builds the watch activity around an evaluator, so tests can script the verdicts. */
+export function createWatchRegion(evaluate: GateEvaluator): (input: WatchInput) => Promise<WatchOutcome> {
+  return async function watchRegion(input: WatchInput): Promise<WatchOutcome> {
+    const ctx = Context.current();
+    const signal = ctx.cancellationSignal;
+    const progress = resumeProgress(ctx.info.heartbeatDetails);
+    // Cancellation reaches an activity only through a heartbeat; with a heartbeat
+    // timeout shorter than the check interval, the sleep is cut into heartbeating slices.
+    const hbTimeout = ctx.info.heartbeatTimeoutMs;
+    const slice = hbTimeout ? Math.max(1, Math.floor(hbTimeout / 3)) : input.intervalMs;
+
+    for (;;) {
+      throwIfCancelled(signal);
+      let result: GateResult;
+      try {
+        result = await evaluate(input, { signal });
+      } catch (err) {
+        throwIfCancelled(signal);
+        if (err instanceof CancelledFailure) throw err;
+        // An evaluator bug must count against the region, not disappear into retries
+        // while the soak timer runs out and promotes it unchecked.
+        const why = err instanceof Error ? err.message : String(err);
+        result = {
+          verdict: 'error',
+          checks: input.gate.checks.map((c) => ({
+            name: c.name,
+            verdict: 'error',
+            comparator: c.comparator,
+            threshold: c.threshold,
+            detail: `the gate could not be evaluated: ${why}`,
+            retryable: true,
+          })),
+          at: Date.now(),
+        };
+        ctx.log.warn('SLO gate evaluation threw; counted as an error result', { error: why });
+      }
+      // A provider may turn an aborted request into an `error` verdict; it is a cancellation.
+      throwIfCancelled(signal);
+
+      progress.checksRun += 1;
+      progress.lastVerdict = result.verdict;
+      progress.at = result.at;
+      progress.consecutiveNonPass = result.verdict === 'pass' ? 0 : progress.consecutiveNonPass + 1;
+      ctx.heartbeat({ ...progress });
+
+      if (result.verdict === 'fail') return { kind: 'breach', result, checksRun: progress.checksRun };
+      if (progress.consecutiveNonPass > input.maxInconclusive) {
+        return { kind: 'inconclusive-limit', result, checksRun: progress.checksRun };
+      }
+
+      for (let left = input.intervalMs; left > 0; left -= slice) {
+        await ctx.sleep(Math.min(slice, left));
+        if (left > slice) ctx.heartbeat({ ...progress });
+      }
+    }
+  };
+}
+
+/** The activity the worker registers. */
+export const watchRegion = createWatchRegion(evaluateGate);

@@ -1,0 +1,244 @@
+// The watch loop in a mocked activity context, with scripted gate verdicts.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { CancelledFailure } from '@temporalio/common';
+import type { GateResult, SloContext, Verdict, WatchInput, WatchOutcome } from '../../activities/types';
+import { createWatchRegion, resumeProgress, type GateEvaluator, type WatchProgress } from '../../activities/slo/watch';
+
+const input = (over: Partial<WatchInput> = {}): WatchInput => ({
+  rolloutId: 'r-1',
+  service: 'checkout',
+  version: '2.0.0',
+  region: 'eu-west-1',
+  gate: { checks: [], maxInconclusive: 2 },
+  since: 0,
+  intervalMs: 5,
+  maxInconclusive: 2,
+  ...over,
+});
+
+/** Runs the watch in `env` (run()'s generics do not infer the result type on their own). */
+function watch(env: MockActivityEnvironment, evaluate: GateEvaluator, args: WatchInput): Promise<WatchOutcome> {
+  type Fn = (i: WatchInput) => Promise<WatchOutcome>;
+  return env.run<[WatchInput], WatchOutcome, Fn>(createWatchRegion(evaluate), args);
+}
+
+function result(verdict: Verdict, at = Date.now()): GateResult {
+  return {
+    verdict,
+    at,
+    checks: [{ name: 'c', verdict, comparator: '<', threshold: 1, detail: `scripted ${verdict}` }],
+  };
+}
+
+/** An evaluator that plays `script` and then repeats `then`, recording each call. */
+function scripted(script: Verdict[], then: Verdict = 'pass') {
+  const calls: { ctx: SloContext; signal: AbortSignal }[] = [];
+  const evaluate: GateEvaluator = async (ctx, opts) => {
+    calls.push({ ctx, signal: opts.signal });
+    // Ends a watch that failed to stop, so a regression fails its test instead of
+    // keeping the test process alive.
+    if (calls.length > 200) return result('fail');
+    return result(script[calls.length - 1] ?? then);
+  };
+  return { evaluate, calls };
+}
+
+function heartbeats(env: MockActivityEnvironment): WatchProgress[] {
+  const seen: WatchProgress[] = [];
+  env.on('heartbeat', (d: WatchProgress) => seen.push(d));
+  return seen;
+}
+
+// A watch that misses its exit runs forever: bound every test so a regression fails instead.
+const T = { timeout: 5000 };
+
+describe('watchRegion', () => {
+  test('returns breach on the first fail', T, async () => {
+    const { evaluate, calls } = scripted(['pass', 'pass', 'fail']);
+    const env = new MockActivityEnvironment();
+    const out = await watch(env, evaluate, input());
+    assert.equal(out.kind, 'breach');
+    assert.equal(out.checksRun, 3);
+    assert.equal(out.result.verdict, 'fail');
+    assert.equal(calls.length, 3);
+    assert.equal(calls[0]!.ctx.region, 'eu-west-1');
+  });
+
+  test('a fail in the middle of an inconclusive streak is still a breach', T, async () => {
+    const { evaluate } = scripted(['inconclusive', 'error', 'fail']);
+    const out = await watch(new MockActivityEnvironment(), evaluate, input({ maxInconclusive: 5 }));
+    assert.equal(out.kind, 'breach');
+    assert.equal(out.checksRun, 3);
+  });
+
+  test('returns inconclusive-limit after maxInconclusive + 1 consecutive non-pass results', T, async () => {
+    const { evaluate, calls } = scripted([], 'inconclusive');
+    const out = await watch(new MockActivityEnvironment(), evaluate, input({ maxInconclusive: 2 }));
+    assert.equal(out.kind, 'inconclusive-limit');
+    assert.equal(out.checksRun, 3);
+    assert.equal(calls.length, 3);
+    assert.equal(out.result.verdict, 'inconclusive');
+  });
+
+  test('errors and inconclusives count in the same streak', T, async () => {
+    const { evaluate } = scripted(['error', 'inconclusive', 'error'], 'pass');
+    const out = await watch(new MockActivityEnvironment(), evaluate, input({ maxInconclusive: 2 }));
+    assert.equal(out.kind, 'inconclusive-limit');
+    assert.equal(out.checksRun, 3);
+    assert.equal(out.result.verdict, 'error');
+  });
+
+  test('maxInconclusive 0 stops at the first non-pass', T, async () => {
+    const { evaluate } = scripted(['pass', 'error']);
+    const out = await watch(new MockActivityEnvironment(), evaluate, input({ maxInconclusive: 0 }));
+    assert.equal(out.kind, 'inconclusive-limit');
+    assert.equal(out.checksRun, 2);
+  });
+
+  test('a pass resets the streak', T, async () => {
+    const { evaluate } = scripted(['inconclusive', 'inconclusive', 'pass', 'inconclusive', 'error', 'inconclusive']);
+    const out = await watch(new MockActivityEnvironment(), evaluate, input({ maxInconclusive: 2 }));
+    assert.equal(out.kind, 'inconclusive-limit');
+    // Without the reset it would have stopped at check 4 (four non-pass results in six).
+    assert.equal(out.checksRun, 6);
+  });
+
+  test('heartbeats carry the progress after every evaluation', T, async () => {
+    const { evaluate } = scripted(['pass', 'inconclusive', 'fail']);
+    const env = new MockActivityEnvironment();
+    const seen = heartbeats(env);
+    await watch(env, evaluate, input());
+    assert.deepEqual(
+      seen.map((h) => [h.checksRun, h.lastVerdict, h.consecutiveNonPass]),
+      [
+        [1, 'pass', 0],
+        [2, 'inconclusive', 1],
+        [3, 'fail', 2],
+      ],
+    );
+    assert.ok(seen.every((h) => typeof h.at === 'number'));
+  });
+
+  test('with a heartbeat timeout shorter than the interval it heartbeats while it sleeps', T, async () => {
+    const { evaluate } = scripted(['pass', 'fail']);
+    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 60 });
+    const seen = heartbeats(env);
+    await watch(env, evaluate, input({ intervalMs: 200 }));
+    // 1 after check 1, several during the 200 ms sleep (every 20 ms), 1 after check 2.
+    assert.ok(seen.length >= 6, `only ${seen.length} heartbeats`);
+    assert.deepEqual(seen.at(-1), { ...seen.at(-1), checksRun: 2, lastVerdict: 'fail' });
+    assert.ok(seen.slice(1, -1).every((h) => h.checksRun === 1), 'sleep heartbeats repeat the last progress');
+  });
+
+  test('cancellation while sleeping rejects with CancelledFailure promptly', T, async () => {
+    const { evaluate, calls } = scripted([], 'pass');
+    const env = new MockActivityEnvironment();
+    env.once('heartbeat', () => setTimeout(() => env.cancel(), 20));
+    const started = Date.now();
+    await assert.rejects(watch(env, evaluate, input({ intervalMs: 60_000 })), CancelledFailure);
+    assert.ok(Date.now() - started < 1000, 'did not wait for the interval');
+    assert.equal(calls.length, 1);
+  });
+
+  test('cancellation during an evaluation aborts its signal and wins over the verdict it returns', T, async () => {
+    const calls: AbortSignal[] = [];
+    // Like a provider that turns an aborted request into an `error` verdict.
+    const evaluate: GateEvaluator = async (_ctx, { signal }) => {
+      calls.push(signal);
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      return result('error');
+    };
+    const env = new MockActivityEnvironment();
+    setTimeout(() => env.cancel(), 30);
+    await assert.rejects(watch(env, evaluate, input({ maxInconclusive: 0 })), CancelledFailure);
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]!.aborted, true);
+    assert.equal(calls[0], env.context.cancellationSignal);
+  });
+
+  test('an evaluator that rejects with the cancellation propagates it', T, async () => {
+    const evaluate: GateEvaluator = (_ctx, { signal }) =>
+      new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    const env = new MockActivityEnvironment();
+    setTimeout(() => env.cancel(), 30);
+    await assert.rejects(watch(env, evaluate, input()), CancelledFailure);
+  });
+
+  test('an evaluator that throws counts as an error result instead of hiding in retries', T, async () => {
+    let n = 0;
+    const evaluate: GateEvaluator = async () => {
+      n += 1;
+      throw new Error('provider bug');
+    };
+    const warnings: string[] = [];
+    const quiet = () => undefined;
+    const logger = {
+      log: quiet,
+      trace: quiet,
+      debug: quiet,
+      info: quiet,
+      error: quiet,
+      warn: (message: string) => void warnings.push(message),
+    };
+    const env = new MockActivityEnvironment(undefined, { logger });
+    const gate = { checks: [{ name: 'ratio', source: { type: 'prometheus' as const, query: 'x' }, comparator: '<' as const, threshold: 1 }], maxInconclusive: 1 };
+    const out = await watch(env, evaluate, input({ maxInconclusive: 1, gate }));
+    assert.equal(out.kind, 'inconclusive-limit');
+    assert.equal(out.result.verdict, 'error');
+    assert.equal(n, 2);
+    assert.deepEqual(
+      out.result.checks.map((c) => [c.name, c.verdict, c.detail]),
+      [['ratio', 'error', 'the gate could not be evaluated: provider bug']],
+    );
+    assert.equal(warnings.length, 2);
+  });
+
+  test('resumes the counters from the previous attempt\'s heartbeat', T, async () => {
+    const { evaluate } = scripted(['inconclusive']);
+    const previous: WatchProgress = { checksRun: 41, lastVerdict: 'inconclusive', consecutiveNonPass: 2, at: 1 };
+    const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: previous });
+    const seen = heartbeats(env);
+    const out = await watch(env, evaluate, input({ maxInconclusive: 2 }));
+    // The third non-pass in a row: the first two happened before the retry.
+    assert.equal(out.kind, 'inconclusive-limit');
+    assert.equal(out.checksRun, 42);
+    assert.equal(seen[0]!.checksRun, 42);
+    assert.equal(seen[0]!.consecutiveNonPass, 3);
+  });
+
+  test('a resumed pass streak still resets', T, async () => {
+    const { evaluate } = scripted(['pass', 'inconclusive', 'inconclusive', 'fail']);
+    const env = new MockActivityEnvironment({ heartbeatDetails: { checksRun: 7, consecutiveNonPass: 2 } });
+    const out = await watch(env, evaluate, input({ maxInconclusive: 2 }));
+    assert.equal(out.kind, 'breach');
+    assert.equal(out.checksRun, 11);
+  });
+
+  test('unreadable heartbeat details start from zero', T, () => {
+    assert.deepEqual(resumeProgress(undefined), { checksRun: 0, consecutiveNonPass: 0 });
+    assert.deepEqual(resumeProgress('garbage'), { checksRun: 0, consecutiveNonPass: 0 });
+    assert.deepEqual(resumeProgress({ checksRun: -3, consecutiveNonPass: 1.5, lastVerdict: 'great' }), {
+      checksRun: 0,
+      consecutiveNonPass: 0,
+    });
+    assert.deepEqual(resumeProgress({ checksRun: 3, consecutiveNonPass: 1, lastVerdict: 'error', at: 5 }), {
+      checksRun: 3,
+      consecutiveNonPass: 1,
+      lastVerdict: 'error',
+      at: 5,
+    });
+  });
+
+  test('keeps watching a healthy region until cancelled', T, async () => {
+    const { evaluate, calls } = scripted([], 'pass');
+    const env = new MockActivityEnvironment();
+    const run = watch(env, evaluate, input({ intervalMs: 5 }));
+    await delay(150);
+    env.cancel();
+    await assert.rejects(run, CancelledFailure);
+    assert.ok(calls.length >= 5, `only ${calls.length} evaluations in 150 ms`);
+  });
+});
