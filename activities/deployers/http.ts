@@ -1,0 +1,213 @@
+// The HTTP deployer: asks a region's deploy API to start an operation, then polls it.
+//
+// Retried attempts must never start a second deploy. Two layers make sure of that: the
+// idempotency key (same rollout + region + version + step → the server hands back the
+// same operation), and the heartbeat, which records the operation id so the next attempt
+// resumes polling instead of posting at all.
+import axios, { type AxiosRequestConfig, type AxiosResponse } from 'axios';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { DeployInput, DeployResult, RollbackInput } from '../types';
+import { cancellationOf, classifyHttpError, failureForStatus, isTimeoutError, type HttpFailureContext } from '../http-errors';
+import { formatDuration } from '../../plan/duration';
+
+export type DeployStep = 'deploy' | 'rollback';
+
+/** Same rollout, region, version and step → same key, on every attempt and every worker. */
+export function idempotencyKey(input: DeployInput, step: DeployStep): string {
+  return `${input.rolloutId}:${input.region}:${input.version}:${step}`;
+}
+
+/** What every poll heartbeats; a retried attempt reads it back from heartbeatDetails. */
+export interface HttpDeployProgress {
+  operationId: string;
+  status: string;
+  polls: number;
+}
+
+/**
+ * Upper bound for one request. A hung server must not hold an attempt silently for the
+ * whole deploy timeout: no heartbeat goes out while a request is in flight, so the
+ * activity's heartbeatTimeout should be comfortably above this.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+type HttpDeployer = Extract<DeployInput['deployer'], { type: 'http' }>;
+
+interface OperationView {
+  operationId: string;
+  status: string;
+  version?: string;
+  previousVersion?: string;
+  error?: string;
+}
+
+export function httpDeploy(input: DeployInput): Promise<DeployResult> {
+  return runOperation(input, 'deploy');
+}
+
+export function httpRollback(input: RollbackInput): Promise<DeployResult> {
+  return runOperation(input, 'rollback');
+}
+
+async function runOperation(input: DeployInput | RollbackInput, step: DeployStep): Promise<DeployResult> {
+  const deployer = input.deployer;
+  if (deployer.type !== 'http') {
+    throw ApplicationFailure.nonRetryable(`http deployer called for a ${deployer.type} deployer`, 'DeployConfig');
+  }
+  const ctx = Context.current();
+  const key = idempotencyKey(input, step);
+  const what =
+    step === 'deploy'
+      ? `deploy ${input.service} ${input.version} to ${input.region}`
+      : `rollback of ${input.service} ${input.version} in ${input.region}`;
+  const fail: HttpFailureContext = { what, prefix: 'Deploy' };
+  const headers = requestHeaders(deployer, key);
+  const regionUrl = `${deployer.baseUrl}/regions/${encodeURIComponent(input.region)}`;
+  // Per attempt: a retry after a timeout gets a fresh budget on the same operation,
+  // instead of failing at once because the first attempt used the budget up.
+  const deadline = Date.now() + deployer.timeoutMs;
+  let progress: HttpDeployProgress | undefined = resumedProgress(ctx.info.heartbeatDetails);
+  let resumed = progress !== undefined;
+
+  const call = async <T>(config: AxiosRequestConfig): Promise<AxiosResponse<T>> => {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw timeoutFailure(what, deployer, progress);
+    try {
+      return await axios.request<T>({
+        ...config,
+        headers,
+        timeout: Math.min(remaining, REQUEST_TIMEOUT_MS),
+        signal: ctx.cancellationSignal,
+        // Status codes are classified here, not by axios, so 4xx bodies are kept.
+        validateStatus: () => true,
+        maxRedirects: 0,
+        responseType: 'json',
+      });
+    } catch (err) {
+      const cancelled = cancellationOf(ctx.cancellationSignal, err);
+      if (cancelled) throw cancelled;
+      if (isTimeoutError(err) && Date.now() >= deadline - 5) throw timeoutFailure(what, deployer, progress);
+      throw classifyHttpError(err, fail, ctx.cancellationSignal);
+    }
+  };
+
+  const start = async (): Promise<HttpDeployProgress> => {
+    const body: Record<string, unknown> = { service: input.service, version: input.version, idempotencyKey: key };
+    if (step === 'rollback' && 'previousVersion' in input && input.previousVersion) {
+      body.previousVersion = input.previousVersion;
+    }
+    const res = await call<unknown>({ method: 'POST', url: `${regionUrl}/${step}`, data: body });
+    if (res.status < 200 || res.status >= 300) throw failureForStatus(res.status, res.headers, res.data, fail);
+    const op = parseOperation(res.data);
+    if (!op) throw protocolFailure(what, 'start', res.data);
+    const p = { operationId: op.operationId, status: op.status, polls: 0 };
+    // Recorded before the first poll: if this attempt dies now, the next one resumes here.
+    ctx.heartbeat(p);
+    return p;
+  };
+
+  if (progress) {
+    ctx.log.info('resuming deployer operation from heartbeat', { operationId: progress.operationId, step });
+  } else {
+    progress = await start();
+  }
+
+  for (;;) {
+    const res = await call<unknown>({
+      method: 'GET',
+      url: `${regionUrl}/operations/${encodeURIComponent(progress.operationId)}`,
+    });
+    if (res.status === 404 && resumed) {
+      // The deployer forgot the operation we heartbeated (restart, expiry). Posting again
+      // is safe: the idempotency key lets the server decide whether it is a new operation.
+      ctx.log.warn('heartbeated operation unknown to deployer; starting again', { operationId: progress.operationId });
+      resumed = false;
+      progress = await start();
+      continue;
+    }
+    resumed = false;
+    if (res.status < 200 || res.status >= 300) throw failureForStatus(res.status, res.headers, res.data, fail);
+    const op = parseOperation(res.data);
+    if (!op) throw protocolFailure(what, 'poll', res.data);
+    progress = { operationId: op.operationId, status: op.status, polls: progress.polls + 1 };
+    ctx.heartbeat(progress);
+
+    if (op.status === 'succeeded') {
+      // `version` is the version this step acted on (deployed, or rolled back), and
+      // previousVersion the one before it, i.e. what a rollback returns the region to.
+      const result: DeployResult = { region: input.region, version: input.version, idempotencyKey: key };
+      const before = op.previousVersion ?? ('previousVersion' in input ? input.previousVersion : undefined);
+      if (before) result.previousVersion = before;
+      return result;
+    }
+    if (op.status === 'failed') {
+      throw ApplicationFailure.nonRetryable(
+        `${what} failed (operation ${op.operationId}): ${op.error ?? 'no error given by the deployer'}`,
+        'DeployFailed',
+      );
+    }
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw timeoutFailure(what, deployer, progress);
+    await ctx.sleep(Math.min(deployer.pollIntervalMs, remaining));
+  }
+}
+
+function requestHeaders(deployer: HttpDeployer, key: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    Accept: 'application/json',
+    'Idempotency-Key': key,
+  };
+  if (deployer.tokenEnv) {
+    const token = process.env[deployer.tokenEnv];
+    if (!token) {
+      // Non-retryable: the worker's environment will not change between attempts.
+      throw ApplicationFailure.nonRetryable(
+        `deployer token: environment variable ${deployer.tokenEnv} is not set on the worker`,
+        'DeployConfig',
+      );
+    }
+    headers.Authorization = `Bearer ${token}`;
+  }
+  return headers;
+}
+
+function resumedProgress(details: unknown): HttpDeployProgress | undefined {
+  if (typeof details !== 'object' || details === null) return undefined;
+  const d = details as Partial<HttpDeployProgress>;
+  if (typeof d.operationId !== 'string' || d.operationId === '') return undefined;
+  return {
+    operationId: d.operationId,
+    status: typeof d.status === 'string' ? d.status : 'unknown',
+    polls: typeof d.polls === 'number' && Number.isFinite(d.polls) ? d.polls : 0,
+  };
+}
+
+function parseOperation(data: unknown): OperationView | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const d = data as Record<string, unknown>;
+  if (typeof d.operationId !== 'string' || typeof d.status !== 'string') return undefined;
+  const op: OperationView = { operationId: d.operationId, status: d.status };
+  if (typeof d.version === 'string') op.version = d.version;
+  if (typeof d.previousVersion === 'string') op.previousVersion = d.previousVersion;
+  if (typeof d.error === 'string') op.error = d.error;
+  return op;
+}
+
+function timeoutFailure(what: string, deployer: HttpDeployer, progress: HttpDeployProgress | undefined): ApplicationFailure {
+  const where = progress ? ` (operation ${progress.operationId}, last status ${progress.status})` : '';
+  return ApplicationFailure.retryable(
+    `${what}: no result within ${formatDuration(deployer.timeoutMs)}${where}`,
+    'DeployTimeout',
+  );
+}
+
+function protocolFailure(what: string, phase: string, data: unknown): ApplicationFailure {
+  const shown = typeof data === 'string' ? data : JSON.stringify(data);
+  // A deployer that answers 2xx with the wrong shape will not fix itself on retry.
+  return ApplicationFailure.nonRetryable(
+    `${what}: unexpected ${phase} response from deployer: ${(shown ?? '').slice(0, 200)}`,
+    'DeployRejected',
+  );
+}
