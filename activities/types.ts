@@ -106,3 +106,30 @@ export interface MigrationInput {
   direction: 'apply' | 'revert';
   run: string[];
 }
+
+export interface WindowInput {
+  window: import('../plan').DeployWindow;
+  /** Epoch ms the region would start. */
+  now: number;
+  /** The region must be able to finish its soak inside the same allowed period. */
+  soakMs: number;
+}
+
+export interface WindowDecision {
+  /** Epoch ms when the region may start (== now when it may start at once). */
+  startAt: number;
+  /** Why it waits, e.g. "outside Mon-Fri 09:00-17:00 Europe/Dublin" or "blackout 2026-12-24". */
+  reason?: string;
+}
+
+/** Every activity the rollout workflow calls, by name. The worker registers exactly these. */
+export interface RolloutActivities {
+  preparePlan(doc: unknown): Promise<NormalizedPlan>;
+  deployRegion(input: DeployInput): Promise<DeployResult>;
+  rollbackRegion(input: RollbackInput): Promise<DeployResult>;
+  watchRegion(input: WatchInput): Promise<WatchOutcome>;
+  evaluateGate(input: SloContext): Promise<GateResult>;
+  notify(input: NotifyInput): Promise<NotifyResult[]>;
+  runMigration(input: MigrationInput): Promise<void>;
+  nextDeployWindow(input: WindowInput): Promise<WindowDecision>;
+}

@@ -1,0 +1,24 @@
+// Every activity the worker registers, by the names the workflow calls.
+import type { RolloutActivities } from './types';
+import { preparePlan } from './plan';
+import { deployRegion, rollbackRegion } from './deployers';
+import { watchRegion } from './slo/watch';
+import { evaluateGate } from './slo/gate';
+import { notify } from './notify';
+import { runMigration } from './migrations';
+import { nextDeployWindow } from './windows';
+
+export function createActivities(): RolloutActivities {
+  return {
+    preparePlan,
+    deployRegion,
+    rollbackRegion,
+    watchRegion,
+    evaluateGate: (ctx) => evaluateGate(ctx),
+    notify: (input) => notify(input),
+    runMigration: (input) => runMigration(input),
+    nextDeployWindow,
+  };
+}
+
+export type { RolloutActivities } from './types';

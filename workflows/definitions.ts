@@ -1,0 +1,57 @@
+// Names and shapes of everything an operator can send to a rollout. The client and the
+// workflow both import these, so a renamed handler cannot silently drift apart.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ActionPayload, OperatorActionName, RolloutState, RolloutStatus } from './state';
+
+export const TASK_QUEUE_DEFAULT = 'mrcd-rollouts';
+export const WORKFLOW_TYPE = 'rolloutWorkflow';
+
+/** Workflow id of a service's rollout; one at a time per service is the pipeline lock. */
+export function rolloutWorkflowId(service: string): string {
+  return `rollout-${service}`;
+}
+
+export interface ActionResult {
+  action: OperatorActionName;
+  state: RolloutState;
+  /** What happened: applied, or a no-op and why. */
+  note: string;
+}
+
+export const statusQuery = defineQuery<RolloutStatus>('status');
+
+// Each action is a signal (for the Temporal UI and `temporal workflow signal`, plain JSON)
+// and an update of the same name (for the CLI, which gets accepted/rejected back).
+export const actionSignals = {
+  pause: defineSignal<[ActionPayload]>('pause'),
+  resume: defineSignal<[ActionPayload]>('resume'),
+  abort: defineSignal<[ActionPayload]>('abort'),
+  approve: defineSignal<[ActionPayload]>('approve'),
+  retry: defineSignal<[ActionPayload]>('retry'),
+  'skip-soak': defineSignal<[ActionPayload]>('skip-soak'),
+} as const;
+
+export const actionUpdates = {
+  pause: defineUpdate<ActionResult, [ActionPayload]>('pause'),
+  resume: defineUpdate<ActionResult, [ActionPayload]>('resume'),
+  abort: defineUpdate<ActionResult, [ActionPayload]>('abort'),
+  approve: defineUpdate<ActionResult, [ActionPayload]>('approve'),
+  retry: defineUpdate<ActionResult, [ActionPayload]>('retry'),
+  'skip-soak': defineUpdate<ActionResult, [ActionPayload]>('skip-soak'),
+} as const;
+
+/** What a rollout workflow is started with. */
+export interface RolloutInput {
+  /** The plan document as written (validated again by the workflow's first activity). */
+  plan: unknown;
+  /** Who started it (CLI user, CI job), recorded in status. */
+  startedBy?: string;
+  /** Set by continue-as-new: the state to carry on from. */
+  carried?: CarriedState;
+}
+
+export interface CarriedState {
+  status: RolloutStatus;
+  plan: import('../plan').NormalizedPlan;
+  regionIndex: number;
+}

@@ -1,0 +1,571 @@
+// The rollout workflow: one execution per rollout of one service version, region by
+// region in plan order. Everything here is deterministic workflow code; every side
+// effect is an activity (activities/), every wait is a durable timer or condition.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import type { GateResult, RolloutActivities, RolloutEventKind, WatchOutcome } from '../activities/types';
+import type { NormalizedPlan, NormalizedRegion } from '../plan';
+import { actionSignals, actionUpdates, statusQuery, type ActionResult, type RolloutInput } from './definitions';
+import { SA_OWNER, SA_REGION, SA_SERVICE, SA_STATE, SA_VERSION } from './search-attributes';
+import {
+  checkAction,
+  legalActions,
+  OPERATOR_ACTIONS,
+  payloadProblem,
+  type ActionPayload,
+  type OperatorActionName,
+  type RegionState,
+  type RolloutState,
+  type RolloutStatus,
+} from './state';
+import { renderDetails, summarize } from './summary';
+
+const prep = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5 },
+});
+
+const gateActs = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5 },
+});
+
+const notifyActs = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '1m',
+  retry: { maximumAttempts: 3 },
+});
+
+/** A region's soak ended in one of these; only `passed` goes on to approval and promotion. */
+type SoakOutcome = { kind: 'passed' } | { kind: 'failed'; reason: string; gate?: GateResult } | { kind: 'inconclusive'; reason: string; gate?: GateResult };
+
+class Aborted extends Error {}
+
+export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
+  const info = workflowInfo();
+  const doc = (typeof input.plan === 'object' && input.plan !== null ? input.plan : {}) as Record<string, unknown>;
+  const status: RolloutStatus = input.carried?.status ?? {
+    rolloutId: info.workflowId,
+    service: typeof doc.service === 'string' ? doc.service : '?',
+    version: typeof doc.version === 'string' ? doc.version : '?',
+    owner: { team: '?', contact: '?' },
+    state: 'running',
+    regions: [],
+    actions: [],
+    legalActions: [],
+    startedAt: Date.now(),
+    failurePolicy: 'halt',
+    summary: 'validating the plan',
+  };
+
+  // Operator intents. Handlers only set these; the main flow acts on them at safe points.
+  let paused = status.state === 'paused';
+  let abortRequested = false;
+  let retryRequested = false;
+  const approvals = new Set<string>();
+  const skipSoak = new Set<string>();
+  let regionScope: CancellationScope | undefined;
+  const pendingNotifications: Promise<unknown>[] = [];
+  let plan: NormalizedPlan | undefined = input.carried?.plan;
+
+  const ctx = () => ({
+    state: status.state,
+    abortRequested,
+    awaitingApproval: status.regions.find((r) => r.status === 'awaiting-approval' || (r.status === 'soaking' && needsApproval(r.name)))?.name,
+    soaking: status.regions.find((r) => r.status === 'soaking')?.name,
+  });
+  const needsApproval = (name: string) => plan?.regions.find((r) => r.name === name)?.approval === 'required' && !approvals.has(name);
+
+  let lastState: RolloutState | undefined;
+  let lastRegion: string | undefined;
+  const publish = () => {
+    status.legalActions = legalActions(ctx());
+    status.summary = summarize(status);
+    if (status.state !== lastState || status.currentRegion !== lastRegion) {
+      lastState = status.state;
+      lastRegion = status.currentRegion;
+      upsertSearchAttributes([
+        { key: SA_STATE, value: status.state },
+        { key: SA_REGION, value: status.currentRegion ?? '' },
+      ]);
+    }
+    setCurrentDetails(renderDetails(status));
+  };
+
+  const setState = (s: RolloutState) => {
+    status.state = s;
+    publish();
+  };
+
+  const notify = (kind: RolloutEventKind, message: string, region?: string) => {
+    if (!plan || plan.notifications.length === 0) return;
+    const p = notifyActs
+      .notify({
+        notifications: plan.notifications,
+        owner: plan.owner,
+        event: { kind, rolloutId: status.rolloutId, service: status.service, version: status.version, message, at: Date.now(), ...(region ? { region } : {}) },
+      })
+      // A notification never blocks or fails a rollout; the activity records per-target results.
+      .catch(() => undefined);
+    pendingNotifications.push(p);
+  };
+
+  const apply = (action: OperatorActionName, payload: ActionPayload, via: 'signal' | 'update'): ActionResult => {
+    const record = { action, by: payload.by, reason: payload.reason, at: Date.now(), via, ...(payload.region ? { region: payload.region } : {}) };
+    const check = checkAction(action, ctx());
+    if (!check.legal) {
+      status.actions.push({ ...record, accepted: false, note: check.reason });
+      publish();
+      return { action, state: status.state, note: check.reason };
+    }
+    if (check.noop) {
+      status.actions.push({ ...record, accepted: true, note: check.noop });
+      publish();
+      return { action, state: status.state, note: check.noop };
+    }
+    let note = 'applied';
+    switch (action) {
+      case 'pause':
+        paused = true;
+        status.pausedBy = payload.by;
+        status.state = 'paused';
+        note = 'paused: the next promotion is held; soaks and SLO watches go on';
+        notify('paused', `paused by ${payload.by}: ${payload.reason}`, status.currentRegion);
+        break;
+      case 'resume':
+        if (status.state === 'paused') {
+          paused = false;
+          delete status.pausedBy;
+          status.state = 'running';
+          note = 'resumed';
+          notify('resumed', `resumed by ${payload.by}: ${payload.reason}`, status.currentRegion);
+        } else {
+          retryRequested = true;
+          note = `retrying ${status.halt?.region ?? 'the halted step'}`;
+        }
+        break;
+      case 'retry':
+        retryRequested = true;
+        note = `retrying ${status.halt?.region ?? 'the halted step'}`;
+        break;
+      case 'abort':
+        abortRequested = true;
+        retryRequested = status.state === 'rollback-failed';
+        regionScope?.cancel();
+        note = 'aborting: every deployed region will be rolled back in reverse order';
+        break;
+      case 'approve': {
+        const region = payload.region ?? ctx().awaitingApproval!;
+        approvals.add(region);
+        const r = status.regions.find((x) => x.name === region);
+        if (r) r.approvedBy = payload.by;
+        note = `approved ${region}`;
+        break;
+      }
+      case 'skip-soak': {
+        const region = payload.region ?? ctx().soaking!;
+        skipSoak.add(region);
+        note = `soak of ${region} cut short; its gate is still evaluated`;
+        notify('override', `skip-soak of ${region} by ${payload.by}: ${payload.reason}`, region);
+        break;
+      }
+    }
+    status.actions.push({ ...record, accepted: true, note });
+    publish();
+    return { action, state: status.state, note };
+  };
+
+  // Handlers go in before the first await: an update that arrives early is otherwise rejected.
+  setHandler(statusQuery, () => ({ ...status, legalActions: legalActions(ctx()) }));
+  for (const action of OPERATOR_ACTIONS) {
+    setHandler(actionSignals[action], (payload: ActionPayload) => {
+      const problem = payloadProblem(payload);
+      if (problem) {
+        const p = (payload ?? {}) as Partial<ActionPayload>;
+        // Never drop an operator action silently: a malformed one is recorded as rejected.
+        status.actions.push({ action, by: typeof p.by === 'string' ? p.by : '(unknown)', reason: typeof p.reason === 'string' ? p.reason : '', at: Date.now(), via: 'signal', accepted: false, note: `invalid payload: ${problem}` });
+        publish();
+        return;
+      }
+      apply(action, payload, 'signal');
+    });
+    setHandler(actionUpdates[action], (payload: ActionPayload) => apply(action, payload, 'update'), {
+      validator: (payload: ActionPayload) => {
+        const problem = payloadProblem(payload);
+        if (problem) throw new Error(`invalid ${action} payload: ${problem}`);
+        const check = checkAction(action, ctx());
+        if (!check.legal) throw new Error(check.reason);
+        if (payload.region && (action === 'approve' || action === 'skip-soak')) {
+          const want = action === 'approve' ? ctx().awaitingApproval : ctx().soaking;
+          if (payload.region !== want) throw new Error(`${action} names region ${payload.region}, but the region ${action === 'approve' ? 'waiting for approval' : 'soaking'} is ${want}`);
+        }
+      },
+    });
+  }
+
+  // ---- plan ----
+  if (!plan) {
+    try {
+      plan = await prep.preparePlan(input.plan);
+    } catch (e) {
+      status.state = 'failed';
+      status.endedAt = Date.now();
+      status.halt = { reason: `invalid plan: ${causeMessage(e)}`, at: Date.now() };
+      publish();
+      throw ApplicationFailure.nonRetryable(`invalid plan: ${causeMessage(e)}`, 'InvalidPlan', status);
+    }
+    status.service = plan.service;
+    status.version = plan.version;
+    status.owner = plan.owner;
+    status.failurePolicy = plan.failurePolicy;
+    status.regions = plan.regions.map((r) => ({ name: r.name, size: r.size, status: 'pending', attempts: 0 }));
+    upsertSearchAttributes([
+      { key: SA_SERVICE, value: plan.service },
+      { key: SA_VERSION, value: plan.version },
+      { key: SA_OWNER, value: plan.owner.team },
+    ]);
+    publish();
+    notify('started', `rollout of ${plan.service} ${plan.version} started by ${input.startedBy ?? 'unknown'} over ${plan.regions.map((r) => r.name).join(' → ')}`);
+  }
+  const thePlan = plan;
+
+  const deployActs = proxyActivities<RolloutActivities>({
+    // The deployer's own timeout bounds one attempt; a little slack for the HTTP calls around it.
+    startToCloseTimeout: thePlan.deployer.timeoutMs + 60_000,
+    heartbeatTimeout: '30s',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
+  });
+  const migrationActs = proxyActivities<RolloutActivities>({
+    startToCloseTimeout: '1h',
+    heartbeatTimeout: '1m',
+    retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 3 },
+  });
+
+  const regionOf = (i: number): [NormalizedRegion, RegionState] => [thePlan.regions[i]!, status.regions[i]!];
+
+  // ---- waits that an abort interrupts ----
+  const waitFor = async (fn: () => boolean, breach?: Promise<WatchOutcome | undefined>): Promise<WatchOutcome | undefined> => {
+    const done = condition(() => fn() || abortRequested).then(() => undefined);
+    const winner = await (breach ? Promise.race([done, breach]) : done);
+    if (abortRequested) throw new Aborted();
+    return winner;
+  };
+
+  const holdWhilePaused = async (r: RegionState, breach?: Promise<WatchOutcome | undefined>) => {
+    if (!paused) return undefined;
+    const before = r.status;
+    r.status = 'awaiting-resume';
+    r.waitingFor = `resume (paused by ${status.pausedBy ?? 'an operator'})`;
+    publish();
+    const out = await waitFor(() => !paused, breach);
+    delete r.waitingFor;
+    if (!out) r.status = before;
+    publish();
+    return out;
+  };
+
+  // ---- one region: window → deploy → soak with watch → gate → approval → promote ----
+  const runRegion = async (i: number): Promise<SoakOutcome> => {
+    const [region, r] = regionOf(i);
+    r.attempts += 1;
+    status.currentRegion = region.name;
+    delete status.halt;
+    publish();
+
+    await holdWhilePaused(r);
+
+    if (region.window) {
+      const decision = await gateActs.nextDeployWindow({ window: region.window, now: Date.now(), soakMs: region.soakMs });
+      if (decision.startAt > Date.now()) {
+        r.status = 'waiting-window';
+        r.waitingFor = decision.reason ?? 'its deploy window';
+        r.waitingUntil = decision.startAt;
+        publish();
+        await sleep(decision.startAt - Date.now(), { summary: `deploy window of ${region.name}` });
+        delete r.waitingFor;
+        delete r.waitingUntil;
+      }
+    }
+
+    r.status = 'deploying';
+    publish();
+    const deployed = await deployActs.deployRegion({
+      rolloutId: status.rolloutId,
+      service: thePlan.service,
+      region: region.name,
+      version: thePlan.version,
+      deployer: thePlan.deployer,
+    });
+    if (deployed.previousVersion !== undefined && deployed.previousVersion !== thePlan.version) r.previousVersion = deployed.previousVersion;
+    r.deployedAt = Date.now();
+    r.soakEndsAt = r.deployedAt + region.soakMs;
+    r.status = 'soaking';
+    publish();
+
+    const sloBase = {
+      rolloutId: status.rolloutId,
+      service: thePlan.service,
+      version: thePlan.version,
+      region: region.name,
+      gate: region.gate,
+      since: r.deployedAt,
+      ...(thePlan.prometheus ? { prometheus: thePlan.prometheus } : {}),
+    };
+    const watchScope = new CancellationScope();
+    const watchActs = proxyActivities<RolloutActivities>({
+      // The watch lives as long as the region is unpromoted; heartbeats prove it is alive.
+      startToCloseTimeout: region.maxSoakMs + 24 * 3_600_000,
+      heartbeatTimeout: Math.max(30_000, region.checkIntervalMs * 3),
+      retry: { initialInterval: '1s', maximumInterval: '30s' },
+      summary: `SLO watch of ${region.name}`,
+    });
+    // A watch that fails for good is a lack of evidence, never a pass.
+    const breach: Promise<WatchOutcome | undefined> = watchScope
+      .run(() => watchActs.watchRegion({ ...sloBase, intervalMs: region.checkIntervalMs, maxInconclusive: region.gate.maxInconclusive }))
+      .catch((e) => {
+        if (isCancellation(e)) return new Promise<never>(() => {});
+        return { kind: 'inconclusive-limit', result: { verdict: 'error', checks: [], at: Date.now() }, checksRun: 0, error: causeMessage(e) } as WatchOutcome;
+      });
+    const fromWatch = (o: WatchOutcome): SoakOutcome =>
+      o.kind === 'breach'
+        ? { kind: 'failed', reason: `SLO breach in ${region.name}: ${describeGate(o.result)}`, gate: o.result }
+        : { kind: 'inconclusive', reason: `no conclusive SLO evidence in ${region.name} after ${o.checksRun} checks: ${describeGate(o.result)}`, gate: o.result };
+
+    try {
+      // Soak: the durable timer raced with the watch. History stays O(1) however long the soak.
+      let soakEnd = r.soakEndsAt;
+      for (;;) {
+        const remaining = soakEnd - Date.now();
+        if (remaining > 0 && !skipSoak.has(region.name)) {
+          const timer = condition(() => skipSoak.has(region.name) || abortRequested, remaining).then(() => undefined);
+          const early = await Promise.race([timer, breach]);
+          if (abortRequested) throw new Aborted();
+          if (early) return fromWatch(early);
+        }
+        r.status = 'gating';
+        publish();
+        const gate = await gateActs.evaluateGate(sloBase);
+        r.lastGate = gate;
+        if (gate.verdict === 'pass') break;
+        if (gate.verdict === 'fail') return { kind: 'failed', reason: `gate failed in ${region.name}: ${describeGate(gate)}`, gate };
+        // Too little evidence: soak longer, up to the plan's maximum, then halt.
+        const next = Date.now() + region.checkIntervalMs;
+        if (next > r.deployedAt + region.maxSoakMs) {
+          return { kind: 'inconclusive', reason: `gate ${gate.verdict} in ${region.name} until maxSoak: ${describeGate(gate)}`, gate };
+        }
+        soakEnd = next;
+        r.status = 'soaking';
+        r.soakEndsAt = soakEnd;
+        r.waitingFor = `more evidence (${gate.verdict}): soak extended`;
+        publish();
+      }
+      delete r.waitingFor;
+
+      // Approval and pause hold the promotion, not the watch: a breach while held still fails the region.
+      if (region.approval === 'required' && !approvals.has(region.name)) {
+        r.status = 'awaiting-approval';
+        r.waitingFor = 'approval';
+        publish();
+        const out = await waitFor(() => approvals.has(region.name), breach);
+        delete r.waitingFor;
+        if (out) return fromWatch(out);
+      }
+      const out = await holdWhilePaused(r, breach);
+      if (out) return fromWatch(out);
+      return { kind: 'passed' };
+    } finally {
+      watchScope.cancel();
+      skipSoak.delete(region.name);
+    }
+  };
+
+  // ---- compensation: rollbacks run to completion even while the rollout is being aborted ----
+  const rollbackOne = async (i: number): Promise<boolean> => {
+    const [region, r] = regionOf(i);
+    r.status = 'rolling-back';
+    publish();
+    try {
+      await CancellationScope.nonCancellable(() =>
+        deployActs.rollbackRegion({
+          rolloutId: status.rolloutId,
+          service: thePlan.service,
+          region: region.name,
+          version: thePlan.version,
+          deployer: thePlan.deployer,
+          ...(r.previousVersion ? { previousVersion: r.previousVersion } : {}),
+        }),
+      );
+      r.status = 'rolled-back';
+      publish();
+      return true;
+    } catch (e) {
+      r.status = 'rollback-failed';
+      r.waitingFor = `operator: rollback failed (${causeMessage(e)})`;
+      publish();
+      return false;
+    }
+  };
+
+  /** Rolls back the given regions in order; a failing one halts as rollback-failed until an operator retries. */
+  const rollbackAll = async (indices: number[], then: RolloutState) => {
+    for (;;) {
+      status.state = 'rolling-back';
+      publish();
+      const failed: number[] = [];
+      for (const i of indices) {
+        const r = status.regions[i]!;
+        if (r.status === 'rolled-back' || r.status === 'pending') continue;
+        if (!(await rollbackOne(i))) failed.push(i);
+      }
+      if (failed.length === 0) {
+        status.state = then;
+        publish();
+        return;
+      }
+      const names = failed.map((i) => status.regions[i]!.name).join(', ');
+      status.halt = { region: status.regions[failed[0]!]!.name, reason: `rollback failed in ${names}: an operator must retry (or fix the region by hand and retry)`, at: Date.now() };
+      retryRequested = false;
+      setState('rollback-failed');
+      notify('rollback-failed', status.halt.reason, status.halt.region);
+      await condition(() => retryRequested);
+      retryRequested = false;
+      delete status.halt;
+    }
+  };
+
+  const deployedIndices = () =>
+    status.regions
+      .map((r, i) => ({ r, i }))
+      .filter(({ r }) => !['pending', 'rolled-back', 'waiting-window'].includes(r.status))
+      .map(({ i }) => i)
+      .reverse();
+
+  // ---- migrations ----
+  const runMigrations = async (phase: 'expand' | 'contract', direction: 'apply' | 'revert') => {
+    const list = thePlan.migrations.filter((m) => m.phase === phase);
+    for (const m of direction === 'apply' ? list : [...list].reverse()) {
+      const step = direction === 'apply' ? m.apply : m.revert;
+      if (!step) continue; // irreversible: reported in the abort summary, never silently skipped
+      await CancellationScope.nonCancellable(() =>
+        migrationActs.runMigration({ rolloutId: status.rolloutId, service: thePlan.service, version: thePlan.version, name: m.name, phase, direction, run: step.run }),
+      );
+    }
+  };
+
+  const finish = async (): Promise<RolloutStatus> => {
+    status.endedAt = Date.now();
+    delete status.currentRegion;
+    publish();
+    await Promise.all(pendingNotifications);
+    await condition(allHandlersFinished);
+    if (status.state === 'succeeded') return status;
+    const type = { 'rolled-back': 'RolloutRolledBack', aborted: 'RolloutAborted', failed: 'RolloutFailed' }[status.state as 'rolled-back' | 'aborted' | 'failed'] ?? 'RolloutFailed';
+    // A rollout that did not succeed fails the workflow, so `temporal workflow execute`,
+    // the UI and CI all see the verdict without reading the result.
+    throw ApplicationFailure.nonRetryable(status.summary, type, status);
+  };
+
+  const abortAll = async (): Promise<RolloutStatus> => {
+    const reason = [...status.actions].reverse().find((a) => a.action === 'abort' && a.accepted);
+    status.halt = { reason: `aborted by ${reason?.by ?? 'an operator'}: ${reason?.reason ?? ''}`, at: Date.now() };
+    await rollbackAll(deployedIndices(), 'aborted');
+    await runMigrations('expand', 'revert');
+    const irreversible = thePlan.migrations.filter((m) => m.irreversible && m.phase === 'expand').map((m) => m.name);
+    if (irreversible.length) status.halt.reason += `; not undone (irreversible): ${irreversible.join(', ')}`;
+    notify('aborted', status.halt.reason);
+    return finish();
+  };
+
+  // ---- the rollout ----
+  try {
+    let i = input.carried?.regionIndex ?? 0;
+    if (!input.carried && thePlan.migrations.some((m) => m.phase === 'expand')) {
+      status.summary = 'running expand migrations';
+      await runMigrations('expand', 'apply');
+    }
+    while (i < thePlan.regions.length) {
+      if (abortRequested) throw new Aborted();
+      let outcome: SoakOutcome;
+      regionScope = new CancellationScope();
+      try {
+        outcome = await regionScope.run(() => runRegion(i));
+      } catch (e) {
+        if (abortRequested || e instanceof Aborted || isCancellation(e)) throw new Aborted();
+        // A deploy that failed for good is a failed region: roll back what it may have touched.
+        outcome = { kind: 'failed', reason: `deploy to ${thePlan.regions[i]!.name} failed: ${causeMessage(e)}` };
+      } finally {
+        regionScope = undefined;
+      }
+      const r = status.regions[i]!;
+      if (outcome.kind === 'passed') {
+        r.status = 'promoted';
+        r.promotedAt = Date.now();
+        i += 1;
+        publish();
+        if (i < thePlan.regions.length && workflowInfo().continueAsNewSuggested) {
+          await condition(allHandlersFinished);
+          await Promise.all(pendingNotifications);
+          await continueAsNew<typeof rolloutWorkflow>({ plan: input.plan, startedBy: input.startedBy, carried: { status, plan: thePlan, regionIndex: i } });
+        }
+        continue;
+      }
+
+      if (outcome.gate) r.lastGate = outcome.gate;
+      r.status = outcome.kind === 'failed' ? 'failed' : 'inconclusive';
+      status.halt = { region: r.name, reason: outcome.reason, at: Date.now() };
+      publish();
+      if (outcome.kind === 'failed') {
+        notify('rollback', outcome.reason, r.name);
+        if (thePlan.failurePolicy === 'rollback-all') {
+          const why = outcome.reason;
+          await rollbackAll(deployedIndices(), 'rolled-back');
+          status.halt = { region: r.name, reason: `${why}; every deployed region rolled back (policy rollback-all)`, at: Date.now() };
+          await runMigrations('expand', 'revert');
+          notify('rolled-back', status.halt.reason, r.name);
+          return await finish();
+        }
+        await rollbackAll([i], 'halted');
+        status.halt = { region: r.name, reason: `${outcome.reason}; ${r.name} rolled back, later regions held`, at: Date.now() };
+      }
+      retryRequested = false;
+      setState('halted');
+      notify('halted', status.halt!.reason, r.name);
+      await condition(() => retryRequested || abortRequested);
+      if (abortRequested) throw new Aborted();
+      retryRequested = false;
+    }
+    if (thePlan.migrations.some((m) => m.phase === 'contract')) {
+      status.summary = 'running contract migrations';
+      await runMigrations('contract', 'apply');
+    }
+    status.state = 'succeeded';
+    notify('succeeded', `${thePlan.service} ${thePlan.version} is live in ${thePlan.regions.length} regions`);
+    return await finish();
+  } catch (e) {
+    if (e instanceof Aborted || (abortRequested && isCancellation(e))) return abortAll();
+    throw e;
+  }
+}
+
+function describeGate(g: GateResult): string {
+  const bad = g.checks.filter((c) => c.verdict !== 'pass');
+  return (bad.length ? bad : g.checks).map((c) => `${c.name} ${c.verdict}: ${c.detail}`).join('; ') || g.verdict;
+}
+
+function causeMessage(e: unknown): string {
+  let err = e as { message?: string; cause?: unknown } | undefined;
+  // Activity failures wrap the real reason; operators want the innermost message.
+  while (err && err.cause && typeof err.cause === 'object') err = err.cause as typeof err;
+  return err?.message ?? String(e);
+}

@@ -1,0 +1,178 @@
+// The rollout state machine as data: which operator action is legal in which state, and
+// why not otherwise. Pure and deterministic, so the workflow, the update validators, the
+// docs (docs/rollout-states.md) and a table-driven test all read the same table.
+import type { GateResult } from '../activities/types';
+
+export const ROLLOUT_STATES = [
+  'running',
+  'paused',
+  'halted',
+  'rolling-back',
+  'rollback-failed',
+  'succeeded',
+  'rolled-back',
+  'aborted',
+  'failed',
+] as const;
+export type RolloutState = (typeof ROLLOUT_STATES)[number];
+
+export const TERMINAL_STATES: ReadonlySet<RolloutState> = new Set(['succeeded', 'rolled-back', 'aborted', 'failed']);
+
+export type RegionStatus =
+  | 'pending'
+  | 'waiting-window'
+  | 'deploying'
+  | 'soaking'
+  | 'gating'
+  | 'awaiting-approval'
+  | 'awaiting-resume'
+  | 'promoted'
+  | 'failed'
+  | 'inconclusive'
+  | 'rolling-back'
+  | 'rolled-back'
+  | 'rollback-failed';
+
+export const OPERATOR_ACTIONS = ['pause', 'resume', 'abort', 'approve', 'retry', 'skip-soak'] as const;
+export type OperatorActionName = (typeof OPERATOR_ACTIONS)[number];
+
+/** What every operator action carries: who and why. Plain JSON so the Temporal UI can send it. */
+export interface ActionPayload {
+  reason: string;
+  by: string;
+  /** For approve and skip-soak: the region meant; defaults to the current one. */
+  region?: string;
+}
+
+export interface RecordedAction {
+  action: OperatorActionName;
+  by: string;
+  reason: string;
+  region?: string;
+  at: number;
+  via: 'signal' | 'update';
+  accepted: boolean;
+  /** For a rejected action, why; for an accepted no-op, what it found. */
+  note?: string;
+}
+
+export interface RegionState {
+  name: string;
+  size: number;
+  status: RegionStatus;
+  attempts: number;
+  deployedAt?: number;
+  soakEndsAt?: number;
+  promotedAt?: number;
+  previousVersion?: string;
+  /** The last gate evaluation, or the breach that failed the region. */
+  lastGate?: GateResult;
+  approvedBy?: string;
+  /** What the region waits for, in words, while it waits. */
+  waitingFor?: string;
+  waitingUntil?: number;
+}
+
+export interface HaltInfo {
+  region?: string;
+  reason: string;
+  at: number;
+}
+
+export interface RolloutStatus {
+  rolloutId: string;
+  service: string;
+  version: string;
+  owner: { team: string; contact: string; runbook?: string };
+  state: RolloutState;
+  /** Set while a pause holds the next promotion (state is then `paused`). */
+  pausedBy?: string;
+  currentRegion?: string;
+  regions: RegionState[];
+  halt?: HaltInfo;
+  actions: RecordedAction[];
+  /** Operator actions legal right now: what `mrcd` and the UI can offer. */
+  legalActions: OperatorActionName[];
+  startedAt: number;
+  endedAt?: number;
+  failurePolicy: 'halt' | 'rollback-all';
+  /** One line for humans: what is happening now. */
+  summary: string;
+}
+
+export interface ActionContext {
+  state: RolloutState;
+  /** The region waiting for approval, if any. */
+  awaitingApproval?: string;
+  /** The region soaking, if any. */
+  soaking?: string;
+  abortRequested: boolean;
+}
+
+export type ActionCheck = { legal: true; noop?: string } | { legal: false; reason: string };
+
+/** The actions legal in a context, for `legalActions` and for rejection messages. */
+export function legalActions(ctx: ActionContext): OperatorActionName[] {
+  return OPERATOR_ACTIONS.filter((a) => {
+    const c = decide(a, ctx);
+    return c.legal && !c.noop;
+  });
+}
+
+/**
+ * Decides whether an action is legal now, and if not says what is. Duplicates (pause while
+ * paused, abort while aborting) are legal no-ops so that retried CLI calls and double
+ * clicks are harmless.
+ */
+export function checkAction(action: OperatorActionName, ctx: ActionContext): ActionCheck {
+  const c = decide(action, ctx);
+  if (c.legal) return c;
+  const now = legalActions(ctx);
+  return { legal: false, reason: `${action} is not possible: ${c.reason}. Legal now: ${now.length ? now.join(', ') : 'nothing (the rollout has ended)'}` };
+}
+
+function decide(action: OperatorActionName, ctx: ActionContext): ActionCheck {
+  const { state } = ctx;
+  const no = (reason: string): ActionCheck => ({ legal: false, reason });
+  if (TERMINAL_STATES.has(state)) return no(`the rollout has ended (${state})`);
+  if (ctx.abortRequested) {
+    if (state === 'rollback-failed' && (action === 'retry' || action === 'resume')) return { legal: true };
+    return action === 'abort' ? { legal: true, noop: 'abort already requested' } : no('the rollout is being aborted');
+  }
+  switch (action) {
+    case 'pause':
+      if (state === 'running') return { legal: true };
+      if (state === 'paused') return { legal: true, noop: 'already paused' };
+      return no(`the rollout is ${state}, not running`);
+    case 'resume':
+      if (state === 'paused' || state === 'halted' || state === 'rollback-failed') return { legal: true };
+      if (state === 'running') return { legal: true, noop: 'not paused' };
+      return no(`the rollout is ${state}`);
+    case 'retry':
+      if (state === 'halted' || state === 'rollback-failed') return { legal: true };
+      return no(`only a halted rollout can retry; it is ${state}`);
+    case 'abort':
+      return { legal: true };
+    case 'approve':
+      if (ctx.awaitingApproval && (state === 'running' || state === 'paused')) return { legal: true };
+      return no('no region is waiting for approval');
+    case 'skip-soak':
+      if (ctx.soaking && (state === 'running' || state === 'paused')) return { legal: true };
+      return no('no region is soaking');
+  }
+}
+
+/** Validates a signal/update payload by hand: zod stays out of the workflow bundle. */
+export function payloadProblem(payload: unknown): string | undefined {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return 'payload must be a JSON object like {"reason": "...", "by": "..."}';
+  }
+  const p = payload as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof p.reason !== 'string' || p.reason.trim() === '') problems.push('reason: must be a non-empty string');
+  if (typeof p.by !== 'string' || p.by.trim() === '') problems.push('by: must be a non-empty string naming who acts');
+  if (p.region !== undefined && typeof p.region !== 'string') problems.push('region: must be a string');
+  const unknown = Object.keys(p).filter((k) => !['reason', 'by', 'region'].includes(k));
+  if (unknown.length) problems.push(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (allowed: reason, by, region)`);
+  return problems.length ? problems.join('; ') : undefined;
+}
