@@ -1,0 +1,257 @@
+// mrcd — the operator and CI command line. Exit codes are part of the interface:
+//   0 done / rollout succeeded   1 rollout ended without success (rolled back, aborted, failed)
+//   2 invalid input (plan, flag, env)   3 refused (already running, illegal action)
+//   4 not found / Temporal unreachable
+import { Command, CommanderError, Option } from 'commander';
+import Table from 'cli-table3';
+import { userInfo } from 'node:os';
+import { loadPlanDocument, PlanError, validatePlan, formatDuration } from '../plan';
+import { ConfigError, connectionConfigFromEnv, type ConnectionConfig } from './config';
+import { act, ActionRejectedError, connectClient, followRollout, getStatus, RolloutAlreadyRunningError, RolloutNotFoundError, startRollout, type MrcdClient, type RolloutStatus } from './rollouts';
+import { progressLines } from './progress';
+import { OPERATOR_ACTIONS, type OperatorActionName } from '../workflows/state';
+
+export const EXIT = { ok: 0, notSucceeded: 1, invalid: 2, refused: 3, unreachable: 4 } as const;
+
+class ExitError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface GlobalOpts {
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+  json?: boolean;
+}
+
+function connectionFrom(opts: GlobalOpts): ConnectionConfig {
+  try {
+    const env = { ...process.env };
+    if (opts.address) env.TEMPORAL_ADDRESS = opts.address;
+    if (opts.namespace) env.TEMPORAL_NAMESPACE = opts.namespace;
+    if (opts.taskQueue) env.MRCD_TASK_QUEUE = opts.taskQueue;
+    return connectionConfigFromEnv(env);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ExitError(EXIT.invalid, e.message);
+    throw e;
+  }
+}
+
+async function withClient<T>(opts: GlobalOpts, fn: (m: MrcdClient) => Promise<T>): Promise<T> {
+  const c = connectionFrom(opts);
+  let m: MrcdClient;
+  try {
+    m = await connectClient(c);
+  } catch (e) {
+    throw new ExitError(EXIT.unreachable, `cannot reach Temporal at ${c.address} (namespace ${c.namespace}): ${(e as Error).message.split('\n')[0]}`);
+  }
+  try {
+    return await fn(m);
+  } finally {
+    await m.close();
+  }
+}
+
+function whoAmI(): string {
+  if (process.env.MRCD_USER) return process.env.MRCD_USER;
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function loadDoc(file: string): unknown {
+  try {
+    return loadPlanDocument(file);
+  } catch (e) {
+    if (e instanceof PlanError) throw new ExitError(EXIT.invalid, e.message);
+    throw new ExitError(EXIT.invalid, `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function out(json: boolean | undefined, value: unknown, human: () => string): void {
+  process.stdout.write((json ? JSON.stringify(value, null, 2) : human()) + '\n');
+}
+
+export function statusTable(s: RolloutStatus): string {
+  const t = new Table({ head: ['region', 'size', 'status', 'attempts', 'gate', 'detail'], style: { head: [], border: [] } });
+  for (const r of s.regions) {
+    const gate = r.lastGate ? r.lastGate.verdict : '';
+    const detail = r.waitingFor ?? (r.lastGate && r.lastGate.verdict !== 'pass' ? r.lastGate.checks.filter((c) => c.verdict !== 'pass').map((c) => c.detail).join('; ') : '');
+    t.push([r.name, String(r.size), r.status, String(r.attempts), gate, detail.slice(0, 80)]);
+  }
+  const lines = [
+    `${s.service} ${s.version} — ${s.state}${s.pausedBy ? ` (paused by ${s.pausedBy})` : ''}`,
+    `owner: ${s.owner.team} (${s.owner.contact})${s.owner.runbook ? `  runbook: ${s.owner.runbook}` : ''}`,
+    s.summary,
+    t.toString(),
+  ];
+  if (s.halt) lines.push(`halt: ${s.halt.reason}`);
+  lines.push(`legal actions now: ${s.legalActions.length ? s.legalActions.join(', ') : 'none (ended)'}`);
+  const recent = s.actions.slice(-5);
+  if (recent.length) {
+    lines.push('recent operator actions:');
+    for (const a of recent) lines.push(`  ${new Date(a.at).toISOString()} ${a.action} by ${a.by} via ${a.via}: ${a.accepted ? 'accepted' : 'rejected'}${a.note ? ` — ${a.note}` : ''} (reason: ${a.reason})`);
+  }
+  return lines.join('\n');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('mrcd')
+    .description('multi-region-cd: staged multi-region rollouts on Temporal')
+    .option('--address <host:port>', 'Temporal frontend (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
+    .option('--namespace <ns>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)')
+    .option('--task-queue <name>', 'task queue of the mrcd workers (default $MRCD_TASK_QUEUE or mrcd-rollouts)')
+    .option('--json', 'machine-readable output')
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('validate')
+    .description('check a plan file; exit 2 and list every problem when invalid')
+    .argument('<plan>', 'plan file (.yaml, .yml or .json)')
+    .action((file: string) => {
+      const g = program.opts<GlobalOpts>();
+      const r = validatePlan(loadDoc(file));
+      if (!r.ok) {
+        if (g.json) out(true, { valid: false, problems: r.problems }, () => '');
+        throw new ExitError(EXIT.invalid, new PlanError(r.problems, file).message);
+      }
+      out(g.json, { valid: true, plan: r.plan }, () =>
+        [
+          `${file}: valid — ${r.plan.service} ${r.plan.version}, owner ${r.plan.owner.team}`,
+          ...r.plan.regions.map((x, i) => `  ${i + 1}. ${x.name} (size ${x.size}) soak ${formatDuration(x.soakMs)}, checks every ${formatDuration(x.checkIntervalMs)}, ${x.gate.checks.length} check(s)${x.approval === 'required' ? ', approval required' : ''}${x.window ? `, window ${x.window.timezone}` : ''}`),
+          `  on failure: ${r.plan.failurePolicy}`,
+        ].join('\n'),
+      );
+    });
+
+  program
+    .command('deploy')
+    .description('start a rollout of a plan; with --wait, follow it and exit 0 only if it succeeded')
+    .argument('<plan>', 'plan file')
+    .option('--wait', 'follow progress until the rollout ends')
+    .option('--by <who>', 'who starts it (default $MRCD_USER or your user name)')
+    .action(async (file: string, o: { wait?: boolean; by?: string }) => {
+      const g = program.opts<GlobalOpts>();
+      const doc = loadDoc(file);
+      const r = validatePlan(doc);
+      if (!r.ok) throw new ExitError(EXIT.invalid, new PlanError(r.problems, file).message);
+      await withClient(g, async (m) => {
+        let handle;
+        try {
+          handle = await startRollout(m, doc, { startedBy: o.by ?? whoAmI() });
+        } catch (e) {
+          if (e instanceof RolloutAlreadyRunningError) throw new ExitError(EXIT.refused, e.message);
+          throw e;
+        }
+        if (!g.json) process.stdout.write(`started ${handle.workflowId} (${r.plan.service} ${r.plan.version})\n`);
+        if (!o.wait) {
+          if (g.json) out(true, { workflowId: handle.workflowId, started: true }, () => '');
+          return;
+        }
+        const verdict = await followRollout(m, r.plan.service, (s, prev) => {
+          if (!g.json) for (const line of progressLines(s, prev)) process.stdout.write(line + '\n');
+        });
+        if (g.json) out(true, verdict.status, () => '');
+        else process.stdout.write(`${verdict.status.summary}\n`);
+        if (!verdict.succeeded) throw new ExitError(EXIT.notSucceeded, '');
+      });
+    });
+
+  program
+    .command('status')
+    .description("show a service's latest rollout")
+    .argument('<service>')
+    .action(async (service: string) => {
+      const g = program.opts<GlobalOpts>();
+      await withClient(g, async (m) => {
+        const s = await getStatus(m, service).catch((e) => {
+          if (e instanceof RolloutNotFoundError) throw new ExitError(EXIT.unreachable, e.message);
+          throw e;
+        });
+        out(g.json, s, () => statusTable(s));
+      });
+    });
+
+  program
+    .command('watch')
+    .description('follow a running rollout until it ends; exit 0 only if it succeeded')
+    .argument('<service>')
+    .action(async (service: string) => {
+      const g = program.opts<GlobalOpts>();
+      await withClient(g, async (m) => {
+        const verdict = await followRollout(m, service, (s, prev) => {
+          if (!g.json) for (const line of progressLines(s, prev)) process.stdout.write(line + '\n');
+        }).catch((e) => {
+          if (e instanceof RolloutNotFoundError) throw new ExitError(EXIT.unreachable, e.message);
+          throw e;
+        });
+        if (g.json) out(true, verdict.status, () => '');
+        if (!verdict.succeeded) throw new ExitError(EXIT.notSucceeded, g.json ? '' : verdict.status.summary);
+      });
+    });
+
+  const describe: Record<OperatorActionName, string> = {
+    pause: 'hold the next promotion (soaks and SLO watches go on)',
+    resume: 'release a pause, or retry a halted rollout',
+    abort: 'roll back every deployed region in reverse order and end the rollout',
+    approve: 'approve a region that waits for approval',
+    retry: 'retry the failed region (or failed rollback) of a halted rollout',
+    'skip-soak': 'override: end the current soak now (the gate is still evaluated); needs a reason',
+  };
+  for (const action of OPERATOR_ACTIONS) {
+    program
+      .command(action)
+      .description(describe[action])
+      .argument('<service>')
+      .requiredOption('--reason <text>', 'why (recorded in the rollout and the quarterly review)')
+      .option('--by <who>', 'who acts (default $MRCD_USER or your user name)')
+      .addOption(new Option('--region <name>', 'the region meant (approve, skip-soak)'))
+      .action(async (service: string, o: { reason: string; by?: string; region?: string }) => {
+        const g = program.opts<GlobalOpts>();
+        if (!o.reason.trim()) throw new ExitError(EXIT.invalid, '--reason must not be empty');
+        await withClient(g, async (m) => {
+          try {
+            const res = await act(m, service, action, { reason: o.reason, by: o.by ?? whoAmI(), ...(o.region ? { region: o.region } : {}) });
+            out(g.json, res, () => `${action} ${service}: ${res.note} (state now ${res.state})`);
+          } catch (e) {
+            if (e instanceof ActionRejectedError) throw new ExitError(EXIT.refused, e.message);
+            if (e instanceof RolloutNotFoundError) throw new ExitError(EXIT.unreachable, e.message);
+            throw e;
+          }
+        });
+      });
+  }
+  return program;
+}
+
+/** Runs the CLI with argv; returns the exit code instead of exiting (for tests). */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; every usage error is invalid input
+      return e.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    }
+    if (e instanceof ExitError) {
+      if (e.message) process.stderr.write(`mrcd: ${e.message}\n`);
+      return e.code;
+    }
+    process.stderr.write(`mrcd: ${(e as Error).message}\n`);
+    return EXIT.unreachable;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

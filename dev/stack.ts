@@ -1,0 +1,130 @@
+// `npm start`: the embedded default stack. A real Temporal dev server (SQLite under .data/,
+// Web UI), the region simulator, a worker, then the sample rollout with progress region by
+// region. The stack stays up for the operator until Ctrl-C, which stops everything it started.
+//   MRCD_DEMO_EXIT=1   exit after the rollout with its verdict (CI)
+//   MRCD_PLAN=file     roll out another plan instead of examples/demo.yaml
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createServer } from 'node:net';
+import { loadPlanDocument, parsePlan } from '../plan';
+import { startTemporal, type TemporalServer } from './temporal-server';
+import { startSimulator, type Simulator } from './simulator';
+import { createWorker } from '../worker/create';
+import { createLogger, installRuntime } from '../worker/logger';
+import { connectClient, followRollout, getStatus, startRollout, type MrcdClient } from '../client/rollouts';
+import { progressLines } from '../client/progress';
+import { freePort } from './ports';
+import { TASK_QUEUE_DEFAULT, rolloutWorkflowId } from '../workflows/definitions';
+
+const ROOT = resolve(__dirname, '..');
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
+  });
+}
+
+async function preferred(port: number): Promise<number> {
+  return (await portFree(port)) ? port : freePort();
+}
+
+async function main(): Promise<number> {
+  const planFile = resolve(process.env.MRCD_PLAN ?? `${ROOT}/examples/demo.yaml`);
+  const doc = loadPlanDocument(planFile);
+  const plan = parsePlan(doc, planFile);
+  const simUrl = new URL(plan.deployer.type === 'http' ? plan.deployer.baseUrl : 'http://127.0.0.1:18480');
+
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((e) => say(`(while stopping: ${(e as Error).message})`));
+  };
+  let stopping = false;
+  const stopped = new Promise<void>((res) => {
+    const onSignal = () => {
+      if (stopping) return;
+      stopping = true;
+      say('\nstopping the stack…');
+      res();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+
+  try {
+    let server: TemporalServer;
+    const grpcPort = await preferred(7233);
+    const uiPort = await preferred(8233);
+    say(process.env.TEMPORAL_ADDRESS ? `using Temporal at ${process.env.TEMPORAL_ADDRESS}` : 'starting the Temporal dev server…');
+    server = await startTemporal({ dbFile: `${ROOT}/.data/temporal.db`, port: grpcPort, uiPort });
+    stops.push(() => server.stop());
+    say(`Temporal ${server.kind} at ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl.replace('127.0.0.1', 'localhost')}` : ''}`);
+
+    let sim: Simulator | undefined;
+    if (simUrl.hostname === '127.0.0.1' || simUrl.hostname === 'localhost') {
+      sim = await startSimulator({ regions: plan.regions.map((r) => r.name), port: Number(simUrl.port), initialVersions: { [plan.service]: '1.9.0' } });
+      stops.push(() => sim!.close());
+      say(`region simulator at ${sim.url} playing ${plan.regions.length} regions (${plan.service} 1.9.0 running everywhere)`);
+    }
+
+    const connection = { address: server.address, namespace: server.namespace, taskQueue: process.env.MRCD_TASK_QUEUE ?? TASK_QUEUE_DEFAULT };
+    const logger = createLogger(process.env.MRCD_LOG_LEVEL ?? 'warn', 'pretty');
+    installRuntime(logger, []);
+    const { worker, connection: native } = await createWorker({ connection });
+    const running = worker.run();
+    stops.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await native.close();
+    });
+    say(`worker polling task queue ${connection.taskQueue}`);
+
+    const m: MrcdClient = await connectClient(connection);
+    stops.push(() => m.close());
+    const existing = await getStatus(m, plan.service).catch(() => undefined);
+    if (existing && !['succeeded', 'rolled-back', 'aborted', 'failed'].includes(existing.state)) {
+      say(`resuming the rollout of ${plan.service} ${existing.version} already in progress (${existing.state})`);
+    } else {
+      await startRollout(m, doc, { startedBy: `npm start (${process.env.USER ?? 'local'})` });
+      say(`started ${rolloutWorkflowId(plan.service)}: ${plan.service} ${plan.version} → ${plan.regions.map((r) => r.name).join(' → ')}`);
+    }
+    const env = server.address === '127.0.0.1:7233' ? '' : `TEMPORAL_ADDRESS=${server.address} `;
+    say('');
+    say('Operate it while it runs:');
+    say(`  ${env}npx mrcd pause ${plan.service} --reason "look at the graphs"     (and: resume, abort, status, watch)`);
+    say(`  .tools/temporal-cli/bin/temporal workflow signal --address ${server.address} --workflow-id ${rolloutWorkflowId(plan.service)} --name pause --input '{"reason":"check","by":"me"}'`);
+    if (server.uiUrl) say(`  Web UI: ${server.uiUrl.replace('127.0.0.1', 'localhost')}/namespaces/${server.namespace}/workflows/${rolloutWorkflowId(plan.service)}`);
+    say('');
+
+    const verdict = await Promise.race([
+      followRollout(m, plan.service, (s, prev) => progressLines(s, prev).forEach(say), 500),
+      stopped.then(() => undefined),
+    ]);
+    if (verdict) {
+      say('');
+      say(verdict.succeeded ? `✓ ${verdict.status.summary}` : `✗ ${verdict.status.summary}`);
+      if (process.env.MRCD_DEMO_EXIT === '1') return verdict.succeeded ? 0 : 1;
+      say('');
+      say(`The stack stays up: start another rollout with \`${env}npx mrcd deploy examples/demo.yaml --wait\` (edit version first), look at the Web UI, or press Ctrl-C to stop everything.`);
+      await stopped;
+    }
+    return 0;
+  } finally {
+    await stopAll();
+  }
+}
+
+if (!existsSync(resolve(ROOT, 'node_modules'))) {
+  say('run `npm install` first');
+  process.exit(2);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`npm start: ${(e as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,59 @@
+// The worker's configuration: every variable validated up front, every bad one named.
+import { z } from 'zod';
+import { parseDuration } from '../plan';
+import { ConfigError, connectionConfigFromEnv, issuesToProblems, type ConnectionConfig } from '../client/config';
+
+const positiveInt = z
+  .string()
+  .trim()
+  .regex(/^[1-9]\d*$/, 'must be a positive whole number')
+  .transform(Number);
+
+const workerEnvSchema = z.object({
+  MRCD_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  MRCD_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  MRCD_MAX_CONCURRENT_ACTIVITIES: positiveInt.optional(),
+  MRCD_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.optional(),
+  MRCD_SHUTDOWN_GRACE: z
+    .string()
+    .trim()
+    .refine((s) => parseDuration(s) !== undefined, 'must be a duration such as "30s"')
+    .default('30s'),
+  MRCD_WORKFLOW_BUNDLE: z.string().trim().min(1).optional(),
+});
+
+export interface WorkerConfig {
+  connection: ConnectionConfig;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  logFormat: 'json' | 'pretty';
+  maxConcurrentActivities?: number;
+  maxConcurrentWorkflowTasks?: number;
+  shutdownGraceMs: number;
+  /** A prebuilt workflow bundle (production); without it the worker bundles at start. */
+  workflowBundlePath?: string;
+}
+
+/** Reads and validates the worker's environment; throws a ConfigError listing every bad variable. */
+export function loadWorkerConfig(env: Record<string, string | undefined> = process.env, isTty = Boolean(process.stdout.isTTY)): WorkerConfig {
+  const problems: string[] = [];
+  let connection: ConnectionConfig | undefined;
+  try {
+    connection = connectionConfigFromEnv(env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+  }
+  const parsed = workerEnvSchema.safeParse(env);
+  if (!parsed.success) problems.push(...issuesToProblems(parsed.error, env));
+  if (problems.length || !connection || !parsed.success) throw new ConfigError(problems);
+  const w = parsed.data;
+  return {
+    connection,
+    logLevel: w.MRCD_LOG_LEVEL,
+    logFormat: w.MRCD_LOG_FORMAT === 'auto' ? (isTty ? 'pretty' : 'json') : w.MRCD_LOG_FORMAT,
+    ...(w.MRCD_MAX_CONCURRENT_ACTIVITIES ? { maxConcurrentActivities: w.MRCD_MAX_CONCURRENT_ACTIVITIES } : {}),
+    ...(w.MRCD_MAX_CONCURRENT_WORKFLOW_TASKS ? { maxConcurrentWorkflowTasks: w.MRCD_MAX_CONCURRENT_WORKFLOW_TASKS } : {}),
+    shutdownGraceMs: parseDuration(w.MRCD_SHUTDOWN_GRACE)!,
+    ...(w.MRCD_WORKFLOW_BUNDLE ? { workflowBundlePath: w.MRCD_WORKFLOW_BUNDLE } : {}),
+  };
+}

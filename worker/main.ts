@@ -1,0 +1,52 @@
+// The worker process: `npm run worker`. Config from env (every bad variable named, exit 2),
+// JSON logs (pretty on a TTY), graceful shutdown on SIGINT/SIGTERM: in-flight activities
+// get MRCD_SHUTDOWN_GRACE to finish, and Temporal hands anything left to another worker.
+import { ConfigError } from '../client/config';
+import { loadWorkerConfig } from './config';
+import { createLogger, installRuntime } from './logger';
+import { createWorker } from './create';
+
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = loadWorkerConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`mrcd worker: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const logger = createLogger(config.logLevel, config.logFormat);
+  installRuntime(logger);
+  const { address, namespace, taskQueue } = config.connection;
+  let created;
+  try {
+    created = await createWorker({
+      connection: config.connection,
+      ...(config.workflowBundlePath ? { workflowBundle: config.workflowBundlePath } : {}),
+      ...(config.maxConcurrentActivities ? { maxConcurrentActivities: config.maxConcurrentActivities } : {}),
+      ...(config.maxConcurrentWorkflowTasks ? { maxConcurrentWorkflowTasks: config.maxConcurrentWorkflowTasks } : {}),
+      shutdownGraceMs: config.shutdownGraceMs,
+    });
+  } catch (e) {
+    logger.fatal({ address, namespace, err: (e as Error).message }, 'cannot start the worker: is Temporal reachable at TEMPORAL_ADDRESS?');
+    return 1;
+  }
+  logger.info({ address, namespace, taskQueue }, 'worker started');
+  try {
+    await created.worker.run();
+  } finally {
+    await created.connection.close();
+  }
+  logger.info('worker stopped');
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`mrcd worker: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);
