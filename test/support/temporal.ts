@@ -1,7 +1,7 @@
 // Real Temporal servers for tests: the time-skipping test server (workflow unit tests)
 // and the CLI dev server (integration tests), both from the project's pinned binaries.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { findTemporalCli, findTestServer, INSTALL_HINT } from '../../dev/temporal-binaries';
@@ -33,3 +33,10 @@ export function workflowBundle(): Promise<WorkflowBundle> {
 
 const noop = () => {};
 const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string, meta?: unknown) => console.error(m, meta), log: noop };
+
+// Test output stays readable: the SDK logs only warnings and errors.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed by another support module in this process
+}

@@ -1,0 +1,299 @@
+// The rollout workflow on a real Temporal dev server, with scripted activities and soaks
+// of seconds (3 s soak, 500 ms checks): every behaviour of docs/rollout-states.md.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { actionSignals, actionUpdates } from '../../workflows/definitions';
+import { startDevServer, type TemporalServer } from '../../dev/temporal-server';
+import { planDoc, regionsOf, runRollout, type TestServer } from '../support/rollout-harness';
+
+const SOAK = 3000;
+let server: TemporalServer;
+let env: TestServer;
+let connection: Connection;
+before(async () => {
+  server = await startDevServer({ uiPort: false });
+  connection = await Connection.connect({ address: server.address });
+  env = { client: new Client({ connection }), nativeConnection: await NativeConnection.connect({ address: server.address }) };
+});
+after(async () => {
+  await env?.nativeConnection.close();
+  await connection?.close();
+  await server?.stop();
+});
+
+const who = { reason: 'test', by: 'tester' };
+
+describe('rollout workflow', { timeout: 300_000 }, () => {
+  test('happy path: every region deployed once, in order, each after a full soak', async () => {
+    const calls = await runRollout(env, planDoc(), {}, async (h) => {
+      const { status, failureType } = await h.finish();
+      assert.equal(failureType, undefined);
+      assert.equal(status.state, 'succeeded');
+      assert.deepEqual(status.regions.map((r) => r.status), ['promoted', 'promoted', 'promoted']);
+    });
+    assert.deepEqual(regionsOf(calls, 'deploy'), ['small', 'medium', 'large']);
+    assert.deepEqual(regionsOf(calls, 'rollback'), []);
+    const deploys = calls.filter((c) => c.kind === 'deploy');
+    // Each next region starts only after the previous region's 30-minute soak.
+    for (let i = 1; i < deploys.length; i++) assert.ok(deploys[i]!.at - deploys[i - 1]!.at >= SOAK, `region ${i} started ${deploys[i]!.at - deploys[i - 1]!.at} ms after the previous one`);
+  });
+
+  test('history does not grow with soak length', async () => {
+    const lengths: number[] = [];
+    for (const soak of ['2s', '8s']) {
+      await runRollout(env, planDoc({ defaults: { ...(planDoc().defaults as object), soak } }), {}, async (h) => {
+        const { status } = await h.finish();
+        assert.equal(status.state, 'succeeded');
+        const history = await h.handle.fetchHistory();
+        lengths.push(history.events?.length ?? 0);
+      });
+    }
+    assert.ok(lengths[0]! > 0);
+    // 8 s soaks run 12 more checks per region than 2 s soaks (36 in all). One activity per
+    // check would add at least 3 events each (>= 108); the watch adds none, so only a
+    // handful of events (heartbeat-free timer and update noise) may differ.
+    assert.ok(Math.abs(lengths[1]! - lengths[0]!) < 12, `events: 2s soak ${lengths[0]}, 8s soak ${lengths[1]}`);
+  });
+
+  test('breach rolls back the failing region, holds later ones, and abort rolls back the rest in reverse', async () => {
+    const calls = await runRollout(env, planDoc(), { breachAfterMs: { medium: 1000 } }, async (h) => {
+      const halted = await h.waitUntil((s) => s.state === 'halted');
+      assert.equal(halted.halt?.region, 'medium');
+      assert.match(halted.halt!.reason, /SLO breach in medium/);
+      assert.deepEqual(halted.regions.map((r) => r.status), ['promoted', 'rolled-back', 'pending']);
+      assert.deepEqual(halted.legalActions.sort(), ['abort', 'resume', 'retry']);
+      // Halted means halted: nothing else is deployed.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(regionsOf(h.calls, 'deploy'), ['small', 'medium']);
+      await h.handle.executeUpdate(actionUpdates.abort, { args: [{ reason: 'bad build', by: 'oncall' }] });
+      const { status, failureType } = await h.finish();
+      assert.equal(failureType, 'RolloutAborted');
+      assert.equal(status.state, 'aborted');
+      assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
+    });
+    const medium = calls.find((c) => c.kind === 'deploy' && c.region === 'medium')!;
+    const rollback = calls.find((c) => c.kind === 'rollback' && c.region === 'medium')!;
+    // The breach came 1 s into the soak and the rollback started well before the soak would have ended.
+    assert.ok(rollback.at - medium.at >= 1000 && rollback.at - medium.at < SOAK, `rollback ${rollback.at - medium.at} ms after deploy`);
+    assert.deepEqual(regionsOf(calls, 'rollback'), ['medium', 'small']);
+    assert.deepEqual(regionsOf(calls, 'deploy'), ['small', 'medium']);
+  });
+
+  test('pause holds the next promotion, not the soak; resume continues', async () => {
+    await runRollout(env, planDoc(), {}, async (h) => {
+      await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
+      const res = await h.handle.executeUpdate(actionUpdates.pause, { args: [{ reason: 'look at graphs', by: 'alice' }] });
+      assert.equal(res.state, 'paused');
+      // The soak ends and the gate runs while paused; the promotion waits, however long.
+      let s = await h.waitUntil((x) => x.regions[0]!.status === 'awaiting-resume');
+      await new Promise((r) => setTimeout(r, 2 * SOAK));
+      s = await h.status();
+      assert.equal(s.state, 'paused');
+      assert.equal(s.pausedBy, 'alice');
+      assert.equal(s.regions[0]!.status, 'awaiting-resume');
+      assert.equal(s.regions[0]!.lastGate?.verdict, 'pass');
+      assert.equal(s.regions[1]!.status, 'pending');
+      assert.deepEqual(regionsOf(h.calls, 'deploy'), ['small']);
+      // A duplicate pause is harmless and says so.
+      const again = await h.handle.executeUpdate(actionUpdates.pause, { args: [{ reason: 'double click', by: 'bob' }] });
+      assert.match(again.note, /already paused/);
+      await h.handle.signal(actionSignals.resume, { reason: 'graphs fine', by: 'alice' });
+      s = await h.waitUntil((x) => x.regions[1]!.status === 'soaking');
+      assert.equal(s.state, 'running');
+      const { status } = await h.finish();
+      assert.equal(status.state, 'succeeded');
+      assert.deepEqual(
+        status.actions.map((a) => [a.action, a.by, a.via, a.accepted]),
+        [
+          ['pause', 'alice', 'update', true],
+          ['pause', 'bob', 'update', true],
+          ['resume', 'alice', 'signal', true],
+        ],
+      );
+    });
+  });
+
+  test('a breach while paused still rolls back', async () => {
+    const calls = await runRollout(env, planDoc(), { breachAfterMs: { small: 2 * SOAK } }, async (h) => {
+      await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
+      await h.handle.signal(actionSignals.pause, who);
+      const s = await h.waitUntil((x) => x.regions[0]!.status === 'rolled-back' && x.state === 'halted');
+      assert.equal(s.state, 'halted');
+      assert.equal(s.regions[0]!.status, 'rolled-back');
+    });
+    assert.deepEqual(regionsOf(calls, 'rollback'), ['small']);
+  });
+
+  test('abort of a paused rollout rolls back and ends', async () => {
+    await runRollout(env, planDoc(), {}, async (h) => {
+      await h.waitUntil((s) => s.regions[1]!.status === 'soaking');
+      await h.handle.signal(actionSignals.pause, who);
+      await h.waitUntil((s) => s.state === 'paused');
+      await h.handle.signal(actionSignals.abort, { reason: 'customer reports', by: 'oncall' });
+      const { status, failureType } = await h.finish();
+      assert.equal(failureType, 'RolloutAborted');
+      assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
+      assert.match(status.halt!.reason, /aborted by oncall: customer reports/);
+      assert.deepEqual(regionsOf(h.calls, 'rollback'), ['medium', 'small']);
+    });
+  });
+
+  test('retry after a halt re-runs the failed region and can succeed', async () => {
+    await runRollout(env, planDoc(), { gate: { small: ['fail'] } }, async (h) => {
+      const halted = await h.waitUntil((s) => s.state === 'halted');
+      assert.equal(halted.regions[0]!.status, 'rolled-back');
+      assert.match(halted.halt!.reason, /gate failed in small/);
+      await h.handle.executeUpdate(actionUpdates.retry, { args: [{ reason: 'flaky dependency fixed', by: 'alice' }] });
+      const { status } = await h.finish();
+      assert.equal(status.state, 'succeeded');
+      assert.equal(status.regions[0]!.attempts, 2);
+      assert.deepEqual(regionsOf(h.calls, 'deploy'), ['small', 'small', 'medium', 'large']);
+    });
+  });
+
+  test('illegal actions are rejected with what is legal now; bad signal payloads are recorded, not dropped', async () => {
+    await runRollout(env, planDoc(), {}, async (h) => {
+      await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
+      await assert.rejects(h.handle.executeUpdate(actionUpdates.retry, { args: [who] }), (e: unknown) => {
+        assert.ok(e instanceof WorkflowUpdateFailedError);
+        assert.match(String(e.cause?.message), /retry is not possible: only a halted rollout can retry; it is running\. Legal now: pause, abort, skip-soak/);
+        return true;
+      });
+      const rejectedWith = (re: RegExp) => (e: unknown) => {
+        assert.ok(e instanceof WorkflowUpdateFailedError);
+        assert.match(String(e.cause?.message), re);
+        return true;
+      };
+      await assert.rejects(h.handle.executeUpdate(actionUpdates.approve, { args: [who] }), rejectedWith(/no region is waiting for approval/));
+      await assert.rejects(h.handle.executeUpdate(actionUpdates.pause, { args: [{ reason: '', by: 'x' } as never] }), rejectedWith(/reason: must be a non-empty string/));
+      await h.handle.signal(actionSignals.pause, { why: 'no reason field' } as never);
+      const s = await h.waitUntil((x) => x.actions.length === 1);
+      assert.equal(s.state, 'running');
+      const last = s.actions.at(-1)!;
+      assert.equal(last.accepted, false);
+      assert.match(last.note!, /invalid payload: reason: must be a non-empty string; by: must be a non-empty string.*unknown field why/);
+      await h.handle.signal(actionSignals.abort, who);
+      await h.finish();
+    });
+  });
+
+  test('inconclusive evidence extends the soak up to maxSoak, then halts without promoting', async () => {
+    const doc = planDoc({}, [{ name: 'small', size: 1, soak: '3s', maxSoak: '4200ms' }, { name: 'large', size: 2 }]);
+    await runRollout(env, doc, { gate: { small: ['inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive'] } }, async (h) => {
+      const s = await h.waitUntil((x) => x.state === 'halted');
+      assert.equal(s.regions[0]!.status, 'inconclusive');
+      assert.match(s.halt!.reason, /gate inconclusive in small until maxSoak/);
+      const gates = h.calls.filter((c) => c.kind === 'gate');
+      const deploy = h.calls.find((c) => c.kind === 'deploy')!;
+      // One evaluation at 3 s, then one per check interval (500 ms) while under maxSoak (4.2 s).
+      assert.ok(gates.length >= 2 && gates.length <= 4, `gate evaluations: ${gates.length}`);
+      assert.ok(gates[0]!.at - deploy.at >= SOAK);
+      assert.ok(gates[1]!.at - gates[0]!.at >= 500);
+      assert.deepEqual(regionsOf(h.calls, 'deploy'), ['small']);
+      await h.handle.signal(actionSignals.abort, who);
+      const { failureType } = await h.finish();
+      assert.equal(failureType, 'RolloutAborted');
+    });
+  });
+
+  test('a watch that runs out of evidence halts the rollout', async () => {
+    await runRollout(env, planDoc(), { inconclusiveAfterMs: { small: 1000 } }, async (h) => {
+      const s = await h.waitUntil((x) => x.state === 'halted');
+      assert.equal(s.regions[0]!.status, 'inconclusive');
+      assert.match(s.halt!.reason, /no conclusive SLO evidence in small/);
+      await h.handle.signal(actionSignals.abort, who);
+      await h.finish();
+    });
+  });
+
+  test('approval: required holds a passed region until approved', async () => {
+    const doc = planDoc({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2, approval: 'required' }]);
+    await runRollout(env, doc, {}, async (h) => {
+      const s = await h.waitUntil((x) => x.regions[1]!.status === 'awaiting-approval');
+      assert.ok(s.legalActions.includes('approve'));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal((await h.status()).regions[1]!.status, 'awaiting-approval');
+      const res = await h.handle.executeUpdate(actionUpdates.approve, { args: [{ reason: 'capacity checked', by: 'lead' }] });
+      assert.match(res.note, /approved large/);
+      const { status } = await h.finish();
+      assert.equal(status.state, 'succeeded');
+      assert.equal(status.regions[1]!.approvedBy, 'lead');
+    });
+  });
+
+  test('policy rollback-all rolls back every deployed region in reverse order', async () => {
+    const calls = await runRollout(env, planDoc({ failurePolicy: 'rollback-all' }), { breachAfterMs: { large: 1000 } }, async (h) => {
+      const { status, failureType } = await h.finish();
+      assert.equal(failureType, 'RolloutRolledBack');
+      assert.equal(status.state, 'rolled-back');
+      assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'rolled-back']);
+    });
+    assert.deepEqual(regionsOf(calls, 'rollback'), ['large', 'medium', 'small']);
+  });
+
+  test('a rollback that keeps failing halts as rollback-failed until an operator retries', async () => {
+    await runRollout(env, planDoc(), { deployFails: ['small'], rollbackFails: { small: 2 } }, async (h) => {
+      const s = await h.waitUntil((x) => x.state === 'rollback-failed');
+      assert.equal(s.regions[0]!.status, 'rollback-failed');
+      assert.deepEqual(s.legalActions.sort(), ['abort', 'resume', 'retry']);
+      await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
+      const s2 = await h.waitUntil((x) => x.state === 'rollback-failed' && x.actions.length === 1 && regionsOf(h.calls, 'rollback').length === 2);
+      assert.equal(s2.regions[0]!.status, 'rollback-failed');
+      await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
+      const s3 = await h.waitUntil((x) => x.state === 'halted');
+      assert.equal(s3.regions[0]!.status, 'rolled-back');
+      assert.match(s3.halt!.reason, /deploy to small failed: deployer refused small/);
+      await h.handle.signal(actionSignals.abort, who);
+      await h.finish();
+    });
+  });
+
+  test('an invalid plan fails the workflow before anything is deployed, naming every problem', async () => {
+    const calls = await runRollout(env, planDoc({ owner: { team: '' }, regions: [{ name: 'Bad Name', size: -1 }] }), {}, async (h) => {
+      const { failureType, status } = await h.finish();
+      assert.equal(failureType, 'InvalidPlan');
+      assert.equal(status.state, 'failed');
+      assert.match(status.halt!.reason, /owner\.team/);
+      assert.match(status.halt!.reason, /owner\.contact/);
+      assert.match(status.halt!.reason, /regions\[0\]\.name/);
+      assert.match(status.halt!.reason, /regions\[0\]\.size/);
+    });
+    assert.deepEqual(regionsOf(calls, 'deploy'), []);
+  });
+
+  test('skip-soak override cuts the soak short, still gates, and is recorded', async () => {
+    await runRollout(env, planDoc({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]), {}, async (h) => {
+      await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
+      await h.handle.executeUpdate(actionUpdates['skip-soak'], { args: [{ reason: 'hotfix for outage', by: 'ic' }] });
+      const s = await h.waitUntil((x) => x.regions[1]!.status === 'soaking');
+      assert.equal(s.regions[0]!.status, 'promoted');
+      const gates = h.calls.filter((c) => c.kind === 'gate' && c.region === 'small');
+      assert.equal(gates.length, 1);
+      assert.ok(gates[0]!.at - h.calls.find((c) => c.kind === 'deploy')!.at < SOAK);
+      assert.ok(s.actions.some((a) => a.action === 'skip-soak' && a.by === 'ic' && a.reason === 'hotfix for outage'));
+      await h.handle.signal(actionSignals.abort, who);
+      await h.finish();
+    });
+  });
+
+  test('migrations: expand before the first region, contract after the last; abort reverts expand', async () => {
+    const migrations = [
+      { name: 'add-col', phase: 'expand', apply: { run: ['m', 'up'] }, revert: { run: ['m', 'down'] } },
+      { name: 'drop-old', phase: 'contract', apply: { run: ['m', 'drop'] }, irreversible: { reason: 'drops data kept in archive' } },
+    ];
+    const ok = await runRollout(env, planDoc({ migrations }), {}, async (h) => {
+      assert.equal((await h.finish()).status.state, 'succeeded');
+    });
+    const order = ok.filter((c) => c.kind === 'migration' || c.kind === 'deploy').map((c) => c.detail ?? c.region);
+    assert.deepEqual(order, ['add-col:apply', 'small', 'medium', 'large', 'drop-old:apply']);
+
+    const aborted = await runRollout(env, planDoc({ migrations }), { breachAfterMs: { small: 1000 } }, async (h) => {
+      await h.waitUntil((s) => s.state === 'halted');
+      await h.handle.signal(actionSignals.abort, who);
+      await h.finish();
+    });
+    assert.deepEqual(aborted.filter((c) => c.kind === 'migration').map((c) => c.detail), ['add-col:apply', 'add-col:revert']);
+  });
+});

@@ -1,0 +1,188 @@
+// Workflow tests on a real Temporal dev server with scripted activities and soaks of
+// seconds. The SLO watch is long-running in production; the scripted one is too: it
+// heartbeats until cancelled and reports a breach when the script says so.
+// (Why not the time-skipping server: docs/architecture.md, "Testing long-running watches".)
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { GateResult, RolloutActivities, Verdict, WatchOutcome } from '../../activities/types';
+import { validatePlan } from '../../plan';
+import { statusQuery } from '../../workflows/definitions';
+import type { RolloutStatus } from '../../workflows/state';
+import { workflowBundle } from './temporal';
+
+export interface Script {
+  /** Deploys to these regions fail for good. */
+  deployFails?: string[];
+  /** The watch reports a breach this long (server time) after the region's deploy. */
+  breachAfterMs?: Record<string, number>;
+  /** The watch gives up for lack of evidence this long after deploy. */
+  inconclusiveAfterMs?: Record<string, number>;
+  /** Verdicts of successive final gate evaluations per region; pass once the list runs out. */
+  gate?: Record<string, Verdict[]>;
+  /** Rollbacks of these regions fail this many times. */
+  rollbackFails?: Record<string, number>;
+}
+
+/** A real server to run rollouts on. */
+export interface TestServer {
+  client: Client;
+  nativeConnection: NativeConnection;
+}
+
+export interface Call {
+  kind: 'deploy' | 'rollback' | 'watch' | 'gate' | 'migration' | 'notify';
+  region?: string;
+  detail?: string;
+  at: number;
+}
+
+export const TEST_GATE = {
+  checks: [{ name: 'error-ratio', source: { type: 'prometheus', query: 'ratio{region="{{region}}"}', url: 'http://127.0.0.1:9' }, comparator: '<', threshold: 0.01 }],
+};
+
+/** A valid plan document with 3-second soaks, the shape tests vary. */
+export function planDoc(overrides: Record<string, unknown> = {}, regions: Record<string, unknown>[] = [{ name: 'small', size: 1 }, { name: 'medium', size: 10 }, { name: 'large', size: 100 }]): Record<string, unknown> {
+  return {
+    service: 'checkout',
+    version: '2.0.0',
+    owner: { team: 'payments', contact: '#payments-oncall' },
+    deployer: { type: 'http', baseUrl: 'http://127.0.0.1:9' },
+    defaults: { soak: '3s', checkInterval: '500ms', gate: TEST_GATE },
+    regions,
+    ...overrides,
+  };
+}
+
+function gateResult(verdict: Verdict, region: string): GateResult {
+  return {
+    verdict,
+    at: Date.now(),
+    checks: [{ name: 'error-ratio', verdict, comparator: '<', threshold: 0.01, ...(verdict === 'pass' ? { value: 0.001 } : verdict === 'fail' ? { value: 0.2 } : {}), detail: `${verdict} in ${region}` }],
+  };
+}
+
+export function scriptedActivities(script: Script, calls: Call[]): RolloutActivities {
+  const gateCalls = new Map<string, number>();
+  const rollbackCalls = new Map<string, number>();
+  const now = async () => Date.now();
+  return {
+    async preparePlan(doc) {
+      const r = validatePlan(doc);
+      if (!r.ok) throw ApplicationFailure.nonRetryable(r.problems.map((p) => `${p.path}: ${p.message}`).join('; '), 'InvalidPlan');
+      return r.plan;
+    },
+    async deployRegion(input) {
+      calls.push({ kind: 'deploy', region: input.region, at: await now() });
+      if (script.deployFails?.includes(input.region)) throw ApplicationFailure.nonRetryable(`deployer refused ${input.region}`, 'DeployFailed');
+      return { region: input.region, version: input.version, previousVersion: '1.0.0', idempotencyKey: `${input.rolloutId}:${input.region}:${input.version}:deploy` };
+    },
+    async rollbackRegion(input) {
+      calls.push({ kind: 'rollback', region: input.region, at: await now() });
+      const n = (rollbackCalls.get(input.region) ?? 0) + 1;
+      rollbackCalls.set(input.region, n);
+      if (n <= (script.rollbackFails?.[input.region] ?? 0)) throw ApplicationFailure.nonRetryable(`rollback of ${input.region} failed (${n})`, 'RollbackFailed');
+      return { region: input.region, version: input.version, idempotencyKey: 'k' };
+    },
+    async watchRegion(input): Promise<WatchOutcome> {
+      calls.push({ kind: 'watch', region: input.region, at: await now() });
+      const breachAt = script.breachAfterMs?.[input.region];
+      const inconclusiveAt = script.inconclusiveAfterMs?.[input.region];
+      for (;;) {
+        Context.current().heartbeat();
+        const t = Date.now();
+        if (breachAt !== undefined && t >= input.since + breachAt) return { kind: 'breach', result: gateResult('fail', input.region), checksRun: 1 };
+        if (inconclusiveAt !== undefined && t >= input.since + inconclusiveAt) return { kind: 'inconclusive-limit', result: gateResult('inconclusive', input.region), checksRun: 4 };
+        // Rejects with the cancellation once the workflow cancels the watch.
+        await Context.current().sleep(50);
+      }
+    },
+    async evaluateGate(ctx) {
+      calls.push({ kind: 'gate', region: ctx.region, at: await now() });
+      const n = gateCalls.get(ctx.region) ?? 0;
+      gateCalls.set(ctx.region, n + 1);
+      return gateResult(script.gate?.[ctx.region]?.[n] ?? 'pass', ctx.region);
+    },
+    async notify(input) {
+      calls.push({ kind: 'notify', detail: input.event.kind, at: await now() });
+      return [];
+    },
+    async runMigration(input) {
+      calls.push({ kind: 'migration', detail: `${input.name}:${input.direction}`, at: await now() });
+    },
+    async nextDeployWindow(input) {
+      return { startAt: input.now };
+    },
+  };
+}
+
+export interface Harness {
+  calls: Call[];
+  handle: WorkflowHandle;
+  status(): Promise<RolloutStatus>;
+  /** Polls until the status satisfies `until`. */
+  waitUntil(until: (s: RolloutStatus) => boolean, ms?: number): Promise<RolloutStatus>;
+  /** Waits for the end; returns the final status and the failure type if any. */
+  finish(ms?: number): Promise<{ status: RolloutStatus; failureType?: string }>;
+}
+
+let queueSeq = 0;
+export async function runRollout(server: TestServer, doc: unknown, script: Script, body: (h: Harness) => Promise<void>): Promise<Call[]> {
+  const calls: Call[] = [];
+  const taskQueue = `test-${process.pid}-${++queueSeq}`;
+  const worker = await Worker.create({
+    connection: server.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: scriptedActivities(script, calls),
+  });
+  await worker.runUntil(async () => {
+    const handle = await server.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId: `rollout-${taskQueue}`, args: [{ plan: doc, startedBy: 'test' }] });
+    const status = () => handle.query(statusQuery);
+    const result = handle.result().then(
+      (s) => ({ status: s as RolloutStatus, failureType: undefined as string | undefined }),
+      (e) => {
+        const cause = (e as { cause?: { type?: string; details?: unknown[] } }).cause;
+        return { status: cause?.details?.[0] as RolloutStatus, failureType: cause?.type };
+      },
+    );
+    const h: Harness = {
+      calls,
+      handle,
+      status,
+      async waitUntil(until, ms = 30_000) {
+        const deadline = Date.now() + ms;
+        const holds = (x: RolloutStatus) => {
+          try {
+            return until(x);
+          } catch {
+            return false; // e.g. regions not known yet while the plan is being prepared
+          }
+        };
+        let s = await status();
+        while (!holds(s)) {
+          if (Date.now() > deadline) throw new Error(`condition not reached within ${ms} ms; status: ${s.summary}`);
+          await new Promise((r) => setTimeout(r, 50));
+          s = await status();
+        }
+        return s;
+      },
+      async finish(ms = 60_000) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, rej) => {
+          timer = setTimeout(() => rej(new Error(`rollout did not end within ${ms} ms`)), ms);
+        });
+        try {
+          return await Promise.race([result, timeout]);
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+    };
+    await body(h);
+  });
+  return calls;
+}
+
+export const regionsOf = (calls: Call[], kind: Call['kind']) => calls.filter((c) => c.kind === kind).map((c) => c.region);
