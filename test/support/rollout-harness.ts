@@ -180,7 +180,14 @@ export async function runRollout(server: TestServer, doc: unknown, script: Scrip
         }
       },
     };
-    await body(h);
+    try {
+      await body(h);
+    } finally {
+      // Leave nothing running: an open result() long-poll outlives the test otherwise.
+      const d = await handle.describe();
+      if (d.status.name === 'RUNNING') await handle.terminate('test ended');
+      await result;
+    }
   });
   return calls;
 }

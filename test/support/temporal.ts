@@ -1,22 +1,6 @@
-// Real Temporal servers for tests: the time-skipping test server (workflow unit tests)
-// and the CLI dev server (integration tests), both from the project's pinned binaries.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+// Shared by the tests that run workflows: the pinned CLI and one workflow bundle per process.
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
-import { findTemporalCli, findTestServer, INSTALL_HINT } from '../../dev/temporal-binaries';
-
-export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const bin = findTestServer();
-  if (!bin) throw new Error(`No time-skipping test server: ${INSTALL_HINT}`);
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: bin.path } } });
-  // The workflow upserts typed search attributes; the server refuses unknown ones.
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(Object.keys(SEARCH_ATTRIBUTES).map((k) => [k, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
-  });
-  return env;
-}
+import { findTemporalCli, INSTALL_HINT } from '../../dev/temporal-binaries';
 
 export function requireCli(): string {
   const cli = findTemporalCli();

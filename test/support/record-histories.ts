@@ -1,0 +1,63 @@
+// Records the histories replayed by test/unit/replay.test.ts: `npm run record-histories`.
+// Re-record only on purpose (a deliberate, patched() workflow change), never to make a
+// failing replay pass.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { NativeConnection } from '@temporalio/worker';
+import { startDevServer } from '../../dev/temporal-server';
+import { actionSignals, actionUpdates } from '../../workflows/definitions';
+import { planDoc, runRollout, type Script } from './rollout-harness';
+
+const who = { reason: 'recording', by: 'recorder' };
+
+async function main() {
+  const server = await startDevServer({ uiPort: false });
+  const connection = await Connection.connect({ address: server.address });
+  const env = { client: new Client({ connection }), nativeConnection: await NativeConnection.connect({ address: server.address }) };
+  const scenarios: [string, unknown, Script, (h: Parameters<Parameters<typeof runRollout>[3]>[0]) => Promise<void>][] = [
+    ['happy-path', planDoc(), {}, async (h) => void (await h.finish())],
+    [
+      'pause-resume',
+      planDoc(),
+      {},
+      async (h) => {
+        await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
+        await h.handle.executeUpdate(actionUpdates.pause, { args: [who] });
+        await h.waitUntil((s) => s.regions[0]!.status === 'awaiting-resume');
+        await h.handle.signal(actionSignals.resume, who);
+        await h.finish();
+      },
+    ],
+    [
+      'breach-halt-abort',
+      planDoc(),
+      { breachAfterMs: { medium: 1000 } },
+      async (h) => {
+        await h.waitUntil((s) => s.state === 'halted');
+        await h.handle.signal(actionSignals.abort, who);
+        await h.finish();
+      },
+    ],
+  ];
+  for (const [name, doc, script, body] of scenarios) {
+    await runRollout(env, doc, script, async (h) => {
+      await body(h);
+      const file = join(__dirname, '..', 'histories', `${name}.json`);
+      writeFileSync(file, historyToJSON(await h.handle.fetchHistory()));
+      process.stdout.write(`recorded ${file}\n`);
+    });
+  }
+  await env.nativeConnection.close();
+  await connection.close();
+  await server.stop();
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
