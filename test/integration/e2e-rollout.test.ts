@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { startDevServer, type TemporalServer } from '../../dev/temporal-server';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import { connectClient, followRollout, getStatus, startRollout, RolloutAlreadyRunningError, type MrcdClient } from '../../client/rollouts';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { requireCli } from '../support/temporal';
 
 const ROOT = resolve(__dirname, '../..');
@@ -19,19 +20,22 @@ let m: MrcdClient;
 let dir: string;
 const workers: ChildProcess[] = [];
 const TASK_QUEUE = `e2e-${process.pid}`;
+// Secrets by reference: plans name the variable, the worker's environment holds the value.
+const SECRET = `s3cret-${process.pid}-token`;
+process.env.MRCD_E2E_DEPLOY_TOKEN = SECRET;
 
 function plan(service: string, version: string, soak = '3s') {
   return {
     service,
     version,
     owner: { team: 'payments', contact: '#payments-oncall' },
-    deployer: { type: 'http', baseUrl: sim.url, pollInterval: '200ms', timeout: '1m' },
+    deployer: { type: 'http', baseUrl: sim.url, pollInterval: '200ms', timeout: '1m', tokenEnv: 'MRCD_E2E_DEPLOY_TOKEN' },
     defaults: {
       soak,
       checkInterval: '500ms',
       gate: {
         maxInconclusive: 5,
-        checks: [{ name: 'error-ratio', source: { type: 'http', url: `${sim.url}/health/{{region}}?service={{service}}`, path: 'errorRatio' }, comparator: '<', threshold: 0.02 }],
+        checks: [{ name: 'error-ratio', source: { type: 'http', url: `${sim.url}/health/{{region}}?service={{service}}`, path: 'errorRatio', tokenEnv: 'MRCD_E2E_DEPLOY_TOKEN' }, comparator: '<', threshold: 0.02 }],
       },
     },
     regions: REGIONS.map((name, i) => ({ name, size: (i + 1) * 10 })),
@@ -71,7 +75,7 @@ async function stopWorker(child: ChildProcess, signal: NodeJS.Signals): Promise<
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mrcd-e2e-'));
   server = await startDevServer({ dbFile: join(dir, 'temporal.db'), uiPort: false });
-  sim = await startSimulator({ regions: REGIONS, initialVersions: { pay: '1.0.0', cart: '1.0.0', search: '1.0.0' }, deployDelayMs: 200 });
+  sim = await startSimulator({ regions: REGIONS, initialVersions: { pay: '1.0.0', cart: '1.0.0', search: '1.0.0' }, deployDelayMs: 200, requireToken: SECRET });
   m = await connectClient({ address: server.address, namespace: 'default', taskQueue: TASK_QUEUE });
 });
 
@@ -97,6 +101,13 @@ describe('end to end on the dev server', { timeout: 300_000 }, () => {
     const ledger = sim.ledger().filter((e) => e.service === 'pay');
     assert.deepEqual(ledger.map((e) => [e.kind, e.region, e.version]), REGIONS.map((r) => ['deploy', r, '2.0.0']));
     for (const r of REGIONS) assert.equal(sim.versionOf('pay', r), '2.0.0');
+    // The deployer and the SLO source demanded the token; the history never saw it.
+    const json = historyToJSON(await m.client.workflow.getHandle('rollout-pay').fetchHistory());
+    // Payloads are base64 in the JSON form: decode every one so the scan sees their text.
+    const decoded = [...json.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map((x) => Buffer.from(x[1]!, 'base64').toString('utf8'));
+    const history = json + decoded.join('\n');
+    assert.ok(history.includes('MRCD_E2E_DEPLOY_TOKEN'), 'the plan names the variable');
+    assert.ok(!history.includes(SECRET), 'the secret value is nowhere in the workflow history');
     await stopWorker(worker, 'SIGTERM');
     assert.equal(worker.exitCode, 0, 'SIGTERM is a graceful shutdown');
   });
