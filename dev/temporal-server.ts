@@ -28,6 +28,8 @@ export interface DevServerOptions {
   /** Where the server's own output goes; default: discarded. */
   onOutput?: (line: string) => void;
   readyTimeoutMs?: number;
+  /** Extra dynamic config, e.g. { 'limit.historyCount.suggestContinueAsNew': 40 } in tests. */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 /** Waits until a frontend answers a real RPC, not just until the port is open. */
@@ -72,6 +74,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Tempo
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   args.push('--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true');
   args.push('--dynamic-config-value', 'frontend.workerVersioningWorkflowAPIs=true');
+  for (const [k, v] of Object.entries(opts.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
 
   const child = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const killOnExit = () => child.kill('SIGKILL');

@@ -1,0 +1,52 @@
+// History safety: when Temporal suggests continue-as-new (forced early here through the
+// dev server's dynamic config), the rollout continues in a new run at a region boundary,
+// carrying its whole state, and still deploys every region exactly once.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { startDevServer, type TemporalServer } from '../../dev/temporal-server';
+import { actionUpdates } from '../../workflows/definitions';
+import { planDoc, regionsOf, runRollout, type TestServer } from '../support/rollout-harness';
+
+let server: TemporalServer;
+let env: TestServer;
+let connection: Connection;
+before(async () => {
+  server = await startDevServer({ uiPort: false, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 30 } });
+  connection = await Connection.connect({ address: server.address });
+  env = { client: new Client({ connection }), nativeConnection: await NativeConnection.connect({ address: server.address }) };
+});
+after(async () => {
+  await env?.nativeConnection.close();
+  await connection?.close();
+  await server?.stop();
+});
+
+test('continue-as-new at a region boundary carries the state; every region deployed once', { timeout: 120_000 }, async () => {
+  const regions = ['r1', 'r2', 'r3', 'r4'].map((name, i) => ({ name, size: i + 1, soak: '1s' }));
+  const calls = await runRollout(env, planDoc({}, regions), {}, async (h) => {
+    const first = (await h.handle.describe()).runId;
+    await h.waitUntil((s) => s.regions[1]?.status === 'soaking');
+    await h.handle.executeUpdate(actionUpdates.pause, { args: [{ reason: 'before the boundary', by: 'tester' }] });
+    const held = await h.waitUntil((s) => s.regions[1]!.status === 'awaiting-resume');
+    assert.equal(held.state, 'paused');
+    await h.handle.executeUpdate(actionUpdates.resume, { args: [{ reason: 'go', by: 'tester' }] });
+    const latest = env.client.workflow.getHandle(h.handle.workflowId);
+    let s = await latest.query('status');
+    const deadline = Date.now() + 60_000;
+    while ((s as { state: string }).state !== 'succeeded' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      s = await latest.query('status').catch(() => s);
+    }
+    const d = await latest.describe();
+    assert.notEqual(d.runId, first, 'the rollout continued as new at least once');
+    const status = (await latest.result()) as { state: string; regions: { status: string }[]; actions: { action: string }[] };
+    assert.equal(status.state, 'succeeded');
+    assert.deepEqual(status.regions.map((r) => r.status), ['promoted', 'promoted', 'promoted', 'promoted']);
+    // Operator actions recorded before the boundary survive it.
+    assert.deepEqual(status.actions.map((a) => a.action), ['pause', 'resume']);
+  });
+  assert.deepEqual(regionsOf(calls, 'deploy'), ['r1', 'r2', 'r3', 'r4']);
+  assert.equal(calls.filter((c) => c.kind === 'watch').length, 4);
+});
