@@ -3,24 +3,15 @@
 // carrying its whole state, and still deploys every region exactly once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { startDevServer, type TemporalServer } from '../../dev/temporal-server';
 import { actionUpdates } from '../../workflows/definitions';
-import { planDoc, regionsOf, runRollout, type TestServer } from '../support/rollout-harness';
+import { planDoc, regionsOf, runRollout, startTestServer, type TestServer } from '../support/rollout-harness';
 
-let server: TemporalServer;
 let env: TestServer;
-let connection: Connection;
 before(async () => {
-  server = await startDevServer({ uiPort: false, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 30 } });
-  connection = await Connection.connect({ address: server.address });
-  env = { client: new Client({ connection }), nativeConnection: await NativeConnection.connect({ address: server.address }) };
+  env = await startTestServer({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 30 } });
 });
 after(async () => {
-  await env?.nativeConnection.close();
-  await connection?.close();
-  await server?.stop();
+  await env?.stop();
 });
 
 test('continue-as-new at a region boundary carries the state; every region deployed once', { timeout: 120_000 }, async () => {

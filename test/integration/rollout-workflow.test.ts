@@ -2,25 +2,17 @@
 // of seconds (3 s soak, 500 ms checks): every behaviour of docs/rollout-states.md.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { actionSignals, actionUpdates } from '../../workflows/definitions';
-import { startDevServer, type TemporalServer } from '../../dev/temporal-server';
-import { planDoc, regionsOf, runRollout, type TestServer } from '../support/rollout-harness';
+import { planDoc, regionsOf, runRollout, startTestServer, type TestServer } from '../support/rollout-harness';
 
 const SOAK = 3000;
-let server: TemporalServer;
 let env: TestServer;
-let connection: Connection;
 before(async () => {
-  server = await startDevServer({ uiPort: false });
-  connection = await Connection.connect({ address: server.address });
-  env = { client: new Client({ connection }), nativeConnection: await NativeConnection.connect({ address: server.address }) };
+  env = await startTestServer();
 });
 after(async () => {
-  await env?.nativeConnection.close();
-  await connection?.close();
-  await server?.stop();
+  await env?.stop();
 });
 
 const who = { reason: 'test', by: 'tester' };

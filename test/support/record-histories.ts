@@ -3,19 +3,14 @@
 // failing replay pass.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { NativeConnection } from '@temporalio/worker';
-import { startDevServer } from '../../dev/temporal-server';
 import { actionSignals, actionUpdates } from '../../workflows/definitions';
-import { planDoc, runRollout, type Script } from './rollout-harness';
+import { planDoc, runRollout, startTestServer, type Script } from './rollout-harness';
 
 const who = { reason: 'recording', by: 'recorder' };
 
 async function main() {
-  const server = await startDevServer({ uiPort: false });
-  const connection = await Connection.connect({ address: server.address });
-  const env = { client: new Client({ connection }), nativeConnection: await NativeConnection.connect({ address: server.address }) };
+  const env = await startTestServer();
   const scenarios: [string, unknown, Script, (h: Parameters<Parameters<typeof runRollout>[3]>[0]) => Promise<void>][] = [
     ['happy-path', planDoc(), {}, async (h) => void (await h.finish())],
     [
@@ -49,9 +44,7 @@ async function main() {
       process.stdout.write(`recorded ${file}\n`);
     });
   }
-  await env.nativeConnection.close();
-  await connection.close();
-  await server.stop();
+  await env.stop();
 }
 
 main().then(

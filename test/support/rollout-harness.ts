@@ -4,8 +4,9 @@
 // (Why not the time-skipping server: docs/architecture.md, "Testing long-running watches".)
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { Worker, type NativeConnection } from '@temporalio/worker';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { startDevServer, type DevServerOptions } from '../../dev/temporal-server';
 import type { GateResult, RolloutActivities, Verdict, WatchOutcome } from '../../activities/types';
 import { validatePlan } from '../../plan';
 import { statusQuery } from '../../workflows/definitions';
@@ -29,6 +30,23 @@ export interface Script {
 export interface TestServer {
   client: Client;
   nativeConnection: NativeConnection;
+  stop(): Promise<void>;
+}
+
+/** Starts a headless dev server with a client and a worker connection to it. */
+export async function startTestServer(opts: DevServerOptions = {}): Promise<TestServer> {
+  const server = await startDevServer({ uiPort: false, ...opts });
+  const connection = await Connection.connect({ address: server.address });
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  return {
+    client: new Client({ connection }),
+    nativeConnection,
+    async stop() {
+      await nativeConnection.close();
+      await connection.close();
+      await server.stop();
+    },
+  };
 }
 
 export interface Call {
