@@ -50,7 +50,8 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
   });
 
   test('breach rolls back the failing region, holds later ones, and abort rolls back the rest in reverse', async () => {
-    const calls = await runRollout(env, planDoc(), { breachAfterMs: { medium: 1000 } }, async (h) => {
+    const notifications = [{ type: 'webhook', url: 'http://127.0.0.1:9/hook', secretEnv: 'HOOK_SECRET' }];
+    const calls = await runRollout(env, planDoc({ notifications }), { breachAfterMs: { medium: 1000 } }, async (h) => {
       const halted = await h.waitUntil((s) => s.state === 'halted');
       assert.equal(halted.halt?.region, 'medium');
       assert.match(halted.halt!.reason, /SLO breach in medium/);
@@ -71,6 +72,8 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     assert.ok(rollback.at - medium.at >= 1000 && rollback.at - medium.at < SOAK, `rollback ${rollback.at - medium.at} ms after deploy`);
     assert.deepEqual(regionsOf(calls, 'rollback'), ['medium', 'small']);
     assert.deepEqual(regionsOf(calls, 'deploy'), ['small', 'medium']);
+    // The owner hears of every turn: start, the rollback, the halt, the abort.
+    assert.deepEqual(calls.filter((c) => c.kind === 'notify').map((c) => c.detail), ['started', 'rollback', 'halted', 'aborted']);
   });
 
   test('pause holds the next promotion, not the soak; resume continues', async () => {
