@@ -7,7 +7,7 @@ import Table from 'cli-table3';
 import { userInfo } from 'node:os';
 import { loadPlanDocument, PlanError, validatePlan, formatDuration } from '../plan';
 import { ConfigError, connectionConfigFromEnv, type ConnectionConfig } from './config';
-import { act, ActionRejectedError, connectClient, followRollout, getStatus, RolloutAlreadyRunningError, RolloutNotFoundError, startRollout, type MrcdClient, type RolloutStatus } from './rollouts';
+import { act, ActionRejectedError, connectClient, followRollout, getStatus, RolloutAlreadyRunningError, startRollout, type MrcdClient, type RolloutStatus } from './rollouts';
 import { progressLines } from './progress';
 import { OPERATOR_ACTIONS, type OperatorActionName } from '../workflows/state';
 
@@ -79,6 +79,19 @@ function out(json: boolean | undefined, value: unknown, human: () => string): vo
   process.stdout.write((json ? JSON.stringify(value, null, 2) : human()) + '\n');
 }
 
+function printProgress(g: GlobalOpts): (s: RolloutStatus, prev?: RolloutStatus) => void {
+  return (s, prev) => {
+    if (!g.json) for (const line of progressLines(s, prev)) process.stdout.write(line + '\n');
+  };
+}
+
+/** The library's refusals and absences, as exit codes: mapped once for every command. */
+function exitCodeOf(e: unknown): number {
+  if (e instanceof ExitError) return e.code;
+  if (e instanceof RolloutAlreadyRunningError || e instanceof ActionRejectedError) return EXIT.refused;
+  return EXIT.unreachable;
+}
+
 export function statusTable(s: RolloutStatus): string {
   const t = new Table({ head: ['region', 'size', 'status', 'attempts', 'gate', 'detail'], style: { head: [], border: [] } });
   for (const r of s.regions) {
@@ -144,21 +157,13 @@ export function buildProgram(): Command {
       const r = validatePlan(doc);
       if (!r.ok) throw new ExitError(EXIT.invalid, new PlanError(r.problems, file).message);
       await withClient(g, async (m) => {
-        let handle;
-        try {
-          handle = await startRollout(m, doc, { startedBy: o.by ?? whoAmI() });
-        } catch (e) {
-          if (e instanceof RolloutAlreadyRunningError) throw new ExitError(EXIT.refused, e.message);
-          throw e;
-        }
+        const handle = await startRollout(m, doc, { startedBy: o.by ?? whoAmI() });
         if (!g.json) process.stdout.write(`started ${handle.workflowId} (${r.plan.service} ${r.plan.version})\n`);
         if (!o.wait) {
           if (g.json) out(true, { workflowId: handle.workflowId, started: true }, () => '');
           return;
         }
-        const verdict = await followRollout(m, r.plan.service, (s, prev) => {
-          if (!g.json) for (const line of progressLines(s, prev)) process.stdout.write(line + '\n');
-        });
+        const verdict = await followRollout(m, r.plan.service, printProgress(g));
         if (g.json) out(true, verdict.status, () => '');
         else process.stdout.write(`${verdict.status.summary}\n`);
         if (!verdict.succeeded) throw new ExitError(EXIT.notSucceeded, '');
@@ -172,10 +177,7 @@ export function buildProgram(): Command {
     .action(async (service: string) => {
       const g = program.opts<GlobalOpts>();
       await withClient(g, async (m) => {
-        const s = await getStatus(m, service).catch((e) => {
-          if (e instanceof RolloutNotFoundError) throw new ExitError(EXIT.unreachable, e.message);
-          throw e;
-        });
+        const s = await getStatus(m, service);
         out(g.json, s, () => statusTable(s));
       });
     });
@@ -187,12 +189,7 @@ export function buildProgram(): Command {
     .action(async (service: string) => {
       const g = program.opts<GlobalOpts>();
       await withClient(g, async (m) => {
-        const verdict = await followRollout(m, service, (s, prev) => {
-          if (!g.json) for (const line of progressLines(s, prev)) process.stdout.write(line + '\n');
-        }).catch((e) => {
-          if (e instanceof RolloutNotFoundError) throw new ExitError(EXIT.unreachable, e.message);
-          throw e;
-        });
+        const verdict = await followRollout(m, service, printProgress(g));
         if (g.json) out(true, verdict.status, () => '');
         if (!verdict.succeeded) throw new ExitError(EXIT.notSucceeded, g.json ? '' : verdict.status.summary);
       });
@@ -218,14 +215,8 @@ export function buildProgram(): Command {
         const g = program.opts<GlobalOpts>();
         if (!o.reason.trim()) throw new ExitError(EXIT.invalid, '--reason must not be empty');
         await withClient(g, async (m) => {
-          try {
-            const res = await act(m, service, action, { reason: o.reason, by: o.by ?? whoAmI(), ...(o.region ? { region: o.region } : {}) });
-            out(g.json, res, () => `${action} ${service}: ${res.note} (state now ${res.state})`);
-          } catch (e) {
-            if (e instanceof ActionRejectedError) throw new ExitError(EXIT.refused, e.message);
-            if (e instanceof RolloutNotFoundError) throw new ExitError(EXIT.unreachable, e.message);
-            throw e;
-          }
+          const res = await act(m, service, action, { reason: o.reason, by: o.by ?? whoAmI(), ...(o.region ? { region: o.region } : {}) });
+          out(g.json, res, () => `${action} ${service}: ${res.note} (state now ${res.state})`);
         });
       });
   }
@@ -243,12 +234,8 @@ export async function runCli(argv: string[]): Promise<number> {
       // help and version exit 0; every usage error is invalid input
       return e.exitCode === 0 ? EXIT.ok : EXIT.invalid;
     }
-    if (e instanceof ExitError) {
-      if (e.message) process.stderr.write(`mrcd: ${e.message}\n`);
-      return e.code;
-    }
-    process.stderr.write(`mrcd: ${(e as Error).message}\n`);
-    return EXIT.unreachable;
+    if ((e as Error).message) process.stderr.write(`mrcd: ${(e as Error).message}\n`);
+    return exitCodeOf(e);
   }
 }
 
