@@ -3,17 +3,14 @@
 import type { MigrationInput } from './types';
 import { baseEnv, runCommandActivity, substituteArgv, type LineLogger } from './run-command';
 
-/** A migration may run long (backfills); the plan has no per-migration timeout yet. */
+/**
+ * For inputs without a timeout: histories recorded before the plan had one. Long, because
+ * a migration may be a backfill; the same as the plan's default.
+ */
 export const DEFAULT_MIGRATION_TIMEOUT_MS = 30 * 60_000;
 
-/**
- * MigrationInput plus what the plan does not carry yet. A migration almost always needs
- * database credentials, which must come by name from the worker's environment.
- */
-export type RunMigrationInput = MigrationInput & { passEnv?: string[]; timeoutMs?: number };
-
 export async function runMigration(
-  input: RunMigrationInput,
+  input: MigrationInput,
   options: { logger?: LineLogger; killGraceMs?: number; heartbeatIntervalMs?: number } = {},
 ): Promise<void> {
   const env: Record<string, string> = {

@@ -1,4 +1,4 @@
-import type { Check, DeployWindow, Gate, Migration, Notification, Owner, ParsedPlan } from './schema';
+import type { Check, DeployWindow, Gate, Migration, MigrationStep, Notification, Owner, ParsedPlan } from './schema';
 import { parseDuration } from './duration';
 
 export interface NormalizedRegion {
@@ -16,6 +16,17 @@ export type NormalizedDeployer =
   | { type: 'http'; baseUrl: string; tokenEnv?: string; timeoutMs: number; pollIntervalMs: number }
   | { type: 'command'; deploy: string[]; rollback: string[]; status?: string[]; passEnv: string[]; timeoutMs: number };
 
+export interface NormalizedMigration {
+  name: string;
+  phase: 'expand' | 'contract';
+  apply: MigrationStep;
+  revert?: MigrationStep;
+  irreversible?: { reason: string };
+  passEnv: string[];
+  /** Per step and attempt. */
+  timeoutMs: number;
+}
+
 /**
  * The plan the workflow runs: every default resolved, every duration in milliseconds,
  * every region with its own gate. Plain JSON, so it can travel in workflow history.
@@ -29,11 +40,11 @@ export interface NormalizedPlan {
   prometheus?: { url: string; tokenEnv?: string };
   failurePolicy: 'halt' | 'rollback-all';
   regions: NormalizedRegion[];
-  migrations: Migration[];
+  migrations: NormalizedMigration[];
   notifications: Notification[];
 }
 
-export type { Check, Gate, DeployWindow, Migration, Notification, Owner };
+export type { Check, Gate, DeployWindow, Migration, MigrationStep, Notification, Owner };
 
 function ms(text: string): number {
   const v = parseDuration(text);
@@ -83,7 +94,15 @@ export function normalizePlan(p: ParsedPlan): NormalizedPlan {
         ...(r.window ? { window: r.window } : {}),
       };
     }),
-    migrations: p.migrations,
+    migrations: p.migrations.map((m) => ({
+      name: m.name,
+      phase: m.phase,
+      apply: m.apply,
+      ...(m.revert ? { revert: m.revert } : {}),
+      ...(m.irreversible ? { irreversible: m.irreversible } : {}),
+      passEnv: m.passEnv,
+      timeoutMs: ms(m.timeout),
+    })),
     notifications: p.notifications,
   };
 }

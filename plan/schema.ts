@@ -74,19 +74,44 @@ export const httpJsonSourceSchema = z.strictObject({
 
 export const sourceSchema = z.discriminatedUnion('type', [prometheusSourceSchema, httpJsonSourceSchema]);
 
-export const checkSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9-_.]*$/i, 'must be a short identifier'),
-  source: sourceSchema,
-  comparator: z.enum(['<', '<=', '>', '>=']),
-  threshold: z.number().refine(Number.isFinite, 'must be a finite number'),
-  /** Evidence guard: a second query counting requests in the window; fewer is inconclusive. */
-  minTraffic: z
-    .strictObject({
-      query: z.string().min(1),
-      min: z.number().int().positive(),
-    })
-    .optional(),
+/**
+ * Compares the value with the region's own value before the deploy (the same query at
+ * the deploy time). A regression counts only when it is worse than the baseline by more
+ * than `maxRatio` AND by more than `minDelta`: minDelta keeps noise around a near-zero
+ * baseline (one error after none) from failing, maxRatio the proportional noise of a large
+ * value (a latency of seconds).
+ */
+export const baselineSchema = z.strictObject({
+  maxRatio: z.number().min(1, 'must be at least 1: below 1, a version exactly as good as the previous one would fail').default(1.5),
+  minDelta: z.number().min(0, 'must be 0 or more (an absolute difference in the unit of the query)').default(0),
 });
+
+export const checkSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-_.]*$/i, 'must be a short identifier'),
+    source: sourceSchema,
+    comparator: z.enum(['<', '<=', '>', '>=']),
+    threshold: z.number().refine(Number.isFinite, 'must be a finite number'),
+    /** Evidence guard: a second query counting requests in the window; fewer is inconclusive. */
+    minTraffic: z
+      .strictObject({
+        query: z.string().min(1),
+        min: z.number().int().positive(),
+      })
+      .optional(),
+    baseline: baselineSchema.optional(),
+  })
+  .superRefine((c, ctx) => {
+    // Here rather than in lint: lint only sees the gates regions use, and a check's own
+    // path is where the fix goes.
+    if (c.baseline && c.source.type !== 'prometheus') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['baseline'],
+        message: `only prometheus sources support a baseline (it re-runs the query at the deploy time); this check's source is ${c.source.type}`,
+      });
+    }
+  });
 
 export const gateSchema = z.strictObject({
   checks: z.array(checkSchema).min(1, 'a gate needs at least one check: a gate with no evidence never passes'),
@@ -137,6 +162,10 @@ export const migrationSchema = z
     apply: migrationStepSchema,
     revert: migrationStepSchema.optional(),
     irreversible: z.strictObject({ reason: z.string().min(10, 'say why (10+ characters)') }).optional(),
+    /** Names of worker environment variables (database credentials …) passed to the steps. */
+    passEnv: z.array(envName).default([]),
+    /** Per step (apply or revert), per attempt; long by default because backfills are. */
+    timeout: duration.default('30m'),
   });
 
 export const notificationSchema = z.discriminatedUnion('type', [
@@ -169,9 +198,11 @@ export type PlanDocument = z.input<typeof planSchema>;
 /** The plan after schema defaults, before normalization. */
 export type ParsedPlan = z.output<typeof planSchema>;
 export type Check = z.output<typeof checkSchema>;
+export type Baseline = z.output<typeof baselineSchema>;
 export type Gate = z.output<typeof gateSchema>;
 export type Deployer = z.output<typeof deployerSchema>;
 export type DeployWindow = z.output<typeof windowSchema>;
 export type Migration = z.output<typeof migrationSchema>;
+export type MigrationStep = z.output<typeof migrationStepSchema>;
 export type Notification = z.output<typeof notificationSchema>;
 export type Owner = z.output<typeof ownerSchema>;

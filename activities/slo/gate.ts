@@ -4,7 +4,7 @@
 // The providers import `compare` from here while this module imports them: the cycle is
 // only used at call time, never while the modules load.
 import { Context } from '@temporalio/activity';
-import type { Check } from '../../plan';
+import type { Baseline, Check } from '../../plan';
 import type { CheckResult, GateResult, SloContext, Verdict } from '../types';
 import { cancellationOf } from '../http-errors';
 import { evaluateHttpCheck, type ProviderOptions } from './http';
@@ -27,6 +27,34 @@ export function compare(value: number, comparator: Check['comparator'], threshol
     case '>=':
       return value >= threshold;
   }
+}
+
+/** Whether a larger value is worse: `<`/`<=` checks bound an error ratio or a latency from above. */
+export function lowerIsBetter(comparator: Check['comparator']): boolean {
+  return comparator === '<' || comparator === '<=';
+}
+
+/**
+ * The worst value a check's baseline rule still accepts: a regression is worse than the
+ * baseline by more than `maxRatio` AND by more than `minDelta`, so the limit is the more
+ * lenient of the two. For a negative baseline the ratio would tighten instead of loosen,
+ * so there only minDelta applies (the limit is never stricter than the baseline itself).
+ */
+export function baselineLimit(baseline: number, comparator: Check['comparator'], rule: Baseline): number {
+  if (!Number.isFinite(baseline)) throw new RangeError(`baselineLimit() needs a finite baseline, got ${baseline}`);
+  return lowerIsBetter(comparator)
+    ? Math.max(baseline * rule.maxRatio, baseline + rule.minDelta)
+    : Math.min(baseline / rule.maxRatio, baseline - rule.minDelta);
+}
+
+/**
+ * True when `value` is worse than `baseline` by more than the rule allows. Like compare(),
+ * it refuses NaN and infinities: those are "no usable measurement", never a verdict.
+ */
+export function regressedFromBaseline(value: number, baseline: number, comparator: Check['comparator'], rule: Baseline): boolean {
+  if (!Number.isFinite(value)) throw new RangeError(`regressedFromBaseline() needs a finite value, got ${value}`);
+  const limit = baselineLimit(baseline, comparator, rule);
+  return lowerIsBetter(comparator) ? value > limit : value < limit;
 }
 
 /** Worst verdict wins: fail > error > inconclusive > pass; no verdicts is no evidence. */

@@ -11,7 +11,13 @@
 //                 little traffic: errors were seen, and a broken version often gets little
 //                 traffic; the evidence guards below exist to stop false passes.
 //   inconclusive  warnings (the answer may be partial), or too little traffic.
-//   pass          everything else: one fresh finite in-threshold series with enough traffic.
+//   baseline      only for checks with `baseline`: the same query at the deploy time (see
+//                 below). Its error is `error`; no usable baseline value is `inconclusive`;
+//                 a value worse than the baseline by more than the rule allows is `fail`.
+//                 It comes after the evidence guards: a relative regression on too little
+//                 traffic is noise, and a breach of the absolute threshold never waits for it.
+//   pass          everything else: one fresh finite in-threshold series with enough traffic
+//                 (and, with a baseline, no regression against it).
 //
 // Staleness: a sample is stale when its timestamp is more than `staleAfterMs` (60 s by
 // default) behind the worker's clock. Prometheus stamps instant-vector results with the
@@ -22,7 +28,7 @@
 import type { Check } from '../../plan';
 import type { CheckResult, SloContext } from '../types';
 import { isRetryableStatus } from '../http-errors';
-import { compare } from './gate';
+import { baselineLimit, compare, lowerIsBetter, regressedFromBaseline } from './gate';
 import {
   DEFAULT_TIMEOUT_MS,
   TemplateError,
@@ -83,6 +89,11 @@ export function escapePromQLString(value: string): string {
 export function promDuration(ms: number): string {
   const s = Number.isFinite(ms) ? Math.ceil(ms / 1000) : 1;
   return `${Math.max(1, s)}s`;
+}
+
+/** Whether a query template uses {{name}} (spaces inside the braces allowed, as in renderPromQL). */
+export function templateUses(template: string, name: keyof PromQLVars): boolean {
+  return new RegExp(`\\{\\{\\s*${name}\\s*\\}\\}`).test(template);
 }
 
 /**
@@ -303,9 +314,12 @@ async function instantQuery(
   tokenEnv: string | undefined,
   timeoutMs: number,
   signal: AbortSignal | undefined,
+  /** Evaluation time, epoch ms; Prometheus' "now" when absent. */
+  atMs?: number,
 ): Promise<QueryResult> {
   // Prometheus' own timeout, so it stops working on a query we will have given up on.
   const params = new URLSearchParams({ query: promql, timeout: `${Math.max(1, Math.ceil(timeoutMs / 1000))}s` });
+  if (atMs !== undefined) params.set('time', (atMs / 1000).toFixed(3));
   try {
     const res = await httpGet(`${baseUrl}/api/v1/query?${params}`, headers, { timeoutMs, signal });
     return readEnvelope(res.status, res.body, tokenEnv);
@@ -352,9 +366,28 @@ function singleFreshSample(samples: Sample[], now: number, staleAfterMs: number)
   return { ok: true, sample };
 }
 
+/** What the baseline query established, or why it could not. */
+type BaselineOutcome =
+  | { ok: true; value: number }
+  | { ok: false; verdict: 'error' | 'inconclusive'; detail: string; retryable?: boolean };
+
+/** A change from the baseline in words: "+0.03, 4× the baseline". */
+function changeWords(value: number, baseline: number): string {
+  const delta = value - baseline;
+  const diff = `${delta >= 0 ? '+' : '-'}${fmt(Math.abs(delta))}`;
+  // A ratio to a zero or negative baseline says nothing an operator can use.
+  return baseline > 0 && value >= 0 ? `${diff}, ${fmt(value / baseline)}× the baseline` : diff;
+}
+
 /**
  * Evaluates one Prometheus check for `ctx` over the window [ctx.since, now]. Never
  * throws for provider faults (they are `error` verdicts); rethrows the cancellation.
+ *
+ * With `check.baseline`, the same query also runs at the deploy time (Prometheus' `time`
+ * parameter) with the same {{window}} length, so "before" and "after" average over equally
+ * long windows: [since - w, since] against [since, now]. {{version}} is then the version
+ * the region ran before (`ctx.baselineVersion`). Its sample's staleness is measured from
+ * the deploy time, where Prometheus stamps it.
  */
 export async function evaluatePrometheusCheck(
   check: PrometheusCheck,
@@ -374,11 +407,20 @@ export async function evaluatePrometheusCheck(
 
   const window = promDuration(Math.max(now - ctx.since, opts.minWindowMs ?? 1000));
   const vars: PromQLVars = { service: ctx.service, region: ctx.region, version: ctx.version, window };
+  // Never in the future: a worker clock behind the workflow's would otherwise ask for a
+  // "before" that is really "after".
+  const baselineAt = Math.min(ctx.since, now);
+  const baselineByVersion = templateUses(check.source.query, 'version');
+  const noBaselineVersion = check.baseline !== undefined && baselineByVersion && !ctx.baselineVersion;
   let query: string;
   let trafficQuery: string | undefined;
+  let baselineQuery: string | undefined;
   try {
     query = renderPromQL(check.source.query, vars);
     trafficQuery = check.minTraffic ? renderPromQL(check.minTraffic.query, vars) : undefined;
+    if (check.baseline && !noBaselineVersion) {
+      baselineQuery = renderPromQL(check.source.query, { ...vars, version: ctx.baselineVersion ?? ctx.version });
+    }
   } catch (err) {
     if (err instanceof TemplateError) return error(`bad query template: ${err.message}`, false);
     throw err;
@@ -392,12 +434,39 @@ export async function evaluatePrometheusCheck(
     return error(`environment variable ${auth.missing} is not set on the worker; it must hold the bearer token for Prometheus at ${where}`, false);
   }
 
-  const [main, traffic] = await Promise.all([
+  const [main, traffic, before] = await Promise.all([
     instantQuery(baseUrl, query, auth.headers, tokenEnv, timeoutMs, opts.signal),
     trafficQuery ? instantQuery(baseUrl, trafficQuery, auth.headers, tokenEnv, timeoutMs, opts.signal) : undefined,
+    baselineQuery ? instantQuery(baseUrl, baselineQuery, auth.headers, tokenEnv, timeoutMs, opts.signal, baselineAt) : undefined,
   ]);
   const q = ` Query: ${query}`;
   const tq = trafficQuery ? ` Traffic query: ${trafficQuery}` : '';
+  const deployTime = new Date(baselineAt).toISOString();
+  const bq = baselineQuery ? ` Baseline query (at ${deployTime}): ${baselineQuery}` : '';
+  const beforeWords = `in the ${window} before the deploy${baselineByVersion && ctx.baselineVersion ? ` (version ${ctx.baselineVersion})` : ''}`;
+
+  const baseline = ((): BaselineOutcome | undefined => {
+    if (!check.baseline) return undefined;
+    const inconclusive = (why: string): BaselineOutcome => ({ ok: false, verdict: 'inconclusive', detail: `no baseline ${beforeWords}: ${why}` });
+    if (noBaselineVersion) {
+      return inconclusive('the query selects by {{version}} and the deployer did not report the previous version, so there is nothing to compare with');
+    }
+    if (!before) return inconclusive('the baseline query was not run'); // unreachable: baselineQuery is set
+    if (before.kind === 'error') {
+      return { ok: false, verdict: 'error', detail: `the baseline query failed at ${where}: ${before.detail}`, retryable: before.retryable };
+    }
+    const s = singleFreshSample(before.samples, baselineAt, staleAfterMs);
+    if (!s.ok) return inconclusive(s.why);
+    if (Number.isNaN(s.sample.value)) return inconclusive('the query returned NaN (no traffic before the deploy?)');
+    // An infinite baseline would let anything pass (or nothing); it is no measurement.
+    if (!Number.isFinite(s.sample.value)) return inconclusive(`the query returned ${fmt(s.sample.value)}`);
+    if (before.warnings.length > 0) {
+      return inconclusive(`Prometheus returned warnings, so the baseline may be partial: ${clip(before.warnings.join('; '))}`);
+    }
+    return { ok: true, value: s.sample.value };
+  })();
+  const withBaseline = baseline?.ok ? { baseline: baseline.value } : {};
+  const beforeNote = baseline?.ok ? `; ${beforeWords} it was ${fmt(baseline.value)}` : '';
 
   if (main.kind === 'error') return error(`Prometheus at ${where}: ${main.detail}.${q}`, main.retryable);
   const usable = singleFreshSample(main.samples, now, staleAfterMs);
@@ -421,8 +490,9 @@ export async function evaluatePrometheusCheck(
       ...base,
       ...(Number.isFinite(v) ? { value: v } : {}),
       ...withTraffic,
+      ...withBaseline,
       verdict: 'fail',
-      detail: `breach: ${shown} is not ${check.comparator} ${fmt(check.threshold)} over the last ${window}.${q}`,
+      detail: `breach: ${shown} is not ${check.comparator} ${fmt(check.threshold)} over the last ${window}${beforeNote}.${q}`,
     };
   }
   if (!Number.isFinite(v)) {
@@ -433,7 +503,7 @@ export async function evaluatePrometheusCheck(
       detail: `no usable value: the query returned ${fmt(v)}, which cannot show the SLO is met.${q}`,
     };
   }
-  const inconclusive = (detail: string): CheckResult => ({ ...base, value: v, ...withTraffic, verdict: 'inconclusive', detail });
+  const inconclusive = (detail: string): CheckResult => ({ ...base, value: v, ...withTraffic, ...withBaseline, verdict: 'inconclusive', detail });
   if (main.warnings.length > 0) {
     return inconclusive(`Prometheus returned warnings, so the answer may be partial: ${clip(main.warnings.join('; '))}.${q}`);
   }
@@ -441,7 +511,7 @@ export async function evaluatePrometheusCheck(
   if (check.minTraffic && traffic) {
     const min = check.minTraffic.min;
     if (traffic.kind === 'error') {
-      return { ...base, value: v, verdict: 'error', detail: `traffic query failed at ${where}: ${traffic.detail}.${tq}`, retryable: traffic.retryable };
+      return { ...base, value: v, ...withBaseline, verdict: 'error', detail: `traffic query failed at ${where}: ${traffic.detail}.${tq}`, retryable: traffic.retryable };
     }
     if (traffic.samples.length === 0) {
       return inconclusive(`too little traffic: the traffic query returned no series (0 < ${min}).${q}${tq}`);
@@ -460,13 +530,43 @@ export async function evaluatePrometheusCheck(
       );
     }
   }
-  return {
-    ...base,
-    value: v,
-    ...withTraffic,
-    verdict: 'pass',
-    detail: `${fmt(v)} ${check.comparator} ${fmt(check.threshold)} over the last ${window}${
-      count !== undefined && check.minTraffic ? ` with ${fmt(count)} requests (>= ${check.minTraffic.min})` : ''
-    }`,
-  };
+  const trafficNote = count !== undefined && check.minTraffic ? ` with ${fmt(count)} requests (>= ${check.minTraffic.min})` : '';
+  const absolute = `${fmt(v)} ${check.comparator} ${fmt(check.threshold)} over the last ${window}${trafficNote}`;
+
+  if (check.baseline && baseline) {
+    if (!baseline.ok) {
+      return {
+        ...base,
+        value: v,
+        ...withTraffic,
+        verdict: baseline.verdict,
+        detail: `${baseline.detail}. The value now meets the threshold (${absolute}), but the check also compares with the baseline and cannot pass without it.${q}${bq}`,
+        ...(baseline.retryable !== undefined ? { retryable: baseline.retryable } : {}),
+      };
+    }
+    const b = baseline.value;
+    const limit = baselineLimit(b, check.comparator, check.baseline);
+    const rule = `baseline.maxRatio ${fmt(check.baseline.maxRatio)}, baseline.minDelta ${fmt(check.baseline.minDelta)}`;
+    if (regressedFromBaseline(v, b, check.comparator, check.baseline)) {
+      return {
+        ...base,
+        value: v,
+        ...withTraffic,
+        ...withBaseline,
+        verdict: 'fail',
+        detail: `regression against the pre-deploy baseline: ${fmt(v)} now vs ${fmt(b)} ${beforeWords} (${changeWords(v, b)}); the ${
+          lowerIsBetter(check.comparator) ? 'most' : 'least'
+        } allowed is ${fmt(limit)} (${rule}). The absolute threshold alone would pass (${absolute}).${q}${bq}`,
+      };
+    }
+    return {
+      ...base,
+      value: v,
+      ...withTraffic,
+      ...withBaseline,
+      verdict: 'pass',
+      detail: `${absolute}; ${beforeWords} it was ${fmt(b)} (${changeWords(v, b)}), within the allowed ${fmt(limit)} (${rule})`,
+    };
+  }
+  return { ...base, value: v, ...withTraffic, verdict: 'pass', detail: absolute };
 }

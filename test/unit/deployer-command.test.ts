@@ -281,4 +281,38 @@ describe('migrations', () => {
     );
     assert.equal(temp.nonRetryable, false);
   });
+
+  test('passEnv: a listed worker variable reaches the step, an unlisted one does not', async () => {
+    process.env.MRCD_TEST_DB_PASSWORD = 'listed-secret';
+    process.env.MRCD_TEST_OTHER_SECRET = 'unlisted-secret';
+    try {
+      const logger = captureLogger();
+      const env = new MockActivityEnvironment({}, { logger });
+      const script = 'console.log(JSON.stringify({ listed: process.env.MRCD_TEST_DB_PASSWORD ?? null, unlisted: process.env.MRCD_TEST_OTHER_SECRET ?? null }))';
+      const step = { rolloutId: 'ro-42', service: 'api', version: '1.4.2', name: 'add-col', phase: 'expand' as const, direction: 'apply' as const, run: [node, '-e', script] };
+      await runIn(env, runMigration, { ...step, passEnv: ['MRCD_TEST_DB_PASSWORD'] });
+      assert.deepEqual(stdoutLines(logger).map((l) => JSON.parse(l)), [{ listed: 'listed-secret', unlisted: null }]);
+      // Histories recorded before passEnv existed: nothing beyond PATH and HOME.
+      await runIn(env, runMigration, step);
+      assert.deepEqual(JSON.parse(stdoutLines(logger)[1]!), { listed: null, unlisted: null });
+    } finally {
+      delete process.env.MRCD_TEST_DB_PASSWORD;
+      delete process.env.MRCD_TEST_OTHER_SECRET;
+    }
+  });
+
+  test('timeoutMs from the input bounds the step: a retryable MigrationTimeout naming the limit', async () => {
+    const env = new MockActivityEnvironment({}, { logger: captureLogger() });
+    const script = 'console.log(process.pid); setTimeout(() => {}, 60_000)';
+    const started = Date.now();
+    const step = { rolloutId: 'ro-42', service: 'api', version: '1.4.2', name: 'backfill', phase: 'expand' as const, direction: 'apply' as const };
+    const err = await runIn(env, runMigration, { ...step, run: [node, '-e', script], timeoutMs: 400 }, { killGraceMs: 200 }).then(
+      () => assert.fail('expected a timeout'),
+      (e: unknown) => failureOf(e),
+    );
+    assert.equal(err.type, 'MigrationTimeout');
+    assert.equal(err.nonRetryable, false);
+    assert.match(err.message, /migration backfill \(expand, apply\) for api 1\.4\.2: no exit within 400ms/);
+    assert.ok(Date.now() - started < 10_000, 'stopped at the input timeout, not the 30m default');
+  });
 });
