@@ -7,6 +7,7 @@ import { evaluateGate } from './slo/gate';
 import { notify } from './notify';
 import { runMigration } from './migrations';
 import { nextDeployWindow } from './windows';
+import { checkQuarantine } from './quarantine';
 
 export function createActivities(): RolloutActivities {
   return {
@@ -18,6 +19,7 @@ export function createActivities(): RolloutActivities {
     notify: (input) => notify(input),
     runMigration: (input) => runMigration(input),
     nextDeployWindow,
+    checkQuarantine,
   };
 }
 

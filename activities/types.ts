@@ -15,6 +15,8 @@ export interface CheckResult {
   threshold: number;
   /** Requests counted by the check's minTraffic query, when it has one. */
   traffic?: number;
+  /** The same query's value at the deploy time, when the check has a baseline and it was measured. */
+  baseline?: number;
   /** Why this verdict, in words an on-call engineer can act on. */
   detail: string;
   /** Whether retrying could change an `error` (provider fault) or not (bad query/config). */
@@ -37,21 +39,35 @@ export interface SloContext {
   prometheus?: NormalizedPlan['prometheus'];
   /** Epoch ms of the deploy; the evaluation window is [deployedAt, now]. */
   since: number;
+  /**
+   * The version the region ran before the deploy, when the deployer reported it. Fills
+   * {{version}} in the baseline query of checks with a `baseline`.
+   */
+  baselineVersion?: string;
 }
 
 export interface WatchInput extends SloContext {
   intervalMs: number;
   /** Consecutive inconclusive/error results tolerated before returning `inconclusive-limit`. */
   maxInconclusive: number;
+  /**
+   * Epoch ms at which the watch stops by itself with `ended`, so that a lost cancellation
+   * cannot leave it running for ever; the workflow renews it while the region needs watching.
+   * Absent in histories recorded before renewals existed.
+   */
+  until?: number;
+  /** `soak` before the gate; `promoted` afterwards, when only a breach ends the watch. */
+  phase?: 'soak' | 'promoted';
 }
 
 /**
- * What the SLO watch returns. It never returns on its own while the region is healthy:
- * the workflow cancels it when the soak timer fires.
+ * What the SLO watch returns. While the region is healthy it returns only at `until`
+ * (`ended`); the workflow cancels it earlier when the soak timer fires.
  */
 export type WatchOutcome =
   | { kind: 'breach'; result: GateResult; checksRun: number }
-  | { kind: 'inconclusive-limit'; result: GateResult; checksRun: number };
+  | { kind: 'inconclusive-limit'; result: GateResult; checksRun: number }
+  | { kind: 'ended'; checksRun: number };
 
 export interface DeployInput {
   rolloutId: string;
@@ -105,6 +121,11 @@ export interface MigrationInput {
   phase: 'expand' | 'contract';
   direction: 'apply' | 'revert';
   run: string[];
+  // Optional: histories recorded before the plan carried them have neither.
+  /** Names of worker environment variables passed to the step. */
+  passEnv?: string[];
+  /** Per attempt; DEFAULT_MIGRATION_TIMEOUT_MS when absent. */
+  timeoutMs?: number;
 }
 
 export interface WindowInput {
@@ -122,6 +143,25 @@ export interface WindowDecision {
   reason?: string;
 }
 
+export interface QuarantineQuery {
+  service: string;
+  version: string;
+  /** The asking run, never counted against itself. */
+  runId?: string;
+}
+
+/** A rollout that rolled this version back for failing a gate. */
+export interface QuarantineRecord {
+  workflowId: string;
+  runId: string;
+  /** The region whose gate (or late regression) failed. */
+  region: string;
+  /** Epoch ms the rollout ended, when it has. */
+  closedAt?: number;
+  /** `aborted`, `rolled-back`, `halted`, ... as the rollout's state search attribute says. */
+  state?: string;
+}
+
 /** Every activity the rollout workflow calls, by name. The worker registers exactly these. */
 export interface RolloutActivities {
   preparePlan(doc: unknown): Promise<NormalizedPlan>;
@@ -132,4 +172,6 @@ export interface RolloutActivities {
   notify(input: NotifyInput): Promise<NotifyResult[]>;
   runMigration(input: MigrationInput): Promise<void>;
   nextDeployWindow(input: WindowInput): Promise<WindowDecision>;
+  /** Earlier rollouts that quarantined this version (visibility query). */
+  checkQuarantine(input: QuarantineQuery): Promise<QuarantineRecord[]>;
 }

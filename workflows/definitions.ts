@@ -48,6 +48,13 @@ export interface RolloutInput {
   startedBy?: string;
   /** Set by continue-as-new: the state to carry on from. */
   carried?: CarriedState;
+  /** Governed overrides at start, each with who and why. */
+  overrides?: StartOverrides;
+}
+
+export interface StartOverrides {
+  /** Start a version an earlier rollout quarantined for failing its gate. */
+  quarantine?: { reason: string; by: string };
 }
 
 export interface CarriedState {

@@ -7,6 +7,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -18,7 +19,7 @@ import {
 import type { GateResult, RolloutActivities, RolloutEventKind, WatchOutcome } from '../activities/types';
 import type { NormalizedPlan, NormalizedRegion } from '../plan';
 import { actionSignals, actionUpdates, statusQuery, type ActionResult, type RolloutInput } from './definitions';
-import { SA_OWNER, SA_REGION, SA_SERVICE, SA_STATE, SA_VERSION } from './search-attributes';
+import { SA_OWNER, SA_QUARANTINE, SA_REGION, SA_SERVICE, SA_STATE, SA_VERSION } from './search-attributes';
 import {
   checkAction,
   legalActions,
@@ -31,6 +32,7 @@ import {
   type RolloutStatus,
 } from './state';
 import { renderDetails, summarize } from './summary';
+import { describeQuarantine } from '../client/quarantine';
 
 const prep = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '30s',
@@ -52,8 +54,18 @@ type SoakOutcome = { kind: 'passed' } | { kind: 'failed'; reason: string; gate?:
 
 class Aborted extends Error {}
 
+/**
+ * Histories recorded before this patch never watch promoted regions, renew watches, check
+ * or record quarantine: replaying them must take the old paths (REFERENCE: patching).
+ */
+export const PATCH_WATCH_PROMOTED_AND_QUARANTINE = 'watch-promoted-regions-and-quarantine';
+
+/** A watch is renewed at least this far apart, so renewals cost a few events a day. */
+const WATCH_HORIZON_MIN_MS = 3_600_000;
+
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
   const info = workflowInfo();
+  const v2 = patched(PATCH_WATCH_PROMOTED_AND_QUARANTINE);
   const doc = (typeof input.plan === 'object' && input.plan !== null ? input.plan : {}) as Record<string, unknown>;
   const status: RolloutStatus = input.carried?.status ?? {
     rolloutId: info.workflowId,
@@ -68,6 +80,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     failurePolicy: 'halt',
     summary: 'validating the plan',
   };
+  status.overrides ??= [];
 
   // Operator intents. Handlers only set these; the main flow acts on them at safe points.
   let paused = status.state === 'paused';
@@ -176,6 +189,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       case 'skip-soak': {
         const region = payload.region ?? ctx().soaking!;
         skipSoak.add(region);
+        status.overrides!.push({ kind: 'skip-soak', by: payload.by, reason: payload.reason, at: Date.now(), region });
         note = `soak of ${region} cut short; its gate is still evaluated`;
         notify('override', `skip-soak of ${region} by ${payload.by}: ${payload.reason}`, region);
         break;
@@ -214,6 +228,27 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     });
   }
 
+  // ---- quarantine: a version that failed its gate before starts only with an override ----
+  async function checkQuarantineAtStart(p: NormalizedPlan): Promise<void> {
+    const records = await prep.checkQuarantine({ service: p.service, version: p.version, runId: info.runId });
+    if (records.length === 0) return;
+    const what = describeQuarantine(p.service, p.version, records);
+    const override = input.overrides?.quarantine;
+    const problem = override === undefined ? 'no override given' : payloadProblem(override);
+    if (problem) {
+      status.state = 'failed';
+      status.endedAt = Date.now();
+      status.halt = {
+        reason: `${what}; refused (${override === undefined ? problem : `override invalid: ${problem}`}). Fix the version, or start it with an override and a reason (mrcd deploy --override-quarantine "...")`,
+        at: Date.now(),
+      };
+      publish();
+      throw ApplicationFailure.nonRetryable(status.halt.reason, 'VersionQuarantined', status);
+    }
+    status.overrides!.push({ kind: 'quarantine', by: override!.by, reason: override!.reason, at: Date.now(), detail: what });
+    notify('override', `quarantine of ${p.version} overridden by ${override!.by}: ${override!.reason} (${what})`);
+  }
+
   // ---- plan ----
   if (!plan) {
     try {
@@ -236,6 +271,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       { key: SA_OWNER, value: plan.owner.team },
     ]);
     publish();
+    if (v2) await checkQuarantineAtStart(plan);
     notify('started', `rollout of ${plan.service} ${plan.version} started by ${input.startedBy ?? 'unknown'} over ${plan.regions.map((r) => r.name).join(' → ')}`);
   }
   const thePlan = plan;
@@ -246,11 +282,14 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     heartbeatTimeout: '30s',
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
   });
-  const migrationActs = proxyActivities<RolloutActivities>({
-    startToCloseTimeout: '1h',
-    heartbeatTimeout: '1m',
-    retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 3 },
-  });
+  // The plan's timeout bounds a migration; Temporal's must not cut it shorter. Plans
+  // carried from before migrations had a timeout fall back to the activity's default (30m).
+  const migrationActs = (timeoutMs = 30 * 60_000) =>
+    proxyActivities<RolloutActivities>({
+      startToCloseTimeout: timeoutMs + 5 * 60_000,
+      heartbeatTimeout: '1m',
+      retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 3 },
+    });
 
   const regionOf = (i: number): [NormalizedRegion, RegionState] => [thePlan.regions[i]!, status.regions[i]!];
 
@@ -275,12 +314,84 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     return out;
   };
 
+  // ---- SLO watches ----
+  /**
+   * Watches region i until a breach (or, while soaking, too little evidence). One activity
+   * covers a horizon of at least an hour and is renewed after it, so history grows with
+   * wall-clock hours, never with checks. Returns only with a verdict; ends by cancellation.
+   */
+  const watchRegionUntilBreach = async (i: number, phase: 'soak' | 'promoted'): Promise<WatchOutcome> => {
+    const [region, r] = regionOf(i);
+    const horizonMs = Math.max(region.maxSoakMs, WATCH_HORIZON_MIN_MS);
+    const acts = proxyActivities<RolloutActivities>({
+      startToCloseTimeout: horizonMs + 10 * 60_000,
+      heartbeatTimeout: Math.max(30_000, region.checkIntervalMs * 3),
+      retry: { initialInterval: '1s', maximumInterval: '30s' },
+      summary: phase === 'soak' ? `SLO watch of ${region.name}` : `SLO watch of ${region.name} (promoted)`,
+    });
+    for (;;) {
+      const until = Date.now() + horizonMs;
+      const out = await acts.watchRegion({
+        rolloutId: status.rolloutId,
+        service: thePlan.service,
+        version: thePlan.version,
+        region: region.name,
+        gate: region.gate,
+        since: r.deployedAt ?? Date.now(),
+        ...(r.baselineVersion !== undefined ? { baselineVersion: r.baselineVersion } : {}),
+        ...(thePlan.prometheus ? { prometheus: thePlan.prometheus } : {}),
+        intervalMs: region.checkIntervalMs,
+        maxInconclusive: region.gate.maxInconclusive,
+        until,
+        phase,
+      });
+      if (out.kind !== 'ended') return out;
+      // A watch that ended before its horizon (a clock running ahead) is not renewed early:
+      // that would spin. The next one starts at the horizon.
+      if (until > Date.now()) await sleep(until - Date.now(), { summary: `next SLO watch of ${region.name}` });
+    }
+  };
+
+  const lateBreaches: { index: number; outcome: WatchOutcome }[] = [];
+  const promotedWatches = new Map<number, CancellationScope>();
+  /** Keeps watching a promoted region until the rollout ends; a breach interrupts whatever runs. */
+  const watchPromoted = (i: number) => {
+    const r = status.regions[i]!;
+    const scope = new CancellationScope();
+    promotedWatches.set(i, scope);
+    scope
+      .run(() => watchRegionUntilBreach(i, 'promoted'))
+      .then(
+        (outcome) => {
+          promotedWatches.delete(i);
+          lateBreaches.push({ index: i, outcome });
+          regionScope?.cancel();
+        },
+        (e) => {
+          promotedWatches.delete(i);
+          if (isCancellation(e)) return;
+          // No evidence of a regression is not a regression; say so where operators look.
+          r.watchProblem = `watch after promotion stopped: ${causeMessage(e)}`;
+          publish();
+        },
+      );
+  };
+  const stopPromotedWatches = () => {
+    for (const scope of promotedWatches.values()) scope.cancel();
+    promotedWatches.clear();
+  };
+
   // ---- one region: window → deploy → soak with watch → gate → approval → promote ----
   const runRegion = async (i: number): Promise<SoakOutcome> => {
     const [region, r] = regionOf(i);
     r.attempts += 1;
     status.currentRegion = region.name;
     delete status.halt;
+    // deployedAt says "this attempt touched the region"; an earlier attempt's must not linger.
+    if (v2) {
+      delete r.deployedAt;
+      delete r.soakEndsAt;
+    }
     publish();
 
     await holdWhilePaused(r);
@@ -308,6 +419,9 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       deployer: thePlan.deployer,
     });
     if (deployed.previousVersion !== undefined && deployed.previousVersion !== thePlan.version) r.previousVersion = deployed.previousVersion;
+    // The baseline is what ran before this deploy, even the same version redeployed.
+    if (deployed.previousVersion !== undefined) r.baselineVersion = deployed.previousVersion;
+    else delete r.baselineVersion;
     r.deployedAt = Date.now();
     r.soakEndsAt = r.deployedAt + region.soakMs;
     r.status = 'soaking';
@@ -320,6 +434,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       region: region.name,
       gate: region.gate,
       since: r.deployedAt,
+      ...(r.baselineVersion !== undefined ? { baselineVersion: r.baselineVersion } : {}),
       ...(thePlan.prometheus ? { prometheus: thePlan.prometheus } : {}),
     };
     const watchScope = new CancellationScope();
@@ -332,7 +447,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     });
     // A watch that fails for good is a lack of evidence, never a pass.
     const breach: Promise<WatchOutcome | undefined> = watchScope
-      .run(() => watchActs.watchRegion({ ...sloBase, intervalMs: region.checkIntervalMs, maxInconclusive: region.gate.maxInconclusive }))
+      .run(() => (v2 ? watchRegionUntilBreach(i, 'soak') : watchActs.watchRegion({ ...sloBase, intervalMs: region.checkIntervalMs, maxInconclusive: region.gate.maxInconclusive })))
       .catch((e) => {
         if (isCancellation(e)) return new Promise<never>(() => {});
         return { kind: 'inconclusive-limit', result: { verdict: 'error', checks: [], at: Date.now() }, checksRun: 0, error: causeMessage(e) } as WatchOutcome;
@@ -340,7 +455,9 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     const fromWatch = (o: WatchOutcome): SoakOutcome =>
       o.kind === 'breach'
         ? { kind: 'failed', reason: `SLO breach in ${region.name}: ${describeGate(o.result)}`, gate: o.result }
-        : { kind: 'inconclusive', reason: `no conclusive SLO evidence in ${region.name} after ${o.checksRun} checks: ${describeGate(o.result)}`, gate: o.result };
+        : o.kind === 'inconclusive-limit'
+          ? { kind: 'inconclusive', reason: `no conclusive SLO evidence in ${region.name} after ${o.checksRun} checks: ${describeGate(o.result)}`, gate: o.result }
+          : { kind: 'inconclusive', reason: `the SLO watch of ${region.name} ended without a verdict` };
 
     try {
       // Soak: the durable timer raced with the watch. History stays O(1) however long the soak.
@@ -444,12 +561,26 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     }
   };
 
+  /** Whether the region runs (or may partly run) this version and needs a rollback to be clean. */
+  const isDeployed = (r: RegionState) => {
+    if (r.status === 'pending' || r.status === 'rolled-back') return false;
+    if (!v2) return r.status !== 'waiting-window';
+    // Waiting for a window or for a resume happens before the deploy as well as after it.
+    return (r.status !== 'waiting-window' && r.status !== 'awaiting-resume') || r.deployedAt !== undefined;
+  };
   const deployedIndices = () =>
     status.regions
       .map((r, i) => ({ r, i }))
-      .filter(({ r }) => !['pending', 'rolled-back', 'waiting-window'].includes(r.status))
+      .filter(({ r }) => isDeployed(r))
       .map(({ i }) => i)
       .reverse();
+
+  /** Records that this version failed a gate, so that starting it again needs an override. */
+  const quarantine = (region: string, reason: string) => {
+    if (!v2 || status.quarantine) return;
+    status.quarantine = { region, reason, at: Date.now() };
+    upsertSearchAttributes([{ key: SA_QUARANTINE, value: region }]);
+  };
 
   // ---- migrations ----
   const runMigrations = async (phase: 'expand' | 'contract', direction: 'apply' | 'revert') => {
@@ -458,12 +589,23 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       const step = direction === 'apply' ? m.apply : m.revert;
       if (!step) continue; // irreversible: reported in the abort summary, never silently skipped
       await CancellationScope.nonCancellable(() =>
-        migrationActs.runMigration({ rolloutId: status.rolloutId, service: thePlan.service, version: thePlan.version, name: m.name, phase, direction, run: step.run }),
+        migrationActs(m.timeoutMs).runMigration({
+          rolloutId: status.rolloutId,
+          service: thePlan.service,
+          version: thePlan.version,
+          name: m.name,
+          phase,
+          direction,
+          run: step.run,
+          ...(m.passEnv ? { passEnv: m.passEnv } : {}),
+          ...(m.timeoutMs ? { timeoutMs: m.timeoutMs } : {}),
+        }),
       );
     }
   };
 
   const finish = async (): Promise<RolloutStatus> => {
+    stopPromotedWatches();
     status.endedAt = Date.now();
     delete status.currentRegion;
     publish();
@@ -479,12 +621,61 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   const abortAll = async (): Promise<RolloutStatus> => {
     const reason = [...status.actions].reverse().find((a) => a.action === 'abort' && a.accepted);
     status.halt = { reason: `aborted by ${reason?.by ?? 'an operator'}: ${reason?.reason ?? ''}`, at: Date.now() };
+    stopPromotedWatches();
     await rollbackAll(deployedIndices(), 'aborted');
     await runMigrations('expand', 'revert');
     const irreversible = thePlan.migrations.filter((m) => m.irreversible && m.phase === 'expand').map((m) => m.name);
     if (irreversible.length) status.halt.reason += `; not undone (irreversible): ${irreversible.join(', ')}`;
     notify('aborted', status.halt.reason);
     return finish();
+  };
+
+  // ---- halts and late regressions ----
+  /** Holds the rollout halted until retry or abort; also returns when a promoted region regresses. */
+  const waitHalted = async (region: string) => {
+    retryRequested = false;
+    setState('halted');
+    notify('halted', status.halt!.reason, region);
+    await condition(() => retryRequested || abortRequested || lateBreaches.length > 0);
+    if (abortRequested) throw new Aborted();
+    retryRequested = false;
+  };
+
+  /**
+   * A promoted region regressed: it failed after all. Rolls back per policy and returns the
+   * region to go on from after a retry, or 'ended' when the policy ended the rollout.
+   */
+  const onLateBreach = async (current: number): Promise<number | 'ended'> => {
+    const { index: p, outcome } = lateBreaches.shift()!;
+    const r = status.regions[p]!;
+    if (outcome.kind !== 'ended') r.lastGate = outcome.result;
+    const why = `late regression in ${r.name} after promotion: ${outcome.kind !== 'ended' ? describeGate(outcome.result) : 'breach'}`;
+    r.status = 'failed';
+    r.regressedAt = Date.now();
+    status.halt = { region: r.name, reason: why, at: Date.now() };
+    quarantine(r.name, why);
+    publish();
+    notify('rollback', why, r.name);
+    if (thePlan.failurePolicy === 'rollback-all') {
+      stopPromotedWatches();
+      await rollbackAll(deployedIndices(), 'rolled-back');
+      status.halt = { region: r.name, reason: `${why}; every deployed region rolled back (policy rollback-all)`, at: Date.now() };
+      await runMigrations('expand', 'revert');
+      notify('rolled-back', status.halt.reason, r.name);
+      return 'ended';
+    }
+    // The region in flight runs the same version without a passed gate: it goes back too, newest first.
+    const inFlight = status.regions[current];
+    const back = inFlight && current !== p && inFlight.status !== 'promoted' && isDeployed(inFlight) ? [current, p] : [p];
+    if (inFlight && current !== p && !back.includes(current) && inFlight.status !== 'promoted' && inFlight.status !== 'rolled-back') {
+      inFlight.status = 'pending';
+      delete inFlight.waitingFor;
+      delete inFlight.waitingUntil;
+    }
+    await rollbackAll(back, 'halted');
+    const names = back.map((j) => status.regions[j]!.name).join(' and ');
+    status.halt = { region: r.name, reason: `${why}; ${names} rolled back, later regions held`, at: Date.now() };
+    return p;
   };
 
   // ---- the rollout ----
@@ -494,14 +685,33 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       status.summary = 'running expand migrations';
       await runMigrations('expand', 'apply');
     }
-    while (i < thePlan.regions.length) {
+    // A continued run watches again what the previous run watched.
+    if (v2) status.regions.forEach((r, j) => r.status === 'promoted' && j + 1 < thePlan.regions.length && watchPromoted(j));
+    while (i < thePlan.regions.length || lateBreaches.length > 0) {
       if (abortRequested) throw new Aborted();
+      if (lateBreaches.length > 0) {
+        const next = await onLateBreach(i);
+        if (next === 'ended') return await finish();
+        i = next;
+        await waitHalted(status.regions[i]!.name);
+        continue;
+      }
+      // After a late regression the rollout resumes from the regressed region; regions
+      // promoted since keep their version and their watch.
+      if (v2 && status.regions[i]!.status === 'promoted') {
+        i += 1;
+        continue;
+      }
       let outcome: SoakOutcome;
       regionScope = new CancellationScope();
       try {
         outcome = await regionScope.run(() => runRegion(i));
       } catch (e) {
-        if (abortRequested || e instanceof Aborted || isCancellation(e)) throw new Aborted();
+        if (abortRequested || e instanceof Aborted) throw new Aborted();
+        if (isCancellation(e)) {
+          if (lateBreaches.length > 0) continue; // interrupted by a late regression: handled above
+          throw new Aborted();
+        }
         // A deploy that failed for good is a failed region: roll back what it may have touched.
         outcome = { kind: 'failed', reason: `deploy to ${thePlan.regions[i]!.name} failed: ${causeMessage(e)}` };
       } finally {
@@ -511,9 +721,11 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       if (outcome.kind === 'passed') {
         r.status = 'promoted';
         r.promotedAt = Date.now();
+        if (v2 && i + 1 < thePlan.regions.length) watchPromoted(i);
         i += 1;
         publish();
-        if (i < thePlan.regions.length && workflowInfo().continueAsNewSuggested) {
+        if (i < thePlan.regions.length && lateBreaches.length === 0 && workflowInfo().continueAsNewSuggested) {
+          stopPromotedWatches(); // the next run starts them again
           await condition(allHandlersFinished);
           await Promise.all(pendingNotifications);
           await continueAsNew<typeof rolloutWorkflow>({ plan: input.plan, startedBy: input.startedBy, carried: { status, plan: thePlan, regionIndex: i } });
@@ -526,9 +738,12 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       status.halt = { region: r.name, reason: outcome.reason, at: Date.now() };
       publish();
       if (outcome.kind === 'failed') {
+        // Failing a gate (not a deploy error) makes the version bad for this service.
+        if (outcome.gate) quarantine(r.name, outcome.reason);
         notify('rollback', outcome.reason, r.name);
         if (thePlan.failurePolicy === 'rollback-all') {
           const why = outcome.reason;
+          stopPromotedWatches();
           await rollbackAll(deployedIndices(), 'rolled-back');
           status.halt = { region: r.name, reason: `${why}; every deployed region rolled back (policy rollback-all)`, at: Date.now() };
           await runMigrations('expand', 'revert');
@@ -538,13 +753,10 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         await rollbackAll([i], 'halted');
         status.halt = { region: r.name, reason: `${outcome.reason}; ${r.name} rolled back, later regions held`, at: Date.now() };
       }
-      retryRequested = false;
-      setState('halted');
-      notify('halted', status.halt!.reason, r.name);
-      await condition(() => retryRequested || abortRequested);
-      if (abortRequested) throw new Aborted();
-      retryRequested = false;
+      await waitHalted(r.name);
     }
+    // Watching ends with the last promotion: contract migrations are the point of no return.
+    stopPromotedWatches();
     if (thePlan.migrations.some((m) => m.phase === 'contract')) {
       status.summary = 'running contract migrations';
       await runMigrations('contract', 'apply');

@@ -8,6 +8,8 @@ export const SA_VERSION = defineSearchAttributeKey('MrcdVersion', SearchAttribut
 export const SA_STATE = defineSearchAttributeKey('MrcdState', SearchAttributeType.KEYWORD);
 export const SA_REGION = defineSearchAttributeKey('MrcdRegion', SearchAttributeType.KEYWORD);
 export const SA_OWNER = defineSearchAttributeKey('MrcdOwner', SearchAttributeType.KEYWORD);
+/** Set (to the failing region) when the rollout rolled its version back for failing a gate. */
+export const SA_QUARANTINE = defineSearchAttributeKey('MrcdQuarantine', SearchAttributeType.KEYWORD);
 
 /** Name → type, as `temporal server start-dev --search-attribute` and the operator CLI want them. */
 export const SEARCH_ATTRIBUTES: Record<string, 'Keyword'> = {
@@ -16,6 +18,7 @@ export const SEARCH_ATTRIBUTES: Record<string, 'Keyword'> = {
   MrcdState: 'Keyword',
   MrcdRegion: 'Keyword',
   MrcdOwner: 'Keyword',
+  MrcdQuarantine: 'Keyword',
 };
 
-export const ALL_SEARCH_ATTRIBUTE_KEYS = [SA_SERVICE, SA_VERSION, SA_STATE, SA_REGION, SA_OWNER];
+export const ALL_SEARCH_ATTRIBUTE_KEYS = [SA_SERVICE, SA_VERSION, SA_STATE, SA_REGION, SA_OWNER, SA_QUARANTINE];

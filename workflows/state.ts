@@ -65,12 +65,36 @@ export interface RegionState {
   soakEndsAt?: number;
   promotedAt?: number;
   previousVersion?: string;
+  /** The version the deployer replaced (even this one, redeployed): the SLO baseline's. */
+  baselineVersion?: string;
   /** The last gate evaluation, or the breach that failed the region. */
   lastGate?: GateResult;
   approvedBy?: string;
   /** What the region waits for, in words, while it waits. */
   waitingFor?: string;
   waitingUntil?: number;
+  /** Epoch ms a promoted region regressed (its watch saw a breach after promotion). */
+  regressedAt?: number;
+  /** Why a watch of this region stopped without a verdict, if it did. */
+  watchProblem?: string;
+}
+
+/** A governed override: allowed, but only with a reason, and listed for the review. */
+export interface OverrideRecord {
+  kind: 'skip-soak' | 'quarantine';
+  by: string;
+  reason: string;
+  at: number;
+  region?: string;
+  /** What was overridden, e.g. the quarantine it went past. */
+  detail?: string;
+}
+
+/** This rollout found its version bad: later rollouts of it are refused without an override. */
+export interface QuarantineInfo {
+  region: string;
+  reason: string;
+  at: number;
 }
 
 export interface HaltInfo {
@@ -91,6 +115,10 @@ export interface RolloutStatus {
   regions: RegionState[];
   halt?: HaltInfo;
   actions: RecordedAction[];
+  /** Overrides used (skip-soak, starting a quarantined version); absent in old rollouts. */
+  overrides?: OverrideRecord[];
+  /** Set when this rollout quarantined its version. */
+  quarantine?: QuarantineInfo;
   /** Operator actions legal right now: what `mrcd` and the UI can offer. */
   legalActions: OperatorActionName[];
   startedAt: number;

@@ -1,7 +1,8 @@
 // The SLO watch: one long-running activity per soaking region instead of one activity per
 // check, because a check costs ~11 history events and a fleet-wide soak would pass the
 // 51,200-event limit (REFERENCE §3). It returns only on a breach or on too much missing
-// evidence; a healthy region is watched until the workflow cancels it at the end of the soak.
+// evidence; a healthy region is watched until the workflow cancels it at the end of the soak,
+// or until `until`, when the workflow renews it (a promoted region is watched that way).
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { GateResult, SloContext, Verdict, WatchInput, WatchOutcome } from '../types';
 import { evaluateGate } from './gate';
@@ -57,6 +58,7 @@ export function createWatchRegion(evaluate: GateEvaluator): (input: WatchInput) 
 
     for (;;) {
       throwIfCancelled(signal);
+      if (input.until !== undefined && Date.now() >= input.until) return { kind: 'ended', checksRun: progress.checksRun };
       let result: GateResult;
       try {
         result = await evaluate(input, { signal });
@@ -90,11 +92,14 @@ export function createWatchRegion(evaluate: GateEvaluator): (input: WatchInput) 
       ctx.heartbeat({ ...progress });
 
       if (result.verdict === 'fail') return { kind: 'breach', result, checksRun: progress.checksRun };
-      if (progress.consecutiveNonPass > input.maxInconclusive) {
+      // After promotion only a breach counts: the gate has passed on evidence, and a
+      // monitoring gap later is not evidence of a regression.
+      if (input.phase !== 'promoted' && progress.consecutiveNonPass > input.maxInconclusive) {
         return { kind: 'inconclusive-limit', result, checksRun: progress.checksRun };
       }
 
-      for (let left = input.intervalMs; left > 0; left -= slice) {
+      const untilLeft = input.until === undefined ? Infinity : input.until - Date.now();
+      for (let left = Math.min(input.intervalMs, Math.max(0, untilLeft)); left > 0; left -= slice) {
         await ctx.sleep(Math.min(slice, left));
         if (left > slice) ctx.heartbeat({ ...progress });
       }

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { startDevServer, type DevServerOptions } from '../../dev/temporal-server';
-import type { GateResult, RolloutActivities, Verdict, WatchOutcome } from '../../activities/types';
+import type { GateResult, QuarantineRecord, RolloutActivities, Verdict, WatchOutcome } from '../../activities/types';
 import { validatePlan } from '../../plan';
 import { statusQuery } from '../../workflows/definitions';
 import type { RolloutStatus } from '../../workflows/state';
@@ -24,6 +24,8 @@ export interface Script {
   gate?: Record<string, Verdict[]>;
   /** Rollbacks of these regions fail this many times. */
   rollbackFails?: Record<string, number>;
+  /** What the quarantine check finds (none by default). */
+  quarantined?: QuarantineRecord[];
 }
 
 /** A real server to run rollouts on. */
@@ -104,14 +106,16 @@ export function scriptedActivities(script: Script, calls: Call[]): RolloutActivi
       return { region: input.region, version: input.version, idempotencyKey: 'k' };
     },
     async watchRegion(input): Promise<WatchOutcome> {
-      calls.push({ kind: 'watch', region: input.region, at: await now() });
+      calls.push({ kind: 'watch', region: input.region, detail: input.phase ?? 'soak', at: await now() });
       const breachAt = script.breachAfterMs?.[input.region];
-      const inconclusiveAt = script.inconclusiveAfterMs?.[input.region];
+      // Like the real watch: after promotion only a breach ends it.
+      const inconclusiveAt = input.phase === 'promoted' ? undefined : script.inconclusiveAfterMs?.[input.region];
       for (;;) {
         Context.current().heartbeat();
         const t = Date.now();
         if (breachAt !== undefined && t >= input.since + breachAt) return { kind: 'breach', result: gateResult('fail', input.region), checksRun: 1 };
         if (inconclusiveAt !== undefined && t >= input.since + inconclusiveAt) return { kind: 'inconclusive-limit', result: gateResult('inconclusive', input.region), checksRun: 4 };
+        if (input.until !== undefined && t >= input.until) return { kind: 'ended', checksRun: 1 };
         // Rejects with the cancellation once the workflow cancels the watch.
         await Context.current().sleep(50);
       }
@@ -131,6 +135,9 @@ export function scriptedActivities(script: Script, calls: Call[]): RolloutActivi
     },
     async nextDeployWindow(input) {
       return { startAt: input.now };
+    },
+    async checkQuarantine() {
+      return script.quarantined ?? [];
     },
   };
 }
