@@ -7,7 +7,7 @@ import Table from 'cli-table3';
 import { userInfo } from 'node:os';
 import { loadPlanDocument, PlanError, validatePlan, formatDuration } from '../plan';
 import { ConfigError, connectionConfigFromEnv, type ConnectionConfig } from './config';
-import { act, ActionRejectedError, connectClient, followRollout, getStatus, RolloutAlreadyRunningError, startRollout, type MrcdClient, type RolloutStatus } from './rollouts';
+import { act, ActionRejectedError, connectClient, followRollout, getStatus, RolloutAlreadyRunningError, startRollout, VersionQuarantinedError, type MrcdClient, type RolloutStatus } from './rollouts';
 import { progressLines } from './progress';
 import { OPERATOR_ACTIONS, type OperatorActionName } from '../workflows/state';
 
@@ -88,7 +88,7 @@ function printProgress(g: GlobalOpts): (s: RolloutStatus, prev?: RolloutStatus) 
 /** The library's refusals and absences, as exit codes: mapped once for every command. */
 function exitCodeOf(e: unknown): number {
   if (e instanceof ExitError) return e.code;
-  if (e instanceof RolloutAlreadyRunningError || e instanceof ActionRejectedError) return EXIT.refused;
+  if (e instanceof RolloutAlreadyRunningError || e instanceof ActionRejectedError || e instanceof VersionQuarantinedError) return EXIT.refused;
   return EXIT.unreachable;
 }
 
@@ -106,6 +106,8 @@ export function statusTable(s: RolloutStatus): string {
     t.toString(),
   ];
   if (s.halt) lines.push(`halt: ${s.halt.reason}`);
+  if (s.quarantine) lines.push(`quarantine: ${s.version} failed its gate in ${s.quarantine.region}; new rollouts of it are refused without --override-quarantine`);
+  for (const o of s.overrides ?? []) lines.push(`override ${o.kind}${o.region ? ` (${o.region})` : ''} by ${o.by}: ${o.reason}`);
   lines.push(`legal actions now: ${s.legalActions.length ? s.legalActions.join(', ') : 'none (ended)'}`);
   const recent = s.actions.slice(-5);
   if (recent.length) {
@@ -151,13 +153,16 @@ export function buildProgram(): Command {
     .argument('<plan>', 'plan file')
     .option('--wait', 'follow progress until the rollout ends')
     .option('--by <who>', 'who starts it (default $MRCD_USER or your user name)')
-    .action(async (file: string, o: { wait?: boolean; by?: string }) => {
+    .option('--override-quarantine <reason>', 'start a version an earlier rollout quarantined for failing its gate (recorded)')
+    .action(async (file: string, o: { wait?: boolean; by?: string; overrideQuarantine?: string }) => {
       const g = program.opts<GlobalOpts>();
       const doc = loadDoc(file);
       const r = validatePlan(doc);
       if (!r.ok) throw new ExitError(EXIT.invalid, new PlanError(r.problems, file).message);
+      if (o.overrideQuarantine !== undefined && !o.overrideQuarantine.trim()) throw new ExitError(EXIT.invalid, '--override-quarantine needs a reason');
+      const by = o.by ?? whoAmI();
       await withClient(g, async (m) => {
-        const handle = await startRollout(m, doc, { startedBy: o.by ?? whoAmI() });
+        const handle = await startRollout(m, doc, { startedBy: by, ...(o.overrideQuarantine ? { overrideQuarantine: { reason: o.overrideQuarantine, by } } : {}) });
         if (!g.json) process.stdout.write(`started ${handle.workflowId} (${r.plan.service} ${r.plan.version})\n`);
         if (!o.wait) {
           if (g.json) out(true, { workflowId: handle.workflowId, started: true }, () => '');

@@ -17,8 +17,23 @@ import type { ConnectionConfig } from './config';
 import { actionUpdates, rolloutWorkflowId, statusQuery, WORKFLOW_TYPE, type ActionResult, type RolloutInput } from '../workflows/definitions';
 import { TERMINAL_STATES, type ActionPayload, type OperatorActionName, type RolloutStatus } from '../workflows/state';
 import { SA_OWNER, SA_SERVICE, SA_STATE, SA_VERSION } from '../workflows/search-attributes';
+import type { QuarantineRecord } from '../activities/types';
+import { describeQuarantine, findQuarantine } from './quarantine';
 
-export type { RolloutStatus, ActionPayload, OperatorActionName, ActionResult };
+export type { RolloutStatus, ActionPayload, OperatorActionName, ActionResult, QuarantineRecord };
+export { findQuarantine } from './quarantine';
+
+/** An earlier rollout rolled this version back for failing a gate; starting it needs an override. */
+export class VersionQuarantinedError extends Error {
+  constructor(
+    readonly service: string,
+    readonly version: string,
+    readonly records: QuarantineRecord[],
+  ) {
+    super(`${describeQuarantine(service, version, records)}. Ship a fixed version, or start this one anyway with a reason: mrcd deploy <plan> --override-quarantine "..."`);
+    this.name = 'VersionQuarantinedError';
+  }
+}
 
 /** A rollout of this service is already running: the pipeline lock refused a second one. */
 export class RolloutAlreadyRunningError extends Error {
@@ -77,19 +92,32 @@ export interface StartOptions {
   /** Who starts it; recorded in status and notifications. */
   startedBy?: string;
   taskQueue?: string;
+  /** Start a quarantined version anyway; the reason is recorded in status and the review. */
+  overrideQuarantine?: { reason: string; by?: string };
 }
 
 /**
  * Validates the plan document and starts its rollout. Throws PlanError (every problem
- * named) before anything starts, and RolloutAlreadyRunningError when the service has a
- * rollout in flight.
+ * named) before anything starts, VersionQuarantinedError when an earlier rollout failed
+ * this version's gate (unless overridden with a reason), and RolloutAlreadyRunningError
+ * when the service has a rollout in flight.
  */
 export async function startRollout(m: MrcdClient, planDoc: unknown, opts: StartOptions = {}): Promise<WorkflowHandle> {
   const v = validatePlan(planDoc);
   if (!v.ok) throw new PlanError(v.problems);
   const plan = v.plan;
   const workflowId = rolloutWorkflowId(plan.service);
-  const input: RolloutInput = { plan: planDoc, ...(opts.startedBy ? { startedBy: opts.startedBy } : {}) };
+  const override = opts.overrideQuarantine;
+  if (override && !override.reason.trim()) throw new Error('the quarantine override needs a reason');
+  // The workflow checks too (for starts from the UI or `temporal`); asking here first
+  // refuses before a workflow exists, with the same words.
+  const quarantined = await findQuarantine(m.client, { service: plan.service, version: plan.version });
+  if (quarantined.length > 0 && !override) throw new VersionQuarantinedError(plan.service, plan.version, quarantined);
+  const input: RolloutInput = {
+    plan: planDoc,
+    ...(opts.startedBy ? { startedBy: opts.startedBy } : {}),
+    ...(override ? { overrides: { quarantine: { reason: override.reason, by: override.by ?? opts.startedBy ?? 'unknown' } } } : {}),
+  };
   try {
     return await m.client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: opts.taskQueue ?? m.taskQueue,

