@@ -39,5 +39,9 @@ test('continue-as-new at a region boundary carries the state; every region deplo
     assert.deepEqual(status.actions.map((a) => a.action), ['pause', 'resume']);
   });
   assert.deepEqual(regionsOf(calls, 'deploy'), ['r1', 'r2', 'r3', 'r4']);
-  assert.equal(calls.filter((c) => c.kind === 'watch').length, 4);
+  assert.equal(calls.filter((c) => c.kind === 'watch' && c.detail === 'soak').length, 4);
+  // Promoted regions are watched again by each new run, until the last region is promoted.
+  const promoted = calls.filter((c) => c.kind === 'watch' && c.detail === 'promoted').map((c) => c.region!);
+  assert.deepEqual([...new Set(promoted)].sort(), ['r1', 'r2', 'r3']);
+  assert.ok(promoted.filter((r) => r === 'r1').length >= 2, `r1 watched by ${promoted.filter((r) => r === 'r1').length} run(s)`);
 });

@@ -1,17 +1,18 @@
 // Records the histories replayed by test/unit/replay.test.ts: `npm run record-histories`.
 // Re-record only on purpose (a deliberate, patched() workflow change), never to make a
-// failing replay pass.
+// failing replay pass; keep the previous recordings (renamed v1-*, v2-*, ...) so the old
+// branches of every patch go on being replayed.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { actionSignals, actionUpdates } from '../../workflows/definitions';
-import { planDoc, runRollout, startTestServer, type Script } from './rollout-harness';
+import { planDoc, runRollout, startTestServer, type RunOptions, type Script } from './rollout-harness';
 
 const who = { reason: 'recording', by: 'recorder' };
 
 async function main() {
   const env = await startTestServer();
-  const scenarios: [string, unknown, Script, (h: Parameters<Parameters<typeof runRollout>[3]>[0]) => Promise<void>][] = [
+  const scenarios: [string, unknown, Script, (h: Parameters<Parameters<typeof runRollout>[3]>[0]) => Promise<void>, RunOptions?][] = [
     ['happy-path', planDoc(), {}, async (h) => void (await h.finish())],
     [
       'pause-resume',
@@ -35,14 +36,31 @@ async function main() {
         await h.finish();
       },
     ],
+    [
+      'late-regression-halt-abort',
+      planDoc(),
+      { breachAfterMs: { small: 4500 } },
+      async (h) => {
+        await h.waitUntil((s) => s.state === 'halted');
+        await h.handle.signal(actionSignals.abort, who);
+        await h.finish();
+      },
+    ],
+    [
+      'quarantine-override',
+      planDoc(),
+      { quarantined: [{ workflowId: 'rollout-checkout', runId: 'run-1', region: 'medium' }] },
+      async (h) => void (await h.finish()),
+      { input: { overrides: { quarantine: { reason: 'recording the override path', by: 'recorder' } } } },
+    ],
   ];
-  for (const [name, doc, script, body] of scenarios) {
+  for (const [name, doc, script, body, opts] of scenarios) {
     await runRollout(env, doc, script, async (h) => {
       await body(h);
       const file = join(__dirname, '..', 'histories', `${name}.json`);
       writeFileSync(file, historyToJSON(await h.handle.fetchHistory()));
       process.stdout.write(`recorded ${file}\n`);
-    });
+    }, opts);
   }
   await env.stop();
 }

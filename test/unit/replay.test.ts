@@ -12,7 +12,17 @@ const DIR = join(__dirname, '..', 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
 test('recorded histories exist for the main scenarios', () => {
-  assert.deepEqual(files.sort(), ['breach-halt-abort.json', 'happy-path.json', 'pause-resume.json']);
+  // v1-*: recorded before patch 'watch-promoted-regions-and-quarantine'; they replay its old branch.
+  assert.deepEqual(files.sort(), [
+    'breach-halt-abort.json',
+    'happy-path.json',
+    'late-regression-halt-abort.json',
+    'pause-resume.json',
+    'quarantine-override.json',
+    'v1-breach-halt-abort.json',
+    'v1-happy-path.json',
+    'v1-pause-resume.json',
+  ]);
 });
 
 test('every recorded history replays without nondeterminism', { timeout: 120_000 }, async () => {
