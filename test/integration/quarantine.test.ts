@@ -1,0 +1,109 @@
+// Quarantine through real visibility: a rollout that fails a gate marks its version bad;
+// the client library, mrcd and the workflow itself (for starts from the UI or `temporal`)
+// then refuse that version until someone overrides it with a reason.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { checkQuarantine } from '../../activities/quarantine';
+import { findQuarantine, startRollout, VersionQuarantinedError, waitForVerdict, type MrcdClient } from '../../client/rollouts';
+import { runCli } from '../../client/cli';
+import { rolloutWorkflowId } from '../../workflows/definitions';
+import { planDoc, regionsOf, scriptedActivities, startTestServer, type Call, type Script, type TestServer } from '../support/rollout-harness';
+import { workflowBundle } from '../support/temporal';
+
+let env: TestServer;
+let address: string;
+let dir: string;
+before(async () => {
+  env = await startTestServer();
+  address = (env.client.connection as unknown as { options: { address: string } }).options.address;
+  dir = mkdtempSync(join(tmpdir(), 'mrcd-quarantine-'));
+});
+after(async () => {
+  await env?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const SERVICE = 'quarantine-demo';
+const doc = (version: string) => planDoc({ service: SERVICE, version, failurePolicy: 'rollback-all' }, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]);
+
+let seq = 0;
+/** Runs `body` with a worker whose activities are scripted, except the real quarantine check. */
+async function withWorker<T>(script: Script, body: (m: MrcdClient, calls: Call[]) => Promise<T>): Promise<T> {
+  const calls: Call[] = [];
+  const taskQueue = `quarantine-${process.pid}-${++seq}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: { ...scriptedActivities(script, calls), checkQuarantine },
+  });
+  return worker.runUntil(() => body({ client: env.client, taskQueue, close: async () => {} }, calls));
+}
+
+async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`${what} not seen within 15 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('a version that failed its gate is refused by the library, mrcd and the workflow, until overridden with a reason', { timeout: 180_000 }, async () => {
+  // 1. 3.1.0 fails its gate in small and is rolled back.
+  await withWorker({ gate: { small: ['fail'] } }, async (m) => {
+    const verdict = await waitForVerdict(await startRollout(m, doc('3.1.0'), { startedBy: 'ci' }));
+    assert.equal(verdict.status.state, 'rolled-back');
+    assert.equal(verdict.status.quarantine?.region, 'small');
+  });
+  // Visibility is eventually consistent; the record shows up within moments.
+  const records = await eventually(() => findQuarantine(env.client, { service: SERVICE, version: '3.1.0' }), (r) => r.length > 0, 'the quarantine record');
+  assert.equal(records.length, 1);
+  assert.equal(records[0]!.workflowId, rolloutWorkflowId(SERVICE));
+  assert.equal(records[0]!.region, 'small');
+  assert.equal(records[0]!.state, 'rolled-back');
+  assert.ok(records[0]!.closedAt);
+  // Another version of the same service is not affected.
+  assert.deepEqual(await findQuarantine(env.client, { service: SERVICE, version: '3.1.1' }), []);
+
+  await withWorker({}, async (m, calls) => {
+    // 2. The library refuses before any workflow starts.
+    await assert.rejects(startRollout(m, doc('3.1.0'), { startedBy: 'ci' }), (e: unknown) => {
+      assert.ok(e instanceof VersionQuarantinedError);
+      assert.match(e.message, /quarantine-demo 3\.1\.0 is quarantined: rollout rollout-quarantine-demo run .* rolled it back for failing its gate in small/);
+      assert.match(e.message, /--override-quarantine/);
+      return true;
+    });
+
+    // 3. mrcd says so with exit code 3 (refused); an empty override reason is invalid input (2).
+    const file = join(dir, 'plan.json');
+    writeFileSync(file, JSON.stringify(doc('3.1.0')));
+    const cli = ['--address', address, '--task-queue', m.taskQueue, 'deploy', file];
+    assert.equal(await runCli(cli), 3);
+    assert.equal(await runCli([...cli, '--override-quarantine', ' ']), 2);
+
+    // 4. A start that skips the library (Temporal UI, `temporal workflow start`) is refused by the workflow.
+    const raw = await env.client.workflow.start('rolloutWorkflow', { taskQueue: m.taskQueue, workflowId: rolloutWorkflowId(SERVICE), args: [{ plan: doc('3.1.0'), startedBy: 'temporal-cli' }] });
+    await assert.rejects(raw.result(), (e: unknown) => {
+      const cause = (e as { cause?: { type?: string; message?: string } }).cause;
+      assert.equal(cause?.type, 'VersionQuarantined');
+      assert.match(cause!.message!, /failing its gate in small/);
+      return true;
+    });
+    assert.deepEqual(regionsOf(calls, 'deploy'), []);
+
+    // 5. With an override and a reason it runs, and the override is on the record.
+    const verdict = await waitForVerdict(await startRollout(m, doc('3.1.0'), { startedBy: 'alice', overrideQuarantine: { reason: 'the gate failed on a bad dashboard query, fixed' } }));
+    assert.equal(verdict.status.state, 'succeeded');
+    const o = verdict.status.overrides?.find((x) => x.kind === 'quarantine');
+    assert.equal(o?.by, 'alice');
+    assert.equal(o?.reason, 'the gate failed on a bad dashboard query, fixed');
+    assert.match(o!.detail!, /failing its gate in small/);
+    assert.deepEqual(regionsOf(calls, 'deploy'), ['small', 'large']);
+  });
+});
