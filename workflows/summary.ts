@@ -17,13 +17,16 @@ const ICON: Record<RegionState['status'], string> = {
   'rollback-failed': '✗↩',
 };
 
+/** Workflow time is deterministic, so an absolute UTC time is safe to render here. */
+const until = (r: RegionState) => (r.waitingUntil !== undefined ? ` until ${new Date(r.waitingUntil).toISOString().replace(/\.\d{3}Z$/, 'Z')}` : '');
+
 export function summarize(s: RolloutStatus): string {
   const done = s.regions.filter((r) => r.status === 'promoted').length;
   const head = `${s.service} ${s.version}: ${s.state}`;
   const where = s.currentRegion ? ` in ${s.currentRegion}` : '';
   const progress = s.regions.length ? ` (${done}/${s.regions.length} regions promoted)` : '';
   const cur = s.regions.find((r) => r.name === s.currentRegion);
-  const waiting = cur?.waitingFor ? `; waiting for ${cur.waitingFor}` : '';
+  const waiting = cur?.waitingFor ? `; waiting for ${cur.waitingFor}${until(cur)}` : '';
   const halt = s.halt && s.state !== 'running' && s.state !== 'paused' ? `; ${s.halt.reason}` : '';
   return head + where + progress + waiting + halt;
 }
@@ -32,7 +35,7 @@ export function summarize(s: RolloutStatus): string {
 export function renderDetails(s: RolloutStatus): string {
   const lines = [`**${s.service} ${s.version}** — ${s.state}`, ''];
   for (const r of s.regions) {
-    const extra = r.waitingFor ? ` — waiting for ${r.waitingFor}` : r.lastGate ? ` — gate ${r.lastGate.verdict}` : '';
+    const extra = r.waitingFor ? ` — waiting for ${r.waitingFor}${until(r)}` : r.lastGate ? ` — gate ${r.lastGate.verdict}` : '';
     lines.push(`- ${ICON[r.status]} ${r.name} (size ${r.size}): ${r.status}${extra}`);
   }
   if (s.halt) lines.push('', `Halt: ${s.halt.reason}`);

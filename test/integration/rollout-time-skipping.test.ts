@@ -178,7 +178,7 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
         const s = await r.waitUntil((x) => x.regions[0]!.status === 'waiting-window');
         assert.ok(s.regions[0]!.waitingUntil! > Date.now() + HOUR, 'waits until a later day');
         assert.match(s.regions[0]!.waitingFor!, /window|outside|blackout/i);
-        assert.match(s.summary, /waiting for/);
+        assert.match(s.summary, new RegExp(`waiting for .* until ${new Date(s.regions[0]!.waitingUntil!).toISOString().slice(0, 16)}`));
         assert.ok(s.legalActions.includes('abort'));
         await r.handle.executeUpdate(actionUpdates.abort, { args: [{ reason: 'release cancelled', by: 'lead' }] });
         const { status, failureType } = await r.finish();
@@ -229,5 +229,53 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
     const largeRollback = calls.find((c) => c.kind === 'rollback' && c.region === 'large')!;
     // Seen at the first watch after 45 min, long before large's 3-hour soak could end.
     assert.ok(largeRollback.at - smallDeploy.at >= 45 * MIN && largeRollback.at - smallDeploy.at < 3 * HOUR, `${(largeRollback.at - smallDeploy.at) / MIN} min`);
+  });
+  test('pause holds the promotion for 2 hours while the 30-minute soak runs on; resume continues', async () => {
+    await run(realLength(), {}, async (r) => {
+      await env.sleep('10m');
+      await r.handle.executeUpdate(actionUpdates.pause, { args: [{ reason: 'incident elsewhere', by: 'ic' }] });
+      await env.sleep('2h');
+      const s = await r.status();
+      assert.equal(s.state, 'paused');
+      // The soak ended and the gate passed at 30 min; only the promotion waits.
+      assert.equal(s.regions[0]!.status, 'awaiting-resume');
+      assert.equal(s.regions[0]!.lastGate?.verdict, 'pass');
+      assert.deepEqual(regionsOf(r.calls, 'deploy'), ['small']);
+      await r.handle.signal(actionSignals.resume, { reason: 'incident over', by: 'ic' });
+      const { status } = await r.finish();
+      assert.equal(status.state, 'succeeded');
+      const deploys = r.calls.filter((c) => c.kind === 'deploy');
+      // The clock ran from the start, a moment before small's deploy: 2 h 10 min less a little.
+      assert.ok(deploys[1]!.at - deploys[0]!.at >= 2 * HOUR + 9 * MIN, `medium deployed ${(deploys[1]!.at - deploys[0]!.at) / MIN} min after small`);
+    });
+  });
+
+  test('skip-soak ends a 30-minute soak after 5 minutes, still gates, and is listed as an override', async () => {
+    await run(realLength({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]), {}, async (r) => {
+      await env.sleep('5m');
+      await r.handle.executeUpdate(actionUpdates['skip-soak'], { args: [{ reason: 'fix for the outage', by: 'ic' }] });
+      const { status } = await r.finish();
+      assert.equal(status.state, 'succeeded');
+      const deploy = r.calls.find((c) => c.kind === 'deploy')!;
+      const gate = r.calls.find((c) => c.kind === 'gate')!;
+      // The test's 5 minutes started a moment before the deploy.
+      assert.ok(gate.at - deploy.at >= 4.5 * MIN && gate.at - deploy.at < 6 * MIN, `gated after ${(gate.at - deploy.at) / MIN} min`);
+      assert.deepEqual(status.overrides?.map((o) => [o.kind, o.by, o.region]), [['skip-soak', 'ic', 'small']]);
+    });
+  });
+
+  test('a gate failing after a 30-minute soak under rollback-all rolls back every region in reverse and reverts expand', async () => {
+    const migrations = [{ name: 'add-col', phase: 'expand', apply: { run: ['m', 'up'] }, revert: { run: ['m', 'down'] } }];
+    const calls = await run(realLength({ failurePolicy: 'rollback-all', migrations }), { gate: { large: ['fail'] } }, async (r) => {
+      const { status, failureType } = await r.finish();
+      assert.equal(failureType, 'RolloutRolledBack');
+      assert.deepEqual(status.regions.map((x) => x.status), ['rolled-back', 'rolled-back', 'rolled-back']);
+      assert.equal(status.quarantine?.region, 'large');
+    });
+    assert.deepEqual(regionsOf(calls, 'rollback'), ['large', 'medium', 'small']);
+    assert.deepEqual(calls.filter((c) => c.kind === 'migration').map((c) => c.detail), ['add-col:apply', 'add-col:revert']);
+    const largeDeploy = calls.find((c) => c.kind === 'deploy' && c.region === 'large')!;
+    const firstRollback = calls.find((c) => c.kind === 'rollback')!;
+    assert.ok(firstRollback.at - largeDeploy.at >= 30 * MIN);
   });
 });
