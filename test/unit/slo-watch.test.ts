@@ -56,6 +56,30 @@ function heartbeats(env: MockActivityEnvironment): WatchProgress[] {
 const T = { timeout: 5000 };
 
 describe('watchRegion', () => {
+  test('stops with ended at its horizon (until) while healthy, without sleeping past it', T, async () => {
+    const { evaluate, calls } = scripted([], 'pass');
+    const started = Date.now();
+    const out = await watch(new MockActivityEnvironment(), evaluate, input({ intervalMs: 10_000, until: started + 120 }));
+    assert.equal(out.kind, 'ended');
+    // One check at the start; the 10 s interval is cut at the horizon.
+    assert.equal(calls.length, 1);
+    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+  });
+
+  test('a watch given a horizon already past ends before checking', T, async () => {
+    const { evaluate, calls } = scripted([], 'fail');
+    const out = await watch(new MockActivityEnvironment(), evaluate, input({ until: Date.now() - 1 }));
+    assert.equal(out.kind, 'ended');
+    assert.equal(calls.length, 0);
+  });
+
+  test('after promotion only a breach ends the watch: a long inconclusive streak does not', T, async () => {
+    const { evaluate, calls } = scripted(['inconclusive', 'error', 'inconclusive', 'error', 'inconclusive', 'inconclusive', 'fail']);
+    const out = await watch(new MockActivityEnvironment(), evaluate, input({ maxInconclusive: 2, phase: 'promoted' }));
+    assert.equal(out.kind, 'breach');
+    assert.equal(calls.length, 7);
+  });
+
   test('returns breach on the first fail', T, async () => {
     const { evaluate, calls } = scripted(['pass', 'pass', 'fail']);
     const env = new MockActivityEnvironment();
