@@ -6,6 +6,7 @@ import { Connection } from '@temporalio/client';
 import { findTemporalCli, INSTALL_HINT } from './temporal-binaries';
 import { freePort } from './ports';
 import { ALL_SEARCH_ATTRIBUTE_KEYS, SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { ensureSearchAttributes } from '../worker/search-attributes';
 
 export interface TemporalServer {
   address: string;
@@ -97,6 +98,14 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Tempo
   };
   try {
     await waitForTemporal(address, opts.readyTimeoutMs ?? 30_000, child);
+    // --search-attribute registers only on a new database; one kept from an older
+    // version of mrcd lacks the attributes added since.
+    const conn = await Connection.connect({ address });
+    try {
+      await ensureSearchAttributes(conn, namespace);
+    } finally {
+      await conn.close();
+    }
   } catch (e) {
     await stop();
     throw e;

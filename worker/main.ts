@@ -5,6 +5,21 @@ import { ConfigError } from '../client/config';
 import { loadWorkerConfig } from './config';
 import { createLogger, installRuntime } from './logger';
 import { createWorker } from './create';
+import { connectClient } from '../client/rollouts';
+import type { ConnectionConfig } from '../client/config';
+import { createCommands, missingSearchAttributes } from './search-attributes';
+
+/** Missing search attributes, or undefined when the check itself is not allowed (e.g. a Cloud key without operator rights). */
+async function checkSearchAttributes(c: ConnectionConfig): Promise<string[] | undefined> {
+  const m = await connectClient(c);
+  try {
+    return await missingSearchAttributes(m.client.connection, c.namespace);
+  } catch {
+    return undefined;
+  } finally {
+    await m.close();
+  }
+}
 
 async function main(): Promise<number> {
   let config;
@@ -20,6 +35,19 @@ async function main(): Promise<number> {
   const logger = createLogger(config.logLevel, config.logFormat);
   installRuntime(logger);
   const { address, namespace, taskQueue } = config.connection;
+  // Checked before the worker exists: a rollout in a namespace without them stops moving.
+  let missing: string[] | undefined;
+  try {
+    missing = await checkSearchAttributes(config.connection);
+  } catch (e) {
+    logger.fatal({ address, namespace, err: (e as Error).message }, 'cannot reach Temporal at TEMPORAL_ADDRESS');
+    return 1;
+  }
+  if (missing === undefined) logger.warn({ namespace }, 'could not list search attributes (no operator rights?); make sure they exist: docs/operations.md');
+  if (missing && missing.length > 0) {
+    logger.fatal({ namespace, missing }, `search attributes missing in namespace ${namespace}: rollouts would stop at their first upsert. Create them:\n${createCommands(missing, namespace)}`);
+    return 2;
+  }
   let created;
   try {
     created = await createWorker({

@@ -230,7 +230,17 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
 
   // ---- quarantine: a version that failed its gate before starts only with an override ----
   async function checkQuarantineAtStart(p: NormalizedPlan): Promise<void> {
-    const records = await prep.checkQuarantine({ service: p.service, version: p.version, runId: info.runId });
+    let records;
+    try {
+      records = await prep.checkQuarantine({ service: p.service, version: p.version, runId: info.runId });
+    } catch (e) {
+      // Fail closed: a version that cannot be cleared of quarantine does not ship.
+      status.state = 'failed';
+      status.endedAt = Date.now();
+      status.halt = { reason: `could not check whether ${p.service} ${p.version} is quarantined: ${causeMessage(e)}; nothing was deployed, start it again when Temporal visibility answers`, at: Date.now() };
+      publish();
+      throw ApplicationFailure.nonRetryable(status.halt.reason, 'QuarantineCheckFailed', status);
+    }
     if (records.length === 0) return;
     const what = describeQuarantine(p.service, p.version, records);
     const override = input.overrides?.quarantine;

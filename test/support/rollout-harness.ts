@@ -26,6 +26,8 @@ export interface Script {
   rollbackFails?: Record<string, number>;
   /** What the quarantine check finds (none by default). */
   quarantined?: QuarantineRecord[];
+  /** The quarantine check fails for good (visibility down). */
+  quarantineCheckFails?: boolean;
 }
 
 /** A real server to run rollouts on. */
@@ -159,6 +161,7 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
       return { startAt: input.now };
     },
     async checkQuarantine() {
+      if (script.quarantineCheckFails) throw ApplicationFailure.nonRetryable('visibility unavailable', 'Unavailable');
       return script.quarantined ?? [];
     },
   };
