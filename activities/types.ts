@@ -134,6 +134,8 @@ export interface WindowInput {
   now: number;
   /** The region must be able to finish its soak inside the same allowed period. */
   soakMs: number;
+  /** Which region asks (for logs); absent in histories recorded before it was passed. */
+  region?: string;
 }
 
 export interface WindowDecision {

@@ -61,4 +61,10 @@ export interface CarriedState {
   status: RolloutStatus;
   plan: import('../plan').NormalizedPlan;
   regionIndex: number;
+  /** The run continued as new while halted: the next one waits for retry or abort first. */
+  halted?: boolean;
+  /** A retry accepted while the run was handing over. */
+  retry?: boolean;
+  /** Regions already approved. */
+  approvals?: string[];
 }

@@ -2,6 +2,7 @@
 // region in plan order. Everything here is deterministic workflow code; every side
 // effect is an activity (activities/), every wait is a durable timer or condition.
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -60,8 +61,13 @@ class Aborted extends Error {}
  */
 export const PATCH_WATCH_PROMOTED_AND_QUARANTINE = 'watch-promoted-regions-and-quarantine';
 
-/** A watch is renewed at least this far apart, so renewals cost a few events a day. */
+/** A soaking region's watch is renewed at least this far apart (only long holds renew it). */
 const WATCH_HORIZON_MIN_MS = 3_600_000;
+/**
+ * A promoted region's watch is renewed this far apart: ~6 events per region per renewal,
+ * so even 30 regions held for two weeks stay far below the history limit.
+ */
+const PROMOTED_WATCH_HORIZON_MS = 6 * 3_600_000;
 
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
   const info = workflowInfo();
@@ -234,6 +240,12 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     try {
       records = await prep.checkQuarantine({ service: p.service, version: p.version, runId: info.runId });
     } catch (e) {
+      const override = input.overrides?.quarantine;
+      if (override !== undefined && payloadProblem(override) === undefined) {
+        // Someone decided to ship whatever the record says: honour it, and say what was unknown.
+        status.overrides!.push({ kind: 'quarantine', by: override.by, reason: override.reason, at: Date.now(), detail: `quarantine could not be checked: ${causeMessage(e)}` });
+        return;
+      }
       // Fail closed: a version that cannot be cleared of quarantine does not ship.
       status.state = 'failed';
       status.endedAt = Date.now();
@@ -286,12 +298,15 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   }
   const thePlan = plan;
 
-  const deployActs = proxyActivities<RolloutActivities>({
+  const deployOptions = {
     // The deployer's own timeout bounds one attempt; a little slack for the HTTP calls around it.
     startToCloseTimeout: thePlan.deployer.timeoutMs + 60_000,
     heartbeatTimeout: '30s',
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
-  });
+  } as const;
+  // A deploy interrupted (abort, late regression) is rolled back only once the deployer has
+  // stopped, so the rollback cannot race the deploy it undoes.
+  const deployActs = proxyActivities<RolloutActivities>(v2 ? { ...deployOptions, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : deployOptions);
   // The plan's timeout bounds a migration; Temporal's must not cut it shorter. Plans
   // carried from before migrations had a timeout fall back to the activity's default (30m).
   const migrationActs = (timeoutMs = 30 * 60_000) =>
@@ -327,12 +342,13 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   // ---- SLO watches ----
   /**
    * Watches region i until a breach (or, while soaking, too little evidence). One activity
-   * covers a horizon of at least an hour and is renewed after it, so history grows with
-   * wall-clock hours, never with checks. Returns only with a verdict; ends by cancellation.
+   * covers a horizon (an hour or more; six after promotion) and is renewed after it, so
+   * history grows with wall-clock hours, never with checks. Returns only with a verdict;
+   * ends by cancellation.
    */
   const watchRegionUntilBreach = async (i: number, phase: 'soak' | 'promoted'): Promise<WatchOutcome> => {
     const [region, r] = regionOf(i);
-    const horizonMs = Math.max(region.maxSoakMs, WATCH_HORIZON_MIN_MS);
+    const horizonMs = Math.max(region.maxSoakMs, phase === 'soak' ? WATCH_HORIZON_MIN_MS : PROMOTED_WATCH_HORIZON_MS);
     const acts = proxyActivities<RolloutActivities>({
       startToCloseTimeout: horizonMs + 10 * 60_000,
       heartbeatTimeout: Math.max(30_000, region.checkIntervalMs * 3),
@@ -362,19 +378,40 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     }
   };
 
-  const lateBreaches: { index: number; outcome: WatchOutcome }[] = [];
+  const lateBreaches: { index: number; why: string }[] = [];
   const promotedWatches = new Map<number, CancellationScope>();
-  /** Keeps watching a promoted region until the rollout ends; a breach interrupts whatever runs. */
+  /**
+   * Keeps watching a promoted region until the rollout ends. A breach marks the region
+   * failed at once (status, owner, quarantine: even while a rollback elsewhere is stuck)
+   * and interrupts the region in flight; the main loop rolls back at its next safe point.
+   */
   const watchPromoted = (i: number) => {
-    const r = status.regions[i]!;
+    const [region, r] = regionOf(i);
     const scope = new CancellationScope();
     promotedWatches.set(i, scope);
     scope
-      .run(() => watchRegionUntilBreach(i, 'promoted'))
+      .run(async () => {
+        for (;;) {
+          const out = await watchRegionUntilBreach(i, 'promoted');
+          if (out.kind === 'breach') return out;
+          // Only a breach is a regression (a watch from an older worker may still report an
+          // evidence gap): say so and keep watching.
+          r.watchProblem = `no conclusive evidence after promotion (${out.kind}); still watching`;
+          publish();
+          await sleep(region.checkIntervalMs);
+        }
+      })
       .then(
         (outcome) => {
           promotedWatches.delete(i);
-          lateBreaches.push({ index: i, outcome });
+          const why = `late regression in ${r.name} after promotion: ${describeGate(outcome.result)}`;
+          r.lastGate = outcome.result;
+          r.status = 'failed';
+          r.regressedAt = Date.now();
+          quarantine(r.name, why);
+          publish();
+          notify('rollback', why, r.name);
+          lateBreaches.push({ index: i, why });
           regionScope?.cancel();
         },
         (e) => {
@@ -397,17 +434,19 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     r.attempts += 1;
     status.currentRegion = region.name;
     delete status.halt;
-    // deployedAt says "this attempt touched the region"; an earlier attempt's must not linger.
-    if (v2) {
+    // deployedAt says "this region runs (or may run) the version". It goes only when the
+    // region was never deployed or was rolled back: a retried inconclusive region still runs it.
+    if (v2 && (r.status === 'pending' || r.status === 'rolled-back')) {
       delete r.deployedAt;
       delete r.soakEndsAt;
     }
+    delete r.watchProblem;
     publish();
 
     await holdWhilePaused(r);
 
     if (region.window) {
-      const decision = await gateActs.nextDeployWindow({ window: region.window, now: Date.now(), soakMs: region.soakMs });
+      const decision = await gateActs.nextDeployWindow({ window: region.window, now: Date.now(), soakMs: region.soakMs, region: region.name });
       if (decision.startAt > Date.now()) {
         r.status = 'waiting-window';
         r.waitingFor = decision.reason ?? 'its deploy window';
@@ -649,51 +688,85 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   };
 
   // ---- halts and late regressions ----
-  /** Holds the rollout halted until retry or abort; also returns when a promoted region regresses. */
-  const waitHalted = async (region: string) => {
-    retryRequested = false;
-    setState('halted');
-    notify('halted', status.halt!.reason, region);
-    await condition(() => retryRequested || abortRequested || lateBreaches.length > 0);
-    if (abortRequested) throw new Aborted();
-    retryRequested = false;
+  /** The state a run carries into the next one at a continue-as-new. */
+  const continueWithState = async (regionIndex: number, halted: boolean) => {
+    stopPromotedWatches(); // the next run starts them again
+    await condition(allHandlersFinished);
+    await Promise.all(pendingNotifications);
+    // An abort accepted while draining must not leave with this run.
+    if (v2 && abortRequested) throw new Aborted();
+    await continueAsNew<typeof rolloutWorkflow>({
+      plan: input.plan,
+      startedBy: input.startedBy,
+      carried: { status, plan: thePlan, regionIndex, ...(v2 ? { halted, retry: retryRequested, approvals: [...approvals] } : {}) },
+    });
   };
 
   /**
-   * A promoted region regressed: it failed after all. Rolls back per policy and returns the
-   * region to go on from after a retry, or 'ended' when the policy ended the rollout.
+   * Holds the rollout halted until retry or abort. Returns early when a promoted region
+   * regresses meanwhile (the caller rolls it back and halts again), and continues as new
+   * when the history grows long: promoted regions' watches renew while it waits.
    */
-  const onLateBreach = async (current: number): Promise<number | 'ended'> => {
-    const { index: p, outcome } = lateBreaches.shift()!;
-    const r = status.regions[p]!;
-    if (outcome.kind !== 'ended') r.lastGate = outcome.result;
-    const why = `late regression in ${r.name} after promotion: ${outcome.kind !== 'ended' ? describeGate(outcome.result) : 'breach'}`;
-    r.status = 'failed';
-    r.regressedAt = Date.now();
-    status.halt = { region: r.name, reason: why, at: Date.now() };
-    quarantine(r.name, why);
-    publish();
-    notify('rollback', why, r.name);
+  const waitHalted = async (region: string, index: number, carriedOver = false) => {
+    if (!carriedOver) {
+      retryRequested = false;
+      setState('halted');
+      notify('halted', status.halt!.reason, region);
+    }
+    for (;;) {
+      await condition(() => retryRequested || abortRequested || lateBreaches.length > 0 || (v2 && workflowInfo().continueAsNewSuggested));
+      if (abortRequested) throw new Aborted();
+      if (retryRequested || lateBreaches.length > 0) break;
+      await continueWithState(index, true);
+    }
+    if (!retryRequested) return;
+    retryRequested = false;
+    if (v2) {
+      // Retry means go: a pause from before the halt would otherwise hold the retried
+      // region with no way out, and approve/pause need the rollout to be running again.
+      paused = false;
+      delete status.pausedBy;
+      setState('running');
+    }
+  };
+
+  const firstUnpromoted = () => status.regions.findIndex((r) => r.status !== 'promoted');
+
+  /**
+   * Promoted regions regressed (the watch already marked, quarantined and reported them).
+   * Rolls back per policy; returns true when the policy ended the rollout.
+   */
+  const onLateBreaches = async (current: number): Promise<boolean> => {
+    const batch = lateBreaches.splice(0);
+    const whys = batch.map((b) => b.why).join('; ');
+    const haltedBefore = status.state === 'halted' && status.halt ? ` (halted before: ${status.halt.reason})` : '';
     if (thePlan.failurePolicy === 'rollback-all') {
       stopPromotedWatches();
       await rollbackAll(deployedIndices(), 'rolled-back');
-      status.halt = { region: r.name, reason: `${why}; every deployed region rolled back (policy rollback-all)`, at: Date.now() };
+      status.halt = { region: status.regions[batch[0]!.index]!.name, reason: `${whys}; every deployed region rolled back (policy rollback-all)`, at: Date.now() };
       await runMigrations('expand', 'revert');
-      notify('rolled-back', status.halt.reason, r.name);
-      return 'ended';
+      notify('rolled-back', status.halt.reason, status.halt.region);
+      return true;
     }
-    // The region in flight runs the same version without a passed gate: it goes back too, newest first.
+    // The region in flight runs the same version without a passed gate: it goes back too.
     const inFlight = status.regions[current];
-    const back = inFlight && current !== p && inFlight.status !== 'promoted' && isDeployed(inFlight) ? [current, p] : [p];
-    if (inFlight && current !== p && !back.includes(current) && inFlight.status !== 'promoted' && inFlight.status !== 'rolled-back') {
-      inFlight.status = 'pending';
-      delete inFlight.waitingFor;
-      delete inFlight.waitingUntil;
+    const regressed = batch.map((b) => b.index);
+    const back = [...regressed];
+    if (inFlight && !regressed.includes(current) && inFlight.status !== 'promoted') {
+      if (isDeployed(inFlight)) back.push(current);
+      else if (inFlight.status === 'waiting-window' || inFlight.status === 'awaiting-resume') {
+        inFlight.status = 'pending';
+        delete inFlight.waitingFor;
+        delete inFlight.waitingUntil;
+      }
     }
+    back.sort((a, b) => b - a); // newest first
     await rollbackAll(back, 'halted');
-    const names = back.map((j) => status.regions[j]!.name).join(' and ');
-    status.halt = { region: r.name, reason: `${why}; ${names} rolled back, later regions held`, at: Date.now() };
-    return p;
+    const names = back.map((j) => status.regions[j]!.name).join(', ');
+    const from = status.regions[firstUnpromoted()]!;
+    status.currentRegion = from.name;
+    status.halt = { region: from.name, reason: `${whys}; rolled back ${names}; later regions held, retry resumes at ${from.name}${haltedBefore}`, at: Date.now() };
+    return false;
   };
 
   // ---- the rollout ----
@@ -703,23 +776,28 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       status.summary = 'running expand migrations';
       await runMigrations('expand', 'apply');
     }
-    // A continued run watches again what the previous run watched.
-    if (v2) status.regions.forEach((r, j) => r.status === 'promoted' && j + 1 < thePlan.regions.length && watchPromoted(j));
-    while (i < thePlan.regions.length || lateBreaches.length > 0) {
+    if (v2) {
+      // A continued run watches again what the previous run watched, and picks up its intents.
+      status.regions.forEach((r, j) => r.status === 'promoted' && j + 1 < thePlan.regions.length && watchPromoted(j));
+      for (const a of input.carried?.approvals ?? []) approvals.add(a);
+      if (input.carried?.halted) {
+        retryRequested = input.carried.retry ?? false;
+        await waitHalted(status.halt?.region ?? thePlan.regions[i]!.name, i, true);
+      }
+    }
+    // v2 never finishes while a region does not run the version: it always works on the
+    // first region that is not promoted (regions still promoted after a late regression
+    // elsewhere are skipped, not redeployed).
+    const more = () => (v2 ? lateBreaches.length > 0 || firstUnpromoted() >= 0 : i < thePlan.regions.length);
+    while (more()) {
       if (abortRequested) throw new Aborted();
       if (lateBreaches.length > 0) {
-        const next = await onLateBreach(i);
-        if (next === 'ended') return await finish();
-        i = next;
-        await waitHalted(status.regions[i]!.name);
+        if (await onLateBreaches(i)) return await finish();
+        i = firstUnpromoted();
+        await waitHalted(status.regions[i]!.name, i);
         continue;
       }
-      // After a late regression the rollout resumes from the regressed region; regions
-      // promoted since keep their version and their watch.
-      if (v2 && status.regions[i]!.status === 'promoted') {
-        i += 1;
-        continue;
-      }
+      if (v2) i = firstUnpromoted();
       let outcome: SoakOutcome;
       regionScope = new CancellationScope();
       try {
@@ -742,12 +820,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         if (v2 && i + 1 < thePlan.regions.length) watchPromoted(i);
         i += 1;
         publish();
-        if (i < thePlan.regions.length && lateBreaches.length === 0 && workflowInfo().continueAsNewSuggested) {
-          stopPromotedWatches(); // the next run starts them again
-          await condition(allHandlersFinished);
-          await Promise.all(pendingNotifications);
-          await continueAsNew<typeof rolloutWorkflow>({ plan: input.plan, startedBy: input.startedBy, carried: { status, plan: thePlan, regionIndex: i } });
-        }
+        if (i < thePlan.regions.length && lateBreaches.length === 0 && workflowInfo().continueAsNewSuggested) await continueWithState(i, false);
         continue;
       }
 
@@ -771,7 +844,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         await rollbackAll([i], 'halted');
         status.halt = { region: r.name, reason: `${outcome.reason}; ${r.name} rolled back, later regions held`, at: Date.now() };
       }
-      await waitHalted(r.name);
+      await waitHalted(r.name, i);
     }
     // Watching ends with the last promotion: contract migrations are the point of no return.
     stopPromotedWatches();

@@ -45,3 +45,31 @@ test('continue-as-new at a region boundary carries the state; every region deplo
   assert.deepEqual([...new Set(promoted)].sort(), ['r1', 'r2', 'r3']);
   assert.ok(promoted.filter((r) => r === 'r1').length >= 2, `r1 watched by ${promoted.filter((r) => r === 'r1').length} run(s)`);
 });
+
+test('a rollout halted for long continues as new while halted, and a retry in the new run carries on', { timeout: 120_000 }, async () => {
+  const regions = ['r1', 'r2', 'r3'].map((name, i) => ({ name, size: i + 1, soak: '1s' }));
+  const calls = await runRollout(env, planDoc({}, regions), { gate: { r2: ['fail'] } }, async (h) => {
+    const halted = await h.waitUntil((s) => s.state === 'halted');
+    const latest = env.client.workflow.getHandle(h.handle.workflowId);
+    // The forced suggestion (30 events) is long past: the halted run hands over to a new
+    // one, which is started halted (its input says so).
+    const startedHalted = async () => {
+      const payload = (await latest.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      const input = payload?.data ? (JSON.parse(Buffer.from(payload.data).toString()) as { carried?: { halted?: boolean } }) : undefined;
+      return input?.carried?.halted === true;
+    };
+    const deadline = Date.now() + 30_000;
+    while (!(await startedHalted()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(await startedHalted(), 'the halted rollout continued as new');
+    const s = (await latest.query('status')) as { state: string; halt?: { region?: string; reason: string }; regions: { status: string }[] };
+    assert.equal(s.state, 'halted');
+    assert.equal(s.halt?.region, 'r2');
+    assert.equal(s.halt?.reason, halted.halt?.reason);
+    assert.deepEqual(s.regions.map((r) => r.status), ['promoted', 'rolled-back', 'pending']);
+    await latest.executeUpdate(actionUpdates.retry, { args: [{ reason: 'fixed', by: 'tester' }] });
+    const end = (await latest.result()) as { state: string; regions: { status: string }[] };
+    assert.equal(end.state, 'succeeded');
+    assert.deepEqual(end.regions.map((r) => r.status), ['promoted', 'promoted', 'promoted']);
+  });
+  assert.deepEqual(regionsOf(calls, 'deploy'), ['r1', 'r2', 'r2', 'r3']);
+});

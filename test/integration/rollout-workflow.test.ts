@@ -297,15 +297,18 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     assert.deepEqual(aborted.filter((c) => c.kind === 'migration').map((c) => c.detail), ['add-col:apply', 'add-col:revert']);
   });
   test('promoted regions are watched while later regions roll out; every watch stops when the rollout ends', async () => {
-    const calls = await runRollout(env, planDoc(), {}, async (h) => {
+    await runRollout(env, planDoc(), {}, async (h) => {
       assert.equal((await h.finish()).status.state, 'succeeded');
-      // Cancellation reaches the scripted watch with its next heartbeat.
-      await new Promise((r) => setTimeout(r, 500));
+      const promoted = h.calls.filter((c) => c.kind === 'watch' && c.detail === 'promoted').map((c) => c.region);
+      assert.deepEqual(promoted, ['small', 'medium']);
+      // The workflow itself asked every watch to stop (a worker shutdown after the test would
+      // stop leftovers too, so the history is the evidence, not the activities).
+      const events = (await h.handle.fetchHistory()).events ?? [];
+      const watches = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'watchRegion').map((e) => Number(e.eventId));
+      const cancelled = new Set(events.filter((e) => e.activityTaskCancelRequestedEventAttributes).map((e) => Number(e.activityTaskCancelRequestedEventAttributes!.scheduledEventId)));
+      assert.equal(watches.length, 5);
+      assert.deepEqual(watches.filter((id) => !cancelled.has(id)), [], 'watches never cancelled');
     });
-    const promoted = calls.filter((c) => c.kind === 'watch' && c.detail === 'promoted').map((c) => c.region);
-    assert.deepEqual(promoted, ['small', 'medium']);
-    const stopped = calls.filter((c) => c.kind === 'watch-stopped').map((c) => `${c.region}:${c.detail}`);
-    for (const w of ['small:soak', 'medium:soak', 'large:soak', 'small:promoted', 'medium:promoted']) assert.ok(stopped.includes(w), `${w} not stopped: ${stopped.join(', ')}`);
   });
 
   test('a late regression in a promoted region rolls back per policy (rollback-all) before the region in flight can pass', async () => {
@@ -320,6 +323,8 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     });
     assert.deepEqual(regionsOf(calls, 'rollback'), ['medium', 'small']);
     assert.deepEqual(regionsOf(calls, 'deploy'), ['small', 'medium']);
+    // medium was interrupted mid-soak: it never reached its gate.
+    assert.deepEqual(calls.filter((c) => c.kind === 'gate').map((c) => c.region), ['small']);
     const small = calls.find((c) => c.kind === 'deploy' && c.region === 'small')!;
     const first = calls.find((c) => c.kind === 'rollback')!;
     assert.ok(first.at - small.at >= 4500 && first.at - small.at < 4500 + 2500, `rollback ${first.at - small.at} ms after small's deploy`);
@@ -329,7 +334,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     await runRollout(env, planDoc(), { breachAfterMs: { small: 4500 } }, async (h) => {
       const s = await h.waitUntil((x) => x.state === 'halted');
       assert.equal(s.halt?.region, 'small');
-      assert.match(s.halt!.reason, /medium and small rolled back, later regions held/);
+      assert.match(s.halt!.reason, /rolled back medium, small; later regions held, retry resumes at small/);
       assert.deepEqual(s.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
       assert.deepEqual(regionsOf(h.calls, 'rollback'), ['medium', 'small']);
       await h.handle.executeUpdate(actionUpdates.retry, { args: [{ reason: 'dependency fixed', by: 'alice' }] });
@@ -397,5 +402,78 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       assert.match(o!.detail!, /rollout-checkout/);
       assert.ok(h.calls.some((c) => c.kind === 'notify' && c.detail === 'override'));
     }, { input: { overrides: { quarantine: { reason: 'root cause was the config, fixed', by: 'alice' } } } });
+  });
+  test('a second regression while halted: retry starts from the earliest region that lost the version, and nothing succeeds half-deployed', async () => {
+    const regions = ['r1', 'r2', 'r3', 'r4'].map((name, i) => ({ name, size: i + 1 }));
+    // r1 (promoted at 3 s) regresses at 7 s while r3 soaks; r2 (promoted at 6 s) regresses at 9 s, while halted.
+    await runRollout(env, planDoc({}, regions), { breachAfterMs: { r1: 7000, r2: 6000 }, breachOnce: true }, async (h) => {
+      const s = await h.waitUntil((x) => x.state === 'halted' && x.regions[1]!.status === 'rolled-back');
+      assert.deepEqual(s.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'rolled-back', 'pending']);
+      assert.equal(s.halt?.region, 'r1');
+      assert.match(s.halt!.reason, /late regression in r2/);
+      assert.match(s.halt!.reason, /halted before: late regression in r1/);
+      assert.deepEqual(regionsOf(h.calls, 'rollback'), ['r3', 'r1', 'r2']);
+      await h.handle.executeUpdate(actionUpdates.retry, { args: [{ reason: 'fixed', by: 'alice' }] });
+      const { status } = await h.finish();
+      assert.equal(status.state, 'succeeded');
+      assert.deepEqual(status.regions.map((r) => r.status), ['promoted', 'promoted', 'promoted', 'promoted']);
+      assert.deepEqual(regionsOf(h.calls, 'deploy'), ['r1', 'r2', 'r3', 'r1', 'r2', 'r3', 'r4']);
+      assert.ok(status.regions[0]!.regressedAt && status.regions[1]!.regressedAt, 'the regressions stay on record');
+    });
+  });
+
+  test('after a retry the rollout is running again: a region that needs approval can be approved', async () => {
+    const doc = planDoc({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2, approval: 'required' }]);
+    await runRollout(env, doc, { gate: { small: ['fail'] } }, async (h) => {
+      await h.waitUntil((x) => x.state === 'halted');
+      await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
+      const s = await h.waitUntil((x) => x.regions[1]!.status === 'awaiting-approval');
+      assert.equal(s.state, 'running');
+      assert.ok(s.legalActions.includes('approve') && s.legalActions.includes('pause'));
+      await h.handle.executeUpdate(actionUpdates.approve, { args: [{ reason: 'ok', by: 'lead' }] });
+      assert.equal((await h.finish()).status.state, 'succeeded');
+    });
+  });
+
+  test('a pause before a halt does not hold the retried region for ever', async () => {
+    await runRollout(env, planDoc(), { breachAfterMs: { small: 2 * SOAK }, breachOnce: true }, async (h) => {
+      await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
+      await h.handle.executeUpdate(actionUpdates.pause, { args: [who] });
+      await h.waitUntil((s) => s.state === 'halted');
+      await h.handle.executeUpdate(actionUpdates.resume, { args: [{ reason: 'retry it', by: 'oncall' }] });
+      const { status } = await h.finish();
+      assert.equal(status.state, 'succeeded');
+      assert.equal(status.pausedBy, undefined);
+    });
+  });
+
+  test('a region left running an inconclusive version and retried is rolled back when aborted before its redeploy', async () => {
+    const always = { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '23:59' };
+    const doc = planDoc({}, [{ name: 'small', size: 1, soak: '1s', maxSoak: '1s', window: { timezone: 'UTC', allow: [always] } }, { name: 'large', size: 2 }]);
+    const calls = await runRollout(env, doc, { gate: { small: ['inconclusive'] }, windowWaitMs: { small: [0, 3_600_000] } }, async (h) => {
+      const halted = await h.waitUntil((s) => s.state === 'halted');
+      assert.equal(halted.regions[0]!.status, 'inconclusive');
+      await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
+      const waiting = await h.waitUntil((s) => s.regions[0]!.status === 'waiting-window');
+      assert.match(waiting.summary, /waiting for scripted window of small until/);
+      await h.handle.executeUpdate(actionUpdates.abort, { args: [who] });
+      const { status } = await h.finish();
+      // small still ran 2.0.0 from its first attempt: the abort rolls it back.
+      assert.equal(status.regions[0]!.status, 'rolled-back');
+    });
+    assert.deepEqual(regionsOf(calls, 'deploy'), ['small']);
+    assert.deepEqual(regionsOf(calls, 'rollback'), ['small']);
+  });
+
+  test('after promotion only a breach is a regression: an evidence gap (from an older worker\'s watch) is shown, not rolled back', async () => {
+    await runRollout(env, planDoc({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]), { inconclusiveAfterMs: { small: SOAK + 500 }, ignorePhase: true }, async (h) => {
+      const s = await h.waitUntil((x) => x.regions[0]!.watchProblem !== undefined);
+      assert.equal(s.regions[0]!.status, 'promoted');
+      assert.match(s.regions[0]!.watchProblem!, /no conclusive evidence after promotion/);
+      const { status } = await h.finish();
+      assert.equal(status.state, 'succeeded');
+      assert.deepEqual(regionsOf(h.calls, 'rollback'), []);
+      assert.equal(status.quarantine, undefined);
+    });
   });
 });

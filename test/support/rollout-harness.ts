@@ -28,6 +28,12 @@ export interface Script {
   quarantined?: QuarantineRecord[];
   /** The quarantine check fails for good (visibility down). */
   quarantineCheckFails?: boolean;
+  /** Breaches (breachAfterMs) happen on a region's first deploy only; a redeploy is healthy. */
+  breachOnce?: boolean;
+  /** Per region, successive deploy-window waits in ms (0 = open now); open once the list runs out. */
+  windowWaitMs?: Record<string, number[]>;
+  /** Like a watch from an older worker: ignores `phase`, so it can report inconclusive after promotion. */
+  ignorePhase?: boolean;
 }
 
 /** A real server to run rollouts on. */
@@ -99,6 +105,8 @@ export interface ScriptOptions {
 export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOptions = {}): RolloutActivities {
   const gateCalls = new Map<string, number>();
   const rollbackCalls = new Map<string, number>();
+  const windowCalls = new Map<string, number>();
+  const firstDeploy = new Map<string, number>();
   const now = async () => (opts.instantWatch ? Context.current().info.currentAttemptScheduledTimestampMs : Date.now());
   return {
     async preparePlan(doc) {
@@ -120,9 +128,10 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
     },
     async watchRegion(input): Promise<WatchOutcome> {
       calls.push({ kind: 'watch', region: input.region, detail: input.phase ?? 'soak', at: await now() });
-      const breachAt = script.breachAfterMs?.[input.region];
+      if (!firstDeploy.has(input.region)) firstDeploy.set(input.region, input.since);
+      const breachAt = script.breachOnce && firstDeploy.get(input.region) !== input.since ? undefined : script.breachAfterMs?.[input.region];
       // Like the real watch: after promotion only a breach ends it.
-      const inconclusiveAt = input.phase === 'promoted' ? undefined : script.inconclusiveAfterMs?.[input.region];
+      const inconclusiveAt = input.phase === 'promoted' && !script.ignorePhase ? undefined : script.inconclusiveAfterMs?.[input.region];
       if (opts.instantWatch) {
         const t = await now();
         if (breachAt !== undefined && t >= input.since + breachAt) return { kind: 'breach', result: gateResult('fail', input.region), checksRun: 1 };
@@ -136,12 +145,13 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
         if (inconclusiveAt !== undefined && t >= input.since + inconclusiveAt) return { kind: 'inconclusive-limit', result: gateResult('inconclusive', input.region), checksRun: 4 };
         if (input.until !== undefined && t >= input.until) return { kind: 'ended', checksRun: 1 };
         // Rejects with the cancellation once the workflow cancels the watch.
-        await Context.current()
-          .sleep(50)
-          .catch((e: unknown) => {
-            calls.push({ kind: 'watch-stopped', region: input.region, detail: input.phase ?? 'soak', at: Date.now() });
-            throw e;
-          });
+        const ctx = Context.current();
+        await ctx.sleep(50).catch((e: unknown) => {
+          const d = ctx.cancellationDetails;
+          const why = d?.cancelRequested ? 'requested' : d?.notFound ? 'workflow-gone' : d?.workerShutdown ? 'worker-shutdown' : 'other';
+          calls.push({ kind: 'watch-stopped', region: input.region, detail: `${input.phase ?? 'soak'}:${why}`, at: Date.now() });
+          throw e;
+        });
       }
     },
     async evaluateGate(ctx) {
@@ -158,7 +168,12 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
       calls.push({ kind: 'migration', detail: `${input.name}:${input.direction}`, input, at: await now() });
     },
     async nextDeployWindow(input) {
-      return { startAt: input.now };
+      const region = input.region;
+      if (!region || !script.windowWaitMs?.[region]) return { startAt: input.now };
+      const n = windowCalls.get(region) ?? 0;
+      windowCalls.set(region, n + 1);
+      const wait = script.windowWaitMs![region]![n] ?? 0;
+      return wait > 0 ? { startAt: input.now + wait, reason: `scripted window of ${region}` } : { startAt: input.now };
     },
     async checkQuarantine() {
       if (script.quarantineCheckFails) throw ApplicationFailure.nonRetryable('visibility unavailable', 'Unavailable');
@@ -193,6 +208,9 @@ export async function runRollout(server: TestServer, doc: unknown, script: Scrip
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: { ...scriptedActivities(script, calls), ...opts.activities },
+    // Cancellation reaches an activity with a heartbeat; by default those are throttled to
+    // most of the heartbeat timeout (24 s here). Tests want to see it promptly.
+    maxHeartbeatThrottleInterval: '200ms',
   });
   await worker.runUntil(async () => {
     const handle = await server.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId: `rollout-${taskQueue}`, args: [{ plan: doc, startedBy: 'test', ...opts.input }] });
