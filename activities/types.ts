@@ -39,6 +39,8 @@ export interface SloContext {
   prometheus?: NormalizedPlan['prometheus'];
   /** Epoch ms of the deploy; the evaluation window is [deployedAt, now]. */
   since: number;
+  /** A later start of the evaluation window (a promoted region's sliding look-back); the baseline stays at `since`. */
+  windowStart?: number;
   /**
    * The version the region ran before the deploy, when the deployer reported it. Fills
    * {{version}} in the baseline query of checks with a `baseline`.
@@ -58,6 +60,11 @@ export interface WatchInput extends SloContext {
   until?: number;
   /** `soak` before the gate; `promoted` afterwards, when only a breach ends the watch. */
   phase?: 'soak' | 'promoted';
+  /**
+   * After promotion: judge the last this-many ms, not everything since the deploy, so that
+   * days of healthy traffic cannot dilute a regression.
+   */
+  lookbackMs?: number;
 }
 
 /**

@@ -91,6 +91,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   // Operator intents. Handlers only set these; the main flow acts on them at safe points.
   let paused = status.state === 'paused';
   let abortRequested = false;
+  let pastPointOfNoReturn = false;
   let retryRequested = false;
   const approvals = new Set<string>();
   const skipSoak = new Set<string>();
@@ -101,6 +102,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   const ctx = () => ({
     state: status.state,
     abortRequested,
+    pastPointOfNoReturn,
     awaitingApproval: status.regions.find((r) => r.status === 'awaiting-approval' || (r.status === 'soaking' && needsApproval(r.name)))?.name,
     soaking: status.regions.find((r) => r.status === 'soaking')?.name,
   });
@@ -140,13 +142,22 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     pendingNotifications.push(p);
   };
 
+  /** approve and skip-soak act on the region that waits or soaks now; naming another is refused. */
+  const regionMismatch = (action: OperatorActionName, payload: ActionPayload): string | undefined => {
+    if (!payload.region || (action !== 'approve' && action !== 'skip-soak')) return undefined;
+    const want = action === 'approve' ? ctx().awaitingApproval : ctx().soaking;
+    return payload.region === want ? undefined : `${action} names region ${payload.region}, but the region ${action === 'approve' ? 'waiting for approval' : 'soaking'} is ${want}`;
+  };
+
   const apply = (action: OperatorActionName, payload: ActionPayload, via: 'signal' | 'update'): ActionResult => {
     const record = { action, by: payload.by, reason: payload.reason, at: Date.now(), via, ...(payload.region ? { region: payload.region } : {}) };
     const check = checkAction(action, ctx());
-    if (!check.legal) {
-      status.actions.push({ ...record, accepted: false, note: check.reason });
+    const refusal = check.legal ? (v2 ? regionMismatch(action, payload) : undefined) : check.reason;
+    if (!check.legal || refusal !== undefined) {
+      const note = refusal ?? 'refused';
+      status.actions.push({ ...record, accepted: false, note });
       publish();
-      return { action, state: status.state, note: check.reason };
+      return { action, state: status.state, note };
     }
     if (check.noop) {
       status.actions.push({ ...record, accepted: true, note: check.noop });
@@ -226,10 +237,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         if (problem) throw new Error(`invalid ${action} payload: ${problem}`);
         const check = checkAction(action, ctx());
         if (!check.legal) throw new Error(check.reason);
-        if (payload.region && (action === 'approve' || action === 'skip-soak')) {
-          const want = action === 'approve' ? ctx().awaitingApproval : ctx().soaking;
-          if (payload.region !== want) throw new Error(`${action} names region ${payload.region}, but the region ${action === 'approve' ? 'waiting for approval' : 'soaking'} is ${want}`);
-        }
+        const mismatch = regionMismatch(action, payload);
+        if (mismatch) throw new Error(mismatch);
       },
     });
   }
@@ -370,6 +379,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         maxInconclusive: region.gate.maxInconclusive,
         until,
         phase,
+        // After promotion: the last soak's worth of traffic, so a regression is not diluted.
+        ...(phase === 'promoted' ? { lookbackMs: region.soakMs } : {}),
       });
       if (out.kind !== 'ended') return out;
       // A watch that ended before its horizon (a clock running ahead) is not renewed early:
@@ -441,6 +452,11 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       delete r.soakEndsAt;
     }
     delete r.watchProblem;
+    if (v2 && r.attempts > 1) {
+      // An approval was for the attempt that failed; a redeploy needs a fresh one.
+      approvals.delete(region.name);
+      delete r.approvedBy;
+    }
     publish();
 
     await holdWhilePaused(r);
@@ -455,6 +471,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         await sleep(decision.startAt - Date.now(), { summary: `deploy window of ${region.name}` });
         delete r.waitingFor;
         delete r.waitingUntil;
+        // A pause while waiting for the window holds the deploy, as it would have before.
+        if (v2) await holdWhilePaused(r);
       }
     }
 
@@ -848,6 +866,10 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     }
     // Watching ends with the last promotion: contract migrations are the point of no return.
     stopPromotedWatches();
+    if (v2) {
+      pastPointOfNoReturn = true;
+      publish();
+    }
     if (thePlan.migrations.some((m) => m.phase === 'contract')) {
       status.summary = 'running contract migrations';
       await runMigrations('contract', 'apply');
@@ -856,7 +878,15 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     notify('succeeded', `${thePlan.service} ${thePlan.version} is live in ${thePlan.regions.length} regions`);
     return await finish();
   } catch (e) {
-    if (e instanceof Aborted || (abortRequested && isCancellation(e))) return abortAll();
+    // Cancelling the workflow itself (Temporal UI "Cancel", `temporal workflow cancel`)
+    // cancels the root scope. It is an abort, with its rollbacks, never a silent stop; and
+    // the abort must run outside the cancelled scope to finish at all.
+    const workflowCancelled = v2 && CancellationScope.current().consideredCancelled;
+    if (workflowCancelled && !abortRequested && (isCancellation(e) || e instanceof Aborted)) {
+      abortRequested = true;
+      status.actions.push({ action: 'abort', by: 'temporal', reason: 'workflow cancellation requested (Temporal UI or `temporal workflow cancel`)', at: Date.now(), via: 'signal', accepted: true, note: 'treated as abort' });
+    }
+    if (e instanceof Aborted || (abortRequested && isCancellation(e))) return workflowCancelled ? CancellationScope.nonCancellable(() => abortAll()) : abortAll();
     throw e;
   }
 }

@@ -135,6 +135,8 @@ export interface ActionContext {
   /** The region soaking, if any. */
   soaking?: string;
   abortRequested: boolean;
+  /** Contract migrations are running: the rollout can no longer be rolled back or held. */
+  pastPointOfNoReturn?: boolean;
 }
 
 export type ActionCheck = { legal: true; noop?: string } | { legal: false; reason: string };
@@ -163,6 +165,7 @@ function decide(action: OperatorActionName, ctx: ActionContext): ActionCheck {
   const { state } = ctx;
   const no = (reason: string): ActionCheck => ({ legal: false, reason });
   if (TERMINAL_STATES.has(state)) return no(`the rollout has ended (${state})`);
+  if (ctx.pastPointOfNoReturn) return no('every region is promoted and contract migrations are running: past the point of no return, nothing can be held or rolled back');
   if (ctx.abortRequested) {
     if (state === 'rollback-failed' && (action === 'retry' || action === 'resume')) return { legal: true };
     return action === 'abort' ? { legal: true, noop: 'abort already requested' } : no('the rollout is being aborted');

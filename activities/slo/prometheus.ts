@@ -405,7 +405,8 @@ export async function evaluatePrometheusCheck(
   const baseUrl = rawUrl.replace(/\/+$/, '');
   const where = displayUrl(baseUrl);
 
-  const window = promDuration(Math.max(now - ctx.since, opts.minWindowMs ?? 1000));
+  // The window starts at the deploy, or later for a promoted region's sliding look-back.
+  const window = promDuration(Math.max(now - Math.max(ctx.since, ctx.windowStart ?? ctx.since), opts.minWindowMs ?? 1000));
   const vars: PromQLVars = { service: ctx.service, region: ctx.region, version: ctx.version, window };
   // Never in the future: a worker clock behind the workflow's would otherwise ask for a
   // "before" that is really "after".

@@ -45,6 +45,19 @@ function throwIfCancelled(signal: AbortSignal): void {
   throw reason instanceof CancelledFailure ? reason : new CancelledFailure(String(reason ?? 'cancelled'));
 }
 
+/**
+ * After promotion a rollback (and a quarantine) must rest on enough traffic: a short
+ * look-back at night can show 1 error in 10 requests. A failing check whose minTraffic
+ * guard was not met is not evidence there; before promotion any fail still fails.
+ */
+function evidencedFail(input: WatchInput, result: GateResult): boolean {
+  return result.checks.some((c) => {
+    if (c.verdict !== 'fail') return false;
+    const min = input.gate.checks.find((g) => g.name === c.name)?.minTraffic?.min;
+    return min === undefined || (c.traffic !== undefined && c.traffic >= min);
+  });
+}
+
 /** Builds the watch activity around an evaluator, so tests can script the verdicts. */
 export function createWatchRegion(evaluate: GateEvaluator): (input: WatchInput) => Promise<WatchOutcome> {
   return async function watchRegion(input: WatchInput): Promise<WatchOutcome> {
@@ -61,7 +74,8 @@ export function createWatchRegion(evaluate: GateEvaluator): (input: WatchInput) 
       if (input.until !== undefined && Date.now() >= input.until) return { kind: 'ended', checksRun: progress.checksRun };
       let result: GateResult;
       try {
-        result = await evaluate(input, { signal });
+        const windowStart = input.phase === 'promoted' && input.lookbackMs ? Math.max(input.since, Date.now() - input.lookbackMs) : undefined;
+        result = await evaluate(windowStart !== undefined ? { ...input, windowStart } : input, { signal });
       } catch (err) {
         throwIfCancelled(signal);
         if (err instanceof CancelledFailure) throw err;
@@ -91,7 +105,7 @@ export function createWatchRegion(evaluate: GateEvaluator): (input: WatchInput) 
       progress.consecutiveNonPass = result.verdict === 'pass' ? 0 : progress.consecutiveNonPass + 1;
       ctx.heartbeat({ ...progress });
 
-      if (result.verdict === 'fail') return { kind: 'breach', result, checksRun: progress.checksRun };
+      if (result.verdict === 'fail' && (input.phase !== 'promoted' || evidencedFail(input, result))) return { kind: 'breach', result, checksRun: progress.checksRun };
       // After promotion only a breach counts: the gate has passed on evidence, and a
       // monitoring gap later is not evidence of a regression.
       if (input.phase !== 'promoted' && progress.consecutiveNonPass > input.maxInconclusive) {

@@ -476,4 +476,86 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       assert.equal(status.quarantine, undefined);
     });
   });
+  test('past the point of no return (contract migrations running) abort and pause are refused, and say why', async () => {
+    const migrations = [{ name: 'drop-old', phase: 'contract', apply: { run: ['m', 'drop'] }, irreversible: { reason: 'drops the old column for good' } }];
+    await runRollout(env, planDoc({ migrations }, [{ name: 'small', size: 1 }]), { migrationMs: 2000 }, async (h) => {
+      const s = await h.waitUntil((x) => x.summary === 'running contract migrations');
+      assert.deepEqual(s.legalActions, []);
+      await assert.rejects(h.handle.executeUpdate(actionUpdates.abort, { args: [who] }), (e: unknown) => {
+        assert.ok(e instanceof WorkflowUpdateFailedError);
+        assert.match(String(e.cause?.message), /past the point of no return/);
+        return true;
+      });
+      await h.handle.signal(actionSignals.pause, who);
+      const { status } = await h.finish();
+      assert.equal(status.state, 'succeeded');
+      assert.deepEqual(status.actions.map((a) => [a.action, a.accepted]), [['pause', false]]);
+      assert.deepEqual(regionsOf(h.calls, 'rollback'), []);
+    });
+  });
+
+  test('a pause while a region waits for its window holds its deploy when the window opens', async () => {
+    const always = { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '23:59' };
+    const doc = planDoc({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2, window: { timezone: 'UTC', allow: [always] } }]);
+    await runRollout(env, doc, { windowWaitMs: { large: [1500] } }, async (h) => {
+      await h.waitUntil((s) => s.regions[1]!.status === 'waiting-window');
+      await h.handle.executeUpdate(actionUpdates.pause, { args: [who] });
+      await new Promise((r) => setTimeout(r, 2500));
+      const s = await h.status();
+      assert.equal(s.regions[1]!.status, 'awaiting-resume');
+      assert.deepEqual(regionsOf(h.calls, 'deploy'), ['small']);
+      await h.handle.signal(actionSignals.resume, who);
+      assert.equal((await h.finish()).status.state, 'succeeded');
+    });
+  });
+
+  test('a region re-run after a regression needs approval again', async () => {
+    const doc = planDoc({}, [{ name: 'small', size: 1, approval: 'required' }, { name: 'large', size: 2 }]);
+    await runRollout(env, doc, { breachAfterMs: { small: 4500 }, breachOnce: true }, async (h) => {
+      await h.waitUntil((s) => s.regions[0]!.status === 'awaiting-approval');
+      await h.handle.executeUpdate(actionUpdates.approve, { args: [{ reason: 'first look fine', by: 'lead' }] });
+      await h.waitUntil((s) => s.state === 'halted');
+      await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
+      const s = await h.waitUntil((x) => x.regions[0]!.attempts === 2 && x.regions[0]!.status === 'awaiting-approval', 15_000);
+      assert.equal(s.regions[0]!.approvedBy, undefined);
+      await h.handle.executeUpdate(actionUpdates.approve, { args: [{ reason: 'fixed, looked again', by: 'lead' }] });
+      assert.equal((await h.finish()).status.state, 'succeeded');
+    });
+  });
+
+  test('an approve signal naming another region than the one waiting is recorded as rejected', async () => {
+    const doc = planDoc({}, [{ name: 'small', size: 1, approval: 'required' }, { name: 'large', size: 2, approval: 'required' }]);
+    await runRollout(env, doc, {}, async (h) => {
+      await h.waitUntil((s) => s.regions[0]!.status === 'awaiting-approval');
+      await h.handle.signal(actionSignals.approve, { reason: 'pre-approve', by: 'eager', region: 'large' });
+      const s = await h.waitUntil((x) => x.actions.length === 1);
+      assert.equal(s.actions[0]!.accepted, false);
+      assert.match(s.actions[0]!.note!, /approve names region large, but the region waiting for approval is small/);
+      assert.equal(s.regions[0]!.status, 'awaiting-approval');
+      await h.handle.signal(actionSignals.abort, who);
+      await h.finish();
+    });
+  });
+
+  test('cancelling the workflow (Temporal UI, temporal workflow cancel) is an abort: rolled back, verdict RolloutAborted', async () => {
+    const running = await runRollout(env, planDoc(), {}, async (h) => {
+      await h.waitUntil((s) => s.regions[1]!.status === 'soaking');
+      await h.handle.cancel();
+      const { status, failureType } = await h.finish();
+      assert.equal(failureType, 'RolloutAborted');
+      assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
+      assert.match(status.halt!.reason, /aborted by temporal: workflow cancellation requested/);
+    });
+    assert.deepEqual(regionsOf(running, 'rollback'), ['medium', 'small']);
+
+    // Halted with a region still running the version (inconclusive): it is rolled back too.
+    const halted = await runRollout(env, planDoc({}, [{ name: 'small', size: 1, soak: '1s', maxSoak: '1s' }, { name: 'large', size: 2 }]), { gate: { small: ['inconclusive'] } }, async (h) => {
+      await h.waitUntil((s) => s.state === 'halted');
+      await h.handle.cancel();
+      const { status, failureType } = await h.finish();
+      assert.equal(failureType, 'RolloutAborted');
+      assert.equal(status.regions[0]!.status, 'rolled-back');
+    });
+    assert.deepEqual(regionsOf(halted, 'rollback'), ['small']);
+  });
 });

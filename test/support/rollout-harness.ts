@@ -34,6 +34,8 @@ export interface Script {
   windowWaitMs?: Record<string, number[]>;
   /** Like a watch from an older worker: ignores `phase`, so it can report inconclusive after promotion. */
   ignorePhase?: boolean;
+  /** Each migration step takes this long. */
+  migrationMs?: number;
 }
 
 /** A real server to run rollouts on. */
@@ -166,6 +168,7 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
     },
     async runMigration(input) {
       calls.push({ kind: 'migration', detail: `${input.name}:${input.direction}`, input, at: await now() });
+      if (script.migrationMs) await new Promise((r) => setTimeout(r, script.migrationMs));
     },
     async nextDeployWindow(input) {
       const region = input.region;

@@ -159,6 +159,13 @@ describe('Prometheus provider: request', () => {
     assert.equal(seen[0]!.headers.authorization, undefined);
   });
 
+  test('a later window start (a promoted region\'s look-back) shortens {{window}}', async () => {
+    answer(200, vector({ value: '0.01' }));
+    const r = await evaluatePrometheusCheck(prom(), ctx({ since: NOW - 2 * 86_400_000, windowStart: NOW - 29_500 }), opts);
+    assert.equal(r.verdict, 'pass', r.detail);
+    assert.equal(seen.at(-1)!.url.searchParams.get('query'), 'ratio{service="checkout",region="eu-west-1"}[30s]');
+  });
+
   test('sends the bearer token from tokenEnv and never puts it in the result', async () => {
     process.env.MRCD_TEST_PROM_TOKEN = 'sekrit-token-123';
     try {

@@ -73,6 +73,33 @@ describe('watchRegion', () => {
     assert.equal(calls.length, 0);
   });
 
+  test('after promotion checks look back over lookbackMs, not the days since the deploy', T, async () => {
+    const { evaluate, calls } = scripted(['fail']);
+    const since = Date.now() - 3 * 86_400_000;
+    await watch(new MockActivityEnvironment(), evaluate, input({ since, phase: 'promoted', lookbackMs: 60_000 }));
+    const start = calls[0]!.ctx.windowStart!;
+    assert.ok(Date.now() - start >= 60_000 && Date.now() - start < 62_000, `window starts ${Date.now() - start} ms ago`);
+    assert.equal(calls[0]!.ctx.since, since, 'the baseline stays at the deploy');
+  });
+
+  test('after promotion a fail on too little traffic is not a regression; one on enough traffic is', T, async () => {
+    const gate = { checks: [{ name: 'c', source: { type: 'prometheus' as const, query: 'q' }, comparator: '<' as const, threshold: 1, minTraffic: { query: 't', min: 100 } }], maxInconclusive: 2 };
+    const verdicts: { traffic: number }[] = [{ traffic: 10 }, { traffic: 5 }, { traffic: 500 }];
+    let n = 0;
+    const evaluate: GateEvaluator = async () => {
+      const v = verdicts[Math.min(n++, verdicts.length - 1)]!;
+      return { verdict: 'fail', at: Date.now(), checks: [{ name: 'c', verdict: 'fail', comparator: '<', threshold: 1, value: 2, traffic: v.traffic, detail: 'scripted fail' }] };
+    };
+    const promoted = await watch(new MockActivityEnvironment(), evaluate, input({ gate, phase: 'promoted' }));
+    assert.equal(promoted.kind, 'breach');
+    assert.equal(promoted.checksRun, 3);
+    // While soaking, any fail fails: a broken version often gets little traffic.
+    n = 0;
+    const soaking = await watch(new MockActivityEnvironment(), evaluate, input({ gate, phase: 'soak' }));
+    assert.equal(soaking.kind, 'breach');
+    assert.equal(soaking.checksRun, 1);
+  });
+
   test('after promotion only a breach ends the watch: a long inconclusive streak does not', T, async () => {
     const { evaluate, calls } = scripted(['inconclusive', 'error', 'inconclusive', 'error', 'inconclusive', 'inconclusive', 'fail']);
     const out = await watch(new MockActivityEnvironment(), evaluate, input({ maxInconclusive: 2, phase: 'promoted' }));

@@ -54,6 +54,16 @@ test('once an abort is requested only a duplicate abort (no-op) or, after a fail
   assert.deepEqual(checkAction('resume', stuck), { legal: true });
 });
 
+test('past the point of no return (contract migrations running) nothing is accepted, and the reason says why', () => {
+  const ctx: ActionContext = { state: 'running', abortRequested: false, pastPointOfNoReturn: true };
+  assert.deepEqual(legalActions(ctx), []);
+  for (const a of OPERATOR_ACTIONS) {
+    const c = checkAction(a, ctx);
+    assert.equal(c.legal, false);
+    if (!c.legal) assert.match(c.reason, /contract migrations are running: past the point of no return/);
+  }
+});
+
 test('payloads: reason and by are required, unknown fields named', () => {
   assert.equal(payloadProblem({ reason: 'r', by: 'b' }), undefined);
   assert.equal(payloadProblem({ reason: 'r', by: 'b', region: 'eu' }), undefined);
