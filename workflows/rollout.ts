@@ -54,6 +54,7 @@ const notifyActs = proxyActivities<RolloutActivities>({
 type SoakOutcome = { kind: 'passed' } | { kind: 'failed'; reason: string; gate?: GateResult } | { kind: 'inconclusive'; reason: string; gate?: GateResult };
 
 class Aborted extends Error {}
+class MigrationFailed extends Error {}
 
 /**
  * Histories recorded before this patch never watch promoted regions, renew watches, check
@@ -403,7 +404,17 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     scope
       .run(async () => {
         for (;;) {
-          const out = await watchRegionUntilBreach(i, 'promoted');
+          let out: WatchOutcome;
+          try {
+            out = await watchRegionUntilBreach(i, 'promoted');
+          } catch (e) {
+            if (isCancellation(e)) throw e;
+            // A watch that failed for good is no evidence either way: say so, start another.
+            r.watchProblem = `watch after promotion failed (${causeMessage(e)}); watching again`;
+            publish();
+            await sleep(Math.max(region.checkIntervalMs, 60_000));
+            continue;
+          }
           if (out.kind === 'breach') return out;
           // Only a breach is a regression (a watch from an older worker may still report an
           // evidence gap): say so and keep watching.
@@ -655,6 +666,14 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     for (const m of direction === 'apply' ? list : [...list].reverse()) {
       const step = direction === 'apply' ? m.apply : m.revert;
       if (!step) continue; // irreversible: reported in the abort summary, never silently skipped
+      // A retried phase skips the steps already done (status carries them across runs).
+      if (v2 && direction === 'apply' && status.migrations?.some((x) => x.name === m.name && x.phase === phase && x.direction === 'apply')) continue;
+      if (v2 && direction === 'revert' && !status.migrations?.some((x) => x.name === m.name && x.phase === phase && x.direction === 'apply')) continue;
+      await runMigrationStep(m, phase, direction, step.run);
+    }
+  };
+  const runMigrationStep = async (m: NormalizedPlan['migrations'][number], phase: 'expand' | 'contract', direction: 'apply' | 'revert', run: string[]) => {
+    try {
       await CancellationScope.nonCancellable(() =>
         migrationActs(m.timeoutMs).runMigration({
           rolloutId: status.rolloutId,
@@ -663,11 +682,44 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
           name: m.name,
           phase,
           direction,
-          run: step.run,
+          run,
           ...(m.passEnv ? { passEnv: m.passEnv } : {}),
           ...(m.timeoutMs ? { timeoutMs: m.timeoutMs } : {}),
         }),
       );
+    } catch (e) {
+      if (!v2) throw e;
+      throw new MigrationFailed(`${phase} migration ${m.name} (${direction}) failed: ${causeMessage(e)}`);
+    }
+    if (v2) {
+      status.migrations ??= [];
+      if (direction === 'apply') status.migrations.push({ name: m.name, phase, direction, at: Date.now() });
+      else status.migrations = status.migrations.filter((x) => !(x.name === m.name && x.phase === phase));
+    }
+  };
+
+  /** Applies a phase; a failing step halts the rollout until retry (or abort, before contract). */
+  const applyMigrations = async (phase: 'expand' | 'contract', haltRegion: string, index: number) => {
+    for (;;) {
+      try {
+        status.summary = `running ${phase} migrations`;
+        await runMigrations(phase, 'apply');
+        return;
+      } catch (e) {
+        if (!(e instanceof MigrationFailed)) throw e;
+        status.halt = { region: haltRegion, reason: `${e.message}; retry runs it again${phase === 'contract' ? ' (every region runs the version; abort is no longer possible)' : ', abort reverts the expand migrations'}`, at: Date.now() };
+        await waitHalted(haltRegion, index);
+      }
+    }
+  };
+
+  /** Reverts expand migrations for an abort or rollback-all; a failing revert is reported, never hidden. */
+  const revertExpand = async () => {
+    try {
+      await runMigrations('expand', 'revert');
+    } catch (e) {
+      if (!(e instanceof MigrationFailed)) throw e;
+      status.halt!.reason += `; ${e.message}: fix the schema by hand`;
     }
   };
 
@@ -698,7 +750,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       delete r.waitingFor;
       delete r.waitingUntil;
     }
-    await runMigrations('expand', 'revert');
+    await revertExpand();
     const irreversible = thePlan.migrations.filter((m) => m.irreversible && m.phase === 'expand').map((m) => m.name);
     if (irreversible.length) status.halt.reason += `; not undone (irreversible): ${irreversible.join(', ')}`;
     notify('aborted', status.halt.reason);
@@ -726,6 +778,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
    * when the history grows long: promoted regions' watches renew while it waits.
    */
   const waitHalted = async (region: string, index: number, carriedOver = false) => {
+    if (v2 && abortRequested) throw new Aborted();
     if (!carriedOver) {
       retryRequested = false;
       setState('halted');
@@ -761,8 +814,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     if (thePlan.failurePolicy === 'rollback-all') {
       stopPromotedWatches();
       await rollbackAll(deployedIndices(), 'rolled-back');
-      status.halt = { region: status.regions[batch[0]!.index]!.name, reason: `${whys}; every deployed region rolled back (policy rollback-all)`, at: Date.now() };
-      await runMigrations('expand', 'revert');
+      status.halt = { region: status.regions[batch[0]!.index]!.name, reason: `${whys}; every deployed region rolled back (policy rollback-all)${haltedBefore}`, at: Date.now() };
+      await revertExpand();
       notify('rolled-back', status.halt.reason, status.halt.region);
       return true;
     }
@@ -790,18 +843,22 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   // ---- the rollout ----
   try {
     let i = input.carried?.regionIndex ?? 0;
-    if (!input.carried && thePlan.migrations.some((m) => m.phase === 'expand')) {
-      status.summary = 'running expand migrations';
-      await runMigrations('expand', 'apply');
-    }
     if (v2) {
-      // A continued run watches again what the previous run watched, and picks up its intents.
+      // A continued run watches again what the previous run watched, picks up its intents,
+      // and if it was halted (a region, or a migration step) waits for retry or abort first.
       status.regions.forEach((r, j) => r.status === 'promoted' && j + 1 < thePlan.regions.length && watchPromoted(j));
       for (const a of input.carried?.approvals ?? []) approvals.add(a);
+      // Every region promoted and still running: only contract migrations were left.
+      if (input.carried && firstUnpromoted() < 0) pastPointOfNoReturn = true;
       if (input.carried?.halted) {
         retryRequested = input.carried.retry ?? false;
-        await waitHalted(status.halt?.region ?? thePlan.regions[i]!.name, i, true);
+        await waitHalted(status.halt?.region ?? thePlan.regions[Math.min(i, thePlan.regions.length - 1)]!.name, i, true);
       }
+      // Applied steps are skipped, so a continued run only finishes what is left.
+      if (thePlan.migrations.some((m) => m.phase === 'expand')) await applyMigrations('expand', thePlan.regions[0]!.name, 0);
+    } else if (!input.carried && thePlan.migrations.some((m) => m.phase === 'expand')) {
+      status.summary = 'running expand migrations';
+      await runMigrations('expand', 'apply');
     }
     // v2 never finishes while a region does not run the version: it always works on the
     // first region that is not promoted (regions still promoted after a late regression
@@ -855,7 +912,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
           stopPromotedWatches();
           await rollbackAll(deployedIndices(), 'rolled-back');
           status.halt = { region: r.name, reason: `${why}; every deployed region rolled back (policy rollback-all)`, at: Date.now() };
-          await runMigrations('expand', 'revert');
+          await revertExpand();
           notify('rolled-back', status.halt.reason, r.name);
           return await finish();
         }
@@ -867,12 +924,18 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     // Watching ends with the last promotion: contract migrations are the point of no return.
     stopPromotedWatches();
     if (v2) {
+      // Unreachable by design (the loop runs until every region is promoted); if a breach
+      // ever slipped in at the last promotion, fail loudly rather than report success.
+      if (lateBreaches.length > 0 || firstUnpromoted() >= 0) throw ApplicationFailure.nonRetryable(`the rollout reached its end with regions not running ${thePlan.version}; it did not succeed (a bug: please report it)`, 'RolloutFailed', status);
       pastPointOfNoReturn = true;
       publish();
     }
     if (thePlan.migrations.some((m) => m.phase === 'contract')) {
-      status.summary = 'running contract migrations';
-      await runMigrations('contract', 'apply');
+      if (v2) await applyMigrations('contract', thePlan.regions.at(-1)!.name, thePlan.regions.length);
+      else {
+        status.summary = 'running contract migrations';
+        await runMigrations('contract', 'apply');
+      }
     }
     status.state = 'succeeded';
     notify('succeeded', `${thePlan.service} ${thePlan.version} is live in ${thePlan.regions.length} regions`);

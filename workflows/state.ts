@@ -119,6 +119,8 @@ export interface RolloutStatus {
   overrides?: OverrideRecord[];
   /** Set when this rollout quarantined its version. */
   quarantine?: QuarantineInfo;
+  /** Migration steps applied and not reverted, in order (v2 rollouts). */
+  migrations?: { name: string; phase: 'expand' | 'contract'; direction: 'apply' | 'revert'; at: number }[];
   /** Operator actions legal right now: what `mrcd` and the UI can offer. */
   legalActions: OperatorActionName[];
   startedAt: number;
@@ -165,6 +167,7 @@ function decide(action: OperatorActionName, ctx: ActionContext): ActionCheck {
   const { state } = ctx;
   const no = (reason: string): ActionCheck => ({ legal: false, reason });
   if (TERMINAL_STATES.has(state)) return no(`the rollout has ended (${state})`);
+  if (ctx.pastPointOfNoReturn && state === 'halted' && (action === 'retry' || action === 'resume')) return { legal: true };
   if (ctx.pastPointOfNoReturn) return no('every region is promoted and contract migrations are running: past the point of no return, nothing can be held or rolled back');
   if (ctx.abortRequested) {
     if (state === 'rollback-failed' && (action === 'retry' || action === 'resume')) return { legal: true };

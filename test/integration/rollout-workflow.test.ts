@@ -558,4 +558,38 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     });
     assert.deepEqual(regionsOf(halted, 'rollback'), ['small']);
   });
+  test('a failing contract migration halts (nothing to roll back past that point); retry runs it again and the rollout succeeds', async () => {
+    const migrations = [{ name: 'drop-old', phase: 'contract', apply: { run: ['m', 'drop'] }, irreversible: { reason: 'drops the old column for good' } }];
+    await runRollout(env, planDoc({ migrations }, [{ name: 'small', size: 1 }]), { migrationFails: { 'drop-old:apply': 1 } }, async (h) => {
+      const s = await h.waitUntil((x) => x.state === 'halted');
+      assert.match(s.halt!.reason, /contract migration drop-old \(apply\) failed: drop-old:apply failed \(1\); retry runs it again \(every region runs the version; abort is no longer possible\)/);
+      assert.deepEqual(s.legalActions.sort(), ['resume', 'retry']);
+      await assert.rejects(h.handle.executeUpdate(actionUpdates.abort, { args: [who] }), (e: unknown) => {
+        assert.ok(e instanceof WorkflowUpdateFailedError);
+        assert.match(String(e.cause?.message), /past the point of no return/);
+        return true;
+      });
+      await h.handle.executeUpdate(actionUpdates.retry, { args: [{ reason: 'lock released', by: 'dba' }] });
+      const { status } = await h.finish();
+      assert.equal(status.state, 'succeeded');
+      assert.deepEqual(status.migrations?.map((m) => `${m.name}:${m.phase}`), ['drop-old:contract']);
+    });
+  });
+
+  test('a failing expand migration halts before any region; abort reverts only what was applied, and a failing revert is reported', async () => {
+    const migrations = [
+      { name: 'add-col', phase: 'expand', apply: { run: ['m', 'up'] }, revert: { run: ['m', 'down'] } },
+      { name: 'add-index', phase: 'expand', apply: { run: ['m', 'idx'] }, revert: { run: ['m', 'unidx'] } },
+    ];
+    const calls = await runRollout(env, planDoc({ migrations }), { migrationFails: { 'add-index:apply': 1, 'add-col:revert': 5 } }, async (h) => {
+      const s = await h.waitUntil((x) => x.state === 'halted');
+      assert.match(s.halt!.reason, /expand migration add-index \(apply\) failed/);
+      assert.deepEqual(regionsOf(h.calls, 'deploy'), []);
+      await h.handle.executeUpdate(actionUpdates.abort, { args: [{ reason: 'schema team says no', by: 'dba' }] });
+      const { status, failureType } = await h.finish();
+      assert.equal(failureType, 'RolloutAborted');
+      assert.match(status.halt!.reason, /expand migration add-col \(revert\) failed: .*fix the schema by hand/);
+    });
+    assert.deepEqual(calls.filter((c) => c.kind === 'migration').map((c) => c.detail), ['add-col:apply', 'add-index:apply', 'add-col:revert']);
+  });
 });

@@ -36,6 +36,8 @@ export interface Script {
   ignorePhase?: boolean;
   /** Each migration step takes this long. */
   migrationMs?: number;
+  /** Migration steps ("name:apply" / "name:revert") that fail this many times. */
+  migrationFails?: Record<string, number>;
 }
 
 /** A real server to run rollouts on. */
@@ -108,6 +110,7 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
   const gateCalls = new Map<string, number>();
   const rollbackCalls = new Map<string, number>();
   const windowCalls = new Map<string, number>();
+  const migrationCalls = new Map<string, number>();
   const firstDeploy = new Map<string, number>();
   const now = async () => (opts.instantWatch ? Context.current().info.currentAttemptScheduledTimestampMs : Date.now());
   return {
@@ -169,6 +172,10 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
     async runMigration(input) {
       calls.push({ kind: 'migration', detail: `${input.name}:${input.direction}`, input, at: await now() });
       if (script.migrationMs) await new Promise((r) => setTimeout(r, script.migrationMs));
+      const key = `${input.name}:${input.direction}`;
+      const n = (migrationCalls.get(key) ?? 0) + 1;
+      migrationCalls.set(key, n);
+      if (n <= (script.migrationFails?.[key] ?? 0)) throw ApplicationFailure.nonRetryable(`${key} failed (${n})`, 'MigrationFailed');
     },
     async nextDeployWindow(input) {
       const region = input.region;
