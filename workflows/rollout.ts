@@ -426,7 +426,10 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       .then(
         (outcome) => {
           promotedWatches.delete(i);
-          const why = `late regression in ${r.name} after promotion: ${describeGate(outcome.result)}`;
+          const why =
+            r.status === 'inconclusive'
+              ? `SLO breach in ${r.name} while it was held as inconclusive: ${describeGate(outcome.result)}`
+              : `late regression in ${r.name} after promotion: ${describeGate(outcome.result)}`;
           r.lastGate = outcome.result;
           r.status = 'failed';
           r.regressedAt = Date.now();
@@ -848,6 +851,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       // and if it was halted (a region, or a migration step) waits for retry or abort first.
       status.regions.forEach((r, j) => r.status === 'promoted' && j + 1 < thePlan.regions.length && watchPromoted(j));
       for (const a of input.carried?.approvals ?? []) approvals.add(a);
+      // A region held as inconclusive is watched again too.
+      status.regions.forEach((r, j) => r.status === 'inconclusive' && input.carried?.halted && watchPromoted(j));
       // Every region promoted and still running: only contract migrations were left.
       if (input.carried && firstUnpromoted() < 0) pastPointOfNoReturn = true;
       if (input.carried?.halted) {
@@ -873,6 +878,12 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         continue;
       }
       if (v2) i = firstUnpromoted();
+      // A region held as inconclusive was watched while halted; its own soak watches it now.
+      const heldWatch = promotedWatches.get(i);
+      if (heldWatch) {
+        heldWatch.cancel();
+        promotedWatches.delete(i);
+      }
       let outcome: SoakOutcome;
       regionScope = new CancellationScope();
       try {
@@ -918,6 +929,10 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         }
         await rollbackAll([i], 'halted');
         status.halt = { region: r.name, reason: `${outcome.reason}; ${r.name} rolled back, later regions held`, at: Date.now() };
+      } else if (v2) {
+        // Inconclusive is not rolled back: the region keeps the version while an operator
+        // decides, so it stays watched; a breach there is a regression like any other.
+        watchPromoted(i);
       }
       await waitHalted(r.name, i);
     }

@@ -592,4 +592,19 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     });
     assert.deepEqual(calls.filter((c) => c.kind === 'migration').map((c) => c.detail), ['add-col:apply', 'add-index:apply', 'add-col:revert']);
   });
+  test('a region held as inconclusive stays watched: a breach there rolls it back and quarantines the version', async () => {
+    const doc = planDoc({}, [{ name: 'small', size: 1, soak: '1s', maxSoak: '1s' }, { name: 'large', size: 2 }]);
+    await runRollout(env, doc, { gate: { small: ['inconclusive'] }, breachAfterMs: { small: 3000 } }, async (h) => {
+      const held = await h.waitUntil((s) => s.state === 'halted' && s.regions[0]!.status === 'inconclusive');
+      assert.deepEqual(regionsOf(h.calls, 'rollback'), []);
+      assert.ok(held.regions[0]!.deployedAt);
+      const s = await h.waitUntil((x) => x.regions[0]!.status === 'rolled-back');
+      assert.equal(s.state, 'halted');
+      assert.match(s.halt!.reason, /SLO breach in small while it was held as inconclusive/);
+      assert.equal(s.quarantine?.region, 'small');
+      assert.deepEqual(regionsOf(h.calls, 'rollback'), ['small']);
+      await h.handle.signal(actionSignals.abort, who);
+      assert.equal((await h.finish()).failureType, 'RolloutAborted');
+    });
+  });
 });
