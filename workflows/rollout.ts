@@ -760,6 +760,15 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     return finish();
   };
 
+  /** Policy rollback-all: every deployed region back, newest first, expand reverted; the rollout then ends. */
+  const rollBackEverything = async (region: string, reason: string) => {
+    stopPromotedWatches();
+    await rollbackAll(deployedIndices(), 'rolled-back');
+    status.halt = { region, reason, at: Date.now() };
+    await revertExpand();
+    notify('rolled-back', reason, region);
+  };
+
   // ---- halts and late regressions ----
   /** The state a run carries into the next one at a continue-as-new. */
   const continueWithState = async (regionIndex: number, halted: boolean) => {
@@ -815,11 +824,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     const whys = batch.map((b) => b.why).join('; ');
     const haltedBefore = status.state === 'halted' && status.halt ? ` (halted before: ${status.halt.reason})` : '';
     if (thePlan.failurePolicy === 'rollback-all') {
-      stopPromotedWatches();
-      await rollbackAll(deployedIndices(), 'rolled-back');
-      status.halt = { region: status.regions[batch[0]!.index]!.name, reason: `${whys}; every deployed region rolled back (policy rollback-all)${haltedBefore}`, at: Date.now() };
-      await revertExpand();
-      notify('rolled-back', status.halt.reason, status.halt.region);
+      await rollBackEverything(status.regions[batch[0]!.index]!.name, `${whys}; every deployed region rolled back (policy rollback-all)${haltedBefore}`);
       return true;
     }
     // The region in flight runs the same version without a passed gate: it goes back too.
@@ -919,12 +924,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         if (outcome.gate) quarantine(r.name, outcome.reason);
         notify('rollback', outcome.reason, r.name);
         if (thePlan.failurePolicy === 'rollback-all') {
-          const why = outcome.reason;
-          stopPromotedWatches();
-          await rollbackAll(deployedIndices(), 'rolled-back');
-          status.halt = { region: r.name, reason: `${why}; every deployed region rolled back (policy rollback-all)`, at: Date.now() };
-          await revertExpand();
-          notify('rolled-back', status.halt.reason, r.name);
+          await rollBackEverything(r.name, `${outcome.reason}; every deployed region rolled back (policy rollback-all)`);
           return await finish();
         }
         await rollbackAll([i], 'halted');

@@ -13,7 +13,7 @@ import { findTestServer } from '../../dev/temporal-binaries';
 import { nextDeployWindow } from '../../activities/windows';
 import { actionSignals, actionUpdates, statusQuery } from '../../workflows/definitions';
 import type { RolloutStatus } from '../../workflows/state';
-import { planDoc, regionsOf, scriptedActivities, TEST_GATE, type Call, type Script } from '../support/rollout-harness';
+import { planDoc, regionsOf, scriptedActivities, TEST_GATE, verdictOf, type Call, type Script } from '../support/rollout-harness';
 import { workflowBundle } from '../support/temporal';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
 import type { RolloutActivities } from '../../activities/types';
@@ -68,13 +68,7 @@ async function run(doc: unknown, script: Script, body: (r: Run) => Promise<void>
     const status = () => handle.query(statusQuery);
     let result: Promise<{ status: RolloutStatus; failureType?: string }> | undefined;
     const skip = () =>
-      (result ??= handle.result().then(
-        (s) => ({ status: s as RolloutStatus }),
-        (e) => {
-          const cause = (e as { cause?: { type?: string; details?: unknown[] } }).cause;
-          return { status: cause?.details?.[0] as RolloutStatus, failureType: cause?.type };
-        },
-      ));
+      (result ??= verdictOf(handle.result()));
     const r: Run = {
       calls,
       handle,

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Check } from '../../plan';
 import type { CheckResult, SloContext } from '../../activities/types';
+import { sloContext } from '../support/slo-context';
 import { evaluatePrometheusCheck, type PrometheusCheck } from '../../activities/slo/prometheus';
 import { startPrometheus, waitForSeries, type RunningPrometheus } from '../support/prometheus';
 
@@ -33,17 +34,7 @@ let since: number;
 const RATIO = 'max_over_time(mrcd_error_ratio{service="{{service}}",region="{{region}}",version="{{version}}"}[{{window}}])';
 
 function ctx(over: Partial<SloContext> = {}): SloContext {
-  return {
-    rolloutId: 'r-1',
-    service: 'checkout',
-    version: '2.0.0',
-    region: 'regress',
-    gate: { checks: [], maxInconclusive: 3 },
-    prometheus: { url: prom.url },
-    since,
-    baselineVersion: '1.0.0',
-    ...over,
-  };
+  return sloContext({ region: 'regress', prometheus: { url: prom.url }, since, baselineVersion: '1.0.0', ...over });
 }
 
 function check(query: string, comparator: Check['comparator'], threshold: number, baseline?: Check['baseline']): PrometheusCheck {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Check } from '../../plan';
 import type { CheckResult, SloContext } from '../../activities/types';
+import { sloContext } from '../support/slo-context';
 import {
   burnRateQuery,
   errorRatioQuery,
@@ -118,16 +119,7 @@ let doomedMetrics: MetricsServer;
 const since = Date.now();
 
 function ctx(over: Partial<SloContext> = {}): SloContext {
-  return {
-    rolloutId: 'r-1',
-    service: 'checkout',
-    version: '2.0.0',
-    region: 'eu-west-1',
-    gate: { checks: [], maxInconclusive: 3 },
-    prometheus: { url: prom.url },
-    since,
-    ...over,
-  };
+  return sloContext({ prometheus: { url: prom.url }, since, ...over });
 }
 
 function check(query: string, comparator: Check['comparator'], threshold: number, minTraffic?: Check['minTraffic']): PrometheusCheck {

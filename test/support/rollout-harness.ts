@@ -202,6 +202,17 @@ export interface Harness {
   finish(ms?: number): Promise<{ status: RolloutStatus; failureType?: string }>;
 }
 
+/** A rollout's end as tests read it: the final status, and the failure type when it did not succeed. */
+export function verdictOf(result: Promise<unknown>): Promise<{ status: RolloutStatus; failureType?: string }> {
+  return result.then(
+    (s) => ({ status: s as RolloutStatus }),
+    (e) => {
+      const cause = (e as { cause?: { type?: string; details?: unknown[] } }).cause;
+      return { status: cause?.details?.[0] as RolloutStatus, ...(cause?.type ? { failureType: cause.type } : {}) };
+    },
+  );
+}
+
 let queueSeq = 0;
 export interface RunOptions {
   /** More fields of the workflow input, e.g. overrides. */
@@ -225,13 +236,7 @@ export async function runRollout(server: TestServer, doc: unknown, script: Scrip
   await worker.runUntil(async () => {
     const handle = await server.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId: `rollout-${taskQueue}`, args: [{ plan: doc, startedBy: 'test', ...opts.input }] });
     const status = () => handle.query(statusQuery);
-    const result = handle.result().then(
-      (s) => ({ status: s as RolloutStatus, failureType: undefined as string | undefined }),
-      (e) => {
-        const cause = (e as { cause?: { type?: string; details?: unknown[] } }).cause;
-        return { status: cause?.details?.[0] as RolloutStatus, failureType: cause?.type };
-      },
-    );
+    const result = verdictOf(handle.result());
     const h: Harness = {
       calls,
       handle,

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Baseline } from '../../plan';
 import type { SloContext } from '../../activities/types';
+import { sloContext } from '../support/slo-context';
 import { baselineLimit, regressedFromBaseline } from '../../activities/slo/gate';
 import { evaluatePrometheusCheck, templateUses, type PrometheusCheck } from '../../activities/slo/prometheus';
 
@@ -93,17 +94,7 @@ function scalar(value: string, tsMs: number): Answer {
 }
 
 function ctx(over: Partial<SloContext> = {}): SloContext {
-  return {
-    rolloutId: 'r-1',
-    service: 'checkout',
-    version: '2.0.0',
-    region: 'eu-west-1',
-    gate: { checks: [], maxInconclusive: 3 },
-    prometheus: { url: base },
-    since: SINCE,
-    baselineVersion: '1.9.0',
-    ...over,
-  };
+  return sloContext({ prometheus: { url: base }, since: SINCE, baselineVersion: '1.9.0', ...over });
 }
 
 const QUERY = 'ratio{region="{{region}}",version="{{version}}"}[{{window}}]';

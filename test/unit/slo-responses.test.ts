@@ -8,6 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { CancelledFailure } from '@temporalio/common';
 import type { Check } from '../../plan';
 import type { SloContext } from '../../activities/types';
+import { sloContext } from '../support/slo-context';
 import {
   burnRateQuery,
   errorRatioQuery,
@@ -51,16 +52,7 @@ function answer(status: number, body: unknown): void {
 }
 
 function ctx(over: Partial<SloContext> = {}): SloContext {
-  return {
-    rolloutId: 'r-1',
-    service: 'checkout',
-    version: '2.0.0',
-    region: 'eu-west-1',
-    gate: { checks: [], maxInconclusive: 3 },
-    prometheus: { url: base },
-    since: SINCE,
-    ...over,
-  };
+  return sloContext({ prometheus: { url: base }, since: SINCE, ...over });
 }
 
 function prom(comparator: Check['comparator'] = '<', threshold = 0.05, extra: Partial<PrometheusCheck> = {}): PrometheusCheck {
