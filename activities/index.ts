@@ -3,7 +3,7 @@ import type { RolloutActivities } from './types';
 import { preparePlan } from './plan';
 import { deployRegion, rollbackRegion } from './deployers';
 import { watchRegion } from './slo/watch';
-import { evaluateGate } from './slo/gate';
+import { evaluateFinalGate } from './final-gate';
 import { notify } from './notify';
 import { runMigration } from './migrations';
 import { nextDeployWindow } from './windows';
@@ -15,7 +15,7 @@ export function createActivities(): RolloutActivities {
     deployRegion,
     rollbackRegion,
     watchRegion,
-    evaluateGate: (ctx) => evaluateGate(ctx),
+    evaluateGate: (input) => evaluateFinalGate(input),
     notify: (input) => notify(input),
     runMigration: (input) => runMigration(input),
     nextDeployWindow,

@@ -21,6 +21,7 @@ export async function runMigration(
     MIGRATION: input.name,
     PHASE: input.phase,
     DIRECTION: input.direction,
+    ...(input.idempotencyKey ? { IDEMPOTENCY_KEY: input.idempotencyKey } : {}),
   };
   await runCommandActivity({
     argv: substituteArgv(input.run, { service: input.service, version: input.version }),

@@ -6,7 +6,7 @@
 // (unix seconds) is the send time; the body's `at` is when the event happened.
 import { createHmac } from 'node:crypto';
 import axios from 'axios';
-import { Context } from '@temporalio/activity';
+import { currentContext } from './activity-context';
 import type { Notification } from '../plan';
 import type { NotifyInput, NotifyResult } from './types';
 import { bodyErrorText, cancellationOf, isRetryableStatus } from './http-errors';
@@ -20,14 +20,6 @@ export interface NotifyOptions {
   /** Base delay between attempts; tests shorten it. */
   backoffMs?: number;
   maxAttempts?: number;
-}
-
-function currentContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
 }
 
 /** One line a human reads in a channel. */

@@ -5,7 +5,7 @@
 // The child runs in its own process group so that a timeout or cancellation also stops
 // whatever it started (kubectl, helm, ssh …), not only the direct child.
 import { spawn } from 'node:child_process';
-import { Context } from '@temporalio/activity';
+import { currentContext } from './activity-context';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { formatDuration } from '../plan/duration';
 
@@ -256,14 +256,6 @@ export function substituteArgv(argv: readonly string[], values: Record<string, s
       Object.prototype.hasOwnProperty.call(values, name) ? values[name]! : whole,
     ),
   );
-}
-
-function currentContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
 }
 
 export interface ActivityCommandOptions extends Omit<RunCommandOptions, 'signal' | 'heartbeat' | 'logger'> {

@@ -28,6 +28,25 @@ export interface GateResult {
   checks: CheckResult[];
   /** Epoch ms when the evaluation finished. */
   at: number;
+  /** What the deployer says the region runs, when the gate was asked to confirm it. */
+  deployment?: DeploymentCheck;
+}
+
+/**
+ * The region runs the version (`pass`), runs another one (`fail`), could not be asked
+ * (`error`, never a pass), or its deployer has no way to say (`unverified`: a command
+ * deployer without a status command).
+ */
+export interface DeploymentCheck {
+  verdict: 'pass' | 'fail' | 'error' | 'unverified';
+  /** The version the deployer reported; null when the region runs nothing of the service. */
+  running?: string | null;
+  detail: string;
+}
+
+/** A final gate evaluation; with `deployer`, it also confirms the region runs the version. */
+export interface GateInput extends SloContext {
+  deployer?: NormalizedDeployer;
 }
 
 export interface SloContext {
@@ -82,6 +101,12 @@ export interface DeployInput {
   region: string;
   version: string;
   deployer: NormalizedDeployer;
+  /**
+   * Names one intended step: this rollout (its first run id), region, version, step and
+   * attempt. Activity retries reuse it; a new rollout or an operator's retry never does.
+   * Absent in histories recorded before the workflow built it.
+   */
+  idempotencyKey?: string;
 }
 
 export interface DeployResult {
@@ -133,6 +158,8 @@ export interface MigrationInput {
   passEnv?: string[];
   /** Per attempt; DEFAULT_MIGRATION_TIMEOUT_MS when absent. */
   timeoutMs?: number;
+  /** One intended run of this step (see DeployInput.idempotencyKey); given to the step as IDEMPOTENCY_KEY. */
+  idempotencyKey?: string;
 }
 
 export interface WindowInput {
@@ -177,7 +204,7 @@ export interface RolloutActivities {
   deployRegion(input: DeployInput): Promise<DeployResult>;
   rollbackRegion(input: RollbackInput): Promise<DeployResult>;
   watchRegion(input: WatchInput): Promise<WatchOutcome>;
-  evaluateGate(input: SloContext): Promise<GateResult>;
+  evaluateGate(input: GateInput): Promise<GateResult>;
   notify(input: NotifyInput): Promise<NotifyResult[]>;
   runMigration(input: MigrationInput): Promise<void>;
   nextDeployWindow(input: WindowInput): Promise<WindowDecision>;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI through tsx, so `npx mrcd` works without a build step.
 require('tsx/cjs');
-const { runCli } = require('../client/cli.ts');
-runCli(process.argv.slice(2)).then((code) => process.exit(code));
+const { runCli, exitWhenFlushed } = require('../client/cli.ts');
+runCli(process.argv.slice(2)).then(exitWhenFlushed);

@@ -1,17 +1,18 @@
 // mrcd — the operator and CI command line. Exit codes are part of the interface:
 //   0 done / rollout succeeded   1 rollout ended without success (rolled back, aborted, failed)
-//   2 invalid input (plan, flag, env)   3 refused (already running, illegal action)
-//   4 not found / Temporal unreachable
+//   2 invalid input (plan, flag, env)   3 refused (already running, illegal action, ended)
+//   4 not found / Temporal unreachable   5 halted: waits for an operator (deploy --wait, watch)
+//   6 --timeout ran out; the rollout goes on
 import { Command, CommanderError, Option } from 'commander';
 import Table from 'cli-table3';
 import { userInfo } from 'node:os';
-import { loadPlanDocument, PlanError, validatePlan, formatDuration } from '../plan';
+import { loadPlanDocument, PlanError, validatePlan, formatDuration, parseDuration } from '../plan';
 import { ConfigError, connectionConfigFromEnv, type ConnectionConfig } from './config';
-import { act, ActionRejectedError, connectClient, followRollout, getStatus, RolloutAlreadyRunningError, startRollout, VersionQuarantinedError, type MrcdClient, type RolloutStatus } from './rollouts';
+import { act, ActionRejectedError, connectClient, followRollout, getStatus, RolloutAlreadyRunningError, startRollout, VersionQuarantinedError, type FollowResult, type MrcdClient, type RolloutStatus } from './rollouts';
 import { progressLines } from './progress';
-import { OPERATOR_ACTIONS, type OperatorActionName } from '../workflows/state';
+import { OPERATOR_ACTIONS, payloadProblem, type OperatorActionName } from '../workflows/state';
 
-export const EXIT = { ok: 0, notSucceeded: 1, invalid: 2, refused: 3, unreachable: 4 } as const;
+export const EXIT = { ok: 0, notSucceeded: 1, invalid: 2, refused: 3, unreachable: 4, halted: 5, timedOut: 6 } as const;
 
 class ExitError extends Error {
   constructor(
@@ -77,6 +78,39 @@ function loadDoc(file: string): unknown {
 
 function out(json: boolean | undefined, value: unknown, human: () => string): void {
   process.stdout.write((json ? JSON.stringify(value, null, 2) : human()) + '\n');
+}
+
+interface WaitOpts {
+  timeout?: string;
+  throughHalts?: boolean;
+}
+
+function timeoutMs(o: WaitOpts): number | undefined {
+  if (o.timeout === undefined) return undefined;
+  const ms = parseDuration(o.timeout);
+  if (ms === undefined || ms <= 0) throw new ExitError(EXIT.invalid, `--timeout: ${JSON.stringify(o.timeout)} must be a duration such as "90s", "30m" or "2h"`);
+  return ms;
+}
+
+/** Follows a rollout for CI: exit 0 only for success, 5 at a halt (unless --through-halts), 6 when --timeout ran out. */
+async function waitAndReport(m: MrcdClient, service: string, g: GlobalOpts, o: WaitOpts): Promise<void> {
+  const limit = timeoutMs(o);
+  const r: FollowResult = await followRollout(m, service, printProgress(g), { stopAtHalt: !o.throughHalts, ...(limit !== undefined ? { timeoutMs: limit } : {}) });
+  if (g.json) out(true, { outcome: r.outcome, succeeded: r.succeeded, status: r.status }, () => '');
+  const s = r.status;
+  switch (r.outcome) {
+    case 'ended':
+      if (!g.json) process.stdout.write(`${s.summary}\n`);
+      if (!r.succeeded) throw new ExitError(EXIT.notSucceeded, '');
+      return;
+    case 'halted':
+      throw new ExitError(
+        EXIT.halted,
+        g.json ? '' : `${service} is ${s.state}${s.halt ? `: ${s.halt.reason}` : ''}. It stays ${s.state} for an operator: mrcd retry ${service} --reason "..." or mrcd abort ${service} --reason "..." (legal now: ${s.legalActions.join(', ') || 'none'})`,
+      );
+    case 'timed-out':
+      throw new ExitError(EXIT.timedOut, g.json ? '' : `${service} is still ${s.state} after --timeout ${o.timeout}; the rollout goes on (mrcd watch ${service} to follow it)`);
+  }
 }
 
 function printProgress(g: GlobalOpts): (s: RolloutStatus, prev?: RolloutStatus) => void {
@@ -151,11 +185,15 @@ export function buildProgram(): Command {
     .command('deploy')
     .description('start a rollout of a plan; with --wait, follow it and exit 0 only if it succeeded')
     .argument('<plan>', 'plan file')
-    .option('--wait', 'follow progress until the rollout ends')
+    .option('--wait', 'follow progress until the rollout ends (exit 0 succeeded, 1 not, 5 halted)')
+    .option('--timeout <duration>', 'with --wait: stop waiting after this long (exit 6); the rollout goes on')
+    .option('--through-halts', 'with --wait: keep waiting while the rollout is halted for an operator')
     .option('--by <who>', 'who starts it (default $MRCD_USER or your user name)')
     .option('--override-quarantine <reason>', 'start a version an earlier rollout quarantined for failing its gate (recorded)')
-    .action(async (file: string, o: { wait?: boolean; by?: string; overrideQuarantine?: string }) => {
+    .action(async (file: string, o: WaitOpts & { wait?: boolean; by?: string; overrideQuarantine?: string }) => {
       const g = program.opts<GlobalOpts>();
+      if ((o.timeout !== undefined || o.throughHalts) && !o.wait) throw new ExitError(EXIT.invalid, `${o.timeout !== undefined ? '--timeout' : '--through-halts'} needs --wait`);
+      timeoutMs(o);
       const doc = loadDoc(file);
       const r = validatePlan(doc);
       if (!r.ok) throw new ExitError(EXIT.invalid, new PlanError(r.problems, file).message);
@@ -168,10 +206,7 @@ export function buildProgram(): Command {
           if (g.json) out(true, { workflowId: handle.workflowId, started: true }, () => '');
           return;
         }
-        const verdict = await followRollout(m, r.plan.service, printProgress(g));
-        if (g.json) out(true, verdict.status, () => '');
-        else process.stdout.write(`${verdict.status.summary}\n`);
-        if (!verdict.succeeded) throw new ExitError(EXIT.notSucceeded, '');
+        await waitAndReport(m, r.plan.service, g, o);
       });
     });
 
@@ -189,15 +224,14 @@ export function buildProgram(): Command {
 
   program
     .command('watch')
-    .description('follow a running rollout until it ends; exit 0 only if it succeeded')
+    .description('follow a rollout until it ends; exit 0 succeeded, 1 not, 5 halted for an operator')
     .argument('<service>')
-    .action(async (service: string) => {
+    .option('--timeout <duration>', 'stop waiting after this long (exit 6); the rollout goes on')
+    .option('--through-halts', 'keep waiting while the rollout is halted for an operator')
+    .action(async (service: string, o: WaitOpts) => {
       const g = program.opts<GlobalOpts>();
-      await withClient(g, async (m) => {
-        const verdict = await followRollout(m, service, printProgress(g));
-        if (g.json) out(true, verdict.status, () => '');
-        if (!verdict.succeeded) throw new ExitError(EXIT.notSucceeded, g.json ? '' : verdict.status.summary);
-      });
+      timeoutMs(o);
+      await withClient(g, (m) => waitAndReport(m, service, g, o));
     });
 
   const describe: Record<OperatorActionName, string> = {
@@ -219,8 +253,12 @@ export function buildProgram(): Command {
       .action(async (service: string, o: { reason: string; by?: string; region?: string }) => {
         const g = program.opts<GlobalOpts>();
         if (!o.reason.trim()) throw new ExitError(EXIT.invalid, '--reason must not be empty');
+        const payload = { reason: o.reason, by: o.by ?? whoAmI(), ...(o.region ? { region: o.region } : {}) };
+        // The rollout refuses these too; refusing here names the flag.
+        const problem = payloadProblem(payload);
+        if (problem) throw new ExitError(EXIT.invalid, `${action}: ${problem.replace(/^reason:/, '--reason:').replace(/^by:/, '--by:')}`);
         await withClient(g, async (m) => {
-          const res = await act(m, service, action, { reason: o.reason, by: o.by ?? whoAmI(), ...(o.region ? { region: o.region } : {}) });
+          const res = await act(m, service, action, payload);
           out(g.json, res, () => `${action} ${service}: ${res.note} (state now ${res.state})`);
         });
       });
@@ -244,6 +282,19 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Exits once everything written has reached stdout and stderr. process.exit() right after
+ * a write to a pipe drops what the pipe has not taken yet (`mrcd --json status | jq` got
+ * 64 KiB of a 1 MB status).
+ */
+export function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const done = () => --pending === 0 && process.exit(code);
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 if (require.main === module) {
-  runCli(process.argv.slice(2)).then((code) => process.exit(code));
+  void runCli(process.argv.slice(2)).then(exitWhenFlushed);
 }

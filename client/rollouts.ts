@@ -70,6 +70,18 @@ export class ActionRejectedError extends Error {
   }
 }
 
+/** The rollout has ended: there is nothing left to act on. Carries its verdict. */
+export class RolloutEndedError extends ActionRejectedError {
+  constructor(
+    action: OperatorActionName,
+    service: string,
+    readonly verdict: string,
+  ) {
+    super(action, service, `the rollout of ${service} has ended (${verdict})`);
+    this.name = 'RolloutEndedError';
+  }
+}
+
 export interface MrcdClient {
   client: Client;
   taskQueue: string;
@@ -190,22 +202,59 @@ export async function act(m: MrcdClient, service: string, action: OperatorAction
     return await handle.executeUpdate(actionUpdates[action], { args: [payload] });
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError) throw new ActionRejectedError(action, service, e.cause?.message ?? e.message);
-    if (e instanceof WorkflowNotFoundError) throw new RolloutNotFoundError(service);
-    // An update to a closed workflow comes back as a gRPC NOT_FOUND / FAILED_PRECONDITION.
-    const msg = (e as Error).message ?? '';
-    if (/workflow execution already completed|not found/i.test(msg)) {
-      const s = await getStatus(m, service).catch(() => undefined);
-      if (s && TERMINAL_STATES.has(s.state)) throw new ActionRejectedError(action, service, `the rollout has ended (${s.state})`);
-      if (!s) throw new RolloutNotFoundError(service);
+    // The SDK reports an update to a closed workflow as WorkflowNotFoundError ("workflow
+    // execution already completed"), and some servers as a plain NOT_FOUND: tell an ended
+    // rollout from one that never existed by asking for it.
+    if (e instanceof WorkflowNotFoundError || /already completed|not found/i.test((e as Error).message ?? '')) {
+      const verdict = await endedVerdict(m, service);
+      if (verdict) throw new RolloutEndedError(action, service, verdict);
+      throw new RolloutNotFoundError(service);
     }
     throw e;
   }
+}
+
+/** How the service's latest rollout ended (its state, or Temporal's status if it has none), or undefined if none exists. */
+async function endedVerdict(m: MrcdClient, service: string): Promise<string | undefined> {
+  let desc;
+  try {
+    desc = await rolloutHandle(m, service).describe();
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) return undefined;
+    throw e;
+  }
+  if (desc.status.name === 'RUNNING') return undefined;
+  const s = await getStatus(m, service).catch(() => undefined);
+  // Terminated, timed out or cancelled by Temporal itself: no final status was written.
+  return s && TERMINAL_STATES.has(s.state) ? s.state : desc.status.name.toLowerCase().replace(/_/g, '-');
 }
 
 export interface Verdict {
   succeeded: boolean;
   status: RolloutStatus;
 }
+
+/** Where following stopped: the rollout ended, halted for an operator, or the wait ran out. */
+export type FollowOutcome = 'ended' | 'halted' | 'timed-out';
+
+export interface FollowResult extends Verdict {
+  outcome: FollowOutcome;
+}
+
+export interface FollowOptions {
+  /** How often to read status; default 1 s. */
+  intervalMs?: number;
+  /**
+   * Return at a halt (halted, rollback-failed) instead of waiting for an operator: what CI
+   * wants, since a halt can last hours. The rollout stays halted. Default: wait.
+   */
+  stopAtHalt?: boolean;
+  /** Stop waiting after this long; the rollout goes on. */
+  timeoutMs?: number;
+}
+
+/** States in which a rollout waits for an operator's retry or abort. */
+export const HALT_STATES: ReadonlySet<string> = new Set(['halted', 'rollback-failed']);
 
 /** Waits for the rollout to end and returns its final status; never throws for a failed rollout. */
 export async function waitForVerdict(handle: WorkflowHandle): Promise<Verdict> {
@@ -221,28 +270,61 @@ export async function waitForVerdict(handle: WorkflowHandle): Promise<Verdict> {
 
 /**
  * Polls status and calls onChange whenever something an operator would care about
- * changed, until the rollout ends. Returns the verdict.
+ * changed, until the rollout ends, or (per options) halts or the wait runs out. A number
+ * for `opts` is the poll interval.
  */
-export async function followRollout(m: MrcdClient, service: string, onChange: (s: RolloutStatus, prev?: RolloutStatus) => void, intervalMs = 1000): Promise<Verdict> {
+export async function followRollout(
+  m: MrcdClient,
+  service: string,
+  onChange: (s: RolloutStatus, prev?: RolloutStatus) => void,
+  opts: FollowOptions | number = {},
+): Promise<FollowResult> {
+  const o: FollowOptions = typeof opts === 'number' ? { intervalMs: opts } : opts;
+  const intervalMs = o.intervalMs ?? 1000;
+  const deadline = o.timeoutMs === undefined ? Infinity : Date.now() + o.timeoutMs;
   let prev: RolloutStatus | undefined;
   let prevKey = '';
-  const handle = rolloutHandle(m, service);
-  const verdict = waitForVerdict(handle);
+  const show = (s: RolloutStatus) => {
+    const key = JSON.stringify([s.state, s.currentRegion, s.regions.map((r) => [r.status, r.waitingFor]), s.actions.length, s.actions.at(-1)?.at]);
+    if (key === prevKey) return;
+    onChange(s, prev);
+    prev = s;
+    prevKey = key;
+  };
+  // The result's long poll ends the wait the moment the rollout does; it is cancelled when
+  // following stops earlier, so nothing is left waiting on the server.
+  const stop = new AbortController();
+  const verdict = m.client.withAbortSignal(stop.signal, () => waitForVerdict(rolloutHandle(m, service)));
   let done = false;
-  void verdict.finally(() => (done = true));
-  while (!done) {
-    const s = await getStatus(m, service).catch(() => undefined);
-    if (s) {
-      const key = JSON.stringify([s.state, s.currentRegion, s.regions.map((r) => [r.status, r.waitingFor]), s.actions.length]);
-      if (key !== prevKey) {
-        onChange(s, prev);
-        prev = s;
-        prevKey = key;
+  verdict.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  try {
+    while (!done) {
+      const s = await getStatus(m, service).catch((e: unknown) => {
+        if (e instanceof RolloutNotFoundError) throw e;
+        return undefined; // a passing fault: the next poll tries again
+      });
+      if (s && !done) {
+        show(s);
+        if (o.stopAtHalt && HALT_STATES.has(s.state)) return { outcome: 'halted', succeeded: false, status: s };
       }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const last = s ?? prev;
+        if (last && !done) return { outcome: 'timed-out', succeeded: false, status: last };
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const pause = left <= 0 ? intervalMs : Math.min(intervalMs, left);
+      await Promise.race([verdict.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, pause)))]);
+      clearTimeout(timer);
     }
-    await Promise.race([verdict.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
+    const v = await verdict;
+    show(v.status);
+    return { outcome: 'ended', ...v };
+  } finally {
+    stop.abort();
+    await verdict.catch(() => undefined);
   }
-  const v = await verdict;
-  if (JSON.stringify(v.status) !== JSON.stringify(prev)) onChange(v.status, prev);
-  return v;
 }

@@ -49,6 +49,8 @@ export interface Faults {
   metricsOutage?: boolean;
   partialDeploy?: boolean;
   failRollback?: boolean;
+  /** Deploys report success and change nothing: the lie a reused idempotency key tells. */
+  ghostDeploy?: boolean;
 }
 
 export interface Simulator {
@@ -103,6 +105,7 @@ const FAULT_KEYS = [
   'metricsOutage',
   'partialDeploy',
   'failRollback',
+  'ghostDeploy',
 ] as const satisfies readonly (keyof Faults)[];
 
 const HEALTH_WINDOW_MS = 60_000;
@@ -256,6 +259,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         case 'metricsOutage':
         case 'partialDeploy':
         case 'failRollback':
+        case 'ghostDeploy':
           if (typeof v !== 'boolean') throw new HttpError(400, `field "${k}" must be a boolean`);
           out[k] = v;
           break;
@@ -340,7 +344,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     ledgerEntries.push({ seq: ++ledgerSeq, at: Date.now(), ...e });
   }
 
-  function complete(op: Operation, failWith: string | undefined): void {
+  function complete(op: Operation, failWith: string | undefined, ghost = false): void {
     const h = historyOf(op.service, op.region);
     const running = h.length > 0 ? (h[h.length - 1] ?? null) : null;
     if (op.kind === 'deploy') {
@@ -348,6 +352,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       if (failWith) {
         op.status = 'failed';
         op.error = failWith;
+        return;
+      }
+      if (ghost) {
+        op.status = 'succeeded';
         return;
       }
       // Redeploying the running version leaves history alone, so "roll back v" still
@@ -426,11 +434,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         : fault(region, 'failRollback')
           ? FAILED_ROLLBACK_ERROR
           : undefined;
+    const ghost = kind === 'deploy' && fault(region, 'ghostDeploy') === true;
     operations.set(op.operationId, op);
     opsByKey.set(key, op);
     const timer = setTimeout(() => {
       opTimers.delete(timer);
-      complete(op, failWith);
+      complete(op, failWith, ghost);
     }, deployDelayMs);
     opTimers.add(timer);
     return { status: 202, op };

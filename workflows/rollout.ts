@@ -16,6 +16,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
+  log,
+  setDefaultSignalHandler,
 } from '@temporalio/workflow';
 import type { GateResult, RolloutActivities, RolloutEventKind, WatchOutcome } from '../activities/types';
 import type { NormalizedPlan, NormalizedRegion } from '../plan';
@@ -34,6 +36,8 @@ import {
 } from './state';
 import { renderDetails, summarize } from './summary';
 import { describeQuarantine } from '../client/quarantine';
+import { operationKey, type KeyParts } from './idempotency';
+import { boundActions, MAX_RECORDED_TEXT, type ActionRecord } from './action-log';
 
 const prep = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '30s',
@@ -62,6 +66,13 @@ class MigrationFailed extends Error {}
  */
 export const PATCH_WATCH_PROMOTED_AND_QUARANTINE = 'watch-promoted-regions-and-quarantine';
 
+/**
+ * Idempotency keys per rollout run and attempt, deploys confirmed by the deployer's status,
+ * unknown signals recorded, acknowledgements that show the state after the action, and
+ * bounded operator payloads. Histories recorded before it take the old paths.
+ */
+export const PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS = 'attempt-keys-verified-deploys-bounded-actions';
+
 /** A soaking region's watch is renewed at least this far apart (only long holds renew it). */
 const WATCH_HORIZON_MIN_MS = 3_600_000;
 /**
@@ -73,6 +84,7 @@ const PROMOTED_WATCH_HORIZON_MS = 6 * 3_600_000;
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
   const info = workflowInfo();
   const v2 = patched(PATCH_WATCH_PROMOTED_AND_QUARANTINE);
+  const v3 = v2 && patched(PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS);
   const doc = (typeof input.plan === 'object' && input.plan !== null ? input.plan : {}) as Record<string, unknown>;
   const status: RolloutStatus = input.carried?.status ?? {
     rolloutId: info.workflowId,
@@ -150,18 +162,25 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     return payload.region === want ? undefined : `${action} names region ${payload.region}, but the region ${action === 'approve' ? 'waiting for approval' : 'soaking'} is ${want}`;
   };
 
+  /** Every operator action lands here, accepted or not; v3 keeps the list and its texts bounded. */
+  const record = (a: ActionRecord) => {
+    if (v3) boundActions(status, a);
+    else status.actions.push(a);
+    if (!a.accepted) log.warn('operator action rejected', { action: a.action, by: a.by, via: a.via, why: a.note });
+  };
+
   const apply = (action: OperatorActionName, payload: ActionPayload, via: 'signal' | 'update'): ActionResult => {
-    const record = { action, by: payload.by, reason: payload.reason, at: Date.now(), via, ...(payload.region ? { region: payload.region } : {}) };
+    const entry = { action, by: payload.by, reason: payload.reason, at: Date.now(), via, ...(payload.region ? { region: payload.region } : {}) };
     const check = checkAction(action, ctx());
     const refusal = check.legal ? (v2 ? regionMismatch(action, payload) : undefined) : check.reason;
     if (!check.legal || refusal !== undefined) {
       const note = refusal ?? 'refused';
-      status.actions.push({ ...record, accepted: false, note });
+      record({ ...entry, accepted: false, note });
       publish();
       return { action, state: status.state, note };
     }
     if (check.noop) {
-      status.actions.push({ ...record, accepted: true, note: check.noop });
+      record({ ...entry, accepted: true, note: check.noop });
       publish();
       return { action, state: status.state, note: check.noop };
     }
@@ -182,18 +201,18 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
           note = 'resumed';
           notify('resumed', `resumed by ${payload.by}: ${payload.reason}`, status.currentRegion);
         } else {
-          retryRequested = true;
-          note = `retrying ${status.halt?.region ?? 'the halted step'}`;
+          note = requestRetry();
         }
         break;
       case 'retry':
-        retryRequested = true;
-        note = `retrying ${status.halt?.region ?? 'the halted step'}`;
+        note = requestRetry();
         break;
       case 'abort':
         abortRequested = true;
         retryRequested = status.state === 'rollback-failed';
         regionScope?.cancel();
+        // The answer says the state the action put the rollout in, not the one it found.
+        if (v3) status.state = 'rolling-back';
         note = 'aborting: every deployed region will be rolled back in reverse order';
         break;
       case 'approve': {
@@ -213,35 +232,59 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         break;
       }
     }
-    status.actions.push({ ...record, accepted: true, note });
+    record({ ...entry, accepted: true, note });
     publish();
     return { action, state: status.state, note };
+  };
+
+  /** retry (or resume of a halt): the flow acts on it at its next safe point; the state says so at once. */
+  const requestRetry = (): string => {
+    retryRequested = true;
+    if (v3) status.state = status.state === 'rollback-failed' ? 'rolling-back' : 'running';
+    return `retrying ${status.halt?.region ?? 'the halted step'}`;
   };
 
   // Handlers go in before the first await: an update that arrives early is otherwise rejected.
   setHandler(statusQuery, () => ({ ...status, legalActions: legalActions(ctx()) }));
   for (const action of OPERATOR_ACTIONS) {
     setHandler(actionSignals[action], (payload: ActionPayload) => {
-      const problem = payloadProblem(payload);
+      const problem = payloadProblem(payload, { bounded: v3 });
       if (problem) {
-        const p = (payload ?? {}) as Partial<ActionPayload>;
         // Never drop an operator action silently: a malformed one is recorded as rejected.
-        status.actions.push({ action, by: typeof p.by === 'string' ? p.by : '(unknown)', reason: typeof p.reason === 'string' ? p.reason : '', at: Date.now(), via: 'signal', accepted: false, note: `invalid payload: ${problem}` });
-        publish();
+        rejectSignal(action, payload, `invalid payload: ${problem}`);
         return;
       }
       apply(action, payload, 'signal');
     });
     setHandler(actionUpdates[action], (payload: ActionPayload) => apply(action, payload, 'update'), {
       validator: (payload: ActionPayload) => {
-        const problem = payloadProblem(payload);
-        if (problem) throw new Error(`invalid ${action} payload: ${problem}`);
+        // A rejected update leaves no trace in history: the worker log is where it shows.
+        const refuse = (why: string) => {
+          const p = (payload ?? {}) as Partial<ActionPayload>;
+          log.warn('operator update rejected', { action, by: typeof p.by === 'string' ? p.by.slice(0, MAX_RECORDED_TEXT) : '(unknown)', why });
+          throw new Error(why);
+        };
+        const problem = payloadProblem(payload, { bounded: v3 });
+        if (problem) refuse(`invalid ${action} payload: ${problem}`);
         const check = checkAction(action, ctx());
-        if (!check.legal) throw new Error(check.reason);
+        if (!check.legal) refuse(check.reason);
         const mismatch = regionMismatch(action, payload);
-        if (mismatch) throw new Error(mismatch);
+        if (mismatch) refuse(mismatch);
       },
     });
+  }
+  // A signal name with no handler (a typo from the UI or `temporal workflow signal`) is an
+  // operator who believes they acted: record the refusal with the names that work.
+  if (v3) {
+    setDefaultSignalHandler((name: string, ...args: unknown[]) => {
+      rejectSignal(name, args[0], `unknown signal "${name}": the rollout takes ${OPERATOR_ACTIONS.join(', ')} (payload {"reason": "...", "by": "..."})`);
+    });
+  }
+
+  function rejectSignal(action: string, payload: unknown, note: string) {
+    const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Partial<ActionPayload>;
+    record({ action, by: typeof p.by === 'string' ? p.by : '(unknown)', reason: typeof p.reason === 'string' ? p.reason : '', at: Date.now(), via: 'signal', accepted: false, note });
+    publish();
   }
 
   // ---- quarantine: a version that failed its gate before starts only with an override ----
@@ -327,6 +370,10 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     });
 
   const regionOf = (i: number): [NormalizedRegion, RegionState] => [thePlan.regions[i]!, status.regions[i]!];
+
+  /** The idempotency key of one intended step (v3); older runs leave it to the activity. */
+  const keyOf = (step: KeyParts['step'], target: string, attempt: number) =>
+    v3 ? { idempotencyKey: operationKey({ workflowId: info.workflowId, rolloutRunId: info.firstExecutionRunId, step, target, version: thePlan.version, attempt }) } : {};
 
   // ---- waits that an abort interrupts ----
   const waitFor = async (fn: () => boolean, breach?: Promise<WatchOutcome | undefined>): Promise<WatchOutcome | undefined> => {
@@ -498,6 +545,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       region: region.name,
       version: thePlan.version,
       deployer: thePlan.deployer,
+      ...keyOf('deploy', region.name, r.attempts),
     });
     if (deployed.previousVersion !== undefined && deployed.previousVersion !== thePlan.version) r.previousVersion = deployed.previousVersion;
     // The baseline is what ran before this deploy, even the same version redeployed.
@@ -553,19 +601,24 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         }
         r.status = 'gating';
         publish();
-        const gate = await gateActs.evaluateGate(sloBase);
+        // v3 gates also ask the deployer what the region runs: a promotion needs both answers.
+        const gate = await gateActs.evaluateGate(v3 ? { ...sloBase, deployer: thePlan.deployer } : sloBase);
         r.lastGate = gate;
-        if (gate.verdict === 'pass') break;
+        const deployment = gate.deployment?.verdict;
+        if (gate.verdict === 'pass' && (deployment === undefined || deployment === 'pass' || deployment === 'unverified')) break;
         if (gate.verdict === 'fail') return { kind: 'failed', reason: `gate failed in ${region.name}: ${describeGate(gate)}`, gate };
+        // Not this version's fault (no gate, so no quarantine): the region does not run it.
+        if (deployment === 'fail') return { kind: 'failed', reason: `${region.name} does not run ${thePlan.version} at its gate: ${gate.deployment!.detail}` };
         // Too little evidence: soak longer, up to the plan's maximum, then halt.
         const next = Date.now() + region.checkIntervalMs;
         if (next > r.deployedAt + region.maxSoakMs) {
-          return { kind: 'inconclusive', reason: `gate ${gate.verdict} in ${region.name} until maxSoak: ${describeGate(gate)}`, gate };
+          const what = gate.verdict === 'pass' ? `what ${region.name} runs is unknown until maxSoak: ${gate.deployment?.detail}` : `gate ${gate.verdict} in ${region.name} until maxSoak: ${describeGate(gate)}`;
+          return { kind: 'inconclusive', reason: what, gate };
         }
         soakEnd = next;
         r.status = 'soaking';
         r.soakEndsAt = soakEnd;
-        r.waitingFor = `more evidence (${gate.verdict}): soak extended`;
+        r.waitingFor = `more evidence (${gate.verdict === 'pass' ? `deployer status ${deployment}: ${gate.deployment?.detail}` : gate.verdict}): soak extended`;
         publish();
       }
       delete r.waitingFor;
@@ -592,6 +645,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   const rollbackOne = async (i: number): Promise<boolean> => {
     const [region, r] = regionOf(i);
     r.status = 'rolling-back';
+    // Each rollback asked for is its own operation: an operator's retry of a failed one must not get the failure back.
+    if (v3) r.rollbackAttempts = (r.rollbackAttempts ?? 0) + 1;
     publish();
     try {
       await CancellationScope.nonCancellable(() =>
@@ -602,6 +657,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
           version: thePlan.version,
           deployer: thePlan.deployer,
           ...(r.previousVersion ? { previousVersion: r.previousVersion } : {}),
+          ...keyOf('rollback', region.name, r.rollbackAttempts ?? 0),
         }),
       );
       r.status = 'rolled-back';
@@ -676,6 +732,11 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     }
   };
   const runMigrationStep = async (m: NormalizedPlan['migrations'][number], phase: 'expand' | 'contract', direction: 'apply' | 'revert', run: string[]) => {
+    const step = `${m.name}:${phase}:${direction}`;
+    if (v3) {
+      status.migrationAttempts ??= {};
+      status.migrationAttempts[step] = (status.migrationAttempts[step] ?? 0) + 1;
+    }
     try {
       await CancellationScope.nonCancellable(() =>
         migrationActs(m.timeoutMs).runMigration({
@@ -688,6 +749,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
           run,
           ...(m.passEnv ? { passEnv: m.passEnv } : {}),
           ...(m.timeoutMs ? { timeoutMs: m.timeoutMs } : {}),
+          ...keyOf('migration', step, status.migrationAttempts?.[step] ?? 0),
         }),
       );
     } catch (e) {

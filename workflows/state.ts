@@ -45,7 +45,8 @@ export interface ActionPayload {
 }
 
 export interface RecordedAction {
-  action: OperatorActionName;
+  /** An operator action, or the name of an unknown signal someone sent (recorded as rejected). */
+  action: OperatorActionName | (string & {});
   by: string;
   reason: string;
   region?: string;
@@ -73,6 +74,8 @@ export interface RegionState {
   /** What the region waits for, in words, while it waits. */
   waitingFor?: string;
   waitingUntil?: number;
+  /** Rollbacks of this region asked for so far: each gets its own idempotency key. */
+  rollbackAttempts?: number;
   /** Epoch ms a promoted region regressed (its watch saw a breach after promotion). */
   regressedAt?: number;
   /** Why a watch of this region stopped without a verdict, if it did. */
@@ -114,13 +117,18 @@ export interface RolloutStatus {
   currentRegion?: string;
   regions: RegionState[];
   halt?: HaltInfo;
+  /** The newest operator actions (at most MAX_RECORDED_ACTIONS), accepted and rejected. */
   actions: RecordedAction[];
+  /** Counts of the actions folded out of `actions`, oldest first. */
+  earlierActions?: { count: number; accepted: number; rejected: number; byAction: Record<string, number>; from: number; until: number };
   /** Overrides used (skip-soak, starting a quarantined version); absent in old rollouts. */
   overrides?: OverrideRecord[];
   /** Set when this rollout quarantined its version. */
   quarantine?: QuarantineInfo;
   /** Migration steps applied and not reverted, in order (v2 rollouts). */
   migrations?: { name: string; phase: 'expand' | 'contract'; direction: 'apply' | 'revert'; at: number }[];
+  /** Runs of each migration step asked for so far (`name:phase:direction`): one idempotency key each. */
+  migrationAttempts?: Record<string, number>;
   /** Operator actions legal right now: what `mrcd` and the UI can offer. */
   legalActions: OperatorActionName[];
   startedAt: number;
@@ -160,7 +168,14 @@ export function checkAction(action: OperatorActionName, ctx: ActionContext): Act
   const c = decide(action, ctx);
   if (c.legal) return c;
   const now = legalActions(ctx);
-  return { legal: false, reason: `${action} is not possible: ${c.reason}. Legal now: ${now.length ? now.join(', ') : 'nothing (the rollout has ended)'}` };
+  return { legal: false, reason: `${action} is not possible: ${c.reason}. Legal now: ${now.length ? now.join(', ') : `nothing (${whyNothing(ctx)})`}` };
+}
+
+function whyNothing(ctx: ActionContext): string {
+  if (TERMINAL_STATES.has(ctx.state)) return 'the rollout has ended';
+  if (ctx.abortRequested) return 'the rollout is being aborted; it ends once its regions are rolled back';
+  if (ctx.pastPointOfNoReturn) return 'contract migrations are running; the rollout ends when they do';
+  return `the rollout is ${ctx.state}`;
 }
 
 function decide(action: OperatorActionName, ctx: ActionContext): ActionCheck {
@@ -196,8 +211,15 @@ function decide(action: OperatorActionName, ctx: ActionContext): ActionCheck {
   }
 }
 
-/** Validates a signal/update payload by hand: zod stays out of the workflow bundle. */
-export function payloadProblem(payload: unknown): string | undefined {
+/** Bounds of an action payload: a reason is a sentence or a link, not a log file. */
+export const MAX_REASON_CHARS = 1024;
+export const MAX_NAME_CHARS = 200;
+
+/**
+ * Validates a signal/update payload by hand: zod stays out of the workflow bundle. With
+ * `bounded` (every rollout since the bounds came in) over-long texts are refused too.
+ */
+export function payloadProblem(payload: unknown, opts: { bounded?: boolean } = { bounded: true }): string | undefined {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return 'payload must be a JSON object like {"reason": "...", "by": "..."}';
   }
@@ -206,6 +228,12 @@ export function payloadProblem(payload: unknown): string | undefined {
   if (typeof p.reason !== 'string' || p.reason.trim() === '') problems.push('reason: must be a non-empty string');
   if (typeof p.by !== 'string' || p.by.trim() === '') problems.push('by: must be a non-empty string naming who acts');
   if (p.region !== undefined && typeof p.region !== 'string') problems.push('region: must be a string');
+  if (opts.bounded) {
+    const tooLong = (field: string, v: unknown, max: number) => typeof v === 'string' && v.length > max && problems.push(`${field}: at most ${max} characters (got ${v.length}); link to details instead`);
+    tooLong('reason', p.reason, MAX_REASON_CHARS);
+    tooLong('by', p.by, MAX_NAME_CHARS);
+    tooLong('region', p.region, MAX_NAME_CHARS);
+  }
   const unknown = Object.keys(p).filter((k) => !['reason', 'by', 'region'].includes(k));
   if (unknown.length) problems.push(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (allowed: reason, by, region)`);
   return problems.length ? problems.join('; ') : undefined;

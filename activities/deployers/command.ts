@@ -5,6 +5,7 @@ import type { DeployInput, DeployResult, RollbackInput } from '../types';
 import { ApplicationFailure } from '@temporalio/common';
 import { baseEnv, runCommandActivity, substituteArgv, type LineLogger } from '../run-command';
 import { idempotencyKey, type DeployStep } from './http';
+import { confirmDeployed } from './running-version';
 
 export interface CommandDeployOptions {
   /** Overrides the activity logger (tests, or running outside an activity). */
@@ -61,6 +62,9 @@ async function runStep(input: DeployInput | RollbackInput, step: DeployStep, opt
     logMeta: { service: input.service, region: input.region, version: input.version, step },
     ...options,
   });
+  // Exit 0 says the command ended well; a status command, where the plan has one, says
+  // what the region runs.
+  if (step === 'deploy') await confirmDeployed(deployer, input);
   const result: DeployResult = { region: input.region, version: input.version, idempotencyKey: idempotencyKey(input, step) };
   // Same meaning as the HTTP deployer: previousVersion is the version that preceded
   // `version`, i.e. what a rollback returns the region to. A command cannot tell us what

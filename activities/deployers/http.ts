@@ -10,12 +10,19 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DeployInput, DeployResult, RollbackInput } from '../types';
 import { cancellationOf, classifyHttpError, failureForStatus, isTimeoutError, type HttpFailureContext } from '../http-errors';
 import { formatDuration } from '../../plan/duration';
+import { confirmDeployed } from './running-version';
+import { authHeaders } from './auth';
 
 export type DeployStep = 'deploy' | 'rollback';
 
-/** Same rollout, region, version and step → same key, on every attempt and every worker. */
+/**
+ * The key of one intended deploy or rollback. The workflow builds it per rollout run and
+ * per attempt of the step (see workflows/idempotency.ts), so activity retries and worker
+ * crashes reuse it while a new rollout or an operator's retry never does. Inputs recorded
+ * before the workflow passed one fall back to the old rollout + region + version + step.
+ */
 export function idempotencyKey(input: DeployInput, step: DeployStep): string {
-  return `${input.rolloutId}:${input.region}:${input.version}:${step}`;
+  return input.idempotencyKey ?? `${input.rolloutId}:${input.region}:${input.version}:${step}`;
 }
 
 /** What every poll heartbeats; a retried attempt reads it back from heartbeatDetails. */
@@ -134,6 +141,10 @@ async function runOperation(input: DeployInput | RollbackInput, step: DeployStep
     ctx.heartbeat(progress);
 
     if (op.status === 'succeeded') {
+      // A success names an operation, not what the region runs: confirm the deploy landed.
+      if (step === 'deploy') {
+        await confirmDeployed(deployer, input, { signal: ctx.cancellationSignal, sleep: (ms) => ctx.sleep(ms), operation: op.operationId });
+      }
       // `version` is the version this step acted on (deployed, or rolled back), and
       // previousVersion the one before it, i.e. what a rollback returns the region to.
       const result: DeployResult = { region: input.region, version: input.version, idempotencyKey: key };
@@ -154,23 +165,7 @@ async function runOperation(input: DeployInput | RollbackInput, step: DeployStep
 }
 
 function requestHeaders(deployer: HttpDeployer, key: string): Record<string, string> {
-  const headers: Record<string, string> = {
-    'Content-Type': 'application/json',
-    Accept: 'application/json',
-    'Idempotency-Key': key,
-  };
-  if (deployer.tokenEnv) {
-    const token = process.env[deployer.tokenEnv];
-    if (!token) {
-      // Non-retryable: the worker's environment will not change between attempts.
-      throw ApplicationFailure.nonRetryable(
-        `deployer token: environment variable ${deployer.tokenEnv} is not set on the worker`,
-        'DeployConfig',
-      );
-    }
-    headers.Authorization = `Bearer ${token}`;
-  }
-  return headers;
+  return { 'Content-Type': 'application/json', Accept: 'application/json', 'Idempotency-Key': key, ...authHeaders(deployer) };
 }
 
 function resumedProgress(details: unknown): HttpDeployProgress | undefined {

@@ -3,7 +3,7 @@
 //
 // The providers import `compare` from here while this module imports them: the cycle is
 // only used at call time, never while the modules load.
-import { Context } from '@temporalio/activity';
+import { activitySignal } from '../activity-context';
 import type { Baseline, Check } from '../../plan';
 import type { CheckResult, GateResult, SloContext, Verdict } from '../types';
 import { cancellationOf } from '../http-errors';
@@ -64,14 +64,6 @@ export function aggregate(verdicts: Verdict[]): Verdict {
   if (verdicts.includes('error')) return 'error';
   if (verdicts.includes('inconclusive')) return 'inconclusive';
   return 'pass';
-}
-
-function activitySignal(): AbortSignal | undefined {
-  try {
-    return Context.current().cancellationSignal;
-  } catch {
-    return undefined; // called outside an activity (CLI, tests)
-  }
 }
 
 /** Runs one check with the provider its source names. */

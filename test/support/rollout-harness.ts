@@ -120,12 +120,12 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
       return r.plan;
     },
     async deployRegion(input) {
-      calls.push({ kind: 'deploy', region: input.region, at: await now() });
+      calls.push({ kind: 'deploy', region: input.region, input, at: await now() });
       if (script.deployFails?.includes(input.region)) throw ApplicationFailure.nonRetryable(`deployer refused ${input.region}`, 'DeployFailed');
       return { region: input.region, version: input.version, previousVersion: '1.0.0', idempotencyKey: `${input.rolloutId}:${input.region}:${input.version}:deploy` };
     },
     async rollbackRegion(input) {
-      calls.push({ kind: 'rollback', region: input.region, at: await now() });
+      calls.push({ kind: 'rollback', region: input.region, input, at: await now() });
       const n = (rollbackCalls.get(input.region) ?? 0) + 1;
       rollbackCalls.set(input.region, n);
       if (n <= (script.rollbackFails?.[input.region] ?? 0)) throw ApplicationFailure.nonRetryable(`rollback of ${input.region} failed (${n})`, 'RollbackFailed');

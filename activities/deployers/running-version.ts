@@ -1,0 +1,119 @@
+// What a region runs now, as its deployer reports it. A deployer that says "succeeded"
+// proves only that an operation ended well, not which one: a reused idempotency key
+// hands back an old operation, and a region can be changed from outside during a soak.
+// So a deploy is confirmed against the region's status, and a gate re-reads it before
+// a promotion.
+import axios from 'axios';
+import { ApplicationFailure } from '@temporalio/common';
+import type { NormalizedDeployer } from '../../plan';
+import type { DeploymentCheck } from '../types';
+import { cancellationOf, classifyHttpError, failureForStatus, type HttpFailureContext } from '../http-errors';
+import { baseEnv, runCommandActivity, substituteArgv } from '../run-command';
+import { authHeaders } from './auth';
+
+/** How long one status call may take; it is a small GET or a short command. */
+export const STATUS_TIMEOUT_MS = 30_000;
+
+export interface RegionRef {
+  service: string;
+  region: string;
+  /** The version expected; passed to a status command as VERSION. */
+  version: string;
+}
+
+/**
+ * The version the deployer says the region runs (null: it runs nothing of the service),
+ * or `undefined` when the deployer cannot say (a command deployer without `status`).
+ * Throws a classified ApplicationFailure when the deployer could not be asked.
+ */
+export async function runningVersion(deployer: NormalizedDeployer, ref: RegionRef, signal?: AbortSignal): Promise<string | null | undefined> {
+  return deployer.type === 'http' ? httpStatus(deployer, ref, signal) : commandStatus(deployer, ref);
+}
+
+async function httpStatus(deployer: Extract<NormalizedDeployer, { type: 'http' }>, ref: RegionRef, signal?: AbortSignal): Promise<string | null> {
+  const url = `${deployer.baseUrl}/regions/${encodeURIComponent(ref.region)}/status?service=${encodeURIComponent(ref.service)}`;
+  const fail: HttpFailureContext = { what: `status of ${ref.service} in ${ref.region}`, prefix: 'Deploy' };
+  let res;
+  try {
+    res = await axios.get<unknown>(url, {
+      headers: { Accept: 'application/json', ...authHeaders(deployer) },
+      timeout: STATUS_TIMEOUT_MS,
+      ...(signal ? { signal } : {}),
+      validateStatus: () => true,
+      maxRedirects: 0,
+      responseType: 'json',
+    });
+  } catch (err) {
+    throw cancellationOf(signal, err) ?? classifyHttpError(err, fail, signal);
+  }
+  if (res.status === 404 || res.status === 405 || res.status === 501) {
+    // Without a status endpoint no deploy can be confirmed: a configuration problem, not luck.
+    throw ApplicationFailure.nonRetryable(
+      `${fail.what}: the deployer has no status endpoint (GET ${url} answered ${res.status}); mrcd needs it to confirm what a region runs (docs/deployers.md)`,
+      'DeployConfig',
+    );
+  }
+  if (res.status < 200 || res.status >= 300) throw failureForStatus(res.status, res.headers as Record<string, unknown>, res.data, fail);
+  const body = res.data as { version?: unknown } | null;
+  const v = typeof body === 'object' && body !== null ? body.version : undefined;
+  if (typeof v === 'string' && v !== '') return v;
+  if (v === null || v === undefined || v === '') return null;
+  throw ApplicationFailure.nonRetryable(`${fail.what}: unexpected status response (version ${JSON.stringify(v)})`, 'DeployRejected');
+}
+
+async function commandStatus(deployer: Extract<NormalizedDeployer, { type: 'command' }>, ref: RegionRef): Promise<string | null | undefined> {
+  if (!deployer.status) return undefined;
+  const values = { service: ref.service, region: ref.region, version: ref.version };
+  const outcome = await runCommandActivity({
+    argv: substituteArgv(deployer.status, values),
+    env: { ...baseEnv(deployer.passEnv), SERVICE: ref.service, REGION: ref.region, VERSION: ref.version, STEP: 'status' },
+    timeoutMs: Math.min(deployer.timeoutMs, STATUS_TIMEOUT_MS),
+    prefix: 'Deploy',
+    what: `status of ${ref.service} in ${ref.region}`,
+  });
+  // The contract: the command prints the running version as its last line (nothing: none).
+  const last = [...outcome.tail].reverse().find((l) => l.trim() !== '');
+  return last === undefined ? null : last.trim();
+}
+
+/** Reads the region's status and judges it against the expected version; never throws but for cancellation. */
+export async function checkDeployment(deployer: NormalizedDeployer, ref: RegionRef, signal?: AbortSignal): Promise<DeploymentCheck> {
+  let running: string | null | undefined;
+  try {
+    running = await runningVersion(deployer, ref, signal);
+  } catch (e) {
+    const cancelled = cancellationOf(signal, e);
+    if (cancelled) throw cancelled;
+    return { verdict: 'error', detail: `could not read what ${ref.region} runs: ${(e as Error).message}` };
+  }
+  if (running === undefined) return { verdict: 'unverified', detail: 'the command deployer has no status command: what the region runs is not confirmed' };
+  if (running === ref.version) return { verdict: 'pass', running, detail: `${ref.region} runs ${running}` };
+  return { verdict: 'fail', running, detail: `${ref.region} runs ${running ?? 'nothing'} of ${ref.service}, not ${ref.version}` };
+}
+
+/** Tries for a little while: a deployer's status may lag the end of its operation. */
+export const CONFIRM_TRIES = 3;
+export const CONFIRM_GAP_MS = 1_000;
+
+/**
+ * After a deploy the deployer called a success: the region must run the version. A
+ * mismatch that outlasts a few tries is a deploy that did not land (non-retryable: the
+ * same operation would be handed back again).
+ */
+export async function confirmDeployed(
+  deployer: NormalizedDeployer,
+  ref: RegionRef,
+  opts: { signal?: AbortSignal; sleep?: (ms: number) => Promise<void>; operation?: string } = {},
+): Promise<string | undefined> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let running: string | null | undefined;
+  for (let i = 0; i < CONFIRM_TRIES; i++) {
+    if (i > 0) await sleep(CONFIRM_GAP_MS);
+    running = await runningVersion(deployer, ref, opts.signal);
+    if (running === undefined || running === ref.version) return running ?? undefined;
+  }
+  throw ApplicationFailure.nonRetryable(
+    `deploy ${ref.service} ${ref.version} to ${ref.region}: the deployer reported success${opts.operation ? ` (operation ${opts.operation})` : ''}, but the region runs ${running ?? 'nothing'}: the deploy did not land`,
+    'DeployNotLanded',
+  );
+}
