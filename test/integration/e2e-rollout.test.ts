@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startDevServer, type TemporalServer } from '../../dev/temporal-server';
 import { startSimulator, type Simulator } from '../../dev/simulator';
-import { connectClient, followRollout, getStatus, startRollout, RolloutAlreadyRunningError, type MrcdClient } from '../../client/rollouts';
+import { act, ActionRejectedError, connectClient, followRollout, getStatus, startRollout, RolloutAlreadyRunningError, type MrcdClient } from '../../client/rollouts';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { requireCli } from '../support/temporal';
 
@@ -19,6 +19,8 @@ let sim: Simulator;
 let m: MrcdClient;
 let dir: string;
 const workers: ChildProcess[] = [];
+/** Everything each worker printed, by process: the worker log operators read. */
+const workerLogs = new Map<ChildProcess, string[]>();
 const TASK_QUEUE = `e2e-${process.pid}`;
 // Secrets by reference: plans name the variable, the worker's environment holds the value.
 const SECRET = `s3cret-${process.pid}-token`;
@@ -50,6 +52,9 @@ function startWorker(): Promise<ChildProcess> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   workers.push(child);
+  const log: string[] = [];
+  workerLogs.set(child, log);
+  child.stdout!.on('data', (b: Buffer) => log.push(b.toString()));
   return new Promise((res, rej) => {
     let out = '';
     const timer = setTimeout(() => rej(new Error(`worker did not start: ${out}`)), 60_000);
@@ -171,5 +176,32 @@ describe('end to end on the dev server', { timeout: 300_000 }, () => {
       ['pause', 'me', 'signal', true],
       ['resume', 'me', 'signal', true],
     ]);
+  });
+
+  test('a rejected update and an unknown signal reach the worker log, naming who and why', async () => {
+    const worker = await startWorker();
+    await startRollout(m, plan('notes', '2.0.0', '20s'), { startedBy: 'e2e' });
+    let s = await getStatus(m, 'notes');
+    while (s.regions[0]?.status !== 'soaking') {
+      await new Promise((r) => setTimeout(r, 100));
+      s = await getStatus(m, 'notes');
+    }
+    await assert.rejects(act(m, 'notes', 'approve', { reason: 'looks fine', by: 'erin' }), ActionRejectedError);
+    const sent = spawnSync(requireCli(), ['workflow', 'signal', '--address', server.address, '--workflow-id', 'rollout-notes', '--name', 'frobnicate', '--input', '{"reason":"oops","by":"frank"}'], { encoding: 'utf8' });
+    assert.equal(sent.status, 0, sent.stderr);
+    const lines = () => workerLogs.get(worker)!.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const deadline = Date.now() + 15_000;
+    while (!lines().some((l) => l.msg === 'operator action rejected') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const update = lines().find((l) => l.msg === 'operator update rejected');
+    assert.ok(update, 'the rejected update is in the worker log');
+    assert.equal(update.action, 'approve');
+    assert.equal(update.by, 'erin');
+    assert.match(String(update.why), /no region is waiting for approval/);
+    const unknown = lines().find((l) => l.msg === 'operator action rejected' && l.action === 'frobnicate');
+    assert.ok(unknown, 'the unknown signal is in the worker log');
+    assert.equal(unknown.by, 'frank');
+    assert.match(String(unknown.why), /unknown signal "frobnicate"/);
+    await act(m, 'notes', 'abort', { reason: 'done', by: 'e2e' });
+    await followRollout(m, 'notes', () => {}, 200);
   });
 });

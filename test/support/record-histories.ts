@@ -47,6 +47,19 @@ async function main() {
       },
     ],
     [
+      'unknown-signal-retry-abort',
+      planDoc(),
+      { breachAfterMs: { small: 500 }, breachOnce: true },
+      async (h) => {
+        await h.waitUntil((s) => s.state === 'halted');
+        await h.handle.signal('Retry', who);
+        await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
+        await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
+        await h.handle.executeUpdate(actionUpdates.abort, { args: [who] });
+        await h.finish();
+      },
+    ],
+    [
       'quarantine-override',
       planDoc(),
       { quarantined: [{ workflowId: 'rollout-checkout', runId: 'run-1', region: 'medium' }] },

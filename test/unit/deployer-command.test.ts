@@ -260,6 +260,41 @@ describe('command deployer', () => {
   });
 });
 
+describe('command deployer: keys and confirmation', () => {
+  test("IDEMPOTENCY_KEY is the workflow's per-attempt key when the input carries one", async () => {
+    const logger = captureLogger();
+    const env = new MockActivityEnvironment({}, { logger });
+    const result = await runIn(env, commandDeploy, { ...input([node, '-e', 'console.log(process.env.IDEMPOTENCY_KEY)']), idempotencyKey: 'rollout-api:run-1:eu-west-1:1.4.2:deploy:2' });
+    assert.deepEqual(stdoutLines(logger), ['rollout-api:run-1:eu-west-1:1.4.2:deploy:2']);
+    assert.equal(result.idempotencyKey, 'rollout-api:run-1:eu-west-1:1.4.2:deploy:2');
+  });
+
+  test('a status command confirms the deploy; a region left on another version fails it as DeployNotLanded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mrcd-status-'));
+    try {
+      const file = join(dir, 'running');
+      // deploy writes the version only when told to; status prints what the "region" runs as its last line, nothing for none.
+      const deploy = [node, '-e', `if (process.argv[1] === 'land') require('fs').writeFileSync(${JSON.stringify(file)}, process.env.VERSION)`];
+      const status = [node, '-e', `const fs = require('fs'); if (fs.existsSync(${JSON.stringify(file)})) console.log('checking\\n' + fs.readFileSync(${JSON.stringify(file)}, 'utf8'))`];
+      const env = new MockActivityEnvironment({}, { logger: captureLogger() });
+      const landing = input([...deploy, 'land']);
+      await runIn(env, commandDeploy, { ...landing, deployer: { ...landing.deployer, status } as DeployInput['deployer'] });
+      assert.equal(readFileSync(file, 'utf8'), '1.4.2');
+      rmSync(file);
+      const ghost = input([...deploy, 'stay']);
+      const err = await runIn(env, commandDeploy, { ...ghost, deployer: { ...ghost.deployer, status } as DeployInput['deployer'] }).then(
+        () => assert.fail('a deploy that did not land must fail'),
+        (e: unknown) => failureOf(e),
+      );
+      assert.equal(err.type, 'DeployNotLanded');
+      assert.equal(err.nonRetryable, true);
+      assert.match(err.message, /deploy api 1\.4\.2 to eu-west-1: the deployer reported success, but the region runs nothing: the deploy did not land/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('migrations', () => {
   test('runs the argv with migration env and the same exit classification', async () => {
     const logger = captureLogger();
@@ -299,6 +334,15 @@ describe('migrations', () => {
       delete process.env.MRCD_TEST_DB_PASSWORD;
       delete process.env.MRCD_TEST_OTHER_SECRET;
     }
+  });
+
+  test('the step gets the workflow\'s per-attempt IDEMPOTENCY_KEY', async () => {
+    const logger = captureLogger();
+    const env = new MockActivityEnvironment({}, { logger });
+    const step = { rolloutId: 'ro-42', service: 'api', version: '1.4.2', name: 'add-col', phase: 'expand' as const, direction: 'apply' as const, run: [node, '-e', 'console.log(process.env.IDEMPOTENCY_KEY ?? "none")'] };
+    await runIn(env, runMigration, { ...step, idempotencyKey: 'rollout-api:run-1:add-col:expand:apply:1.4.2:migration:2' });
+    await runIn(env, runMigration, step);
+    assert.deepEqual(stdoutLines(logger), ['rollout-api:run-1:add-col:expand:apply:1.4.2:migration:2', 'none']);
   });
 
   test('timeoutMs from the input bounds the step: a retryable MigrationTimeout naming the limit', async () => {

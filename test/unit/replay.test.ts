@@ -7,22 +7,43 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../support/temporal';
+import { PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS, PATCH_WATCH_PROMOTED_AND_QUARANTINE } from '../../workflows/rollout';
 
 const DIR = join(__dirname, '..', 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
 test('recorded histories exist for the main scenarios', () => {
   // v1-*: recorded before patch 'watch-promoted-regions-and-quarantine'; they replay its old branch.
+  // v2-*: recorded before patch 'attempt-keys-verified-deploys-bounded-actions'; likewise.
   assert.deepEqual(files.sort(), [
     'breach-halt-abort.json',
     'happy-path.json',
     'late-regression-halt-abort.json',
     'pause-resume.json',
     'quarantine-override.json',
+    'unknown-signal-retry-abort.json',
     'v1-breach-halt-abort.json',
     'v1-happy-path.json',
     'v1-pause-resume.json',
+    'v2-breach-halt-abort.json',
+    'v2-happy-path.json',
+    'v2-late-regression-halt-abort.json',
+    'v2-pause-resume.json',
+    'v2-quarantine-override.json',
   ]);
+});
+
+/** The patch ids a history's markers record. */
+function patchesOf(history: { events: { markerRecordedEventAttributes?: { details?: Record<string, { payloads?: { data?: string }[] }> } }[] }): string[] {
+  return history.events.flatMap((e) => {
+    const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+    return data ? [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id] : [];
+  });
+}
+
+test('each generation of histories carries exactly the patches of its time', () => {
+  const want = (f: string) => (f.startsWith('v1-') ? [] : f.startsWith('v2-') ? [PATCH_WATCH_PROMOTED_AND_QUARANTINE] : [PATCH_WATCH_PROMOTED_AND_QUARANTINE, PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS]);
+  for (const f of files) assert.deepEqual([...new Set(patchesOf(JSON.parse(readFileSync(join(DIR, f), 'utf8'))))].sort(), want(f).sort(), f);
 });
 
 test('every recorded history replays without nondeterminism', { timeout: 120_000 }, async () => {

@@ -1,0 +1,181 @@
+// mrcd as CI and on-call engineers run it: the real bin/mrcd.js in its own process against
+// a real dev server, a worker with scripted activities. Halts, timeouts, ended rollouts,
+// over-long input, output through a slow pipe, an unknown signal from the temporal CLI.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { act, getStatus, startRollout, type MrcdClient } from '../../client/rollouts';
+import type { RolloutStatus } from '../../workflows/state';
+import { planDoc, scriptedActivities, startTestServer, type Call, type Script, type TestServer } from '../support/rollout-harness';
+import { requireCli, workflowBundle } from '../support/temporal';
+
+const ROOT = resolve(__dirname, '../..');
+let env: TestServer;
+let address: string;
+let dir: string;
+before(async () => {
+  env = await startTestServer();
+  address = (env.client.connection as unknown as { options: { address: string } }).options.address;
+  dir = mkdtempSync(join(tmpdir(), 'mrcd-cli-'));
+});
+after(async () => {
+  await env?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let seq = 0;
+/** Runs `body` while a worker with scripted activities serves its own task queue. */
+async function withWorker<T>(script: Script, body: (m: MrcdClient, taskQueue: string) => Promise<T>): Promise<T> {
+  const calls: Call[] = [];
+  const taskQueue = `cli-${process.pid}-${++seq}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: scriptedActivities(script, calls), maxHeartbeatThrottleInterval: '200ms' });
+  return worker.runUntil(() => body({ client: env.client, taskQueue, close: async () => {} }, taskQueue));
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** bin/mrcd.js in a child process; killed (code null) if it outlives `ms`. */
+function mrcd(taskQueue: string, args: string[], ms = 60_000): Promise<Run> {
+  return new Promise((res) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/mrcd.js'), '--address', address, '--task-queue', taskQueue, ...args], { cwd: ROOT, env: { ...process.env, MRCD_USER: 'ci-bot' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr });
+    });
+  });
+}
+
+function planFile(name: string, doc: unknown): string {
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(doc));
+  return file;
+}
+
+async function waitFor(m: MrcdClient, service: string, ok: (s: RolloutStatus) => boolean, ms = 30_000): Promise<RolloutStatus> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const s = await getStatus(m, service);
+    if (s.regions.length > 0 && ok(s)) return s;
+    if (Date.now() > deadline) throw new Error(`not reached in ${ms} ms: ${s.summary}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const who = { reason: 'test', by: 'tester' };
+
+describe('mrcd verdicts for CI', { timeout: 300_000 }, () => {
+  test('deploy --wait and watch exit 5 at a halt and leave it halted; --through-halts waits for the operator', async () => {
+    await withWorker({ breachAfterMs: { small: 300 } }, async (m, q) => {
+      const file = planFile('halt', planDoc({ service: 'cli-halt' }));
+      const deploy = await mrcd(q, ['deploy', file, '--wait']);
+      assert.equal(deploy.code, 5, `deploy --wait must return at a halt: ${deploy.stdout}${deploy.stderr}`);
+      assert.match(deploy.stdout, /rollout cli-halt 2\.0\.0: halted/);
+      assert.match(deploy.stderr, /cli-halt is halted: SLO breach in small.*It stays halted for an operator: mrcd retry cli-halt --reason "\.\.\." or mrcd abort cli-halt/s);
+      assert.equal((await getStatus(m, 'cli-halt')).state, 'halted', 'the rollout itself stays halted');
+
+      const watch = await mrcd(q, ['watch', 'cli-halt']);
+      assert.equal(watch.code, 5);
+      const json = await mrcd(q, ['--json', 'watch', 'cli-halt']);
+      assert.equal(json.code, 5);
+      assert.deepEqual(((o) => [o.outcome, o.succeeded, o.status.state])(JSON.parse(json.stdout)), ['halted', false, 'halted']);
+
+      const patient = await mrcd(q, ['watch', 'cli-halt', '--through-halts', '--timeout', '2s']);
+      assert.equal(patient.code, 6, `${patient.stdout}${patient.stderr}`);
+      assert.match(patient.stderr, /cli-halt is still halted after --timeout 2s; the rollout goes on/);
+
+      const waiting = mrcd(q, ['watch', 'cli-halt', '--through-halts']);
+      await new Promise((r) => setTimeout(r, 2500));
+      await act(m, 'cli-halt', 'abort', who);
+      const ended = await waiting;
+      assert.equal(ended.code, 1, `${ended.stdout}${ended.stderr}`);
+      assert.match(ended.stdout, /aborted/);
+    });
+  });
+
+  test('deploy --wait --timeout exits 6 while the rollout goes on; bad --timeout values exit 2', async () => {
+    await withWorker({}, async (m, q) => {
+      const file = planFile('long', planDoc({ service: 'cli-long', defaults: { ...(planDoc().defaults as object), soak: '60s' } }));
+      assert.equal((await mrcd(q, ['deploy', file, '--timeout', '1m'])).code, 2, '--timeout needs --wait');
+      const bad = await mrcd(q, ['deploy', file, '--wait', '--timeout', 'soon']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--timeout: "soon" must be a duration/);
+      const started = Date.now();
+      const r = await mrcd(q, ['deploy', file, '--wait', '--timeout', '2s']);
+      assert.equal(r.code, 6, `${r.stdout}${r.stderr}`);
+      assert.ok(Date.now() - started < 20_000);
+      assert.equal((await getStatus(m, 'cli-long')).state, 'running', 'a timeout stops waiting, not the rollout');
+
+      // The acknowledgement names the state after the action.
+      await mrcd(q, ['pause', 'cli-long', '--reason', 'look']);
+      const abort = await mrcd(q, ['abort', 'cli-long', '--reason', 'enough']);
+      assert.equal(abort.code, 0, abort.stderr);
+      assert.match(abort.stdout, /abort cli-long: aborting: every deployed region will be rolled back in reverse order \(state now rolling-back\)/);
+      await waitFor(m, 'cli-long', (s) => s.state === 'aborted');
+
+      // Acting on an ended rollout is refused with its verdict (exit 3), not "not found" (exit 4).
+      const late = await mrcd(q, ['pause', 'cli-long', '--reason', 'too late']);
+      assert.equal(late.code, 3, late.stderr);
+      assert.match(late.stderr, /the rollout of cli-long has ended \(aborted\)/);
+      assert.equal((await mrcd(q, ['pause', 'never-started', '--reason', 'x'])).code, 4);
+    });
+  });
+
+  test('over-long operator input exits 2 before anything is sent', async () => {
+    const r = await mrcd('unused', ['pause', 'anything', '--reason', 'r'.repeat(1025)]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--reason: at most 1024 characters \(got 1025\)/);
+  });
+
+  test('--json output is complete through a slow pipe', async () => {
+    const regions = Array.from({ length: 2000 }, (_, i) => ({ name: `region-${String(i).padStart(4, '0')}-with-a-long-name`, size: i + 1 }));
+    const doc = planDoc({ service: 'cli-big', defaults: { ...(planDoc().defaults as object), soak: '60s' } }, regions);
+    const file = planFile('big', doc);
+    // Asynchronous: the worker answering the status query runs in this process.
+    const viaPipe = async (q: string, args: string[]) => {
+      const out = join(dir, `out-${++seq}.json`);
+      const cmd = `"${process.execPath}" bin/mrcd.js --address ${address} --task-queue ${q} ${args.join(' ')} | (sleep 1; cat) > "${out}"; exit \${PIPESTATUS[0]}`;
+      const code = await new Promise<number | null>((res) => spawn('bash', ['-c', cmd], { cwd: ROOT, stdio: 'inherit' }).on('close', res));
+      assert.equal(code, 0);
+      return readFileSync(out, 'utf8');
+    };
+    const validated = await viaPipe('unused', ['--json', 'validate', file]);
+    assert.ok(validated.length > 1_000_000, `validate printed ${validated.length} bytes`);
+    assert.equal(JSON.parse(validated).plan.regions.length, 2000);
+    await withWorker({}, async (m, q) => {
+      await startRollout(m, doc, { startedBy: 'test' });
+      await waitFor(m, 'cli-big', (s) => s.regions[0]!.status === 'soaking');
+      const status = await viaPipe(q, ['--json', 'status', 'cli-big']);
+      assert.ok(status.length > 200_000, `status printed ${status.length} bytes`);
+      assert.equal(JSON.parse(status).regions.length, 2000);
+      await act(m, 'cli-big', 'abort', who);
+    });
+  });
+
+  test('an unknown signal sent with the temporal CLI shows in mrcd status as rejected, with the names that work', async () => {
+    await withWorker({}, async (m, q) => {
+      await startRollout(m, planDoc({ service: 'cli-typo', defaults: { ...(planDoc().defaults as object), soak: '60s' } }), { startedBy: 'test' });
+      await waitFor(m, 'cli-typo', (s) => s.regions[0]!.status === 'soaking');
+      const sent = spawnSync(requireCli(), ['workflow', 'signal', '--address', address, '--workflow-id', 'rollout-cli-typo', '--name', 'Pause', '--input', '{"reason":"graphs look odd","by":"dana"}'], { encoding: 'utf8' });
+      assert.equal(sent.status, 0, sent.stderr);
+      await waitFor(m, 'cli-typo', (s) => s.actions.length === 1);
+      const r = await mrcd(q, ['status', 'cli-typo']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /Pause by dana via signal: rejected — unknown signal "Pause": the rollout takes pause, resume, abort, approve, retry, skip-soak/);
+      assert.match(r.stdout, /cli-typo 2\.0\.0 — running/, 'nothing was paused');
+      await act(m, 'cli-typo', 'abort', who);
+    });
+  });
+});
