@@ -2,7 +2,7 @@
 import type { RolloutActivities } from './types';
 import { preparePlan } from './plan';
 import { deployRegion, rollbackRegion } from './deployers';
-import { watchRegion } from './slo/watch';
+import { checkRegion, watchRegion } from './slo/watch';
 import { evaluateFinalGate } from './final-gate';
 import { notify } from './notify';
 import { runMigration } from './migrations';
@@ -15,6 +15,7 @@ export function createActivities(): RolloutActivities {
     deployRegion,
     rollbackRegion,
     watchRegion,
+    checkRegion,
     evaluateGate: (input) => evaluateFinalGate(input),
     notify: (input) => notify(input),
     runMigration: (input) => runMigration(input),

@@ -203,7 +203,10 @@ export interface RolloutActivities {
   preparePlan(doc: unknown): Promise<NormalizedPlan>;
   deployRegion(input: DeployInput): Promise<DeployResult>;
   rollbackRegion(input: RollbackInput): Promise<DeployResult>;
+  /** The long-running watch of rollouts started before server-retried checks. */
   watchRegion(input: WatchInput): Promise<WatchOutcome>;
+  /** One SLO check per attempt; healthy is a benign retryable failure, retried at the interval. */
+  checkRegion(input: WatchInput): Promise<WatchOutcome>;
   evaluateGate(input: GateInput): Promise<GateResult>;
   notify(input: NotifyInput): Promise<NotifyResult[]>;
   runMigration(input: MigrationInput): Promise<void>;

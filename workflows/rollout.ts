@@ -35,6 +35,7 @@ import {
   type RolloutStatus,
 } from './state';
 import { renderDetails, summarize } from './summary';
+import { formatDuration } from '../plan/duration';
 import { describeQuarantine } from '../client/quarantine';
 import { operationKey, type KeyParts } from './idempotency';
 import { boundActions, MAX_RECORDED_TEXT, type ActionRecord } from './action-log';
@@ -73,6 +74,16 @@ export const PATCH_WATCH_PROMOTED_AND_QUARANTINE = 'watch-promoted-regions-and-q
  */
 export const PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS = 'attempt-keys-verified-deploys-bounded-actions';
 
+/**
+ * SLO watches as server-retried checks (activities/slo/watch.ts, checkRegion): a watch holds
+ * a worker slot only while a check runs, so watches can never starve deploys, gates and
+ * rollbacks however many regions soak or stay watched after promotion.
+ */
+export const PATCH_SERVER_RETRIED_CHECKS = 'watch-by-server-retried-checks';
+
+/** A check (a few SLO queries, each bounded by its own timeout) must end within this. */
+const CHECK_TIMEOUT_MS = 2 * 60_000;
+
 /** A soaking region's watch is renewed at least this far apart (only long holds renew it). */
 const WATCH_HORIZON_MIN_MS = 3_600_000;
 /**
@@ -85,6 +96,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   const info = workflowInfo();
   const v2 = patched(PATCH_WATCH_PROMOTED_AND_QUARANTINE);
   const v3 = v2 && patched(PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS);
+  const v4 = v3 && patched(PATCH_SERVER_RETRIED_CHECKS);
   const doc = (typeof input.plan === 'object' && input.plan !== null ? input.plan : {}) as Record<string, unknown>;
   const status: RolloutStatus = input.carried?.status ?? {
     rolloutId: info.workflowId,
@@ -406,15 +418,24 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   const watchRegionUntilBreach = async (i: number, phase: 'soak' | 'promoted'): Promise<WatchOutcome> => {
     const [region, r] = regionOf(i);
     const horizonMs = Math.max(region.maxSoakMs, phase === 'soak' ? WATCH_HORIZON_MIN_MS : PROMOTED_WATCH_HORIZON_MS);
-    const acts = proxyActivities<RolloutActivities>({
-      startToCloseTimeout: horizonMs + 10 * 60_000,
-      heartbeatTimeout: Math.max(30_000, region.checkIntervalMs * 3),
-      retry: { initialInterval: '1s', maximumInterval: '30s' },
-      summary: phase === 'soak' ? `SLO watch of ${region.name}` : `SLO watch of ${region.name} (promoted)`,
-    });
+    const summary = phase === 'soak' ? `SLO watch of ${region.name}, every ${formatDuration(region.checkIntervalMs)}` : `SLO watch of ${region.name} (promoted), every ${formatDuration(region.checkIntervalMs)}`;
+    const acts = v4
+      ? proxyActivities<RolloutActivities>({
+          // Each attempt is one check; "healthy" comes back as a retry at the interval.
+          startToCloseTimeout: CHECK_TIMEOUT_MS,
+          scheduleToCloseTimeout: horizonMs + CHECK_TIMEOUT_MS + 10 * 60_000,
+          retry: { initialInterval: region.checkIntervalMs, backoffCoefficient: 1, maximumInterval: Math.max(region.checkIntervalMs, 30_000) },
+          summary,
+        })
+      : proxyActivities<RolloutActivities>({
+          startToCloseTimeout: horizonMs + 10 * 60_000,
+          heartbeatTimeout: Math.max(30_000, region.checkIntervalMs * 3),
+          retry: { initialInterval: '1s', maximumInterval: '30s' },
+          summary: phase === 'soak' ? `SLO watch of ${region.name}` : `SLO watch of ${region.name} (promoted)`,
+        });
     for (;;) {
       const until = Date.now() + horizonMs;
-      const out = await acts.watchRegion({
+      const out = await (v4 ? acts.checkRegion : acts.watchRegion)({
         rolloutId: status.rolloutId,
         service: thePlan.service,
         version: thePlan.version,

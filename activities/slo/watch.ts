@@ -1,9 +1,12 @@
-// The SLO watch: one long-running activity per soaking region instead of one activity per
+// The SLO watch: one activity execution per soaking (or promoted) region instead of one per
 // check, because a check costs ~11 history events and a fleet-wide soak would pass the
 // 51,200-event limit (REFERENCE §3). It returns only on a breach or on too much missing
 // evidence; a healthy region is watched until the workflow cancels it at the end of the soak,
 // or until `until`, when the workflow renews it (a promoted region is watched that way).
+// Two shapes: `checkRegion` (one check per attempt, Temporal retries at the interval: the
+// current design) and `watchRegion` (one attempt that loops, for older rollouts).
 import { CancelledFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { GateResult, SloContext, Verdict, WatchInput, WatchOutcome } from '../types';
 import { evaluateGate } from './gate';
 
@@ -58,7 +61,59 @@ function evidencedFail(input: WatchInput, result: GateResult): boolean {
   });
 }
 
-/** Builds the watch activity around an evaluator, so tests can script the verdicts. */
+/**
+ * One check: evaluates the gate once, counts it into `progress`, and says whether the
+ * watch is over (a breach, or too long without evidence while soaking).
+ */
+async function checkOnce(input: WatchInput, progress: WatchProgress, evaluate: GateEvaluator, ctx: Context): Promise<WatchOutcome | undefined> {
+  const signal = ctx.cancellationSignal;
+  let result: GateResult;
+  try {
+    const windowStart = input.phase === 'promoted' && input.lookbackMs ? Math.max(input.since, Date.now() - input.lookbackMs) : undefined;
+    result = await evaluate(windowStart !== undefined ? { ...input, windowStart } : input, { signal });
+  } catch (err) {
+    throwIfCancelled(signal);
+    if (err instanceof CancelledFailure) throw err;
+    // An evaluator bug must count against the region, not disappear into retries
+    // while the soak timer runs out and promotes it unchecked.
+    const why = err instanceof Error ? err.message : String(err);
+    result = {
+      verdict: 'error',
+      checks: input.gate.checks.map((c) => ({
+        name: c.name,
+        verdict: 'error',
+        comparator: c.comparator,
+        threshold: c.threshold,
+        detail: `the gate could not be evaluated: ${why}`,
+        retryable: true,
+      })),
+      at: Date.now(),
+    };
+    ctx.log.warn('SLO gate evaluation threw; counted as an error result', { error: why });
+  }
+  // A provider may turn an aborted request into an `error` verdict; it is a cancellation.
+  throwIfCancelled(signal);
+
+  progress.checksRun += 1;
+  progress.lastVerdict = result.verdict;
+  progress.at = result.at;
+  progress.consecutiveNonPass = result.verdict === 'pass' ? 0 : progress.consecutiveNonPass + 1;
+  ctx.heartbeat({ ...progress });
+
+  if (result.verdict === 'fail' && (input.phase !== 'promoted' || evidencedFail(input, result))) return { kind: 'breach', result, checksRun: progress.checksRun };
+  // After promotion only a breach counts: the gate has passed on evidence, and a
+  // monitoring gap later is not evidence of a regression.
+  if (input.phase !== 'promoted' && progress.consecutiveNonPass > input.maxInconclusive) {
+    return { kind: 'inconclusive-limit', result, checksRun: progress.checksRun };
+  }
+  return undefined;
+}
+
+/**
+ * The long-running watch (rollouts started before checks became server-retried): one
+ * activity that checks every interval until a verdict or `until`, holding a worker slot
+ * all along. Kept for the rollouts still in flight on it.
+ */
 export function createWatchRegion(evaluate: GateEvaluator): (input: WatchInput) => Promise<WatchOutcome> {
   return async function watchRegion(input: WatchInput): Promise<WatchOutcome> {
     const ctx = Context.current();
@@ -72,46 +127,8 @@ export function createWatchRegion(evaluate: GateEvaluator): (input: WatchInput) 
     for (;;) {
       throwIfCancelled(signal);
       if (input.until !== undefined && Date.now() >= input.until) return { kind: 'ended', checksRun: progress.checksRun };
-      let result: GateResult;
-      try {
-        const windowStart = input.phase === 'promoted' && input.lookbackMs ? Math.max(input.since, Date.now() - input.lookbackMs) : undefined;
-        result = await evaluate(windowStart !== undefined ? { ...input, windowStart } : input, { signal });
-      } catch (err) {
-        throwIfCancelled(signal);
-        if (err instanceof CancelledFailure) throw err;
-        // An evaluator bug must count against the region, not disappear into retries
-        // while the soak timer runs out and promotes it unchecked.
-        const why = err instanceof Error ? err.message : String(err);
-        result = {
-          verdict: 'error',
-          checks: input.gate.checks.map((c) => ({
-            name: c.name,
-            verdict: 'error',
-            comparator: c.comparator,
-            threshold: c.threshold,
-            detail: `the gate could not be evaluated: ${why}`,
-            retryable: true,
-          })),
-          at: Date.now(),
-        };
-        ctx.log.warn('SLO gate evaluation threw; counted as an error result', { error: why });
-      }
-      // A provider may turn an aborted request into an `error` verdict; it is a cancellation.
-      throwIfCancelled(signal);
-
-      progress.checksRun += 1;
-      progress.lastVerdict = result.verdict;
-      progress.at = result.at;
-      progress.consecutiveNonPass = result.verdict === 'pass' ? 0 : progress.consecutiveNonPass + 1;
-      ctx.heartbeat({ ...progress });
-
-      if (result.verdict === 'fail' && (input.phase !== 'promoted' || evidencedFail(input, result))) return { kind: 'breach', result, checksRun: progress.checksRun };
-      // After promotion only a breach counts: the gate has passed on evidence, and a
-      // monitoring gap later is not evidence of a regression.
-      if (input.phase !== 'promoted' && progress.consecutiveNonPass > input.maxInconclusive) {
-        return { kind: 'inconclusive-limit', result, checksRun: progress.checksRun };
-      }
-
+      const outcome = await checkOnce(input, progress, evaluate, ctx);
+      if (outcome) return outcome;
       const untilLeft = input.until === undefined ? Infinity : input.until - Date.now();
       for (let left = Math.min(input.intervalMs, Math.max(0, untilLeft)); left > 0; left -= slice) {
         await ctx.sleep(Math.min(slice, left));
@@ -121,5 +138,38 @@ export function createWatchRegion(evaluate: GateEvaluator): (input: WatchInput) 
   };
 }
 
-/** The activity the worker registers. */
+/** The failure type that means "healthy, check again": a retry the server schedules, not an error. */
+export const NEXT_CHECK = 'SloWatchNextCheck';
+
+/**
+ * The watch as server-retried checks: each attempt runs one check and returns only with a
+ * verdict (breach, too little evidence, or `until` reached); otherwise it fails, benign and
+ * retryable, with `nextRetryDelay` = the interval, and Temporal schedules the next check.
+ * A watch then holds a worker slot for the milliseconds of a check, never for its soak, so
+ * soaking and promoted regions cannot starve deploys, gates and rollbacks. Retries add no
+ * history events, and the count of consecutive non-passes travels in the heartbeat
+ * details, which Temporal hands to the next attempt.
+ */
+export function createCheckRegion(evaluate: GateEvaluator): (input: WatchInput) => Promise<WatchOutcome> {
+  return async function checkRegion(input: WatchInput): Promise<WatchOutcome> {
+    const ctx = Context.current();
+    const progress = resumeProgress(ctx.info.heartbeatDetails);
+    throwIfCancelled(ctx.cancellationSignal);
+    if (input.until !== undefined && Date.now() >= input.until) return { kind: 'ended', checksRun: progress.checksRun };
+    const outcome = await checkOnce(input, progress, evaluate, ctx);
+    if (outcome) return outcome;
+    const untilLeft = input.until === undefined ? Infinity : input.until - Date.now();
+    throw ApplicationFailure.create({
+      type: NEXT_CHECK,
+      message: `${input.region}: ${progress.lastVerdict} (check ${progress.checksRun}); next check in ${Math.round(input.intervalMs / 1000)}s`,
+      nonRetryable: false,
+      nextRetryDelay: Math.max(1, Math.min(input.intervalMs, untilLeft)),
+      // Benign: a healthy check is no error, so the SDK logs it at debug, not as a failure.
+      category: ApplicationFailureCategory.BENIGN,
+    });
+  };
+}
+
+/** The activities the worker registers. */
 export const watchRegion = createWatchRegion(evaluateGate);
+export const checkRegion = createCheckRegion(evaluateGate);

@@ -304,7 +304,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       // The workflow itself asked every watch to stop (a worker shutdown after the test would
       // stop leftovers too, so the history is the evidence, not the activities).
       const events = (await h.handle.fetchHistory()).events ?? [];
-      const watches = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'watchRegion').map((e) => Number(e.eventId));
+      const watches = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'checkRegion').map((e) => Number(e.eventId));
       const cancelled = new Set(events.filter((e) => e.activityTaskCancelRequestedEventAttributes).map((e) => Number(e.activityTaskCancelRequestedEventAttributes!.scheduledEventId)));
       assert.equal(watches.length, 5);
       assert.deepEqual(watches.filter((id) => !cancelled.has(id)), [], 'watches never cancelled');

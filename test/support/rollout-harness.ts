@@ -3,7 +3,7 @@
 // heartbeats until cancelled and reports a breach when the script says so.
 // (Why not the time-skipping server: docs/architecture.md, "Testing long-running watches".)
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { startDevServer, type DevServerOptions } from '../../dev/temporal-server';
@@ -113,7 +113,7 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
   const migrationCalls = new Map<string, number>();
   const firstDeploy = new Map<string, number>();
   const now = async () => (opts.instantWatch ? Context.current().info.currentAttemptScheduledTimestampMs : Date.now());
-  return {
+  const activities: RolloutActivities = {
     async preparePlan(doc) {
       const r = validatePlan(doc);
       if (!r.ok) throw ApplicationFailure.nonRetryable(r.problems.map((p) => `${p.path}: ${p.message}`).join('; '), 'InvalidPlan');
@@ -159,6 +159,23 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
         });
       }
     },
+    // Like the real checkRegion: one check per attempt, "healthy" is a benign retry at the
+    // interval. A watch is recorded once, at its first attempt. On the time-skipping server
+    // it answers like the instant watch (nothing to report until the horizon): the tests
+    // there are about durations, and a check a minute over days of skipped time is slow.
+    async checkRegion(input): Promise<WatchOutcome> {
+      if (opts.instantWatch) return activities.watchRegion(input);
+      const info = Context.current().info;
+      const t = await now();
+      if (info.attempt === 1) calls.push({ kind: 'watch', region: input.region, detail: input.phase ?? 'soak', at: t });
+      if (!firstDeploy.has(input.region)) firstDeploy.set(input.region, input.since);
+      const breachAt = script.breachOnce && firstDeploy.get(input.region) !== input.since ? undefined : script.breachAfterMs?.[input.region];
+      const inconclusiveAt = input.phase === 'promoted' && !script.ignorePhase ? undefined : script.inconclusiveAfterMs?.[input.region];
+      if (breachAt !== undefined && t >= input.since + breachAt) return { kind: 'breach', result: gateResult('fail', input.region), checksRun: info.attempt };
+      if (inconclusiveAt !== undefined && t >= input.since + inconclusiveAt) return { kind: 'inconclusive-limit', result: gateResult('inconclusive', input.region), checksRun: info.attempt };
+      if (input.until !== undefined && t >= input.until) return { kind: 'ended', checksRun: info.attempt };
+      throw ApplicationFailure.create({ type: 'SloWatchNextCheck', message: 'healthy', nonRetryable: false, nextRetryDelay: input.intervalMs, category: ApplicationFailureCategory.BENIGN });
+    },
     async evaluateGate(ctx) {
       calls.push({ kind: 'gate', region: ctx.region, at: await now() });
       const n = gateCalls.get(ctx.region) ?? 0;
@@ -190,6 +207,7 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
       return script.quarantined ?? [];
     },
   };
+  return activities;
 }
 
 export interface Harness {

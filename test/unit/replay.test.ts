@@ -7,14 +7,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../support/temporal';
-import { PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS, PATCH_WATCH_PROMOTED_AND_QUARANTINE } from '../../workflows/rollout';
+import { PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS, PATCH_SERVER_RETRIED_CHECKS, PATCH_WATCH_PROMOTED_AND_QUARANTINE } from '../../workflows/rollout';
 
 const DIR = join(__dirname, '..', 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
 test('recorded histories exist for the main scenarios', () => {
   // v1-*: recorded before patch 'watch-promoted-regions-and-quarantine'; they replay its old branch.
-  // v2-*: recorded before patch 'attempt-keys-verified-deploys-bounded-actions'; likewise.
+  // v2-*: recorded before 'attempt-keys-verified-deploys-bounded-actions'; v3-*: before
+  // 'watch-by-server-retried-checks'. Each generation replays the old branch of the next patch.
   assert.deepEqual(files.sort(), [
     'breach-halt-abort.json',
     'happy-path.json',
@@ -30,6 +31,12 @@ test('recorded histories exist for the main scenarios', () => {
     'v2-late-regression-halt-abort.json',
     'v2-pause-resume.json',
     'v2-quarantine-override.json',
+    'v3-breach-halt-abort.json',
+    'v3-happy-path.json',
+    'v3-late-regression-halt-abort.json',
+    'v3-pause-resume.json',
+    'v3-quarantine-override.json',
+    'v3-unknown-signal-retry-abort.json',
   ]);
 });
 
@@ -42,7 +49,12 @@ function patchesOf(history: { events: { markerRecordedEventAttributes?: { detail
 }
 
 test('each generation of histories carries exactly the patches of its time', () => {
-  const want = (f: string) => (f.startsWith('v1-') ? [] : f.startsWith('v2-') ? [PATCH_WATCH_PROMOTED_AND_QUARANTINE] : [PATCH_WATCH_PROMOTED_AND_QUARANTINE, PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS]);
+  const generations = [[], [PATCH_WATCH_PROMOTED_AND_QUARANTINE], [PATCH_WATCH_PROMOTED_AND_QUARANTINE, PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS]];
+  const newest = [PATCH_WATCH_PROMOTED_AND_QUARANTINE, PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS, PATCH_SERVER_RETRIED_CHECKS];
+  const want = (f: string) => {
+    const g = /^v(\d+)-/.exec(f);
+    return g ? generations[Number(g[1]) - 1]! : newest;
+  };
   for (const f of files) assert.deepEqual([...new Set(patchesOf(JSON.parse(readFileSync(join(DIR, f), 'utf8'))))].sort(), want(f).sort(), f);
 });
 

@@ -3,9 +3,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory, CancelledFailure } from '@temporalio/common';
 import type { GateResult, SloContext, Verdict, WatchInput, WatchOutcome } from '../../activities/types';
-import { createWatchRegion, resumeProgress, type GateEvaluator, type WatchProgress } from '../../activities/slo/watch';
+import { createCheckRegion, createWatchRegion, NEXT_CHECK, resumeProgress, type GateEvaluator, type WatchProgress } from '../../activities/slo/watch';
 
 const input = (over: Partial<WatchInput> = {}): WatchInput => ({
   rolloutId: 'r-1',
@@ -291,5 +291,69 @@ describe('watchRegion', () => {
     env.cancel();
     await assert.rejects(run, CancelledFailure);
     assert.ok(calls.length >= 5, `only ${calls.length} evaluations in 150 ms`);
+  });
+});
+
+/** Runs one checkRegion attempt the way Temporal would: heartbeat details of the last attempt in, outcome or failure out. */
+async function attempt(evaluate: GateEvaluator, args: WatchInput, details: WatchProgress | undefined, n: number): Promise<{ out?: WatchOutcome; err?: ApplicationFailure; details?: WatchProgress }> {
+  const env = new MockActivityEnvironment({ attempt: n, ...(details ? { heartbeatDetails: details } : {}) });
+  const beats = heartbeats(env);
+  type Fn = (i: WatchInput) => Promise<WatchOutcome>;
+  try {
+    const out = await env.run<[WatchInput], WatchOutcome, Fn>(createCheckRegion(evaluate), args);
+    return { out, details: beats.at(-1) ?? details };
+  } catch (e) {
+    return { err: e as ApplicationFailure, details: beats.at(-1) ?? details };
+  }
+}
+
+describe('checkRegion (server-retried checks)', () => {
+  test('one check per attempt: healthy is a benign retryable failure asking for the next check after the interval', T, async () => {
+    const { evaluate, calls } = scripted([], 'pass');
+    const r = await attempt(evaluate, input({ intervalMs: 15_000 }), undefined, 1);
+    assert.equal(calls.length, 1);
+    assert.ok(r.err instanceof ApplicationFailure);
+    assert.equal(r.err.type, NEXT_CHECK);
+    assert.equal(r.err.nonRetryable, false);
+    assert.equal(r.err.nextRetryDelay, 15_000);
+    assert.equal(r.err.category, ApplicationFailureCategory.BENIGN);
+    assert.deepEqual({ ...r.details, at: 0 }, { checksRun: 1, consecutiveNonPass: 0, lastVerdict: 'pass', at: 0 });
+  });
+
+  test('the next check never waits past the horizon, and an attempt at the horizon ends without checking', T, async () => {
+    const { evaluate, calls } = scripted([], 'pass');
+    const r = await attempt(evaluate, input({ intervalMs: 60_000, until: Date.now() + 5_000 }), undefined, 1);
+    assert.ok((r.err!.nextRetryDelay as number) <= 5_000);
+    const end = await attempt(evaluate, input({ until: Date.now() - 1 }), r.details, 2);
+    assert.equal(end.out?.kind, 'ended');
+    assert.equal(calls.length, 1);
+  });
+
+  test('consecutive non-passes are carried from attempt to attempt in the heartbeat details; a pass resets them', T, async () => {
+    const { evaluate } = scripted(['inconclusive', 'pass', 'error', 'inconclusive', 'inconclusive']);
+    let details: WatchProgress | undefined;
+    const outcomes: string[] = [];
+    for (let n = 1; n <= 5; n++) {
+      const r = await attempt(evaluate, input({ maxInconclusive: 2 }), details, n);
+      details = r.details;
+      outcomes.push(r.out?.kind ?? r.err!.type!);
+      if (r.out) break;
+    }
+    assert.deepEqual(outcomes, [NEXT_CHECK, NEXT_CHECK, NEXT_CHECK, NEXT_CHECK, 'inconclusive-limit']);
+    assert.equal(details!.checksRun, 5);
+    assert.equal(details!.consecutiveNonPass, 3);
+  });
+
+  test('a breach returns at once; after promotion only an evidenced breach does', T, async () => {
+    const { evaluate } = scripted(['fail']);
+    const r = await attempt(evaluate, input(), undefined, 1);
+    assert.equal(r.out?.kind, 'breach');
+    const quiet = scripted(['inconclusive', 'error', 'inconclusive', 'inconclusive']);
+    let details: WatchProgress | undefined;
+    for (let n = 1; n <= 4; n++) {
+      const x = await attempt(quiet.evaluate, input({ phase: 'promoted', maxInconclusive: 1 }), details, n);
+      assert.equal(x.err?.type, NEXT_CHECK, 'an evidence gap after promotion is no verdict');
+      details = x.details;
+    }
   });
 });
