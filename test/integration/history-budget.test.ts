@@ -11,8 +11,10 @@ import { ensureSearchAttributes } from '../../worker/search-attributes';
 import { planDoc, scriptedActivities, TEST_GATE } from '../support/rollout-harness';
 import { workflowBundle } from '../support/temporal';
 
-/** Events per region today is about 33; this bound catches growth, not noise. */
-const MAX_EVENTS_PER_REGION = 40;
+/** Events per region today are 32–37 (docs/benchmarks.md, M1); this bound catches growth, not noise. */
+const MAX_EVENTS_PER_REGION = 45;
+/** Runs differ by a few events per region (a check in flight at cancel, task batching). */
+const NOISE_PER_REGION = 6;
 
 let env: TestWorkflowEnvironment;
 before(async () => {
@@ -48,10 +50,10 @@ test('history is flat in check interval and soak length, and per region does not
   // Four times the checks (90 more; a naive design adds ~11 events per check): only a few
   // events per region either way, from whether a check is in flight when its watch is
   // cancelled and how workflow tasks happen to batch.
-  const noise = 4 * 3;
+  const noise = NOISE_PER_REGION * 3;
   assert.ok(Math.abs(faster - base) <= noise, figures);
   // Twice the soak: the same few (a naive design doubles).
   assert.ok(Math.abs(longer - base) <= noise, figures);
-  assert.ok(wider / 6 <= base / 3 + 1, `per region must not grow with regions: ${figures}`);
+  assert.ok(wider / 6 <= base / 3 + NOISE_PER_REGION, `per region must not grow with regions: ${figures}`);
   assert.ok(base / 3 <= MAX_EVENTS_PER_REGION, figures);
 });
