@@ -7,11 +7,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Worker } from '@temporalio/worker';
 import { act, getStatus, startRollout, type MrcdClient } from '../../client/rollouts';
 import type { RolloutStatus } from '../../workflows/state';
-import { planDoc, scriptedActivities, startTestServer, type Call, type Script, type TestServer } from '../support/rollout-harness';
-import { requireCli, workflowBundle } from '../support/temporal';
+import { planDoc, startTestServer, statusUntil, withScriptedWorker, type Script, type TestServer } from '../support/rollout-harness';
+import { requireCli } from '../support/temporal';
 
 const ROOT = resolve(__dirname, '../..');
 let env: TestServer;
@@ -28,13 +27,7 @@ after(async () => {
 });
 
 let seq = 0;
-/** Runs `body` while a worker with scripted activities serves its own task queue. */
-async function withWorker<T>(script: Script, body: (m: MrcdClient, taskQueue: string) => Promise<T>): Promise<T> {
-  const calls: Call[] = [];
-  const taskQueue = `cli-${process.pid}-${++seq}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: scriptedActivities(script, calls), maxHeartbeatThrottleInterval: '200ms' });
-  return worker.runUntil(() => body({ client: env.client, taskQueue, close: async () => {} }, taskQueue));
-}
+const withWorker = <T>(script: Script, body: (m: MrcdClient, taskQueue: string) => Promise<T>) => withScriptedWorker(env, script, (m) => body(m, m.taskQueue));
 
 interface Run {
   code: number | null;
@@ -64,15 +57,7 @@ function planFile(name: string, doc: unknown): string {
   return file;
 }
 
-async function waitFor(m: MrcdClient, service: string, ok: (s: RolloutStatus) => boolean, ms = 30_000): Promise<RolloutStatus> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const s = await getStatus(m, service);
-    if (s.regions.length > 0 && ok(s)) return s;
-    if (Date.now() > deadline) throw new Error(`not reached in ${ms} ms: ${s.summary}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = (m: MrcdClient, service: string, ok: (s: RolloutStatus) => boolean) => statusUntil(m, service, ok);
 
 const who = { reason: 'test', by: 'tester' };
 

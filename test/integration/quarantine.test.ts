@@ -6,13 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from '@temporalio/worker';
 import { checkQuarantine } from '../../activities/quarantine';
 import { findQuarantine, startRollout, VersionQuarantinedError, waitForVerdict, type MrcdClient } from '../../client/rollouts';
 import { runCli } from '../../client/cli';
 import { rolloutWorkflowId } from '../../workflows/definitions';
-import { planDoc, regionsOf, scriptedActivities, startTestServer, type Call, type Script, type TestServer } from '../support/rollout-harness';
-import { workflowBundle } from '../support/temporal';
+import { planDoc, regionsOf, startTestServer, withScriptedWorker, type Call, type Script, type TestServer } from '../support/rollout-harness';
 
 let env: TestServer;
 let address: string;
@@ -30,19 +28,8 @@ after(async () => {
 const SERVICE = 'quarantine-demo';
 const doc = (version: string) => planDoc({ service: SERVICE, version, failurePolicy: 'rollback-all' }, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]);
 
-let seq = 0;
 /** Runs `body` with a worker whose activities are scripted, except the real quarantine check. */
-async function withWorker<T>(script: Script, body: (m: MrcdClient, calls: Call[]) => Promise<T>): Promise<T> {
-  const calls: Call[] = [];
-  const taskQueue = `quarantine-${process.pid}-${++seq}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: { ...scriptedActivities(script, calls), checkQuarantine },
-  });
-  return worker.runUntil(() => body({ client: env.client, taskQueue, close: async () => {} }, calls));
-}
+const withWorker = <T>(script: Script, body: (m: MrcdClient, calls: Call[]) => Promise<T>) => withScriptedWorker(env, script, body, { checkQuarantine });
 
 async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
   const deadline = Date.now() + 15_000;

@@ -6,10 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { act, followRollout, getStatus, startRollout, type MrcdClient } from '../../client/rollouts';
+import { act, followRollout, startRollout, type MrcdClient } from '../../client/rollouts';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import type { RolloutStatus } from '../../workflows/state';
-import { startTestServer, type TestServer } from '../support/rollout-harness';
+import { startTestServer, statusUntil, type TestServer } from '../support/rollout-harness';
 import { workflowBundle } from '../support/temporal';
 
 const REGIONS = ['ap-southeast-2', 'eu-west-1', 'us-east-1'];
@@ -52,15 +52,7 @@ function plan(service: string, version: string, soak = '2s') {
 
 const who = { reason: 'test', by: 'tester' };
 
-async function waitFor(service: string, ok: (s: RolloutStatus) => boolean, what: string, ms = 60_000): Promise<RolloutStatus> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const s = await getStatus(m, service);
-    if (s.regions.length > 0 && ok(s)) return s; // regions are known once the plan is prepared
-    if (Date.now() > deadline) throw new Error(`${what} not reached in ${ms} ms: ${s.summary}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = (service: string, ok: (s: RolloutStatus) => boolean, what: string) => statusUntil(m, service, ok, what);
 
 const versions = (service: string) => REGIONS.map((r) => sim.versionOf(service, r));
 const deploys = (service: string) => sim.ledger().filter((e) => e.service === service && e.kind === 'deploy').map((e) => e.region);

@@ -7,11 +7,12 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { startDevServer, type DevServerOptions } from '../../dev/temporal-server';
-import type { GateResult, QuarantineRecord, RolloutActivities, Verdict, WatchOutcome } from '../../activities/types';
+import type { GateResult, QuarantineRecord, RolloutActivities, Verdict, WatchInput, WatchOutcome } from '../../activities/types';
 import { validatePlan } from '../../plan';
 import { statusQuery } from '../../workflows/definitions';
 import type { RolloutStatus } from '../../workflows/state';
 import { workflowBundle } from './temporal';
+import { getStatus, type MrcdClient } from '../../client/rollouts';
 
 export interface Script {
   /** Deploys to these regions fail for good. */
@@ -113,6 +114,16 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
   const migrationCalls = new Map<string, number>();
   const firstDeploy = new Map<string, number>();
   const now = async () => (opts.instantWatch ? Context.current().info.currentAttemptScheduledTimestampMs : Date.now());
+  /** What the script says a watch of this region sees at time t: a breach, an evidence gap, or nothing yet. */
+  const verdictAt = (input: WatchInput, t: number): WatchOutcome | undefined => {
+    if (!firstDeploy.has(input.region)) firstDeploy.set(input.region, input.since);
+    const breachAt = script.breachOnce && firstDeploy.get(input.region) !== input.since ? undefined : script.breachAfterMs?.[input.region];
+    // Like the real watch: after promotion only a breach ends it.
+    const inconclusiveAt = input.phase === 'promoted' && !script.ignorePhase ? undefined : script.inconclusiveAfterMs?.[input.region];
+    if (breachAt !== undefined && t >= input.since + breachAt) return { kind: 'breach', result: gateResult('fail', input.region), checksRun: 1 };
+    if (inconclusiveAt !== undefined && t >= input.since + inconclusiveAt) return { kind: 'inconclusive-limit', result: gateResult('inconclusive', input.region), checksRun: 4 };
+    return undefined;
+  };
   const activities: RolloutActivities = {
     async preparePlan(doc) {
       const r = validatePlan(doc);
@@ -133,21 +144,12 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
     },
     async watchRegion(input): Promise<WatchOutcome> {
       calls.push({ kind: 'watch', region: input.region, detail: input.phase ?? 'soak', at: await now() });
-      if (!firstDeploy.has(input.region)) firstDeploy.set(input.region, input.since);
-      const breachAt = script.breachOnce && firstDeploy.get(input.region) !== input.since ? undefined : script.breachAfterMs?.[input.region];
-      // Like the real watch: after promotion only a breach ends it.
-      const inconclusiveAt = input.phase === 'promoted' && !script.ignorePhase ? undefined : script.inconclusiveAfterMs?.[input.region];
-      if (opts.instantWatch) {
-        const t = await now();
-        if (breachAt !== undefined && t >= input.since + breachAt) return { kind: 'breach', result: gateResult('fail', input.region), checksRun: 1 };
-        if (inconclusiveAt !== undefined && t >= input.since + inconclusiveAt) return { kind: 'inconclusive-limit', result: gateResult('inconclusive', input.region), checksRun: 4 };
-        return { kind: 'ended', checksRun: 0 };
-      }
+      if (opts.instantWatch) return verdictAt(input, await now()) ?? { kind: 'ended', checksRun: 0 };
       for (;;) {
         Context.current().heartbeat();
         const t = Date.now();
-        if (breachAt !== undefined && t >= input.since + breachAt) return { kind: 'breach', result: gateResult('fail', input.region), checksRun: 1 };
-        if (inconclusiveAt !== undefined && t >= input.since + inconclusiveAt) return { kind: 'inconclusive-limit', result: gateResult('inconclusive', input.region), checksRun: 4 };
+        const out = verdictAt(input, t);
+        if (out) return out;
         if (input.until !== undefined && t >= input.until) return { kind: 'ended', checksRun: 1 };
         // Rejects with the cancellation once the workflow cancels the watch.
         const ctx = Context.current();
@@ -168,11 +170,8 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
       const info = Context.current().info;
       const t = await now();
       if (info.attempt === 1) calls.push({ kind: 'watch', region: input.region, detail: input.phase ?? 'soak', at: t });
-      if (!firstDeploy.has(input.region)) firstDeploy.set(input.region, input.since);
-      const breachAt = script.breachOnce && firstDeploy.get(input.region) !== input.since ? undefined : script.breachAfterMs?.[input.region];
-      const inconclusiveAt = input.phase === 'promoted' && !script.ignorePhase ? undefined : script.inconclusiveAfterMs?.[input.region];
-      if (breachAt !== undefined && t >= input.since + breachAt) return { kind: 'breach', result: gateResult('fail', input.region), checksRun: info.attempt };
-      if (inconclusiveAt !== undefined && t >= input.since + inconclusiveAt) return { kind: 'inconclusive-limit', result: gateResult('inconclusive', input.region), checksRun: info.attempt };
+      const out = verdictAt(input, t);
+      if (out) return out;
       if (input.until !== undefined && t >= input.until) return { kind: 'ended', checksRun: info.attempt };
       throw ApplicationFailure.create({ type: 'SloWatchNextCheck', message: 'healthy', nonRetryable: false, nextRetryDelay: input.intervalMs, category: ApplicationFailureCategory.BENIGN });
     },
@@ -301,3 +300,26 @@ export async function runRollout(server: TestServer, doc: unknown, script: Scrip
 }
 
 export const regionsOf = (calls: Call[], kind: Call['kind']) => calls.filter((c) => c.kind === kind).map((c) => c.region);
+
+let scriptedSeq = 0;
+/**
+ * Runs `body` while a worker with scripted activities (plus `extra` real ones) serves a task
+ * queue of its own; `body` gets a library client for it, as `mrcd` would use.
+ */
+export async function withScriptedWorker<T>(server: TestServer, script: Script, body: (m: MrcdClient, calls: Call[]) => Promise<T>, extra: Partial<RolloutActivities> = {}): Promise<T> {
+  const calls: Call[] = [];
+  const taskQueue = `scripted-${process.pid}-${++scriptedSeq}`;
+  const worker = await Worker.create({ connection: server.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: { ...scriptedActivities(script, calls), ...extra }, maxHeartbeatThrottleInterval: '200ms' });
+  return worker.runUntil(() => body({ client: server.client, taskQueue, close: async () => {} }, calls));
+}
+
+/** Polls a service's rollout through the library until `ok` holds (regions are known once the plan is prepared). */
+export async function statusUntil(m: MrcdClient, service: string, ok: (s: RolloutStatus) => boolean, what = 'condition', ms = 60_000): Promise<RolloutStatus> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const s = await getStatus(m, service);
+    if (s.regions.length > 0 && ok(s)) return s;
+    if (Date.now() > deadline) throw new Error(`${what} not reached in ${ms} ms: ${s.summary}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
