@@ -12,7 +12,6 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { PlanError, validatePlan } from '../plan';
 import type { ConnectionConfig } from './config';
 import { actionUpdates, rolloutWorkflowId, statusQuery, WORKFLOW_TYPE, type ActionResult, type RolloutInput } from '../workflows/definitions';
 import { TERMINAL_STATES, type ActionPayload, type OperatorActionName, type RolloutStatus } from '../workflows/state';
@@ -115,6 +114,8 @@ export interface StartOptions {
  * when the service has a rollout in flight.
  */
 export async function startRollout(m: MrcdClient, planDoc: unknown, opts: StartOptions = {}): Promise<WorkflowHandle> {
+  // Imported here so that clients which only read or steer rollouts never load the plan schema.
+  const { PlanError, validatePlan } = require('../plan') as typeof import('../plan');
   const v = validatePlan(planDoc);
   if (!v.ok) throw new PlanError(v.problems);
   const plan = v.plan;
