@@ -83,6 +83,8 @@ export const PATCH_SERVER_RETRIED_CHECKS = 'watch-by-server-retried-checks';
 
 /** A check (a few SLO queries, each bounded by its own timeout) must end within this. */
 const CHECK_TIMEOUT_MS = 2 * 60_000;
+/** How soon a check on a worker that died is given to another (M6 in docs/benchmarks.md). */
+const CHECK_HEARTBEAT_MS = 5_000;
 
 /** A soaking region's watch is renewed at least this far apart (only long holds renew it). */
 const WATCH_HORIZON_MIN_MS = 3_600_000;
@@ -423,6 +425,9 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       ? proxyActivities<RolloutActivities>({
           // Each attempt is one check; "healthy" comes back as a retry at the interval.
           startToCloseTimeout: CHECK_TIMEOUT_MS,
+          // A check heartbeats while it runs: a dead worker costs this, not CHECK_TIMEOUT_MS.
+          // (Activity options are not part of replay, so running rollouts need no patch.)
+          heartbeatTimeout: CHECK_HEARTBEAT_MS,
           scheduleToCloseTimeout: horizonMs + CHECK_TIMEOUT_MS + 10 * 60_000,
           retry: { initialInterval: region.checkIntervalMs, backoffCoefficient: 1, maximumInterval: Math.max(region.checkIntervalMs, 30_000) },
           summary,

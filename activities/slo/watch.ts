@@ -156,7 +156,17 @@ export function createCheckRegion(evaluate: GateEvaluator): (input: WatchInput) 
     const progress = resumeProgress(ctx.info.heartbeatDetails);
     throwIfCancelled(ctx.cancellationSignal);
     if (input.until !== undefined && Date.now() >= input.until) return { kind: 'ended', checksRun: progress.checksRun };
-    const outcome = await checkOnce(input, progress, evaluate, ctx);
+    // With a heartbeat timeout, a worker that dies mid-check (kill -9, a lost node) is
+    // noticed within that timeout instead of the check's start-to-close; the beats carry
+    // the progress so far, so nothing is lost to a retry.
+    const hbMs = ctx.info.heartbeatTimeoutMs;
+    const beat = hbMs ? setInterval(() => ctx.heartbeat({ ...progress }), Math.max(100, Math.floor(hbMs / 3))) : undefined;
+    let outcome: WatchOutcome | undefined;
+    try {
+      outcome = await checkOnce(input, progress, evaluate, ctx);
+    } finally {
+      if (beat) clearInterval(beat);
+    }
     if (outcome) return outcome;
     const untilLeft = input.until === undefined ? Infinity : input.until - Date.now();
     throw ApplicationFailure.create({

@@ -43,6 +43,9 @@ export interface Script {
 
 /** A real server to run rollouts on. */
 export interface TestServer {
+  address: string;
+  /** The dev server's process. */
+  pid?: number;
   client: Client;
   nativeConnection: NativeConnection;
   stop(): Promise<void>;
@@ -54,6 +57,8 @@ export async function startTestServer(opts: DevServerOptions = {}): Promise<Test
   const connection = await Connection.connect({ address: server.address });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   return {
+    address: server.address,
+    ...(server.pid !== undefined ? { pid: server.pid } : {}),
     client: new Client({ connection }),
     nativeConnection,
     async stop() {

@@ -356,4 +356,23 @@ describe('checkRegion (server-retried checks)', () => {
       details = x.details;
     }
   });
+
+  test('with a heartbeat timeout, a slow check heartbeats the progress so far while it runs, and stops when it ends', T, async () => {
+    const before: WatchProgress = { checksRun: 3, consecutiveNonPass: 1, lastVerdict: 'inconclusive', at: 1 };
+    const env = new MockActivityEnvironment({ attempt: 4, heartbeatDetails: before, heartbeatTimeoutMs: 300 });
+    const beats = heartbeats(env);
+    const evaluate: GateEvaluator = async () => {
+      await new Promise((r) => setTimeout(r, 450));
+      return result('pass');
+    };
+    type Fn = (i: WatchInput) => Promise<WatchOutcome>;
+    await assert.rejects(env.run<[WatchInput], WatchOutcome, Fn>(createCheckRegion(evaluate), input()), (e: ApplicationFailure) => e.type === NEXT_CHECK);
+    const during = beats.slice(0, -1);
+    assert.ok(during.length >= 3, `beats while the check ran: ${during.length}`);
+    for (const d of during) assert.deepEqual(d, before);
+    assert.equal(beats.at(-1)!.checksRun, 4);
+    const after = beats.length;
+    await new Promise((r) => setTimeout(r, 250));
+    assert.equal(beats.length, after, 'no beat after the attempt ended');
+  });
 });
