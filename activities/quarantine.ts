@@ -2,7 +2,7 @@
 // `temporal` CLI (which skip the client library's check) is refused too.
 import { Context } from '@temporalio/activity';
 import type { QuarantineQuery, QuarantineRecord } from './types';
-import { findQuarantine } from '../client/quarantine';
+import { findQuarantine } from '../common/quarantine-lookup';
 
 export async function checkQuarantine(q: QuarantineQuery): Promise<QuarantineRecord[]> {
   return findQuarantine(Context.current().client, q);

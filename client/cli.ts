@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import Table from 'cli-table3';
 import { userInfo } from 'node:os';
 import { formatDuration, parseDuration } from '../plan/duration';
-import { ConfigError, connectionConfigFromEnv, type ConnectionConfig } from './config';
+import { ConfigError, connectionConfigFromEnv, type ConnectionConfig } from '../common/connection';
 import { act, ActionRejectedError, connectClient, followRollout, getStatus, RolloutAlreadyRunningError, startRollout, VersionQuarantinedError, type FollowResult, type MrcdClient, type RolloutStatus } from './rollouts';
 import { progressLines } from './progress';
 import { OPERATOR_ACTIONS, payloadProblem, type OperatorActionName } from '../workflows/state';

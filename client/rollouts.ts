@@ -2,7 +2,6 @@
 // shell over these functions; services and CI jobs call them directly.
 import {
   Client,
-  Connection,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
@@ -12,15 +11,16 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ConnectionConfig } from './config';
+import { connectTemporal, type ConnectionConfig } from '../common/connection';
 import { actionUpdates, rolloutWorkflowId, statusQuery, WORKFLOW_TYPE, type ActionResult, type RolloutInput } from '../workflows/definitions';
 import { TERMINAL_STATES, type ActionPayload, type OperatorActionName, type RolloutStatus } from '../workflows/state';
 import { SA_OWNER, SA_SERVICE, SA_STATE, SA_VERSION } from '../workflows/search-attributes';
 import type { QuarantineRecord } from '../activities/types';
-import { describeQuarantine, findQuarantine } from './quarantine';
+import { findQuarantine } from '../common/quarantine-lookup';
+import { describeQuarantine, quarantineDecision } from '../workflows/quarantine';
 
 export type { RolloutStatus, ActionPayload, OperatorActionName, ActionResult, QuarantineRecord };
-export { findQuarantine } from './quarantine';
+export { findQuarantine } from '../common/quarantine-lookup';
 
 /** An earlier rollout rolled this version back for failing a gate; starting it needs an override. */
 export class VersionQuarantinedError extends Error {
@@ -89,12 +89,7 @@ export interface MrcdClient {
 
 /** Connects to Temporal with the given settings (see client/config.ts for the env form). */
 export async function connectClient(c: ConnectionConfig): Promise<MrcdClient> {
-  const connection = await Connection.connect({
-    address: c.address,
-    ...(c.tls ? { tls: c.tls } : {}),
-    ...(c.apiKey ? { apiKey: c.apiKey } : {}),
-    connectTimeout: 5000,
-  });
+  const connection = await connectTemporal(c);
   const client = new Client({ connection, namespace: c.namespace });
   return { client, taskQueue: c.taskQueue, close: () => connection.close() };
 }
@@ -124,12 +119,13 @@ export async function startRollout(m: MrcdClient, planDoc: unknown, opts: StartO
   if (override && !override.reason.trim()) throw new Error('the quarantine override needs a reason');
   // The workflow checks too (for starts from the UI or `temporal`); asking here first
   // refuses before a workflow exists, with the same words.
+  const overrideAsSent = override ? { reason: override.reason, by: override.by ?? opts.startedBy ?? 'unknown' } : undefined;
   const quarantined = await findQuarantine(m.client, { service: plan.service, version: plan.version });
-  if (quarantined.length > 0 && !override) throw new VersionQuarantinedError(plan.service, plan.version, quarantined);
+  if (quarantineDecision(plan.service, plan.version, quarantined, overrideAsSent).kind === 'refused') throw new VersionQuarantinedError(plan.service, plan.version, quarantined);
   const input: RolloutInput = {
     plan: planDoc,
     ...(opts.startedBy ? { startedBy: opts.startedBy } : {}),
-    ...(override ? { overrides: { quarantine: { reason: override.reason, by: override.by ?? opts.startedBy ?? 'unknown' } } } : {}),
+    ...(overrideAsSent ? { overrides: { quarantine: overrideAsSent } } : {}),
   };
   try {
     return await m.client.workflow.start(WORKFLOW_TYPE, {

@@ -2,7 +2,7 @@
 // someone in production (see docs/plan-reference.md for the reasons).
 import type { ParsedPlan } from './schema';
 import { parseDuration } from './duration';
-import type { PlanProblem } from './validate';
+import type { PlanProblem } from './problem';
 
 export function lintPlan(p: ParsedPlan): PlanProblem[] {
   const problems: PlanProblem[] = [];

@@ -2,12 +2,9 @@ import type { z } from 'zod';
 import { planSchema, type ParsedPlan } from './schema';
 import { normalizePlan, type NormalizedPlan } from './normalize';
 import { lintPlan } from './lint';
+import type { PlanProblem } from './problem';
 
-/** One thing wrong with a plan, at a path such as `regions[2].soak`. */
-export interface PlanProblem {
-  path: string;
-  message: string;
-}
+export type { PlanProblem } from './problem';
 
 export type PlanValidation = { ok: true; plan: NormalizedPlan } | { ok: false; problems: PlanProblem[] };
 

@@ -1,7 +1,7 @@
 // The worker's configuration: every variable validated up front, every bad one named.
 import { z } from 'zod';
 import { parseDuration } from '../plan';
-import { ConfigError, connectionConfigFromEnv, issuesToProblems, type ConnectionConfig } from '../client/config';
+import { ConfigError, connectionConfigFromEnv, issuesToProblems, type ConnectionConfig } from '../common/connection';
 
 const positiveInt = z
   .string()

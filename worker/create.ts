@@ -4,7 +4,7 @@ import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worke
 import { readFileSync } from 'node:fs';
 import { createActivities } from '../activities';
 import type { RolloutActivities } from '../activities/types';
-import type { ConnectionConfig } from '../client/config';
+import type { ConnectionConfig } from '../common/connection';
 
 export interface CreateWorkerOptions {
   connection: ConnectionConfig;

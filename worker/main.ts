@@ -1,23 +1,22 @@
 // The worker process: `npm run worker`. Config from env (every bad variable named, exit 2),
 // JSON logs (pretty on a TTY), graceful shutdown on SIGINT/SIGTERM: in-flight activities
 // get MRCD_SHUTDOWN_GRACE to finish, and Temporal hands anything left to another worker.
-import { ConfigError } from '../client/config';
+import { ConfigError, connectTemporal } from '../common/connection';
 import { loadWorkerConfig } from './config';
 import { createLogger, installRuntime } from './logger';
 import { createWorker } from './create';
-import { connectClient } from '../client/rollouts';
-import type { ConnectionConfig } from '../client/config';
+import type { ConnectionConfig } from '../common/connection';
 import { createCommands, missingSearchAttributes } from './search-attributes';
 
 /** Missing search attributes, or undefined when the check itself is not allowed (e.g. a Cloud key without operator rights). */
 async function checkSearchAttributes(c: ConnectionConfig): Promise<string[] | undefined> {
-  const m = await connectClient(c);
+  const connection = await connectTemporal(c);
   try {
-    return await missingSearchAttributes(m.client.connection, c.namespace);
+    return await missingSearchAttributes(connection, c.namespace);
   } catch {
     return undefined;
   } finally {
-    await m.close();
+    await connection.close();
   }
 }
 

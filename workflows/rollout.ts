@@ -36,7 +36,7 @@ import {
 } from './state';
 import { renderDetails, summarize } from './summary';
 import { formatDuration } from '../plan/duration';
-import { describeQuarantine } from '../client/quarantine';
+import { quarantineDecision } from './quarantine';
 import { operationKey, type KeyParts } from './idempotency';
 import { boundActions, MAX_RECORDED_TEXT, type ActionRecord } from './action-log';
 
@@ -320,22 +320,21 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       publish();
       throw ApplicationFailure.nonRetryable(status.halt.reason, 'QuarantineCheckFailed', status);
     }
-    if (records.length === 0) return;
-    const what = describeQuarantine(p.service, p.version, records);
-    const override = input.overrides?.quarantine;
-    const problem = override === undefined ? 'no override given' : payloadProblem(override);
-    if (problem) {
+    const decision = quarantineDecision(p.service, p.version, records, input.overrides?.quarantine);
+    if (decision.kind === 'clear') return;
+    if (decision.kind === 'refused') {
       status.state = 'failed';
       status.endedAt = Date.now();
       status.halt = {
-        reason: `${what}; refused (${override === undefined ? problem : `override invalid: ${problem}`}). Fix the version, or start it with an override and a reason (mrcd deploy --override-quarantine "...")`,
+        reason: `${decision.what}; refused (${decision.why}). Fix the version, or start it with an override and a reason (mrcd deploy --override-quarantine "...")`,
         at: Date.now(),
       };
       publish();
       throw ApplicationFailure.nonRetryable(status.halt.reason, 'VersionQuarantined', status);
     }
-    status.overrides!.push({ kind: 'quarantine', by: override!.by, reason: override!.reason, at: Date.now(), detail: what });
-    notify('override', `quarantine of ${p.version} overridden by ${override!.by}: ${override!.reason} (${what})`);
+    const { override, what } = decision;
+    status.overrides!.push({ kind: 'quarantine', by: override.by, reason: override.reason, at: Date.now(), detail: what });
+    notify('override', `quarantine of ${p.version} overridden by ${override.by}: ${override.reason} (${what})`);
   }
 
   // ---- plan ----

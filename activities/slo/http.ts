@@ -7,7 +7,7 @@ import axios from 'axios';
 import type { Check } from '../../plan';
 import type { CheckResult, SloContext } from '../types';
 import { cancellationOf, isRetryableStatus } from '../http-errors';
-import { compare } from './gate';
+import { compare } from './verdict';
 
 export type HttpJsonSource = Extract<Check['source'], { type: 'http' }>;
 export type HttpJsonCheck = Check & { source: HttpJsonSource };

@@ -28,7 +28,7 @@
 import type { Check } from '../../plan';
 import type { CheckResult, SloContext } from '../types';
 import { isRetryableStatus } from '../http-errors';
-import { baselineLimit, compare, lowerIsBetter, regressedFromBaseline } from './gate';
+import { baselineLimit, compare, lowerIsBetter, regressedFromBaseline } from './verdict';
 import {
   DEFAULT_TIMEOUT_MS,
   TemplateError,

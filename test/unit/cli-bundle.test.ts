@@ -1,7 +1,7 @@
 // The compiled CLI (dist/mrcd.js, built by `npm install` and by `npm test` before the
 // tests): bin/mrcd.js runs it only while every source it was built from is unchanged,
 // and it needs nothing from node_modules. Checked on a copy, so the tree is never touched.
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,6 +9,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
+
+// Built here too, so running this file alone after an edit tests today's sources.
+before(() => {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/build-cli.js')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+});
 
 /** bin/, dist/ and the bundle's project inputs copied; no node_modules. */
 function copyOfInstall(): string {

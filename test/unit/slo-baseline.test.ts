@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Baseline } from '../../plan';
 import type { SloContext } from '../../activities/types';
 import { sloContext } from '../support/slo-context';
-import { baselineLimit, regressedFromBaseline } from '../../activities/slo/gate';
+import { baselineLimit, regressedFromBaseline } from '../../activities/slo/verdict';
 import { evaluatePrometheusCheck, templateUses, type PrometheusCheck } from '../../activities/slo/prometheus';
 
 const rule = (maxRatio: number, minDelta = 0): Baseline => ({ maxRatio, minDelta });

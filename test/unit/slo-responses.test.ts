@@ -21,7 +21,8 @@ import {
   type PrometheusCheck,
 } from '../../activities/slo/prometheus';
 import { TemplateError, evaluateHttpCheck, parsePath, type HttpJsonCheck } from '../../activities/slo/http';
-import { aggregate, compare, evaluateGate } from '../../activities/slo/gate';
+import { evaluateGate } from '../../activities/slo/gate';
+import { aggregate, compare } from '../../activities/slo/verdict';
 import { freePort } from '../../dev/ports';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;

@@ -1,6 +1,7 @@
 // Where Temporal is and how to reach it, from the environment. Shared by the worker, the
 // CLI and the client library so that one set of variables configures all of them.
 import { readFileSync } from 'node:fs';
+import { Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { TASK_QUEUE_DEFAULT } from '../workflows/definitions';
 
@@ -90,4 +91,14 @@ export function connectionConfigFromEnv(env: Record<string, string | undefined> 
     ...(e.TEMPORAL_API_KEY ? { apiKey: e.TEMPORAL_API_KEY } : {}),
     ...(tls ? { tls } : {}),
   };
+}
+
+/** A client connection to the configured Temporal (TLS and API key included); the caller closes it. */
+export function connectTemporal(c: ConnectionConfig): Promise<Connection> {
+  return Connection.connect({
+    address: c.address,
+    ...(c.tls ? { tls: c.tls } : {}),
+    ...(c.apiKey ? { apiKey: c.apiKey } : {}),
+    connectTimeout: 5000,
+  });
 }
