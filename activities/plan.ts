@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { validatePlan, type NormalizedPlan } from '../plan';
+import { ACTIVITY_FAILURE } from '../workflows/failures';
 
 /**
  * The workflow's first step: a plan started by any path (mrcd, the client library,
@@ -9,5 +10,5 @@ export async function preparePlan(doc: unknown): Promise<NormalizedPlan> {
   const r = validatePlan(doc);
   if (r.ok) return r.plan;
   const list = r.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-  throw ApplicationFailure.nonRetryable(`${r.problems.length} problem(s): ${list}`, 'InvalidPlan', r.problems);
+  throw ApplicationFailure.nonRetryable(`${r.problems.length} problem(s): ${list}`, ACTIVITY_FAILURE.invalidPlan, r.problems);
 }

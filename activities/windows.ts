@@ -22,6 +22,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DeployWindow } from '../plan';
 import { formatDuration } from '../plan/duration';
 import type { WindowDecision, WindowInput } from './types';
+import { ACTIVITY_FAILURE } from '../workflows/failures';
 
 const DAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const DAY_MS = 86_400_000;
@@ -50,7 +51,7 @@ interface Period {
 }
 
 function noWindow(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, 'NoDeployWindow');
+  return ApplicationFailure.nonRetryable(message, ACTIVITY_FAILURE.noDeployWindow);
 }
 
 function parseHhmm(text: string, where: string): number {

@@ -21,6 +21,7 @@ import { describeQuarantine, quarantineDecision } from '../workflows/quarantine'
 
 export type { RolloutStatus, ActionPayload, OperatorActionName, ActionResult, QuarantineRecord };
 export { findQuarantine } from '../common/quarantine-lookup';
+export { ACTIVITY_FAILURE, ROLLOUT_FAILURE, type RolloutFailureType } from '../workflows/failures';
 
 /** An earlier rollout rolled this version back for failing a gate; starting it needs an override. */
 export class VersionQuarantinedError extends Error {

@@ -39,6 +39,7 @@ import { formatDuration } from '../plan/duration';
 import { quarantineDecision } from './quarantine';
 import { operationKey, type KeyParts } from './idempotency';
 import { boundActions, MAX_RECORDED_TEXT, type ActionRecord } from './action-log';
+import { ACTIVITY_FAILURE, ROLLOUT_FAILURE } from './failures';
 
 const prep = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '30s',
@@ -318,7 +319,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       status.endedAt = Date.now();
       status.halt = { reason: `could not check whether ${p.service} ${p.version} is quarantined: ${causeMessage(e)}; nothing was deployed, start it again when Temporal visibility answers`, at: Date.now() };
       publish();
-      throw ApplicationFailure.nonRetryable(status.halt.reason, 'QuarantineCheckFailed', status);
+      throw ApplicationFailure.nonRetryable(status.halt.reason, ROLLOUT_FAILURE.quarantineCheckFailed, status);
     }
     const decision = quarantineDecision(p.service, p.version, records, input.overrides?.quarantine);
     if (decision.kind === 'clear') return;
@@ -330,7 +331,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         at: Date.now(),
       };
       publish();
-      throw ApplicationFailure.nonRetryable(status.halt.reason, 'VersionQuarantined', status);
+      throw ApplicationFailure.nonRetryable(status.halt.reason, ROLLOUT_FAILURE.versionQuarantined, status);
     }
     const { override, what } = decision;
     status.overrides!.push({ kind: 'quarantine', by: override.by, reason: override.reason, at: Date.now(), detail: what });
@@ -346,7 +347,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       status.endedAt = Date.now();
       status.halt = { reason: `invalid plan: ${causeMessage(e)}`, at: Date.now() };
       publish();
-      throw ApplicationFailure.nonRetryable(`invalid plan: ${causeMessage(e)}`, 'InvalidPlan', status);
+      throw ApplicationFailure.nonRetryable(`invalid plan: ${causeMessage(e)}`, ACTIVITY_FAILURE.invalidPlan, status);
     }
     status.service = plan.service;
     status.version = plan.version;
@@ -821,7 +822,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     await Promise.all(pendingNotifications);
     await condition(allHandlersFinished);
     if (status.state === 'succeeded') return status;
-    const type = { 'rolled-back': 'RolloutRolledBack', aborted: 'RolloutAborted', failed: 'RolloutFailed' }[status.state as 'rolled-back' | 'aborted' | 'failed'] ?? 'RolloutFailed';
+    const type = { 'rolled-back': ROLLOUT_FAILURE.rolledBack, aborted: ROLLOUT_FAILURE.aborted, failed: ROLLOUT_FAILURE.failed }[status.state as 'rolled-back' | 'aborted' | 'failed'] ?? ROLLOUT_FAILURE.failed;
     // A rollout that did not succeed fails the workflow, so `temporal workflow execute`,
     // the UI and CI all see the verdict without reading the result.
     throw ApplicationFailure.nonRetryable(status.summary, type, status);
@@ -1028,7 +1029,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     if (v2) {
       // Unreachable by design (the loop runs until every region is promoted); if a breach
       // ever slipped in at the last promotion, fail loudly rather than report success.
-      if (lateBreaches.length > 0 || firstUnpromoted() >= 0) throw ApplicationFailure.nonRetryable(`the rollout reached its end with regions not running ${thePlan.version}; it did not succeed (a bug: please report it)`, 'RolloutFailed', status);
+      if (lateBreaches.length > 0 || firstUnpromoted() >= 0) throw ApplicationFailure.nonRetryable(`the rollout reached its end with regions not running ${thePlan.version}; it did not succeed (a bug: please report it)`, ROLLOUT_FAILURE.failed, status);
       pastPointOfNoReturn = true;
       publish();
     }

@@ -2,6 +2,7 @@
 // call time, so no token ever enters workflow history.
 import { ApplicationFailure } from '@temporalio/common';
 import type { NormalizedDeployer } from '../../plan';
+import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
 type HttpDeployer = Extract<NormalizedDeployer, { type: 'http' }>;
 
@@ -14,7 +15,7 @@ export function authHeaders(deployer: HttpDeployer): Record<string, string> {
       // Non-retryable: the worker's environment will not change between attempts.
       throw ApplicationFailure.nonRetryable(
         `deployer token: environment variable ${deployer.tokenEnv} is not set on the worker`,
-        'DeployConfig',
+        ACTIVITY_FAILURE.deployConfig,
       );
     }
     headers.Authorization = `Bearer ${token}`;

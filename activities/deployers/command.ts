@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { baseEnv, runCommandActivity, substituteArgv, type LineLogger } from '../run-command';
 import { idempotencyKey, type DeployStep } from './http';
 import { confirmDeployed } from './running-version';
+import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
 export interface CommandDeployOptions {
   /** Overrides the activity logger (tests, or running outside an activity). */
@@ -42,7 +43,7 @@ export function commandEnv(input: DeployInput | RollbackInput, step: DeployStep,
 async function runStep(input: DeployInput | RollbackInput, step: DeployStep, options: CommandDeployOptions): Promise<DeployResult> {
   const deployer = input.deployer;
   if (deployer.type !== 'command') {
-    throw ApplicationFailure.nonRetryable(`command deployer called for a ${deployer.type} deployer`, 'DeployConfig');
+    throw ApplicationFailure.nonRetryable(`command deployer called for a ${deployer.type} deployer`, ACTIVITY_FAILURE.deployConfig);
   }
   const argv = substituteArgv(step === 'deploy' ? deployer.deploy : deployer.rollback, {
     service: input.service,

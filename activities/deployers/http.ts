@@ -12,6 +12,7 @@ import { cancellationOf, classifyHttpError, failureForStatus, isTimeoutError, ty
 import { formatDuration } from '../../plan/duration';
 import { confirmDeployed } from './running-version';
 import { authHeaders } from './auth';
+import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
 export type DeployStep = 'deploy' | 'rollback';
 
@@ -60,7 +61,7 @@ export function httpRollback(input: RollbackInput): Promise<DeployResult> {
 async function runOperation(input: DeployInput | RollbackInput, step: DeployStep): Promise<DeployResult> {
   const deployer = input.deployer;
   if (deployer.type !== 'http') {
-    throw ApplicationFailure.nonRetryable(`http deployer called for a ${deployer.type} deployer`, 'DeployConfig');
+    throw ApplicationFailure.nonRetryable(`http deployer called for a ${deployer.type} deployer`, ACTIVITY_FAILURE.deployConfig);
   }
   const ctx = Context.current();
   const key = idempotencyKey(input, step);
@@ -155,7 +156,7 @@ async function runOperation(input: DeployInput | RollbackInput, step: DeployStep
     if (op.status === 'failed') {
       throw ApplicationFailure.nonRetryable(
         `${what} failed (operation ${op.operationId}): ${op.error ?? 'no error given by the deployer'}`,
-        'DeployFailed',
+        ACTIVITY_FAILURE.deployFailed,
       );
     }
     const remaining = deadline - Date.now();
@@ -203,6 +204,6 @@ function protocolFailure(what: string, phase: string, data: unknown): Applicatio
   // A deployer that answers 2xx with the wrong shape will not fix itself on retry.
   return ApplicationFailure.nonRetryable(
     `${what}: unexpected ${phase} response from deployer: ${(shown ?? '').slice(0, 200)}`,
-    'DeployRejected',
+    ACTIVITY_FAILURE.deployRejected,
   );
 }

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DeployInput, DeployResult, RollbackInput } from '../types';
 import { commandDeploy, commandRollback } from './command';
 import { httpDeploy, httpRollback } from './http';
+import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
 export { idempotencyKey } from './http';
 export { httpDeploy, httpRollback, commandDeploy, commandRollback };
@@ -32,5 +33,5 @@ export function rollbackRegion(input: RollbackInput): Promise<DeployResult> {
 // Reachable only with a history recorded by a newer plan schema than this worker knows.
 function unknownDeployer(deployer: never): ApplicationFailure {
   const type = (deployer as { type?: unknown }).type;
-  return ApplicationFailure.nonRetryable(`unknown deployer type ${JSON.stringify(type)}`, 'DeployConfig');
+  return ApplicationFailure.nonRetryable(`unknown deployer type ${JSON.stringify(type)}`, ACTIVITY_FAILURE.deployConfig);
 }

@@ -10,6 +10,7 @@ import type { DeploymentCheck } from '../types';
 import { cancellationOf, classifyHttpError, failureForStatus, type HttpFailureContext } from '../http-errors';
 import { baseEnv, runCommandActivity, substituteArgv } from '../run-command';
 import { authHeaders } from './auth';
+import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
 /** How long one status call may take; it is a small GET or a short command. */
 export const STATUS_TIMEOUT_MS = 30_000;
@@ -50,7 +51,7 @@ async function httpStatus(deployer: Extract<NormalizedDeployer, { type: 'http' }
     // Without a status endpoint no deploy can be confirmed: a configuration problem, not luck.
     throw ApplicationFailure.nonRetryable(
       `${fail.what}: the deployer has no status endpoint (GET ${url} answered ${res.status}); mrcd needs it to confirm what a region runs (docs/deployers.md)`,
-      'DeployConfig',
+      ACTIVITY_FAILURE.deployConfig,
     );
   }
   if (res.status < 200 || res.status >= 300) throw failureForStatus(res.status, res.headers as Record<string, unknown>, res.data, fail);
@@ -58,7 +59,7 @@ async function httpStatus(deployer: Extract<NormalizedDeployer, { type: 'http' }
   const v = typeof body === 'object' && body !== null ? body.version : undefined;
   if (typeof v === 'string' && v !== '') return v;
   if (v === null || v === undefined || v === '') return null;
-  throw ApplicationFailure.nonRetryable(`${fail.what}: unexpected status response (version ${JSON.stringify(v)})`, 'DeployRejected');
+  throw ApplicationFailure.nonRetryable(`${fail.what}: unexpected status response (version ${JSON.stringify(v)})`, ACTIVITY_FAILURE.deployRejected);
 }
 
 async function commandStatus(deployer: Extract<NormalizedDeployer, { type: 'command' }>, ref: RegionRef): Promise<string | null | undefined> {
@@ -114,6 +115,6 @@ export async function confirmDeployed(
   }
   throw ApplicationFailure.nonRetryable(
     `deploy ${ref.service} ${ref.version} to ${ref.region}: the deployer reported success${opts.operation ? ` (operation ${opts.operation})` : ''}, but the region runs ${running ?? 'nothing'}: the deploy did not land`,
-    'DeployNotLanded',
+    ACTIVITY_FAILURE.deployNotLanded,
   );
 }

@@ -9,6 +9,7 @@ import { startSimulator, PARTIAL_DEPLOY_ERROR, type Simulator, type SimulatorOpt
 import { httpDeploy, httpRollback, type HttpDeployProgress } from '../../activities/deployers/http';
 import { deployRegion, rollbackRegion } from '../../activities/deployers';
 import type { DeployInput, RollbackInput } from '../../activities/types';
+import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
 const REGION = 'eu-west-1';
 const TOKEN_ENV = 'MRCD_TEST_DEPLOY_TOKEN';
@@ -179,7 +180,7 @@ describe('http deployer against the region simulator', () => {
     await runIn(attempt().env, deployRegion, deployInput(sim));
     sim.setFaults({ failRollback: true });
     const err = await failure(runIn(attempt().env, httpRollback, { ...deployInput(sim), previousVersion: '1.0.0' }));
-    assert.equal(err.type, 'DeployFailed');
+    assert.equal(err.type, ACTIVITY_FAILURE.deployFailed);
     assert.equal(err.nonRetryable, true);
     assert.match(err.message, /rollback failed: injected fault/);
     assert.equal(sim.versionOf('api', REGION), '1.1.0');
@@ -189,7 +190,7 @@ describe('http deployer against the region simulator', () => {
     const sim = await simulator(t);
     sim.setFaults({ partialDeploy: true });
     const err = await failure(runIn(attempt().env, httpDeploy, deployInput(sim)));
-    assert.equal(err.type, 'DeployFailed');
+    assert.equal(err.type, ACTIVITY_FAILURE.deployFailed);
     assert.equal(err.nonRetryable, true);
     assert.ok(err.message.includes(PARTIAL_DEPLOY_ERROR), err.message);
     assert.equal(sim.versionOf('api', REGION), '1.0.0');
@@ -241,7 +242,7 @@ describe('http deployer against the region simulator', () => {
   test('unknown region: 404 is non-retryable DeployRejected with the API error', async (t) => {
     const sim = await simulator(t);
     const err = await failure(runIn(attempt().env, httpDeploy, { ...deployInput(sim), region: 'mars-1' }));
-    assert.equal(err.type, 'DeployRejected');
+    assert.equal(err.type, ACTIVITY_FAILURE.deployRejected);
     assert.equal(err.nonRetryable, true);
     assert.match(err.message, /HTTP 404 unknown region "mars-1"/);
   });
@@ -261,7 +262,7 @@ describe('http deployer against the region simulator', () => {
       process.env[TOKEN_ENV] = 'tok-wrong-value';
       try {
         const err = await failure(runIn(attempt().env, httpDeploy, deployInput(sim, { tokenEnv: TOKEN_ENV })));
-        assert.equal(err.type, 'DeployRejected');
+        assert.equal(err.type, ACTIVITY_FAILURE.deployRejected);
         assert.equal(err.nonRetryable, true);
         assert.match(err.message, /HTTP 401/);
         assert.ok(!err.message.includes('tok-wrong-value'));

@@ -10,6 +10,7 @@ import { actionSignals, actionUpdates } from '../../workflows/definitions';
 import { MAX_RECORDED_ACTIONS } from '../../workflows/action-log';
 import type { DeployInput, MigrationInput } from '../../activities/types';
 import { planDoc, runRollout, startTestServer, type Call, type TestServer } from '../support/rollout-harness';
+import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
 let env: TestServer;
 before(async () => {
@@ -111,7 +112,7 @@ describe('idempotency keys', { timeout: 300_000 }, () => {
           throw ApplicationFailure.retryable('deployer timed out', 'DeployTimeout');
         }
         // The retry fails for good, until the operator fixed the target (the halt below).
-        if (input.region === 'medium' && keys.length === 0) throw ApplicationFailure.nonRetryable('deployer refused medium', 'DeployFailed');
+        if (input.region === 'medium' && keys.length === 0) throw ApplicationFailure.nonRetryable('deployer refused medium', ACTIVITY_FAILURE.deployFailed);
         return { region: input.region, version: input.version, previousVersion: '1.0.0', idempotencyKey: input.idempotencyKey ?? '' };
       },
     };

@@ -11,6 +11,7 @@ import { findQuarantine, startRollout, VersionQuarantinedError, waitForVerdict, 
 import { runCli } from '../../client/cli';
 import { rolloutWorkflowId } from '../../workflows/definitions';
 import { planDoc, regionsOf, startTestServer, withScriptedWorker, type Call, type Script, type TestServer } from '../support/rollout-harness';
+import { ROLLOUT_FAILURE } from '../../workflows/failures';
 
 let env: TestServer;
 let address: string;
@@ -78,7 +79,7 @@ test('a version that failed its gate is refused by the library, mrcd and the wor
     const raw = await env.client.workflow.start('rolloutWorkflow', { taskQueue: m.taskQueue, workflowId: rolloutWorkflowId(SERVICE), args: [{ plan: doc('3.1.0'), startedBy: 'temporal-cli' }] });
     await assert.rejects(raw.result(), (e: unknown) => {
       const cause = (e as { cause?: { type?: string; message?: string } }).cause;
-      assert.equal(cause?.type, 'VersionQuarantined');
+      assert.equal(cause?.type, ROLLOUT_FAILURE.versionQuarantined);
       assert.match(cause!.message!, /failing its gate in small/);
       return true;
     });

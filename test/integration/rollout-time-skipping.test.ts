@@ -17,6 +17,7 @@ import { planDoc, regionsOf, scriptedActivities, TEST_GATE, verdictOf, type Call
 import { workflowBundle } from '../support/temporal';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
 import type { RolloutActivities } from '../../activities/types';
+import { ROLLOUT_FAILURE } from '../../workflows/failures';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -137,7 +138,7 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
       assert.ok(gates.length >= 29 && gates.length <= 31, `gate evaluations: ${gates.length}`);
       assert.deepEqual(regionsOf(r.calls, 'deploy'), ['small']);
       await r.handle.signal(actionSignals.abort, who);
-      assert.equal((await r.finish()).failureType, 'RolloutAborted');
+      assert.equal((await r.finish()).failureType, ROLLOUT_FAILURE.aborted);
     });
   });
 
@@ -180,7 +181,7 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
         assert.ok(s.legalActions.includes('abort'));
         await r.handle.executeUpdate(actionUpdates.abort, { args: [{ reason: 'release cancelled', by: 'lead' }] });
         const { status, failureType } = await r.finish();
-        assert.equal(failureType, 'RolloutAborted');
+        assert.equal(failureType, ROLLOUT_FAILURE.aborted);
         assert.equal(status.regions[0]!.status, 'pending');
       },
       { nextDeployWindow },
@@ -220,7 +221,7 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
       assert.ok(s.regions[0]!.regressedAt);
       assert.equal(s.quarantine?.region, 'small');
       await r.handle.signal(actionSignals.abort, who);
-      assert.equal((await r.finish()).failureType, 'RolloutAborted');
+      assert.equal((await r.finish()).failureType, ROLLOUT_FAILURE.aborted);
     });
     assert.deepEqual(regionsOf(calls, 'rollback'), ['large', 'small']);
     const smallDeploy = calls.find((c) => c.kind === 'deploy' && c.region === 'small')!;
@@ -266,7 +267,7 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
     const migrations = [{ name: 'add-col', phase: 'expand', apply: { run: ['m', 'up'] }, revert: { run: ['m', 'down'] } }];
     const calls = await run(realLength({ failurePolicy: 'rollback-all', migrations }), { gate: { large: ['fail'] } }, async (r) => {
       const { status, failureType } = await r.finish();
-      assert.equal(failureType, 'RolloutRolledBack');
+      assert.equal(failureType, ROLLOUT_FAILURE.rolledBack);
       assert.deepEqual(status.regions.map((x) => x.status), ['rolled-back', 'rolled-back', 'rolled-back']);
       assert.equal(status.quarantine?.region, 'large');
     });

@@ -6,6 +6,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { actionSignals, actionUpdates } from '../../workflows/definitions';
 import { SA_QUARANTINE } from '../../workflows/search-attributes';
 import { planDoc, regionsOf, runRollout, startTestServer, type TestServer } from '../support/rollout-harness';
+import { ACTIVITY_FAILURE, ROLLOUT_FAILURE } from '../../workflows/failures';
 
 const SOAK = 3000;
 let env: TestServer;
@@ -63,7 +64,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       assert.deepEqual(regionsOf(h.calls, 'deploy'), ['small', 'medium']);
       await h.handle.executeUpdate(actionUpdates.abort, { args: [{ reason: 'bad build', by: 'oncall' }] });
       const { status, failureType } = await h.finish();
-      assert.equal(failureType, 'RolloutAborted');
+      assert.equal(failureType, ROLLOUT_FAILURE.aborted);
       assert.equal(status.state, 'aborted');
       assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
     });
@@ -129,7 +130,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       await h.waitUntil((s) => s.state === 'paused');
       await h.handle.signal(actionSignals.abort, { reason: 'customer reports', by: 'oncall' });
       const { status, failureType } = await h.finish();
-      assert.equal(failureType, 'RolloutAborted');
+      assert.equal(failureType, ROLLOUT_FAILURE.aborted);
       assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
       assert.match(status.halt!.reason, /aborted by oncall: customer reports/);
       assert.deepEqual(regionsOf(h.calls, 'rollback'), ['medium', 'small']);
@@ -190,7 +191,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       assert.deepEqual(regionsOf(h.calls, 'deploy'), ['small']);
       await h.handle.signal(actionSignals.abort, who);
       const { failureType } = await h.finish();
-      assert.equal(failureType, 'RolloutAborted');
+      assert.equal(failureType, ROLLOUT_FAILURE.aborted);
     });
   });
 
@@ -222,7 +223,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
   test('policy rollback-all rolls back every deployed region in reverse order', async () => {
     const calls = await runRollout(env, planDoc({ failurePolicy: 'rollback-all' }), { breachAfterMs: { large: 1000 } }, async (h) => {
       const { status, failureType } = await h.finish();
-      assert.equal(failureType, 'RolloutRolledBack');
+      assert.equal(failureType, ROLLOUT_FAILURE.rolledBack);
       assert.equal(status.state, 'rolled-back');
       assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'rolled-back']);
     });
@@ -249,7 +250,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
   test('an invalid plan fails the workflow before anything is deployed, naming every problem', async () => {
     const calls = await runRollout(env, planDoc({ owner: { team: '' }, regions: [{ name: 'Bad Name', size: -1 }] }), {}, async (h) => {
       const { failureType, status } = await h.finish();
-      assert.equal(failureType, 'InvalidPlan');
+      assert.equal(failureType, ACTIVITY_FAILURE.invalidPlan);
       assert.equal(status.state, 'failed');
       assert.match(status.halt!.reason, /owner\.team/);
       assert.match(status.halt!.reason, /owner\.contact/);
@@ -315,7 +316,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     // small passes its 3 s gate, then breaks 4.5 s after its deploy, while medium soaks.
     const calls = await runRollout(env, planDoc({ failurePolicy: 'rollback-all' }), { breachAfterMs: { small: 4500 } }, async (h) => {
       const { status, failureType } = await h.finish();
-      assert.equal(failureType, 'RolloutRolledBack');
+      assert.equal(failureType, ROLLOUT_FAILURE.rolledBack);
       assert.match(status.halt!.reason, /late regression in small after promotion/);
       assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
       assert.ok(status.regions[0]!.regressedAt);
@@ -342,7 +343,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       await h.waitUntil((x) => x.regions[0]!.attempts === 2);
       assert.equal(regionsOf(h.calls, 'deploy')[2], 'small');
       await h.handle.signal(actionSignals.abort, who);
-      assert.equal((await h.finish()).failureType, 'RolloutAborted');
+      assert.equal((await h.finish()).failureType, ROLLOUT_FAILURE.aborted);
     });
   });
 
@@ -370,7 +371,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     const quarantined = [{ workflowId: 'rollout-checkout', runId: 'run-1', region: 'medium', closedAt: Date.UTC(2026, 10, 1), state: 'aborted' }];
     const refused = await runRollout(env, planDoc(), { quarantined }, async (h) => {
       const { status, failureType } = await h.finish();
-      assert.equal(failureType, 'VersionQuarantined');
+      assert.equal(failureType, ROLLOUT_FAILURE.versionQuarantined);
       assert.equal(status.state, 'failed');
       assert.match(status.halt!.reason, /checkout 2\.0\.0 is quarantined: rollout rollout-checkout run run-1 rolled it back for failing its gate in medium/);
       assert.match(status.halt!.reason, /override/);
@@ -379,7 +380,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
 
     const badOverride = await runRollout(env, planDoc(), { quarantined }, async (h) => {
       const { status, failureType } = await h.finish();
-      assert.equal(failureType, 'VersionQuarantined');
+      assert.equal(failureType, ROLLOUT_FAILURE.versionQuarantined);
       assert.match(status.halt!.reason, /override invalid: reason: must be a non-empty string/);
     }, { input: { overrides: { quarantine: { reason: ' ', by: 'alice' } } } });
     assert.deepEqual(regionsOf(badOverride, 'deploy'), []);
@@ -387,7 +388,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     // Fail closed: when the check itself fails, nothing ships.
     const unchecked = await runRollout(env, planDoc(), { quarantineCheckFails: true }, async (h) => {
       const { status, failureType } = await h.finish();
-      assert.equal(failureType, 'QuarantineCheckFailed');
+      assert.equal(failureType, ROLLOUT_FAILURE.quarantineCheckFailed);
       assert.match(status.halt!.reason, /could not check whether checkout 2\.0\.0 is quarantined: visibility unavailable/);
     });
     assert.deepEqual(regionsOf(unchecked, 'deploy'), []);
@@ -542,7 +543,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       await h.waitUntil((s) => s.regions[1]!.status === 'soaking');
       await h.handle.cancel();
       const { status, failureType } = await h.finish();
-      assert.equal(failureType, 'RolloutAborted');
+      assert.equal(failureType, ROLLOUT_FAILURE.aborted);
       assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
       assert.match(status.halt!.reason, /aborted by temporal: workflow cancellation requested/);
     });
@@ -553,7 +554,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       await h.waitUntil((s) => s.state === 'halted');
       await h.handle.cancel();
       const { status, failureType } = await h.finish();
-      assert.equal(failureType, 'RolloutAborted');
+      assert.equal(failureType, ROLLOUT_FAILURE.aborted);
       assert.equal(status.regions[0]!.status, 'rolled-back');
     });
     assert.deepEqual(regionsOf(halted, 'rollback'), ['small']);
@@ -587,7 +588,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       assert.deepEqual(regionsOf(h.calls, 'deploy'), []);
       await h.handle.executeUpdate(actionUpdates.abort, { args: [{ reason: 'schema team says no', by: 'dba' }] });
       const { status, failureType } = await h.finish();
-      assert.equal(failureType, 'RolloutAborted');
+      assert.equal(failureType, ROLLOUT_FAILURE.aborted);
       assert.match(status.halt!.reason, /expand migration add-col \(revert\) failed: .*fix the schema by hand/);
     });
     assert.deepEqual(calls.filter((c) => c.kind === 'migration').map((c) => c.detail), ['add-col:apply', 'add-index:apply', 'add-col:revert']);
@@ -604,7 +605,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       assert.equal(s.quarantine?.region, 'small');
       assert.deepEqual(regionsOf(h.calls, 'rollback'), ['small']);
       await h.handle.signal(actionSignals.abort, who);
-      assert.equal((await h.finish()).failureType, 'RolloutAborted');
+      assert.equal((await h.finish()).failureType, ROLLOUT_FAILURE.aborted);
     });
   });
 });

@@ -13,6 +13,7 @@ import { statusQuery } from '../../workflows/definitions';
 import type { RolloutStatus } from '../../workflows/state';
 import { workflowBundle } from './temporal';
 import { getStatus, type MrcdClient } from '../../client/rollouts';
+import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
 export interface Script {
   /** Deploys to these regions fail for good. */
@@ -132,12 +133,12 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
   const activities: RolloutActivities = {
     async preparePlan(doc) {
       const r = validatePlan(doc);
-      if (!r.ok) throw ApplicationFailure.nonRetryable(r.problems.map((p) => `${p.path}: ${p.message}`).join('; '), 'InvalidPlan');
+      if (!r.ok) throw ApplicationFailure.nonRetryable(r.problems.map((p) => `${p.path}: ${p.message}`).join('; '), ACTIVITY_FAILURE.invalidPlan);
       return r.plan;
     },
     async deployRegion(input) {
       calls.push({ kind: 'deploy', region: input.region, input, at: await now() });
-      if (script.deployFails?.includes(input.region)) throw ApplicationFailure.nonRetryable(`deployer refused ${input.region}`, 'DeployFailed');
+      if (script.deployFails?.includes(input.region)) throw ApplicationFailure.nonRetryable(`deployer refused ${input.region}`, ACTIVITY_FAILURE.deployFailed);
       return { region: input.region, version: input.version, previousVersion: '1.0.0', idempotencyKey: `${input.rolloutId}:${input.region}:${input.version}:deploy` };
     },
     async rollbackRegion(input) {

@@ -9,6 +9,7 @@ import { commandDeploy, commandRollback } from '../../activities/deployers/comma
 import { deployRegion } from '../../activities/deployers';
 import { runMigration } from '../../activities/migrations';
 import type { DeployInput, RollbackInput } from '../../activities/types';
+import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
 const node = process.execPath;
 
@@ -187,7 +188,7 @@ describe('command deployer', () => {
       (e: unknown) => failureOf(e),
     );
     assert.equal(err.nonRetryable, true);
-    assert.equal(err.type, 'DeployFailed');
+    assert.equal(err.type, ACTIVITY_FAILURE.deployFailed);
     assert.match(err.message, /exit code 3/);
     assert.match(err.message, /fatal: image not found/);
     assert.match(err.message, /line 30\n/);
@@ -286,7 +287,7 @@ describe('command deployer: keys and confirmation', () => {
         () => assert.fail('a deploy that did not land must fail'),
         (e: unknown) => failureOf(e),
       );
-      assert.equal(err.type, 'DeployNotLanded');
+      assert.equal(err.type, ACTIVITY_FAILURE.deployNotLanded);
       assert.equal(err.nonRetryable, true);
       assert.match(err.message, /deploy api 1\.4\.2 to eu-west-1: the deployer reported success, but the region runs nothing: the deploy did not land/);
     } finally {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import { computeDeployWindow, describeWindow, nextDeployWindow } from '../../activities/windows';
 import type { DeployWindow } from '../../plan';
+import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -32,7 +33,7 @@ function decide(window: DeployWindow, now: string, soakMs: number): { startAt: s
 function assertNoWindow(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (err: unknown) => {
     assert.ok(err instanceof ApplicationFailure, `expected ApplicationFailure, got ${String(err)}`);
-    assert.equal(err.type, 'NoDeployWindow');
+    assert.equal(err.type, ACTIVITY_FAILURE.noDeployWindow);
     assert.equal(err.nonRetryable, true);
     assert.match(err.message, message);
     return true;
@@ -290,7 +291,7 @@ describe('deploy windows: no window at all', () => {
     const w = win('Europe/Dublin', [{ days: ['mon'], start: '09:00', end: '10:00' }]);
     await assert.rejects(nextDeployWindow({ window: w, now: at('2026-11-25T10:00:00.000Z'), soakMs: 2 * HOUR }), (err: unknown) => {
       assert.ok(err instanceof ApplicationFailure);
-      assert.equal(err.type, 'NoDeployWindow');
+      assert.equal(err.type, ACTIVITY_FAILURE.noDeployWindow);
       return true;
     });
   });
