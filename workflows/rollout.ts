@@ -37,6 +37,7 @@ import {
 import { renderDetails, summarize } from './summary';
 import { formatDuration } from '../plan/duration';
 import { quarantineDecision } from './quarantine';
+import { causeFromGate, causeWithDetail, type HaltCause } from './halt-cause';
 import { operationKey, type KeyParts } from './idempotency';
 import { boundActions, MAX_RECORDED_TEXT, type ActionRecord } from './action-log';
 import { ACTIVITY_FAILURE, ROLLOUT_FAILURE } from './failures';
@@ -57,10 +58,18 @@ const notifyActs = proxyActivities<RolloutActivities>({
 });
 
 /** A region's soak ended in one of these; only `passed` goes on to approval and promotion. */
-type SoakOutcome = { kind: 'passed' } | { kind: 'failed'; reason: string; gate?: GateResult } | { kind: 'inconclusive'; reason: string; gate?: GateResult };
+type SoakOutcome = { kind: 'passed' } | { kind: 'failed'; reason: string; cause: HaltCause; gate?: GateResult } | { kind: 'inconclusive'; reason: string; cause: HaltCause; gate?: GateResult };
 
 class Aborted extends Error {}
-class MigrationFailed extends Error {}
+class MigrationFailed extends Error {
+  constructor(
+    message: string,
+    readonly migration: string,
+    readonly phase: 'expand' | 'contract',
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Histories recorded before this patch never watch promoted regions, renew watches, check
@@ -317,7 +326,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       // Fail closed: a version that cannot be cleared of quarantine does not ship.
       status.state = 'failed';
       status.endedAt = Date.now();
-      status.halt = { reason: `could not check whether ${p.service} ${p.version} is quarantined: ${causeMessage(e)}; nothing was deployed, start it again when Temporal visibility answers`, at: Date.now() };
+      status.halt = { reason: `could not check whether ${p.service} ${p.version} is quarantined: ${causeMessage(e)}; nothing was deployed, start it again when Temporal visibility answers`, at: Date.now(), cause: causeWithDetail({ kind: 'quarantine-check-failed' }, causeMessage(e)) };
       publish();
       throw ApplicationFailure.nonRetryable(status.halt.reason, ROLLOUT_FAILURE.quarantineCheckFailed, status);
     }
@@ -329,6 +338,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       status.halt = {
         reason: `${decision.what}; refused (${decision.why}). Fix the version, or start it with an override and a reason (mrcd deploy --override-quarantine "...")`,
         at: Date.now(),
+        cause: causeWithDetail({ kind: 'quarantine-refused', ...(records[0] ? { region: records[0].region } : {}) }, decision.why),
       };
       publish();
       throw ApplicationFailure.nonRetryable(status.halt.reason, ROLLOUT_FAILURE.versionQuarantined, status);
@@ -345,7 +355,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     } catch (e) {
       status.state = 'failed';
       status.endedAt = Date.now();
-      status.halt = { reason: `invalid plan: ${causeMessage(e)}`, at: Date.now() };
+      status.halt = { reason: `invalid plan: ${causeMessage(e)}`, at: Date.now(), cause: causeWithDetail({ kind: 'invalid-plan' }, causeMessage(e)) };
       publish();
       throw ApplicationFailure.nonRetryable(`invalid plan: ${causeMessage(e)}`, ACTIVITY_FAILURE.invalidPlan, status);
     }
@@ -463,7 +473,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     }
   };
 
-  const lateBreaches: { index: number; why: string }[] = [];
+  const lateBreaches: { index: number; why: string; cause: HaltCause }[] = [];
   const promotedWatches = new Map<number, CancellationScope>();
   /**
    * Keeps watching a promoted region until the rollout ends. A breach marks the region
@@ -509,7 +519,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
           quarantine(r.name, why);
           publish();
           notify('rollback', why, r.name);
-          lateBreaches.push({ index: i, why });
+          lateBreaches.push({ index: i, why, cause: causeFromGate('late-regression', r.name, outcome.result) });
           regionScope?.cancel();
         },
         (e) => {
@@ -609,10 +619,10 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       });
     const fromWatch = (o: WatchOutcome): SoakOutcome =>
       o.kind === 'breach'
-        ? { kind: 'failed', reason: `SLO breach in ${region.name}: ${describeGate(o.result)}`, gate: o.result }
+        ? { kind: 'failed', reason: `SLO breach in ${region.name}: ${describeGate(o.result)}`, gate: o.result, cause: causeFromGate('slo-breach', region.name, o.result) }
         : o.kind === 'inconclusive-limit'
-          ? { kind: 'inconclusive', reason: `no conclusive SLO evidence in ${region.name} after ${o.checksRun} checks: ${describeGate(o.result)}`, gate: o.result }
-          : { kind: 'inconclusive', reason: `the SLO watch of ${region.name} ended without a verdict` };
+          ? { kind: 'inconclusive', reason: `no conclusive SLO evidence in ${region.name} after ${o.checksRun} checks: ${describeGate(o.result)}`, gate: o.result, cause: causeFromGate('inconclusive', region.name, o.result) }
+          : { kind: 'inconclusive', reason: `the SLO watch of ${region.name} ended without a verdict`, cause: { kind: 'inconclusive', region: region.name } };
 
     try {
       // Soak: the durable timer raced with the watch. History stays O(1) however long the soak.
@@ -632,14 +642,14 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         r.lastGate = gate;
         const deployment = gate.deployment?.verdict;
         if (gate.verdict === 'pass' && (deployment === undefined || deployment === 'pass' || deployment === 'unverified')) break;
-        if (gate.verdict === 'fail') return { kind: 'failed', reason: `gate failed in ${region.name}: ${describeGate(gate)}`, gate };
+        if (gate.verdict === 'fail') return { kind: 'failed', reason: `gate failed in ${region.name}: ${describeGate(gate)}`, gate, cause: causeFromGate('gate-failed', region.name, gate) };
         // Not this version's fault (no gate, so no quarantine): the region does not run it.
-        if (deployment === 'fail') return { kind: 'failed', reason: `${region.name} does not run ${thePlan.version} at its gate: ${gate.deployment!.detail}` };
+        if (deployment === 'fail') return { kind: 'failed', reason: `${region.name} does not run ${thePlan.version} at its gate: ${gate.deployment!.detail}`, cause: causeWithDetail({ kind: 'not-running-version', region: region.name }, gate.deployment!.detail) };
         // Too little evidence: soak longer, up to the plan's maximum, then halt.
         const next = Date.now() + region.checkIntervalMs;
         if (next > r.deployedAt + region.maxSoakMs) {
           const what = gate.verdict === 'pass' ? `what ${region.name} runs is unknown until maxSoak: ${gate.deployment?.detail}` : `gate ${gate.verdict} in ${region.name} until maxSoak: ${describeGate(gate)}`;
-          return { kind: 'inconclusive', reason: what, gate };
+          return { kind: 'inconclusive', reason: what, gate, cause: gate.verdict === 'pass' ? causeWithDetail({ kind: 'inconclusive', region: region.name }, gate.deployment?.detail ?? 'what the region runs is unknown') : causeFromGate('inconclusive', region.name, gate) };
         }
         soakEnd = next;
         r.status = 'soaking';
@@ -714,7 +724,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         return;
       }
       const names = failed.map((i) => status.regions[i]!.name).join(', ');
-      status.halt = { region: status.regions[failed[0]!]!.name, reason: `rollback failed in ${names}: an operator must retry (or fix the region by hand and retry)`, at: Date.now() };
+      status.halt = { region: status.regions[failed[0]!]!.name, reason: `rollback failed in ${names}: an operator must retry (or fix the region by hand and retry)`, at: Date.now(), cause: { kind: 'rollback-failed', region: status.regions[failed[0]!]!.name } };
       retryRequested = false;
       setState('rollback-failed');
       notify('rollback-failed', status.halt.reason, status.halt.region);
@@ -780,7 +790,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       );
     } catch (e) {
       if (!v2) throw e;
-      throw new MigrationFailed(`${phase} migration ${m.name} (${direction}) failed: ${causeMessage(e)}`);
+      throw new MigrationFailed(`${phase} migration ${m.name} (${direction}) failed: ${causeMessage(e)}`, m.name, phase);
     }
     if (v2) {
       status.migrations ??= [];
@@ -798,7 +808,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         return;
       } catch (e) {
         if (!(e instanceof MigrationFailed)) throw e;
-        status.halt = { region: haltRegion, reason: `${e.message}; retry runs it again${phase === 'contract' ? ' (every region runs the version; abort is no longer possible)' : ', abort reverts the expand migrations'}`, at: Date.now() };
+        status.halt = { region: haltRegion, reason: `${e.message}; retry runs it again${phase === 'contract' ? ' (every region runs the version; abort is no longer possible)' : ', abort reverts the expand migrations'}`, at: Date.now(), cause: causeWithDetail({ kind: 'migration-failed', region: haltRegion, migration: e.migration, phase: e.phase }, e.message) };
         await waitHalted(haltRegion, index);
       }
     }
@@ -830,7 +840,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
 
   const abortAll = async (): Promise<RolloutStatus> => {
     const reason = [...status.actions].reverse().find((a) => a.action === 'abort' && a.accepted);
-    status.halt = { reason: `aborted by ${reason?.by ?? 'an operator'}: ${reason?.reason ?? ''}`, at: Date.now() };
+    status.halt = { reason: `aborted by ${reason?.by ?? 'an operator'}: ${reason?.reason ?? ''}`, at: Date.now(), cause: { kind: 'aborted' } };
     stopPromotedWatches();
     await rollbackAll(deployedIndices(), 'aborted');
     // A region that was only waiting (for its window, or a resume) never ran this version.
@@ -849,10 +859,10 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   };
 
   /** Policy rollback-all: every deployed region back, newest first, expand reverted; the rollout then ends. */
-  const rollBackEverything = async (region: string, reason: string) => {
+  const rollBackEverything = async (region: string, reason: string, cause: HaltCause) => {
     stopPromotedWatches();
     await rollbackAll(deployedIndices(), 'rolled-back');
-    status.halt = { region, reason, at: Date.now() };
+    status.halt = { region, reason, at: Date.now(), cause };
     await revertExpand();
     notify('rolled-back', reason, region);
   };
@@ -912,7 +922,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     const whys = batch.map((b) => b.why).join('; ');
     const haltedBefore = status.state === 'halted' && status.halt ? ` (halted before: ${status.halt.reason})` : '';
     if (thePlan.failurePolicy === 'rollback-all') {
-      await rollBackEverything(status.regions[batch[0]!.index]!.name, `${whys}; every deployed region rolled back (policy rollback-all)${haltedBefore}`);
+      await rollBackEverything(status.regions[batch[0]!.index]!.name, `${whys}; every deployed region rolled back (policy rollback-all)${haltedBefore}`, batch[0]!.cause);
       return true;
     }
     // The region in flight runs the same version without a passed gate: it goes back too.
@@ -932,7 +942,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     const names = back.map((j) => status.regions[j]!.name).join(', ');
     const from = status.regions[firstUnpromoted()]!;
     status.currentRegion = from.name;
-    status.halt = { region: from.name, reason: `${whys}; rolled back ${names}; later regions held, retry resumes at ${from.name}${haltedBefore}`, at: Date.now() };
+    status.halt = { region: from.name, reason: `${whys}; rolled back ${names}; later regions held, retry resumes at ${from.name}${haltedBefore}`, at: Date.now(), cause: batch[0]!.cause };
     return false;
   };
 
@@ -988,7 +998,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
           throw new Aborted();
         }
         // A deploy that failed for good is a failed region: roll back what it may have touched.
-        outcome = { kind: 'failed', reason: `deploy to ${thePlan.regions[i]!.name} failed: ${causeMessage(e)}` };
+        outcome = { kind: 'failed', reason: `deploy to ${thePlan.regions[i]!.name} failed: ${causeMessage(e)}`, cause: causeWithDetail({ kind: 'deploy-failed', region: thePlan.regions[i]!.name }, causeMessage(e)) };
       } finally {
         regionScope = undefined;
       }
@@ -1005,18 +1015,18 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
 
       if (outcome.gate) r.lastGate = outcome.gate;
       r.status = outcome.kind === 'failed' ? 'failed' : 'inconclusive';
-      status.halt = { region: r.name, reason: outcome.reason, at: Date.now() };
+      status.halt = { region: r.name, reason: outcome.reason, at: Date.now(), cause: outcome.cause };
       publish();
       if (outcome.kind === 'failed') {
         // Failing a gate (not a deploy error) makes the version bad for this service.
         if (outcome.gate) quarantine(r.name, outcome.reason);
         notify('rollback', outcome.reason, r.name);
         if (thePlan.failurePolicy === 'rollback-all') {
-          await rollBackEverything(r.name, `${outcome.reason}; every deployed region rolled back (policy rollback-all)`);
+          await rollBackEverything(r.name, `${outcome.reason}; every deployed region rolled back (policy rollback-all)`, outcome.cause);
           return await finish();
         }
         await rollbackAll([i], 'halted');
-        status.halt = { region: r.name, reason: `${outcome.reason}; ${r.name} rolled back, later regions held`, at: Date.now() };
+        status.halt = { region: r.name, reason: `${outcome.reason}; ${r.name} rolled back, later regions held`, at: Date.now(), cause: outcome.cause };
       } else if (v2) {
         // Inconclusive is not rolled back: the region keeps the version while an operator
         // decides, so it stays watched; a breach there is a regression like any other.

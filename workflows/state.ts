@@ -2,6 +2,7 @@
 // why not otherwise. Pure and deterministic, so the workflow, the update validators, the
 // docs (docs/rollout-states.md) and a table-driven test all read the same table.
 import type { GateResult } from '../activities/types';
+import type { HaltCause } from './halt-cause';
 
 export const ROLLOUT_STATES = [
   'running',
@@ -104,6 +105,8 @@ export interface HaltInfo {
   region?: string;
   reason: string;
   at: number;
+  /** Why, as data (absent in rollouts started before causes were recorded). */
+  cause?: HaltCause;
 }
 
 export interface RolloutStatus {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { actionSignals, actionUpdates } from '../../workflows/definitions';
 import { SA_QUARANTINE } from '../../workflows/search-attributes';
-import { planDoc, regionsOf, runRollout, startTestServer, type TestServer } from '../support/rollout-harness';
+import { causeOf, planDoc, regionsOf, runRollout, startTestServer, type TestServer } from '../support/rollout-harness';
 import { ACTIVITY_FAILURE, ROLLOUT_FAILURE } from '../../workflows/failures';
 
 const SOAK = 3000;
@@ -56,7 +56,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     const calls = await runRollout(env, planDoc({ notifications }), { breachAfterMs: { medium: 1000 } }, async (h) => {
       const halted = await h.waitUntil((s) => s.state === 'halted');
       assert.equal(halted.halt?.region, 'medium');
-      assert.match(halted.halt!.reason, /SLO breach in medium/);
+      assert.deepEqual(causeOf(halted), { kind: 'slo-breach', region: 'medium' });
       assert.deepEqual(halted.regions.map((r) => r.status), ['promoted', 'rolled-back', 'pending']);
       assert.deepEqual(halted.legalActions.sort(), ['abort', 'resume', 'retry']);
       // Halted means halted: nothing else is deployed.
@@ -132,7 +132,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       const { status, failureType } = await h.finish();
       assert.equal(failureType, ROLLOUT_FAILURE.aborted);
       assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
-      assert.match(status.halt!.reason, /aborted by oncall: customer reports/);
+      assert.deepEqual(causeOf(status), { kind: 'aborted' });
       assert.deepEqual(regionsOf(h.calls, 'rollback'), ['medium', 'small']);
     });
   });
@@ -141,7 +141,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     await runRollout(env, planDoc(), { gate: { small: ['fail'] } }, async (h) => {
       const halted = await h.waitUntil((s) => s.state === 'halted');
       assert.equal(halted.regions[0]!.status, 'rolled-back');
-      assert.match(halted.halt!.reason, /gate failed in small/);
+      assert.deepEqual(causeOf(halted), { kind: 'gate-failed', region: 'small' });
       await h.handle.executeUpdate(actionUpdates.retry, { args: [{ reason: 'flaky dependency fixed', by: 'alice' }] });
       const { status } = await h.finish();
       assert.equal(status.state, 'succeeded');
@@ -181,7 +181,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     await runRollout(env, doc, { gate: { small: ['inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive'] } }, async (h) => {
       const s = await h.waitUntil((x) => x.state === 'halted');
       assert.equal(s.regions[0]!.status, 'inconclusive');
-      assert.match(s.halt!.reason, /gate inconclusive in small until maxSoak/);
+      assert.deepEqual(causeOf(s), { kind: 'inconclusive', region: 'small' });
       const gates = h.calls.filter((c) => c.kind === 'gate');
       const deploy = h.calls.find((c) => c.kind === 'deploy')!;
       // One evaluation at 3 s, then one per check interval (500 ms) while under maxSoak (4.2 s).
@@ -199,7 +199,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     await runRollout(env, planDoc(), { inconclusiveAfterMs: { small: 1000 } }, async (h) => {
       const s = await h.waitUntil((x) => x.state === 'halted');
       assert.equal(s.regions[0]!.status, 'inconclusive');
-      assert.match(s.halt!.reason, /no conclusive SLO evidence in small/);
+      assert.deepEqual(causeOf(s), { kind: 'inconclusive', region: 'small' });
       await h.handle.signal(actionSignals.abort, who);
       await h.finish();
     });
@@ -241,7 +241,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
       const s3 = await h.waitUntil((x) => x.state === 'halted');
       assert.equal(s3.regions[0]!.status, 'rolled-back');
-      assert.match(s3.halt!.reason, /deploy to small failed: deployer refused small/);
+      assert.deepEqual(causeOf(s3), { kind: 'deploy-failed', region: 'small' });
       await h.handle.signal(actionSignals.abort, who);
       await h.finish();
     });
@@ -317,7 +317,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     const calls = await runRollout(env, planDoc({ failurePolicy: 'rollback-all' }), { breachAfterMs: { small: 4500 } }, async (h) => {
       const { status, failureType } = await h.finish();
       assert.equal(failureType, ROLLOUT_FAILURE.rolledBack);
-      assert.match(status.halt!.reason, /late regression in small after promotion/);
+      assert.deepEqual(causeOf(status), { kind: 'late-regression', region: 'small' });
       assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
       assert.ok(status.regions[0]!.regressedAt);
       assert.equal(status.quarantine?.region, 'small');
@@ -411,7 +411,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       const s = await h.waitUntil((x) => x.state === 'halted' && x.regions[1]!.status === 'rolled-back');
       assert.deepEqual(s.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'rolled-back', 'pending']);
       assert.equal(s.halt?.region, 'r1');
-      assert.match(s.halt!.reason, /late regression in r2/);
+      assert.deepEqual(causeOf(s), { kind: 'late-regression', region: 'r2' });
       assert.match(s.halt!.reason, /halted before: late regression in r1/);
       assert.deepEqual(regionsOf(h.calls, 'rollback'), ['r3', 'r1', 'r2']);
       await h.handle.executeUpdate(actionUpdates.retry, { args: [{ reason: 'fixed', by: 'alice' }] });
@@ -545,7 +545,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       const { status, failureType } = await h.finish();
       assert.equal(failureType, ROLLOUT_FAILURE.aborted);
       assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
-      assert.match(status.halt!.reason, /aborted by temporal: workflow cancellation requested/);
+      assert.deepEqual(causeOf(status), { kind: 'aborted' });
     });
     assert.deepEqual(regionsOf(running, 'rollback'), ['medium', 'small']);
 
@@ -584,7 +584,8 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     ];
     const calls = await runRollout(env, planDoc({ migrations }), { migrationFails: { 'add-index:apply': 1, 'add-col:revert': 5 } }, async (h) => {
       const s = await h.waitUntil((x) => x.state === 'halted');
-      assert.match(s.halt!.reason, /expand migration add-index \(apply\) failed/);
+      const c = s.halt!.cause;
+      assert.deepEqual({ kind: c?.kind, migration: c?.migration, phase: c?.phase }, { kind: 'migration-failed', migration: 'add-index', phase: 'expand' });
       assert.deepEqual(regionsOf(h.calls, 'deploy'), []);
       await h.handle.executeUpdate(actionUpdates.abort, { args: [{ reason: 'schema team says no', by: 'dba' }] });
       const { status, failureType } = await h.finish();
@@ -601,7 +602,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       assert.ok(held.regions[0]!.deployedAt);
       const s = await h.waitUntil((x) => x.regions[0]!.status === 'rolled-back');
       assert.equal(s.state, 'halted');
-      assert.match(s.halt!.reason, /SLO breach in small while it was held as inconclusive/);
+      assert.deepEqual(causeOf(s), { kind: 'late-regression', region: 'small' });
       assert.equal(s.quarantine?.region, 'small');
       assert.deepEqual(regionsOf(h.calls, 'rollback'), ['small']);
       await h.handle.signal(actionSignals.abort, who);

@@ -329,3 +329,9 @@ export async function statusUntil(m: MrcdClient, service: string, ok: (s: Rollou
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** What a test asserts about a halt: its structured cause's kind and region (region omitted when the cause has none). */
+export function causeOf(s: RolloutStatus): { kind?: string; region?: string } {
+  const c = s.halt?.cause;
+  return { kind: c?.kind, ...(c?.region !== undefined ? { region: c.region } : {}) };
+}
