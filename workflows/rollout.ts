@@ -91,6 +91,13 @@ export const PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS = 'attempt-keys-verified-de
  */
 export const PATCH_SERVER_RETRIED_CHECKS = 'watch-by-server-retried-checks';
 
+/**
+ * A promoted region's watch (server-retried checks, which hold nothing between checks)
+ * lasts a week before it is renewed instead of six hours, so a long rollout's history no
+ * longer grows with its length (M1 in docs/benchmarks.md: 20 regions × 60 min soaks).
+ */
+export const PATCH_WEEK_LONG_PROMOTED_WATCHES = 'week-long-promoted-watches';
+
 /** A check (a few SLO queries, each bounded by its own timeout) must end within this. */
 const CHECK_TIMEOUT_MS = 2 * 60_000;
 /** How soon a check on a worker that died is given to another (M6 in docs/benchmarks.md). */
@@ -103,12 +110,15 @@ const WATCH_HORIZON_MIN_MS = 3_600_000;
  * so even 30 regions held for two weeks stay far below the history limit.
  */
 const PROMOTED_WATCH_HORIZON_MS = 6 * 3_600_000;
+/** The same with server-retried checks (v5): renewing costs events and buys nothing. */
+const PROMOTED_CHECKS_HORIZON_MS = 7 * 24 * 3_600_000;
 
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
   const info = workflowInfo();
   const v2 = patched(PATCH_WATCH_PROMOTED_AND_QUARANTINE);
   const v3 = v2 && patched(PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS);
   const v4 = v3 && patched(PATCH_SERVER_RETRIED_CHECKS);
+  const v5 = v4 && patched(PATCH_WEEK_LONG_PROMOTED_WATCHES);
   const doc = (typeof input.plan === 'object' && input.plan !== null ? input.plan : {}) as Record<string, unknown>;
   const status: RolloutStatus = input.carried?.status ?? {
     rolloutId: info.workflowId,
@@ -429,7 +439,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
    */
   const watchRegionUntilBreach = async (i: number, phase: 'soak' | 'promoted'): Promise<WatchOutcome> => {
     const [region, r] = regionOf(i);
-    const horizonMs = Math.max(region.maxSoakMs, phase === 'soak' ? WATCH_HORIZON_MIN_MS : PROMOTED_WATCH_HORIZON_MS);
+    const horizonMs = Math.max(region.maxSoakMs, phase === 'soak' ? WATCH_HORIZON_MIN_MS : v5 ? PROMOTED_CHECKS_HORIZON_MS : PROMOTED_WATCH_HORIZON_MS);
     const summary = phase === 'soak' ? `SLO watch of ${region.name}, every ${formatDuration(region.checkIntervalMs)}` : `SLO watch of ${region.name} (promoted), every ${formatDuration(region.checkIntervalMs)}`;
     const acts = v4
       ? proxyActivities<RolloutActivities>({

@@ -28,6 +28,8 @@ after(async () => {
 });
 
 let seq = 0;
+/** Watches scheduled, by region, in a history: each is one activity however many checks it runs. */
+const watchesPerRun: Record<string, number> = {};
 /** History events of a healthy rollout with real checks (one server-retried attempt per interval). */
 async function events(regions: number, soak: string, checkInterval: string): Promise<number> {
   const taskQueue = `budget-${++seq}`;
@@ -37,16 +39,21 @@ async function events(regions: number, soak: string, checkInterval: string): Pro
     const h = await env.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId: `budget-${seq}`, args: [{ plan: doc, startedBy: 'test' }] });
     const status = (await h.result()) as { state: string };
     assert.equal(status.state, 'succeeded');
-    return (await h.fetchHistory()).events?.length ?? 0;
+    const history = (await h.fetchHistory()).events ?? [];
+    watchesPerRun[`${regions}×${soak}×${checkInterval}`] = history.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'checkRegion').length;
+    return history.length;
   });
 }
 
-test('history is flat in check interval and soak length, and per region does not grow with region count', { timeout: 240_000 }, async () => {
+test('history is flat in check interval and soak length, and per region does not grow with region count', { timeout: 360_000 }, async () => {
   const base = await events(3, '30m', '60s');
   const faster = await events(3, '30m', '15s');
   const longer = await events(3, '60m', '60s');
   const wider = await events(6, '30m', '60s');
-  const figures = `3×30m×60s ${base}, 3×30m×15s ${faster}, 3×60m×60s ${longer}, 6×30m×60s ${wider}`;
+  // 16 hours of rollout: the first region is watched for 12 h after promotion, past the old
+  // six-hour renewal of promoted watches that made long rollouts grow.
+  const hours = await events(4, '4h', '60s');
+  const figures = `3×30m×60s ${base}, 3×30m×15s ${faster}, 3×60m×60s ${longer}, 6×30m×60s ${wider}, 4×4h×60s ${hours}`;
   // Four times the checks (90 more; a naive design adds ~11 events per check): only a few
   // events per region either way, from whether a check is in flight when its watch is
   // cancelled and how workflow tasks happen to batch.
@@ -54,6 +61,10 @@ test('history is flat in check interval and soak length, and per region does not
   assert.ok(Math.abs(faster - base) <= noise, figures);
   // Twice the soak: the same few (a naive design doubles).
   assert.ok(Math.abs(longer - base) <= noise, figures);
+  assert.ok(Math.abs(hours / 4 - base / 3) <= NOISE_PER_REGION, `a 16-hour rollout must not need more history per region: ${figures}`);
+  // Exact, with no noise: one soak watch per region and one watch per promoted region
+  // before the last, never renewed within a rollout of these lengths.
+  assert.deepEqual(watchesPerRun, { '3×30m×60s': 5, '3×30m×15s': 5, '3×60m×60s': 5, '6×30m×60s': 11, '4×4h×60s': 7 });
   assert.ok(wider / 6 <= base / 3 + NOISE_PER_REGION, `per region must not grow with regions: ${figures}`);
   assert.ok(base / 3 <= MAX_EVENTS_PER_REGION, figures);
 });
