@@ -15,6 +15,7 @@ import { connectClient, followRollout, getStatus, startRollout, type MrcdClient 
 import { progressLines } from '../client/progress';
 import { freePort } from './ports';
 import { TASK_QUEUE_DEFAULT, rolloutWorkflowId } from '../workflows/definitions';
+import { TERMINAL_STATES } from '../workflows/state';
 
 const ROOT = resolve(__dirname, '..');
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -84,7 +85,7 @@ async function main(): Promise<number> {
     const m: MrcdClient = await connectClient(connection);
     stops.push(() => m.close());
     const existing = await getStatus(m, plan.service).catch(() => undefined);
-    if (existing && !['succeeded', 'rolled-back', 'aborted', 'failed'].includes(existing.state)) {
+    if (existing && !TERMINAL_STATES.has(existing.state)) {
       say(`resuming the rollout of ${plan.service} ${existing.version} already in progress (${existing.state})`);
     } else {
       await startRollout(m, doc, { startedBy: `npm start (${process.env.USER ?? 'local'})` });

@@ -3,22 +3,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { NormalizedDeployer } from '../../plan';
 import { ACTIVITY_FAILURE } from '../../workflows/failures';
+import { bearerHeader } from '../bearer-token';
 
 type HttpDeployer = Extract<NormalizedDeployer, { type: 'http' }>;
 
-/** The bearer token the plan names, read from the worker's environment at call time. */
+/** The deployer's Authorization header; a named but unset variable fails the step for good. */
 export function authHeaders(deployer: HttpDeployer): Record<string, string> {
-  const headers: Record<string, string> = {};
-  if (deployer.tokenEnv) {
-    const token = process.env[deployer.tokenEnv];
-    if (!token) {
-      // Non-retryable: the worker's environment will not change between attempts.
-      throw ApplicationFailure.nonRetryable(
-        `deployer token: environment variable ${deployer.tokenEnv} is not set on the worker`,
-        ACTIVITY_FAILURE.deployConfig,
-      );
-    }
-    headers.Authorization = `Bearer ${token}`;
-  }
-  return headers;
+  const auth = bearerHeader(deployer.tokenEnv);
+  // Non-retryable: the worker's environment will not change between attempts.
+  if ('missing' in auth) throw ApplicationFailure.nonRetryable(`deployer token: environment variable ${auth.missing} is not set on the worker`, ACTIVITY_FAILURE.deployConfig);
+  return auth.headers;
 }

@@ -6,6 +6,7 @@
 import axios from 'axios';
 import type { Check } from '../../plan';
 import type { CheckResult, SloContext } from '../types';
+import { bearerHeader } from '../bearer-token';
 import { cancellationOf, isRetryableStatus } from '../http-errors';
 import { compare } from './verdict';
 
@@ -103,13 +104,6 @@ export function displayUrl(url: string): string {
   }
 }
 
-/** Reads `process.env[name]`; the string result is the variable's name to complain about. */
-export function bearerHeader(tokenEnv: string | undefined): { headers: Record<string, string> } | { missing: string } {
-  if (!tokenEnv) return { headers: {} };
-  const token = process.env[tokenEnv];
-  if (token === undefined || token === '') return { missing: tokenEnv };
-  return { headers: { Authorization: `Bearer ${token}` } };
-}
 
 /** Words for a non-2xx status, so an operator knows where to look. */
 export function statusWords(status: number, tokenEnv: string | undefined): string {

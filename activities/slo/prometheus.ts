@@ -27,13 +27,13 @@
 // inside a rate() window, which is why gates pair a ratio with a minTraffic query.
 import type { Check } from '../../plan';
 import type { CheckResult, SloContext } from '../types';
+import { bearerHeader } from '../bearer-token';
 import { isRetryableStatus } from '../http-errors';
 import { baselineLimit, compare, lowerIsBetter, regressedFromBaseline } from './verdict';
 import {
   DEFAULT_TIMEOUT_MS,
   TemplateError,
   TransportError,
-  bearerHeader,
   displayUrl,
   fmt,
   httpGet,
