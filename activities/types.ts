@@ -84,15 +84,24 @@ export interface WatchInput extends SloContext {
    * days of healthy traffic cannot dilute a regression.
    */
   lookbackMs?: number;
+  /**
+   * The soak ends in this watch: the attempt at `until` (the soak's end) evaluates the final
+   * gate, with the deployer's view of the region when `deployer` is set, and returns it as
+   * `gated`. One activity then covers soak and gate (docs/architecture.md, "A soak ends in
+   * its own watch"). Absent for promoted regions and in rollouts started before it.
+   */
+  finalGate?: { deployer?: NormalizedDeployer };
 }
 
 /**
- * What the SLO watch returns. While the region is healthy it returns only at `until`
- * (`ended`); the workflow cancels it earlier when the soak timer fires.
+ * What the SLO watch returns. While the region is healthy it returns only at `until`:
+ * `gated` with the final gate when the input asked for one, else `ended`. The workflow
+ * cancels it earlier when it no longer needs it.
  */
 export type WatchOutcome =
   | { kind: 'breach'; result: GateResult; checksRun: number }
   | { kind: 'inconclusive-limit'; result: GateResult; checksRun: number }
+  | { kind: 'gated'; result: GateResult; checksRun: number }
   | { kind: 'ended'; checksRun: number };
 
 export interface DeployInput {

@@ -7,8 +7,9 @@
 // current design) and `watchRegion` (one attempt that loops, for older rollouts).
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import type { GateResult, SloContext, Verdict, WatchInput, WatchOutcome } from '../types';
+import type { GateInput, GateResult, SloContext, Verdict, WatchInput, WatchOutcome } from '../types';
 import { evaluateGate } from './gate';
+import { evaluateFinalGate } from '../final-gate';
 
 export type GateEvaluator = (ctx: SloContext, opts: { signal: AbortSignal }) => Promise<GateResult>;
 
@@ -141,6 +142,9 @@ export function createWatchRegion(evaluate: GateEvaluator): (input: WatchInput) 
 /** The failure type that means "healthy, check again": a retry the server schedules, not an error. */
 export const NEXT_CHECK = 'SloWatchNextCheck';
 
+/** Evaluates the gate before a promotion: the SLO checks over the soak, and the deployer's view when asked. */
+export type FinalGateEvaluator = (input: GateInput) => Promise<GateResult>;
+
 /**
  * The watch as server-retried checks: each attempt runs one check and returns only with a
  * verdict (breach, too little evidence, or `until` reached); otherwise it fails, benign and
@@ -148,14 +152,16 @@ export const NEXT_CHECK = 'SloWatchNextCheck';
  * A watch then holds a worker slot for the milliseconds of a check, never for its soak, so
  * soaking and promoted regions cannot starve deploys, gates and rollbacks. Retries add no
  * history events, and the count of consecutive non-passes travels in the heartbeat
- * details, which Temporal hands to the next attempt.
+ * details, which Temporal hands to the next attempt. With `finalGate`, the attempt at
+ * `until` is the region's final gate instead of one more check.
  */
-export function createCheckRegion(evaluate: GateEvaluator): (input: WatchInput) => Promise<WatchOutcome> {
+export function createCheckRegion(evaluate: GateEvaluator, evaluateFinal: FinalGateEvaluator): (input: WatchInput) => Promise<WatchOutcome> {
   return async function checkRegion(input: WatchInput): Promise<WatchOutcome> {
     const ctx = Context.current();
     const progress = resumeProgress(ctx.info.heartbeatDetails);
     throwIfCancelled(ctx.cancellationSignal);
-    if (input.until !== undefined && Date.now() >= input.until) return { kind: 'ended', checksRun: progress.checksRun };
+    const atEnd = input.until !== undefined && Date.now() >= input.until;
+    if (atEnd && !input.finalGate) return { kind: 'ended', checksRun: progress.checksRun };
     // With a heartbeat timeout, a worker that dies mid-check (kill -9, a lost node) is
     // noticed within that timeout instead of the check's start-to-close; the beats carry
     // the progress so far, so nothing is lost to a retry.
@@ -163,7 +169,7 @@ export function createCheckRegion(evaluate: GateEvaluator): (input: WatchInput) 
     const beat = hbMs ? setInterval(() => ctx.heartbeat({ ...progress }), Math.max(100, Math.floor(hbMs / 3))) : undefined;
     let outcome: WatchOutcome | undefined;
     try {
-      outcome = await checkOnce(input, progress, evaluate, ctx);
+      outcome = atEnd ? await finalGate(input, progress, evaluateFinal, ctx) : await checkOnce(input, progress, evaluate, ctx);
     } finally {
       if (beat) clearInterval(beat);
     }
@@ -173,6 +179,7 @@ export function createCheckRegion(evaluate: GateEvaluator): (input: WatchInput) 
       type: NEXT_CHECK,
       message: `${input.region}: ${progress.lastVerdict} (check ${progress.checksRun}); next check in ${Math.round(input.intervalMs / 1000)}s`,
       nonRetryable: false,
+      // The soak's end is a check of its own (the final gate), so the last wait is cut to it.
       nextRetryDelay: Math.max(1, Math.min(input.intervalMs, untilLeft)),
       // Benign: a healthy check is no error, so the SDK logs it at debug, not as a failure.
       category: ApplicationFailureCategory.BENIGN,
@@ -180,6 +187,21 @@ export function createCheckRegion(evaluate: GateEvaluator): (input: WatchInput) 
   };
 }
 
+/**
+ * The final gate at the soak's end. Whatever it says goes back to the workflow, which
+ * decides (promote, fail, or soak longer); an evaluator that throws fails the attempt, and
+ * the server retries it at the interval like any check.
+ */
+async function finalGate(input: WatchInput, progress: WatchProgress, evaluate: FinalGateEvaluator, ctx: Context): Promise<WatchOutcome> {
+  const { intervalMs: _i, maxInconclusive: _m, until: _u, phase: _p, lookbackMs: _l, finalGate: wanted, ...slo } = input;
+  const result = await evaluate(wanted?.deployer ? { ...slo, deployer: wanted.deployer } : slo);
+  throwIfCancelled(ctx.cancellationSignal);
+  progress.checksRun += 1;
+  progress.lastVerdict = result.verdict;
+  progress.at = result.at;
+  return { kind: 'gated', result, checksRun: progress.checksRun };
+}
+
 /** The activities the worker registers. */
 export const watchRegion = createWatchRegion(evaluateGate);
-export const checkRegion = createCheckRegion(evaluateGate);
+export const checkRegion = createCheckRegion(evaluateGate, evaluateFinalGate);

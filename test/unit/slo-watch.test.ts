@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, ApplicationFailureCategory, CancelledFailure } from '@temporalio/common';
-import type { GateResult, SloContext, Verdict, WatchInput, WatchOutcome } from '../../activities/types';
-import { createCheckRegion, createWatchRegion, NEXT_CHECK, resumeProgress, type GateEvaluator, type WatchProgress } from '../../activities/slo/watch';
+import type { GateInput, GateResult, SloContext, Verdict, WatchInput, WatchOutcome } from '../../activities/types';
+import { createCheckRegion, createWatchRegion, NEXT_CHECK, resumeProgress, type FinalGateEvaluator, type GateEvaluator, type WatchProgress } from '../../activities/slo/watch';
 
 const input = (over: Partial<WatchInput> = {}): WatchInput => ({
   rolloutId: 'r-1',
@@ -295,12 +295,16 @@ describe('watchRegion', () => {
 });
 
 /** Runs one checkRegion attempt the way Temporal would: heartbeat details of the last attempt in, outcome or failure out. */
-async function attempt(evaluate: GateEvaluator, args: WatchInput, details: WatchProgress | undefined, n: number): Promise<{ out?: WatchOutcome; err?: ApplicationFailure; details?: WatchProgress }> {
+const noFinalGate: FinalGateEvaluator = async () => {
+  throw new Error('the final gate was evaluated where no soak ended');
+};
+
+async function attempt(evaluate: GateEvaluator, args: WatchInput, details: WatchProgress | undefined, n: number, evaluateFinal: FinalGateEvaluator = noFinalGate): Promise<{ out?: WatchOutcome; err?: ApplicationFailure; details?: WatchProgress }> {
   const env = new MockActivityEnvironment({ attempt: n, ...(details ? { heartbeatDetails: details } : {}) });
   const beats = heartbeats(env);
   type Fn = (i: WatchInput) => Promise<WatchOutcome>;
   try {
-    const out = await env.run<[WatchInput], WatchOutcome, Fn>(createCheckRegion(evaluate), args);
+    const out = await env.run<[WatchInput], WatchOutcome, Fn>(createCheckRegion(evaluate, evaluateFinal), args);
     return { out, details: beats.at(-1) ?? details };
   } catch (e) {
     return { err: e as ApplicationFailure, details: beats.at(-1) ?? details };
@@ -327,6 +331,31 @@ describe('checkRegion (server-retried checks)', () => {
     const end = await attempt(evaluate, input({ until: Date.now() - 1 }), r.details, 2);
     assert.equal(end.out?.kind, 'ended');
     assert.equal(calls.length, 1);
+  });
+
+  test("with finalGate, the attempt at the soak's end is the final gate (with the deployer asked for), not one more check", T, async () => {
+    const { evaluate, calls } = scripted([], 'pass');
+    const finals: GateInput[] = [];
+    const evaluateFinal: FinalGateEvaluator = async (g) => {
+      finals.push(g);
+      return { ...result('inconclusive'), deployment: { verdict: 'pass', detail: 'runs 2.0.0' } };
+    };
+    const deployer = { type: 'http', baseUrl: 'http://127.0.0.1:9', timeoutMs: 1000 } as unknown as NonNullable<WatchInput['finalGate']>['deployer'];
+    const before = await attempt(evaluate, input({ intervalMs: 60_000, until: Date.now() + 5_000, finalGate: { deployer } }), undefined, 1, evaluateFinal);
+    assert.equal(before.err?.type, NEXT_CHECK, 'a check before the end is an ordinary check');
+    assert.ok((before.err!.nextRetryDelay as number) <= 5_000, 'the next attempt is at the end at the latest');
+    const end = await attempt(evaluate, input({ until: Date.now() - 1, finalGate: { deployer } }), before.details, 2, evaluateFinal);
+    assert.equal(end.out?.kind, 'gated');
+    assert.equal(end.out.kind === 'gated' && end.out.result.deployment?.detail, 'runs 2.0.0');
+    assert.equal(calls.length, 1, 'the final attempt runs no ordinary check');
+    assert.equal(finals.length, 1);
+    assert.equal(finals[0]!.deployer, deployer);
+    assert.equal(finals[0]!.region, 'eu-west-1');
+    assert.ok(!('until' in finals[0]!) && !('finalGate' in finals[0]!), 'the gate gets the SLO context, not the watch options');
+    // Without a deployer the gate is the SLO checks alone.
+    const plain = await attempt(evaluate, input({ until: Date.now() - 1, finalGate: {} }), undefined, 1, evaluateFinal);
+    assert.equal(plain.out?.kind, 'gated');
+    assert.equal(finals[1]!.deployer, undefined);
   });
 
   test('consecutive non-passes are carried from attempt to attempt in the heartbeat details; a pass resets them', T, async () => {
@@ -366,7 +395,7 @@ describe('checkRegion (server-retried checks)', () => {
       return result('pass');
     };
     type Fn = (i: WatchInput) => Promise<WatchOutcome>;
-    await assert.rejects(env.run<[WatchInput], WatchOutcome, Fn>(createCheckRegion(evaluate), input()), (e: ApplicationFailure) => e.type === NEXT_CHECK);
+    await assert.rejects(env.run<[WatchInput], WatchOutcome, Fn>(createCheckRegion(evaluate, noFinalGate), input()), (e: ApplicationFailure) => e.type === NEXT_CHECK);
     const during = beats.slice(0, -1);
     assert.ok(during.length >= 3, `beats while the check ran: ${during.length}`);
     for (const d of during) assert.deepEqual(d, before);
