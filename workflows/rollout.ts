@@ -19,7 +19,7 @@ import {
   log,
   setDefaultSignalHandler,
 } from '@temporalio/workflow';
-import type { GateResult, RolloutActivities, RolloutEventKind, WatchOutcome } from '../activities/types';
+import type { GateResult, RolloutActivities, RolloutEventKind, SloContext, WatchInput, WatchOutcome } from '../activities/types';
 import type { NormalizedPlan, NormalizedRegion } from '../plan';
 import { actionSignals, actionUpdates, statusQuery, type ActionResult, type RolloutInput } from './definitions';
 import { SA_OWNER, SA_QUARANTINE, SA_REGION, SA_SERVICE, SA_STATE, SA_VERSION } from './search-attributes';
@@ -98,6 +98,14 @@ export const PATCH_SERVER_RETRIED_CHECKS = 'watch-by-server-retried-checks';
  */
 export const PATCH_WEEK_LONG_PROMOTED_WATCHES = 'week-long-promoted-watches';
 
+/**
+ * A soak ends in its own watch: the check at the soak's end is the final gate (one activity
+ * for soak and gate instead of a watch, a timer and a gate activity), and the watch that
+ * guards approval and pause holds starts only when a region is held. Rollouts started with
+ * it record only this marker: it implies every earlier patch (M1 in docs/benchmarks.md).
+ */
+export const PATCH_SOAK_ENDS_IN_ITS_WATCH = 'soak-ends-in-its-watch';
+
 /** A check (a few SLO queries, each bounded by its own timeout) must end within this. */
 const CHECK_TIMEOUT_MS = 2 * 60_000;
 /** How soon a check on a worker that died is given to another (M6 in docs/benchmarks.md). */
@@ -115,10 +123,14 @@ const PROMOTED_CHECKS_HORIZON_MS = 7 * 24 * 3_600_000;
 
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
   const info = workflowInfo();
-  const v2 = patched(PATCH_WATCH_PROMOTED_AND_QUARANTINE);
-  const v3 = v2 && patched(PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS);
-  const v4 = v3 && patched(PATCH_SERVER_RETRIED_CHECKS);
-  const v5 = v4 && patched(PATCH_WEEK_LONG_PROMOTED_WATCHES);
+  // Newest first: a rollout started on today's code records one marker (each costs two
+  // events: the marker and the TemporalChangeVersion upsert), since the newest patch implies
+  // every older one; a history recorded before it finds its own markers as before.
+  const v6 = patched(PATCH_SOAK_ENDS_IN_ITS_WATCH);
+  const v2 = v6 || patched(PATCH_WATCH_PROMOTED_AND_QUARANTINE);
+  const v3 = v6 || (v2 && patched(PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS));
+  const v4 = v6 || (v3 && patched(PATCH_SERVER_RETRIED_CHECKS));
+  const v5 = v6 || (v4 && patched(PATCH_WEEK_LONG_PROMOTED_WATCHES));
   const doc = (typeof input.plan === 'object' && input.plan !== null ? input.plan : {}) as Record<string, unknown>;
   const status: RolloutStatus = input.carried?.status ?? {
     rolloutId: info.workflowId,
@@ -431,27 +443,56 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   };
 
   // ---- SLO watches ----
+  /** The SLO context of region i: its gate, judged since its deploy against what ran before. */
+  const sloContext = (i: number): SloContext => {
+    const [region, r] = regionOf(i);
+    return {
+      rolloutId: status.rolloutId,
+      service: thePlan.service,
+      version: thePlan.version,
+      region: region.name,
+      gate: region.gate,
+      since: r.deployedAt ?? Date.now(),
+      ...(r.baselineVersion !== undefined ? { baselineVersion: r.baselineVersion } : {}),
+      ...(thePlan.prometheus ? { prometheus: thePlan.prometheus } : {}),
+    };
+  };
+  /** Server-retried checks of one region: each attempt is one check, "healthy" comes back as a retry at the interval. */
+  const checkActivities = (region: NormalizedRegion, horizonMs: number, summary: string) =>
+    proxyActivities<RolloutActivities>({
+      startToCloseTimeout: CHECK_TIMEOUT_MS,
+      // A check heartbeats while it runs: a dead worker costs this, not CHECK_TIMEOUT_MS.
+      // (Activity options are not part of replay, so running rollouts need no patch.)
+      heartbeatTimeout: CHECK_HEARTBEAT_MS,
+      scheduleToCloseTimeout: horizonMs + CHECK_TIMEOUT_MS + 10 * 60_000,
+      retry: { initialInterval: region.checkIntervalMs, backoffCoefficient: 1, maximumInterval: Math.max(region.checkIntervalMs, 30_000) },
+      summary,
+    });
+  /** What a watch of region i judges: its SLO context since the deploy, and the phase's window. */
+  const watchInput = (i: number, phase: 'soak' | 'promoted', until: number): WatchInput => {
+    const [region] = regionOf(i);
+    return {
+      ...sloContext(i),
+      intervalMs: region.checkIntervalMs,
+      maxInconclusive: region.gate.maxInconclusive,
+      until,
+      phase,
+      // After promotion: the last soak's worth of traffic, so a regression is not diluted.
+      ...(phase === 'promoted' ? { lookbackMs: region.soakMs } : {}),
+    };
+  };
   /**
    * Watches region i until a breach (or, while soaking, too little evidence). One activity
-   * covers a horizon (an hour or more; six after promotion) and is renewed after it, so
+   * covers a horizon (an hour or more; a week after promotion) and is renewed after it, so
    * history grows with wall-clock hours, never with checks. Returns only with a verdict;
    * ends by cancellation.
    */
   const watchRegionUntilBreach = async (i: number, phase: 'soak' | 'promoted'): Promise<WatchOutcome> => {
-    const [region, r] = regionOf(i);
+    const [region] = regionOf(i);
     const horizonMs = Math.max(region.maxSoakMs, phase === 'soak' ? WATCH_HORIZON_MIN_MS : v5 ? PROMOTED_CHECKS_HORIZON_MS : PROMOTED_WATCH_HORIZON_MS);
     const summary = phase === 'soak' ? `SLO watch of ${region.name}, every ${formatDuration(region.checkIntervalMs)}` : `SLO watch of ${region.name} (promoted), every ${formatDuration(region.checkIntervalMs)}`;
     const acts = v4
-      ? proxyActivities<RolloutActivities>({
-          // Each attempt is one check; "healthy" comes back as a retry at the interval.
-          startToCloseTimeout: CHECK_TIMEOUT_MS,
-          // A check heartbeats while it runs: a dead worker costs this, not CHECK_TIMEOUT_MS.
-          // (Activity options are not part of replay, so running rollouts need no patch.)
-          heartbeatTimeout: CHECK_HEARTBEAT_MS,
-          scheduleToCloseTimeout: horizonMs + CHECK_TIMEOUT_MS + 10 * 60_000,
-          retry: { initialInterval: region.checkIntervalMs, backoffCoefficient: 1, maximumInterval: Math.max(region.checkIntervalMs, 30_000) },
-          summary,
-        })
+      ? checkActivities(region, horizonMs, summary)
       : proxyActivities<RolloutActivities>({
           startToCloseTimeout: horizonMs + 10 * 60_000,
           heartbeatTimeout: Math.max(30_000, region.checkIntervalMs * 3),
@@ -460,22 +501,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         });
     for (;;) {
       const until = Date.now() + horizonMs;
-      const out = await (v4 ? acts.checkRegion : acts.watchRegion)({
-        rolloutId: status.rolloutId,
-        service: thePlan.service,
-        version: thePlan.version,
-        region: region.name,
-        gate: region.gate,
-        since: r.deployedAt ?? Date.now(),
-        ...(r.baselineVersion !== undefined ? { baselineVersion: r.baselineVersion } : {}),
-        ...(thePlan.prometheus ? { prometheus: thePlan.prometheus } : {}),
-        intervalMs: region.checkIntervalMs,
-        maxInconclusive: region.gate.maxInconclusive,
-        until,
-        phase,
-        // After promotion: the last soak's worth of traffic, so a regression is not diluted.
-        ...(phase === 'promoted' ? { lookbackMs: region.soakMs } : {}),
-      });
+      const out = await (v4 ? acts.checkRegion : acts.watchRegion)(watchInput(i, phase, until));
       if (out.kind !== 'ended') return out;
       // A watch that ended before its horizon (a clock running ahead) is not renewed early:
       // that would spin. The next one starts at the horizon.
@@ -598,21 +624,14 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     if (deployed.previousVersion !== undefined) r.baselineVersion = deployed.previousVersion;
     else delete r.baselineVersion;
     r.deployedAt = Date.now();
-    r.soakEndsAt = r.deployedAt + region.soakMs;
+    const soakEndsAt = r.deployedAt + region.soakMs;
+    r.soakEndsAt = soakEndsAt;
     r.status = 'soaking';
     publish();
 
-    const sloBase = {
-      rolloutId: status.rolloutId,
-      service: thePlan.service,
-      version: thePlan.version,
-      region: region.name,
-      gate: region.gate,
-      since: r.deployedAt,
-      ...(r.baselineVersion !== undefined ? { baselineVersion: r.baselineVersion } : {}),
-      ...(thePlan.prometheus ? { prometheus: thePlan.prometheus } : {}),
-    };
+    const sloBase = sloContext(i);
     const watchScope = new CancellationScope();
+    const soakScope = new CancellationScope();
     const watchActs = proxyActivities<RolloutActivities>({
       // The watch lives as long as the region is unpromoted; heartbeats prove it is alive.
       startToCloseTimeout: region.maxSoakMs + 24 * 3_600_000,
@@ -620,35 +639,65 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       retry: { initialInterval: '1s', maximumInterval: '30s' },
       summary: `SLO watch of ${region.name}`,
     });
-    // A watch that fails for good is a lack of evidence, never a pass.
-    const breach: Promise<WatchOutcome | undefined> = watchScope
-      .run(() => (v2 ? watchRegionUntilBreach(i, 'soak') : watchActs.watchRegion({ ...sloBase, intervalMs: region.checkIntervalMs, maxInconclusive: region.gate.maxInconclusive })))
-      .catch((e) => {
+    /** A watch that fails for good is a lack of evidence, never a pass; a cancelled one never settles. */
+    const asEvidence = (watch: Promise<WatchOutcome>): Promise<WatchOutcome> =>
+      watch.catch((e) => {
         if (isCancellation(e)) return new Promise<never>(() => {});
         return { kind: 'inconclusive-limit', result: { verdict: 'error', checks: [], at: Date.now() }, checksRun: 0, error: causeMessage(e) } as WatchOutcome;
       });
+    // The watch that guards the region until it is promoted. v6 starts it only when needed
+    // (a soak cut short or extended, a hold for approval or pause): a soak that ends on time
+    // was watched by its gated watch.
+    let breach: Promise<WatchOutcome | undefined> | undefined;
+    const watchUnpromoted = () =>
+      (breach ??= watchScope.run(() => asEvidence(v2 ? watchRegionUntilBreach(i, 'soak') : watchActs.watchRegion({ ...sloBase, intervalMs: region.checkIntervalMs, maxInconclusive: region.gate.maxInconclusive }))));
+    if (!v6) watchUnpromoted();
     const fromWatch = (o: WatchOutcome): SoakOutcome =>
       o.kind === 'breach'
         ? { kind: 'failed', reason: `SLO breach in ${region.name}: ${describeGate(o.result)}`, gate: o.result, cause: causeFromGate('slo-breach', region.name, o.result) }
         : o.kind === 'inconclusive-limit'
           ? { kind: 'inconclusive', reason: `no conclusive SLO evidence in ${region.name} after ${o.checksRun} checks: ${describeGate(o.result)}`, gate: o.result, cause: causeFromGate('inconclusive', region.name, o.result) }
           : { kind: 'inconclusive', reason: `the SLO watch of ${region.name} ended without a verdict`, cause: { kind: 'inconclusive', region: region.name } };
+    // v3 gates also ask the deployer what the region runs: a promotion needs both answers.
+    const gateInput = v3 ? { ...sloBase, deployer: thePlan.deployer } : sloBase;
 
     try {
+      // v6: the soak is one watch whose check at the soak's end is the final gate; a skip-soak
+      // or an abort cuts it short. (A watch on an older worker ends without a gate: the gate
+      // activity below evaluates it then.)
+      let gated: GateResult | undefined;
+      if (v6 && !skipSoak.has(region.name)) {
+        const soakWatch = soakScope.run(() =>
+          asEvidence(checkActivities(region, Math.max(region.maxSoakMs, WATCH_HORIZON_MIN_MS), `soak of ${region.name} ${formatDuration(region.soakMs)}, a check every ${formatDuration(region.checkIntervalMs)}, then its gate`).checkRegion({ ...watchInput(i, 'soak', soakEndsAt), finalGate: { deployer: thePlan.deployer } })),
+        );
+        let settled = false;
+        // (`settled` lets the condition go once the watch has answered.)
+        const cut = condition(() => settled || skipSoak.has(region.name) || abortRequested).then(() => undefined);
+        const out = await Promise.race([soakWatch, cut]);
+        settled = true;
+        if (abortRequested) throw new Aborted();
+        if (out?.kind === 'gated') gated = out.result;
+        else if (out && out.kind !== 'ended') return fromWatch(out);
+        // Cut short or ended without a gate: the watch goes, the gate activity decides.
+        else if (!out) soakScope.cancel();
+      }
       // Soak: the durable timer raced with the watch. History stays O(1) however long the soak.
       let soakEnd = r.soakEndsAt;
       for (;;) {
-        const remaining = soakEnd - Date.now();
-        if (remaining > 0 && !skipSoak.has(region.name)) {
-          const timer = condition(() => skipSoak.has(region.name) || abortRequested, remaining).then(() => undefined);
-          const early = await Promise.race([timer, breach]);
-          if (abortRequested) throw new Aborted();
-          if (early) return fromWatch(early);
+        let gate = gated;
+        gated = undefined;
+        if (!gate) {
+          const remaining = soakEnd - Date.now();
+          if (remaining > 0 && !skipSoak.has(region.name)) {
+            const timer = condition(() => skipSoak.has(region.name) || abortRequested, remaining).then(() => undefined);
+            const early = await Promise.race([timer, watchUnpromoted()]);
+            if (abortRequested) throw new Aborted();
+            if (early) return fromWatch(early);
+          }
+          r.status = 'gating';
+          publish();
+          gate = await gateActs.evaluateGate(gateInput);
         }
-        r.status = 'gating';
-        publish();
-        // v3 gates also ask the deployer what the region runs: a promotion needs both answers.
-        const gate = await gateActs.evaluateGate(v3 ? { ...sloBase, deployer: thePlan.deployer } : sloBase);
         r.lastGate = gate;
         const deployment = gate.deployment?.verdict;
         if (gate.verdict === 'pass' && (deployment === undefined || deployment === 'pass' || deployment === 'unverified')) break;
@@ -674,14 +723,15 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         r.status = 'awaiting-approval';
         r.waitingFor = 'approval';
         publish();
-        const out = await waitFor(() => approvals.has(region.name), breach);
+        const out = await waitFor(() => approvals.has(region.name), watchUnpromoted());
         delete r.waitingFor;
         if (out) return fromWatch(out);
       }
-      const out = await holdWhilePaused(r, breach);
+      const out = await holdWhilePaused(r, paused ? watchUnpromoted() : breach);
       if (out) return fromWatch(out);
       return { kind: 'passed' };
     } finally {
+      soakScope.cancel();
       watchScope.cancel();
       skipSoak.delete(region.name);
     }

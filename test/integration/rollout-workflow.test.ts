@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { actionSignals, actionUpdates } from '../../workflows/definitions';
 import { SA_QUARANTINE } from '../../workflows/search-attributes';
-import { causeOf, planDoc, regionsOf, runRollout, startTestServer, type TestServer } from '../support/rollout-harness';
+import { causeOf, planDoc, regionsOf, runRollout, startTestServer, type Harness, type TestServer } from '../support/rollout-harness';
 import { ACTIVITY_FAILURE, ROLLOUT_FAILURE } from '../../workflows/failures';
 
 const SOAK = 3000;
@@ -32,6 +32,24 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
     const deploys = calls.filter((c) => c.kind === 'deploy');
     // Each next region starts only after the previous region's 30-minute soak.
     for (let i = 1; i < deploys.length; i++) assert.ok(deploys[i]!.at - deploys[i - 1]!.at >= SOAK, `region ${i} started ${deploys[i]!.at - deploys[i - 1]!.at} ms after the previous one`);
+  });
+
+  test('a soak ends in its watch; with a worker from before that patch the watch ends without a gate and the gate activity decides', async () => {
+    const regions = [{ name: 'small', size: 1 }, { name: 'large', size: 2 }];
+    const activityTypes = async (h: Harness) => ((await h.handle.fetchHistory()).events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => !!n);
+    for (const ignoreFinalGate of [false, true]) {
+      const calls = await runRollout(env, planDoc({}, regions), { ignoreFinalGate }, async (h) => {
+        const { status } = await h.finish();
+        assert.equal(status.state, 'succeeded');
+        assert.equal(status.regions.every((r) => r.lastGate?.verdict === 'pass'), true);
+        const gates = (await activityTypes(h)).filter((n) => n === 'evaluateGate').length;
+        assert.equal(gates, ignoreFinalGate ? 2 : 0, ignoreFinalGate ? 'the gate activity evaluates each region' : 'each soak watch evaluates its gate itself');
+      });
+      assert.deepEqual(regionsOf(calls, 'gate'), ['small', 'large']);
+      const deploys = calls.filter((c) => c.kind === 'deploy');
+      const gates = calls.filter((c) => c.kind === 'gate');
+      for (let i = 0; i < 2; i++) assert.ok(gates[i]!.at - deploys[i]!.at >= SOAK, `gate of ${deploys[i]!.region} ${gates[i]!.at - deploys[i]!.at} ms after its deploy`);
+    }
   });
 
   test('history does not grow with soak length', async () => {
@@ -177,15 +195,16 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
   });
 
   test('inconclusive evidence extends the soak up to maxSoak, then halts without promoting', async () => {
-    const doc = planDoc({}, [{ name: 'small', size: 1, soak: '3s', maxSoak: '4200ms' }, { name: 'large', size: 2 }]);
+    const doc = planDoc({}, [{ name: 'small', size: 1, soak: '3s', maxSoak: '5500ms' }, { name: 'large', size: 2 }]);
     await runRollout(env, doc, { gate: { small: ['inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive'] } }, async (h) => {
       const s = await h.waitUntil((x) => x.state === 'halted');
       assert.equal(s.regions[0]!.status, 'inconclusive');
       assert.deepEqual(causeOf(s), { kind: 'inconclusive', region: 'small' });
       const gates = h.calls.filter((c) => c.kind === 'gate');
       const deploy = h.calls.find((c) => c.kind === 'deploy')!;
-      // One evaluation at 3 s, then one per check interval (500 ms) while under maxSoak (4.2 s).
-      assert.ok(gates.length >= 2 && gates.length <= 4, `gate evaluations: ${gates.length}`);
+      // One evaluation at the soak's end (3 s, or up to a second later: the dev server's retry
+      // timers are that coarse), then one per check interval (500 ms) while under maxSoak (5.5 s).
+      assert.ok(gates.length >= 2 && gates.length <= 6, `gate evaluations: ${gates.length}`);
       assert.ok(gates[0]!.at - deploy.at >= SOAK);
       assert.ok(gates[1]!.at - gates[0]!.at >= 500);
       assert.deepEqual(regionsOf(h.calls, 'deploy'), ['small']);
@@ -302,13 +321,16 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
       assert.equal((await h.finish()).status.state, 'succeeded');
       const promoted = h.calls.filter((c) => c.kind === 'watch' && c.detail === 'promoted').map((c) => c.region);
       assert.deepEqual(promoted, ['small', 'medium']);
-      // The workflow itself asked every watch to stop (a worker shutdown after the test would
-      // stop leftovers too, so the history is the evidence, not the activities).
+      // Every watch ended in the history: a soak's watch completed with its gate, and the
+      // workflow itself asked every promoted watch to stop (a worker shutdown after the test
+      // would stop leftovers too, so the history is the evidence, not the activities).
       const events = (await h.handle.fetchHistory()).events ?? [];
       const watches = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'checkRegion').map((e) => Number(e.eventId));
       const cancelled = new Set(events.filter((e) => e.activityTaskCancelRequestedEventAttributes).map((e) => Number(e.activityTaskCancelRequestedEventAttributes!.scheduledEventId)));
+      const completed = new Set(events.filter((e) => e.activityTaskCompletedEventAttributes).map((e) => Number(e.activityTaskCompletedEventAttributes!.scheduledEventId)));
       assert.equal(watches.length, 5);
-      assert.deepEqual(watches.filter((id) => !cancelled.has(id)), [], 'watches never cancelled');
+      assert.deepEqual(watches.filter((id) => !cancelled.has(id) && !completed.has(id)), [], 'watches left running');
+      assert.equal(watches.filter((id) => cancelled.has(id)).length, 2, 'the promoted watches of small and medium were asked to stop');
     });
   });
 
@@ -406,8 +428,8 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
   });
   test('a second regression while halted: retry starts from the earliest region that lost the version, and nothing succeeds half-deployed', async () => {
     const regions = ['r1', 'r2', 'r3', 'r4'].map((name, i) => ({ name, size: i + 1 }));
-    // r1 (promoted at 3 s) regresses at 7 s while r3 soaks; r2 (promoted at 6 s) regresses at 9 s, while halted.
-    await runRollout(env, planDoc({}, regions), { breachAfterMs: { r1: 7000, r2: 6000 }, breachOnce: true }, async (h) => {
+    // r1 regresses while r3 soaks; r2 regresses once r3 is rolled back, while halted.
+    await runRollout(env, planDoc({}, regions), { breachWhen: { r1: { after: 'deploy', of: 'r3' }, r2: { after: 'rollback', of: 'r3' } }, breachOnce: true }, async (h) => {
       const s = await h.waitUntil((x) => x.state === 'halted' && x.regions[1]!.status === 'rolled-back');
       assert.deepEqual(s.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'rolled-back', 'pending']);
       assert.equal(s.halt?.region, 'r1');
@@ -467,7 +489,7 @@ describe('rollout workflow', { timeout: 300_000 }, () => {
   });
 
   test('after promotion only a breach is a regression: an evidence gap (from an older worker\'s watch) is shown, not rolled back', async () => {
-    await runRollout(env, planDoc({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]), { inconclusiveAfterMs: { small: SOAK + 500 }, ignorePhase: true }, async (h) => {
+    await runRollout(env, planDoc({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]), { inconclusiveAfterMs: { small: SOAK + 2000 }, ignorePhase: true }, async (h) => {
       const s = await h.waitUntil((x) => x.regions[0]!.watchProblem !== undefined);
       assert.equal(s.regions[0]!.status, 'promoted');
       assert.match(s.regions[0]!.watchProblem!, /no conclusive evidence after promotion/);

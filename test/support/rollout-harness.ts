@@ -20,6 +20,11 @@ export interface Script {
   deployFails?: string[];
   /** The watch reports a breach this long (server time) after the region's deploy. */
   breachAfterMs?: Record<string, number>;
+  /**
+   * The watch of a region reports a breach once another step has happened: e.g. `{ r1:
+   * { after: 'deploy', of: 'r3' } }` breaks r1 while r3 soaks, however long steps take.
+   */
+  breachWhen?: Record<string, { after: Call['kind']; of: string }>;
   /** The watch gives up for lack of evidence this long after deploy. */
   inconclusiveAfterMs?: Record<string, number>;
   /** Verdicts of successive final gate evaluations per region; pass once the list runs out. */
@@ -34,6 +39,8 @@ export interface Script {
   breachOnce?: boolean;
   /** Per region, successive deploy-window waits in ms (0 = open now); open once the list runs out. */
   windowWaitMs?: Record<string, number[]>;
+  /** Like a check from a worker before the patch soak-ends-in-its-watch: ignores `finalGate` and ends at `until`. */
+  ignoreFinalGate?: boolean;
   /** Like a watch from an older worker: ignores `phase`, so it can report inconclusive after promotion. */
   ignorePhase?: boolean;
   /** Each migration step takes this long. */
@@ -106,9 +113,15 @@ function gateResult(verdict: Verdict, region: string): GateResult {
 
 export interface ScriptOptions {
   /**
-   * For the time-skipping server, where a running activity stops the clock: the watch
-   * answers at once (a breach once the script's time has come, else `ended`), and times
-   * are the server's (virtual) clock, not the worker's.
+   * For the time-skipping server: times are the server's (virtual) clock, not the worker's.
+   * Checks still run at the plan's cadence.
+   */
+  serverClock?: boolean;
+  /**
+   * For the time-skipping server, where a running activity stops the clock, in tests about
+   * durations: the server's clock, and the watch answers at once (a breach once the script's
+   * time has come, else `ended`); a check asks for its next attempt at the first check time
+   * that will see something new instead of every interval.
    */
   instantWatch?: boolean;
 }
@@ -119,16 +132,50 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
   const windowCalls = new Map<string, number>();
   const migrationCalls = new Map<string, number>();
   const firstDeploy = new Map<string, number>();
-  const now = async () => (opts.instantWatch ? Context.current().info.currentAttemptScheduledTimestampMs : Date.now());
+  const serverClock = opts.serverClock || opts.instantWatch;
+  const now = async () => (serverClock ? Context.current().info.currentAttemptScheduledTimestampMs : Date.now());
+  /** When the script makes a watch of this region see a breach or an evidence gap (absolute times). */
+  const eventsOf = (input: WatchInput): { breachAt?: number; inconclusiveAt?: number } => {
+    if (!firstDeploy.has(input.region)) firstDeploy.set(input.region, input.since);
+    const breachAfter = script.breachOnce && firstDeploy.get(input.region) !== input.since ? undefined : script.breachAfterMs?.[input.region];
+    // Like the real watch: after promotion only a breach ends it.
+    const inconclusiveAfter = input.phase === 'promoted' && !script.ignorePhase ? undefined : script.inconclusiveAfterMs?.[input.region];
+    return {
+      ...(breachAfter !== undefined ? { breachAt: input.since + breachAfter } : {}),
+      ...(inconclusiveAfter !== undefined ? { inconclusiveAt: input.since + inconclusiveAfter } : {}),
+    };
+  };
   /** What the script says a watch of this region sees at time t: a breach, an evidence gap, or nothing yet. */
   const verdictAt = (input: WatchInput, t: number): WatchOutcome | undefined => {
-    if (!firstDeploy.has(input.region)) firstDeploy.set(input.region, input.since);
-    const breachAt = script.breachOnce && firstDeploy.get(input.region) !== input.since ? undefined : script.breachAfterMs?.[input.region];
-    // Like the real watch: after promotion only a breach ends it.
-    const inconclusiveAt = input.phase === 'promoted' && !script.ignorePhase ? undefined : script.inconclusiveAfterMs?.[input.region];
-    if (breachAt !== undefined && t >= input.since + breachAt) return { kind: 'breach', result: gateResult('fail', input.region), checksRun: 1 };
-    if (inconclusiveAt !== undefined && t >= input.since + inconclusiveAt) return { kind: 'inconclusive-limit', result: gateResult('inconclusive', input.region), checksRun: 4 };
+    const { breachAt, inconclusiveAt } = eventsOf(input);
+    const when = script.breachWhen?.[input.region];
+    const firstRun = !script.breachOnce || firstDeploy.get(input.region) === input.since;
+    if (when && firstRun && calls.some((c) => c.kind === when.after && c.region === when.of)) return { kind: 'breach', result: gateResult('fail', input.region), checksRun: 1 };
+    if (breachAt !== undefined && t >= breachAt) return { kind: 'breach', result: gateResult('fail', input.region), checksRun: 1 };
+    if (inconclusiveAt !== undefined && t >= inconclusiveAt) return { kind: 'inconclusive-limit', result: gateResult('inconclusive', input.region), checksRun: 4 };
     return undefined;
+  };
+  /**
+   * When a check made at t should run next: one interval later, or at `until` if that
+   * comes first (like the real check). With instantWatch a check a minute over days of
+   * skipped time would be slow, so the scripted check skips the checks that would see
+   * nothing new: the next one runs at the first check time (t plus whole intervals) at or
+   * after the script's next event, or at `until`.
+   */
+  const nextCheckDelay = (input: WatchInput, t: number): number => {
+    const untilLeft = input.until !== undefined ? input.until - t : Infinity;
+    const { breachAt, inconclusiveAt } = eventsOf(input);
+    const event = Math.min(...[breachAt, inconclusiveAt].filter((x): x is number => x !== undefined && x > t));
+    const toEvent = opts.instantWatch ? Math.ceil((event - t) / input.intervalMs) * input.intervalMs : input.intervalMs;
+    const delay = Math.min(toEvent, untilLeft);
+    return Number.isFinite(delay) ? Math.max(1, delay) : input.intervalMs;
+  };
+  /** A final gate evaluation of the region at t, as the script says. */
+  const gateAt = (region: string, t: number): GateResult => {
+    calls.push({ kind: 'gate', region, at: t });
+    const n = gateCalls.get(region) ?? 0;
+    gateCalls.set(region, n + 1);
+    return gateResult(script.gate?.[region]?.[n] ?? 'pass', region);
   };
   const activities: RolloutActivities = {
     async preparePlan(doc) {
@@ -168,24 +215,33 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
       }
     },
     // Like the real checkRegion: one check per attempt, "healthy" is a benign retry at the
-    // interval. A watch is recorded once, at its first attempt. On the time-skipping server
-    // it answers like the instant watch (nothing to report until the horizon): the tests
-    // there are about durations, and a check a minute over days of skipped time is slow.
+    // interval (with instantWatch, at the next check that sees something new), and with
+    // `finalGate` the attempt at `until` is the gate. A watch is recorded once, at its first
+    // attempt.
     async checkRegion(input): Promise<WatchOutcome> {
-      if (opts.instantWatch) return activities.watchRegion(input);
-      const info = Context.current().info;
-      const t = await now();
+      const ctx = Context.current();
+      const info = ctx.info;
+      // The time-skipping server stamps a retry with the time it was scheduled, not the time
+      // it runs. At the plan's cadence the attempts run one interval apart (the last one at
+      // `until`); instantWatch's checks skip ahead, so each carries the time it asked for in
+      // its heartbeat details (they reach the next attempt).
+      const planned = (info.heartbeatDetails as { nextCheckAt?: number } | undefined)?.nextCheckAt;
+      const t =
+        info.attempt === 1 || !serverClock
+          ? await now()
+          : opts.instantWatch && planned !== undefined
+            ? planned
+            : Math.min(info.scheduledTimestampMs + (info.attempt - 1) * input.intervalMs, input.until ?? Infinity);
       if (info.attempt === 1) calls.push({ kind: 'watch', region: input.region, detail: input.phase ?? 'soak', at: t });
       const out = verdictAt(input, t);
       if (out) return out;
-      if (input.until !== undefined && t >= input.until) return { kind: 'ended', checksRun: info.attempt };
-      throw ApplicationFailure.create({ type: 'SloWatchNextCheck', message: 'healthy', nonRetryable: false, nextRetryDelay: input.intervalMs, category: ApplicationFailureCategory.BENIGN });
+      if (input.until !== undefined && t >= input.until) return input.finalGate && !script.ignoreFinalGate ? { kind: 'gated', result: gateAt(input.region, t), checksRun: info.attempt } : { kind: 'ended', checksRun: info.attempt };
+      const delay = nextCheckDelay(input, t);
+      if (opts.instantWatch) ctx.heartbeat({ nextCheckAt: t + delay });
+      throw ApplicationFailure.create({ type: 'SloWatchNextCheck', message: 'healthy', nonRetryable: false, nextRetryDelay: delay, category: ApplicationFailureCategory.BENIGN });
     },
     async evaluateGate(ctx) {
-      calls.push({ kind: 'gate', region: ctx.region, at: await now() });
-      const n = gateCalls.get(ctx.region) ?? 0;
-      gateCalls.set(ctx.region, n + 1);
-      return gateResult(script.gate?.[ctx.region]?.[n] ?? 'pass', ctx.region);
+      return gateAt(ctx.region, await now());
     },
     async notify(input) {
       calls.push({ kind: 'notify', detail: input.event.kind, at: await now() });

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../support/temporal';
-import { PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS, PATCH_SERVER_RETRIED_CHECKS, PATCH_WATCH_PROMOTED_AND_QUARANTINE, PATCH_WEEK_LONG_PROMOTED_WATCHES } from '../../workflows/rollout';
+import { PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS, PATCH_SERVER_RETRIED_CHECKS, PATCH_SOAK_ENDS_IN_ITS_WATCH, PATCH_WATCH_PROMOTED_AND_QUARANTINE, PATCH_WEEK_LONG_PROMOTED_WATCHES } from '../../workflows/rollout';
 
 const DIR = join(__dirname, '..', 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
@@ -15,8 +15,8 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 test('recorded histories exist for the main scenarios', () => {
   // v1-*: recorded before patch 'watch-promoted-regions-and-quarantine'; they replay its old branch.
   // v2-*: recorded before 'attempt-keys-verified-deploys-bounded-actions'; v3-*: before
-  // 'watch-by-server-retried-checks'; v4-*: before 'week-long-promoted-watches'. Each
-  // generation replays the old branch of the next patch.
+  // 'watch-by-server-retried-checks'; v4-*: before 'week-long-promoted-watches'; v5-*:
+  // before 'soak-ends-in-its-watch'. Each generation replays the old branch of the next patch.
   assert.deepEqual(files.sort(), [
     'breach-halt-abort.json',
     'happy-path.json',
@@ -44,6 +44,12 @@ test('recorded histories exist for the main scenarios', () => {
     'v4-pause-resume.json',
     'v4-quarantine-override.json',
     'v4-unknown-signal-retry-abort.json',
+    'v5-breach-halt-abort.json',
+    'v5-happy-path.json',
+    'v5-late-regression-halt-abort.json',
+    'v5-pause-resume.json',
+    'v5-quarantine-override.json',
+    'v5-unknown-signal-retry-abort.json',
   ]);
 });
 
@@ -57,9 +63,10 @@ function patchesOf(history: { events: { markerRecordedEventAttributes?: { detail
 
 test('each generation of histories carries exactly the patches of its time', () => {
   const order = [PATCH_WATCH_PROMOTED_AND_QUARANTINE, PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS, PATCH_SERVER_RETRIED_CHECKS, PATCH_WEEK_LONG_PROMOTED_WATCHES];
-  // Generation vN was recorded with the first N-1 patches; today's with all of them.
-  const generations = order.map((_, n) => order.slice(0, n));
-  const newest = order;
+  // Generation vN was recorded with the first N-1 patches (v5 with all four). Today's
+  // records only the newest marker, which implies every older patch.
+  const generations = [...order.map((_, n) => order.slice(0, n)), order];
+  const newest = [PATCH_SOAK_ENDS_IN_ITS_WATCH];
   const want = (f: string) => {
     const g = /^v(\d+)-/.exec(f);
     return g ? generations[Number(g[1]) - 1]! : newest;
