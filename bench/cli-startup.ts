@@ -2,7 +2,7 @@
 // server: the shipped bundle (bin/mrcd.js → dist/mrcd.js), the same CLI from its TypeScript
 // sources through tsx (how it ran before), and the Go `temporal` CLI doing the same query
 // as a reference for what a process start and one RPC cost here.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { findTemporalCli } from '../dev/temporal-binaries';
 import { getStatus } from '../client/rollouts';
@@ -24,6 +24,11 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promis
 
 export async function m7(server: TestServer): Promise<void> {
   const runs = QUICK ? 3 : 20;
+  // The bundle as `npm install` leaves it: built from the sources as they are now, or
+  // bin/mrcd.js would fall back to tsx and the "bundle" rows would measure tsx.
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build-cli.js')], { cwd: ROOT, stdio: 'ignore' });
+  const loader = spawnSync(process.execPath, [join(ROOT, 'bin/mrcd.js'), '--help'], { cwd: ROOT, env: { ...process.env, MRCD_SHOW_LOADER: '1' } }).stderr.toString().trim();
+  if (loader !== 'mrcd: from dist/mrcd.js') throw new Error(`M7 would not measure the bundle: ${loader}`);
   const service = next('m7');
   const rows: Record<string, number[]> = {};
   await withScriptedWorker(server, {}, async (m) => {
