@@ -41,7 +41,7 @@ describe('operator messages', { timeout: 300_000 }, () => {
   });
 
   test('the acknowledgement of abort and retry shows the state they put the rollout in', async () => {
-    await runRollout(env, planDoc({ defaults: { ...(planDoc().defaults as object), soak: '20s' } }), { breachAfterMs: { small: 300 }, breachOnce: true }, async (h) => {
+    await runRollout(env, planDoc({ defaults: { ...(planDoc().defaults as object), soak: '20s' } }), { breachAfterMs: { small: 300 }, breachOnce: true, rollbackMs: 1500 }, async (h) => {
       await h.waitUntil((s) => s.state === 'halted');
       const retry = await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
       assert.equal(retry.state, 'running', 'retry answers with the state it starts, not "halted"');
@@ -49,7 +49,8 @@ describe('operator messages', { timeout: 300_000 }, () => {
       await h.handle.executeUpdate(actionUpdates.pause, { args: [who] });
       const abort = await h.handle.executeUpdate(actionUpdates.abort, { args: [who] });
       assert.equal(abort.state, 'rolling-back', 'abort answers with rolling-back, not "paused"');
-      // While it aborts, a refusal says so instead of claiming the rollout has ended.
+      // While it aborts (each rollback takes 1.5 s here), a refusal says so instead of claiming
+      // the rollout has ended.
       await assert.rejects(h.handle.executeUpdate(actionUpdates.resume, { args: [who] }), (e: unknown) => {
         assert.ok(e instanceof WorkflowUpdateFailedError);
         assert.match(e.cause!.message, /Legal now: nothing \(the rollout is being aborted; it ends once its regions are rolled back\)/);

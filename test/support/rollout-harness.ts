@@ -29,6 +29,8 @@ export interface Script {
   inconclusiveAfterMs?: Record<string, number>;
   /** Verdicts of successive final gate evaluations per region; pass once the list runs out. */
   gate?: Record<string, Verdict[]>;
+  /** Each rollback takes this long (a window to act while a rollout rolls back). */
+  rollbackMs?: number;
   /** Rollbacks of these regions fail this many times. */
   rollbackFails?: Record<string, number>;
   /** What the quarantine check finds (none by default). */
@@ -190,6 +192,7 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
     },
     async rollbackRegion(input) {
       calls.push({ kind: 'rollback', region: input.region, input, at: await now() });
+      if (script.rollbackMs) await new Promise((r) => setTimeout(r, script.rollbackMs));
       const n = (rollbackCalls.get(input.region) ?? 0) + 1;
       rollbackCalls.set(input.region, n);
       if (n <= (script.rollbackFails?.[input.region] ?? 0)) throw ApplicationFailure.nonRetryable(`rollback of ${input.region} failed (${n})`, 'RollbackFailed');
