@@ -19,7 +19,7 @@ after(async () => {
 
 const who = { reason: 'test', by: 'tester' };
 
-describe('rollout workflow', { timeout: 300_000 }, () => {
+describe('rollout workflow', { timeout: 600_000 }, () => {
   test('happy path: every region deployed once, in order, each after a full soak', async () => {
     const calls = await runRollout(env, planDoc(), {}, async (h) => {
       const { status, failureType } = await h.finish();
