@@ -50,8 +50,6 @@ test('on a real server a healthy rollout makes exactly 20 events plus 15 per reg
     want[key] = expectedEvents(n);
   }
   assert.deepEqual(got, want);
-  // The goal of M1: at most 25 events per region from two regions on.
-  assert.ok(expectedEvents(2) / 2 <= 25);
 });
 
 test('real lengths (time-skipping server): the same history, flat in check interval, soak length and rollout length', { timeout: 240_000 }, async () => {
