@@ -681,7 +681,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         // Cut short or ended without a gate: the watch goes, the gate activity decides.
         else if (!out) soakScope.cancel();
       }
-      // Soak: the durable timer raced with the watch. History stays O(1) however long the soak.
+      // Before v6, and after a cut-short or old-worker soak or an extension: the durable timer
+      // raced with the watch, then the gate activity. History stays O(1) however long the soak.
       let soakEnd = r.soakEndsAt;
       for (;;) {
         let gate = gated;
