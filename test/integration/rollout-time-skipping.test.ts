@@ -4,93 +4,26 @@
 // will see something new (the script's breach, or the watch's horizon) instead of every
 // interval: the server skips to it. Breach timing within one check interval is tested on
 // the dev server (rollout-workflow.test.ts); here the durations are the real ones.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import type { WorkflowHandle } from '@temporalio/client';
 import { nextDeployWindow } from '../../activities/windows';
-import { actionSignals, actionUpdates, statusQuery } from '../../workflows/definitions';
-import type { RolloutStatus } from '../../workflows/state';
-import { planDoc, regionsOf, scriptedActivities, TEST_GATE, verdictOf, type Call, type Script } from '../support/rollout-harness';
-import { startTimeSkipping, workflowBundle } from '../support/temporal';
-import type { RolloutActivities } from '../../activities/types';
+import { actionSignals, actionUpdates } from '../../workflows/definitions';
+import { planDoc, regionsOf, runRollout, TEST_GATE, type Harness, type RunOptions, type Script } from '../support/rollout-harness';
+import { useTimeSkipping } from '../support/temporal';
 import { ROLLOUT_FAILURE } from '../../workflows/failures';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const who = { reason: 'test', by: 'tester' };
 
-let env: TestWorkflowEnvironment;
-before(async () => {
-  env = await startTimeSkipping();
-});
-after(async () => {
-  await env?.teardown();
-});
+const env = useTimeSkipping();
 
 /** Real-length defaults: 30-minute soaks, a check a minute, maxSoak 1 h. */
 const realLength = (overrides: Record<string, unknown> = {}, regions?: Record<string, unknown>[]) =>
   planDoc({ defaults: { soak: '30m', checkInterval: '1m', gate: TEST_GATE }, ...overrides }, regions);
 
-interface Run {
-  calls: Call[];
-  handle: WorkflowHandle;
-  status(): Promise<RolloutStatus>;
-  /**
-   * Lets the server skip time from now on (a pending result() is what unlocks it) and
-   * waits for the end; returns the final status and failure type.
-   */
-  finish(): Promise<{ status: RolloutStatus; failureType?: string }>;
-  /** Polls until the status satisfies `until`; time moves only after skip() or env.sleep(). */
-  waitUntil(until: (s: RolloutStatus) => boolean): Promise<RolloutStatus>;
-}
-
-let seq = 0;
-async function run(doc: unknown, script: Script, body: (r: Run) => Promise<void>, extra: Partial<RolloutActivities> = {}): Promise<Call[]> {
-  const calls: Call[] = [];
-  const taskQueue = `ts-${process.pid}-${++seq}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: { ...scriptedActivities(script, calls, { instantWatch: true }), ...extra },
-  });
-  await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId: `rollout-${taskQueue}`, args: [{ plan: doc, startedBy: 'test' }] });
-    const status = () => handle.query(statusQuery);
-    let result: Promise<{ status: RolloutStatus; failureType?: string }> | undefined;
-    const skip = () =>
-      (result ??= verdictOf(handle.result()));
-    const r: Run = {
-      calls,
-      handle,
-      status,
-      finish: () => skip(),
-      async waitUntil(until) {
-        const deadline = Date.now() + 30_000;
-        for (;;) {
-          const s = await status().catch(() => undefined);
-          try {
-            if (s && until(s)) return s;
-          } catch {
-            // regions not known yet
-          }
-          if (Date.now() > deadline) throw new Error(`condition not reached; status: ${s?.summary}`);
-          await new Promise((res) => setTimeout(res, 50));
-        }
-      },
-    };
-    try {
-      await body(r);
-    } finally {
-      const d = await handle.describe();
-      if (d.status.name === 'RUNNING') await handle.terminate('test ended');
-      await result;
-    }
-  });
-  return calls;
-}
+/** A rollout on the time-skipping server: checks answer at once and ask for the next one that sees something new. */
+const run = (doc: unknown, script: Script, body: (r: Harness) => Promise<void>, opts: RunOptions = {}) => runRollout(env, doc, script, body, { instantWatch: true, ...opts });
 
 describe('rollout workflow, real-length durations (time-skipping server)', { timeout: 300_000 }, () => {
   test('30-minute soaks: each region is gated only after its full soak, then the next one starts', async () => {
@@ -115,7 +48,7 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
     const inconclusive = Array.from({ length: 200 }, () => 'inconclusive' as const);
     const doc = realLength({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]);
     await run(doc, { gate: { small: inconclusive } }, async (r) => {
-      // Not skip(): with nothing but an operator to wait for, the test server would skip
+      // Not finish(): with nothing but an operator to wait for, the test server would skip
       // straight to the workflow's timeout. Time moves exactly as far as the test says.
       await env.sleep('65m');
       const s = await r.waitUntil((x) => x.state === 'halted' || x.state === 'failed');
@@ -146,7 +79,7 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
         assert.equal(failureType, undefined, status?.summary);
         assert.equal(status.state, 'succeeded');
       },
-      { nextDeployWindow },
+      { activities: { nextDeployWindow } },
     );
     for (const d of calls.filter((c) => c.kind === 'deploy')) {
       const at = new Date(d.at);
@@ -176,7 +109,7 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
         assert.equal(failureType, ROLLOUT_FAILURE.aborted);
         assert.equal(status.regions[0]!.status, 'pending');
       },
-      { nextDeployWindow },
+      { activities: { nextDeployWindow } },
     );
     assert.deepEqual(regionsOf(calls, 'deploy'), []);
     assert.deepEqual(regionsOf(calls, 'rollback'), []);

@@ -1,17 +1,20 @@
-// Workflow tests on a real Temporal dev server with scripted activities and soaks of
-// seconds. The SLO watch is long-running in production; the scripted one is too: it
+// Workflow tests with scripted activities on a real Temporal server: a dev server with
+// soaks of seconds, or the time-skipping test server with real-length soaks (durations
+// skipped). The SLO watch is long-running in production; the scripted one is too: it
 // heartbeats until cancelled and reports a breach when the script says so.
-// (Why not the time-skipping server: docs/architecture.md, "Testing long-running watches".)
+// (Why not the time-skipping server for everything: docs/architecture.md, "Testing
+// long-running watches".) The plan is prepared by the real preparePlan activity.
+import assert from 'node:assert/strict';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { startDevServer, type DevServerOptions } from '../../dev/temporal-server';
 import type { GateResult, QuarantineRecord, RolloutActivities, Verdict, WatchInput, WatchOutcome } from '../../activities/types';
-import { validatePlan } from '../../plan';
+import { preparePlan } from '../../activities/plan';
 import { statusQuery } from '../../workflows/definitions';
 import type { RolloutStatus } from '../../workflows/state';
-import { workflowBundle } from './temporal';
+import { forTheFile, workflowBundle } from './temporal';
 import { getStatus, type MrcdClient } from '../../client/rollouts';
 import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
@@ -51,13 +54,25 @@ export interface Script {
   migrationFails?: Record<string, number>;
 }
 
-/** A real server to run rollouts on. */
-export interface TestServer {
+/**
+ * Where a rollout runs: a dev server (startTestServer, useTestServer) or the time-skipping
+ * test server (startTimeSkipping, onOwnTimeSkipping, useTimeSkipping in ./temporal).
+ */
+export interface RolloutServer {
+  client: Client;
+  nativeConnection: NativeConnection;
+}
+
+/** A real dev server to run rollouts on. */
+export interface TestServer extends RolloutServer {
   address: string;
   /** The dev server's process. */
   pid?: number;
-  client: Client;
-  nativeConnection: NativeConnection;
+  /**
+   * Runs a worker for `taskQueue` until the server stops (it is shut down first); returns a
+   * library client for that queue, as `mrcd` would use.
+   */
+  serve(taskQueue: string, activities: object, options?: Partial<WorkerOptions>): Promise<MrcdClient>;
   stop(): Promise<void>;
 }
 
@@ -66,17 +81,42 @@ export async function startTestServer(opts: DevServerOptions = {}): Promise<Test
   const server = await startDevServer({ uiPort: false, ...opts });
   const connection = await Connection.connect({ address: server.address });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const served: { worker: Worker; running: Promise<void> }[] = [];
+  let stopped: Promise<void> | undefined;
   return {
     address: server.address,
     ...(server.pid !== undefined ? { pid: server.pid } : {}),
-    client: new Client({ connection }),
+    client,
     nativeConnection,
-    async stop() {
-      await nativeConnection.close();
-      await connection.close();
-      await server.stop();
+    async serve(taskQueue, activities, options) {
+      const worker = await createTestWorker({ client, nativeConnection }, taskQueue, activities, options);
+      served.push({ worker, running: worker.run() });
+      return { client, taskQueue, close: async () => {} };
+    },
+    stop() {
+      stopped ??= (async () => {
+        for (const w of served) w.worker.shutdown();
+        await Promise.all(served.map((w) => w.running));
+        await nativeConnection.close();
+        await connection.close();
+        await server.stop();
+      })();
+      return stopped;
     },
   };
+}
+
+/** A dev server for the tests of one file: started before them, stopped (with the workers it serves) after them. */
+export const useTestServer = (opts: DevServerOptions = {}): TestServer => forTheFile(() => startTestServer(opts), (s) => s.stop());
+
+/**
+ * A worker for `taskQueue` on the server, with the workflows bundled once per process.
+ * Cancellation reaches an activity with a heartbeat; by default those are throttled to most
+ * of the heartbeat timeout. Tests want to see it promptly.
+ */
+export async function createTestWorker(server: RolloutServer, taskQueue: string, activities: object, options: Partial<WorkerOptions> = {}): Promise<Worker> {
+  return Worker.create({ connection: server.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities, maxHeartbeatThrottleInterval: '200ms', ...options });
 }
 
 export interface Call {
@@ -180,11 +220,8 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
     return gateResult(script.gate?.[region]?.[n] ?? 'pass', region);
   };
   const activities: RolloutActivities = {
-    async preparePlan(doc) {
-      const r = validatePlan(doc);
-      if (!r.ok) throw ApplicationFailure.nonRetryable(r.problems.map((p) => `${p.path}: ${p.message}`).join('; '), ACTIVITY_FAILURE.invalidPlan);
-      return r.plan;
-    },
+    // The real one: every test's plan goes through the validation and normalization a rollout gets.
+    preparePlan,
     async deployRegion(input) {
       calls.push({ kind: 'deploy', region: input.region, input, at: await now() });
       if (script.deployFails?.includes(input.region)) throw ApplicationFailure.nonRetryable(`deployer refused ${input.region}`, ACTIVITY_FAILURE.deployFailed);
@@ -278,9 +315,18 @@ export interface Harness {
   calls: Call[];
   handle: WorkflowHandle;
   status(): Promise<RolloutStatus>;
-  /** Polls until the status satisfies `until`. */
+  /**
+   * Polls until the status satisfies `until` (a status that cannot be read yet, or regions
+   * not known yet while the plan is being prepared, count as not yet). On the time-skipping
+   * server time moves only after finish() or the environment's sleep().
+   */
   waitUntil(until: (s: RolloutStatus) => boolean, ms?: number): Promise<RolloutStatus>;
-  /** Waits for the end; returns the final status and the failure type if any. */
+  /**
+   * Waits for the end; returns the final status and the failure type if any. The rollout's
+   * result is first asked for here: on the time-skipping server a pending result is what
+   * lets the clock skip, so before the first finish() time moves only as far as the test
+   * sleeps (with nothing but an operator to wait for, it would skip to the workflow's timeout).
+   */
   finish(ms?: number): Promise<{ status: RolloutStatus; failureType?: string }>;
 }
 
@@ -296,51 +342,48 @@ export function verdictOf(result: Promise<unknown>): Promise<{ status: RolloutSt
 }
 
 let queueSeq = 0;
-export interface RunOptions {
+export interface RunOptions extends ScriptOptions {
   /** More fields of the workflow input, e.g. overrides. */
   input?: Record<string, unknown>;
   /** Real activities in place of scripted ones. */
   activities?: Partial<RolloutActivities>;
 }
 
-export async function runRollout(server: TestServer, doc: unknown, script: Script, body: (h: Harness) => Promise<void>, opts: RunOptions = {}): Promise<Call[]> {
+/**
+ * Runs one rollout of `doc` on the server, with a worker of its own whose activities follow
+ * `script`; `body` drives it through the harness. Whatever `body` leaves running is
+ * terminated. Returns the activity calls. For the time-skipping server pass `serverClock`
+ * or `instantWatch` (ScriptOptions).
+ */
+export async function runRollout(server: RolloutServer, doc: unknown, script: Script, body: (h: Harness) => Promise<void>, opts: RunOptions = {}): Promise<Call[]> {
   const calls: Call[] = [];
   const taskQueue = `test-${process.pid}-${++queueSeq}`;
-  const worker = await Worker.create({
-    connection: server.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: { ...scriptedActivities(script, calls), ...opts.activities },
-    // Cancellation reaches an activity with a heartbeat; by default those are throttled to
-    // most of the heartbeat timeout (24 s here). Tests want to see it promptly.
-    maxHeartbeatThrottleInterval: '200ms',
-  });
+  const worker = await createTestWorker(server, taskQueue, { ...scriptedActivities(script, calls, opts), ...opts.activities });
   await worker.runUntil(async () => {
     const handle = await server.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId: `rollout-${taskQueue}`, args: [{ plan: doc, startedBy: 'test', ...opts.input }] });
     const status = () => handle.query(statusQuery);
-    const result = verdictOf(handle.result());
+    let result: ReturnType<typeof verdictOf> | undefined;
     const h: Harness = {
       calls,
       handle,
       status,
       async waitUntil(until, ms = 30_000) {
         const deadline = Date.now() + ms;
-        const holds = (x: RolloutStatus) => {
+        let last: RolloutStatus | undefined;
+        let problem: unknown;
+        for (;;) {
           try {
-            return until(x);
-          } catch {
-            return false; // e.g. regions not known yet while the plan is being prepared
+            last = await status();
+            if (until(last)) return last;
+          } catch (e) {
+            problem = e; // e.g. regions not known yet while the plan is being prepared
           }
-        };
-        let s = await status();
-        while (!holds(s)) {
-          if (Date.now() > deadline) throw new Error(`condition not reached within ${ms} ms; status: ${s.summary}`);
+          if (Date.now() > deadline) throw new Error(`condition not reached within ${ms} ms; status: ${last?.summary ?? 'never read'}${problem ? `; last problem: ${String(problem)}` : ''}`);
           await new Promise((r) => setTimeout(r, 50));
-          s = await status();
         }
-        return s;
       },
       async finish(ms = 60_000) {
+        result ??= verdictOf(handle.result());
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<never>((_, rej) => {
           timer = setTimeout(() => rej(new Error(`rollout did not end within ${ms} ms`)), ms);
@@ -366,15 +409,27 @@ export async function runRollout(server: TestServer, doc: unknown, script: Scrip
 
 export const regionsOf = (calls: Call[], kind: Call['kind']) => calls.filter((c) => c.kind === kind).map((c) => c.region);
 
+/**
+ * Asserts that an update was rejected (by its validator or handler: the workflow refused the
+ * action) with a reason matching `reason`.
+ */
+export async function assertUpdateRejected(update: Promise<unknown>, reason: RegExp): Promise<void> {
+  await assert.rejects(update, (e: unknown) => {
+    assert.ok(e instanceof WorkflowUpdateFailedError, `not a rejected update: ${String(e)}`);
+    assert.match(String(e.cause?.message), reason);
+    return true;
+  });
+}
+
 let scriptedSeq = 0;
 /**
  * Runs `body` while a worker with scripted activities (plus `extra` real ones) serves a task
  * queue of its own; `body` gets a library client for it, as `mrcd` would use.
  */
-export async function withScriptedWorker<T>(server: TestServer, script: Script, body: (m: MrcdClient, calls: Call[]) => Promise<T>, extra: Partial<RolloutActivities> = {}): Promise<T> {
+export async function withScriptedWorker<T>(server: RolloutServer, script: Script, body: (m: MrcdClient, calls: Call[]) => Promise<T>, extra: Partial<RolloutActivities> = {}): Promise<T> {
   const calls: Call[] = [];
   const taskQueue = `scripted-${process.pid}-${++scriptedSeq}`;
-  const worker = await Worker.create({ connection: server.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: { ...scriptedActivities(script, calls), ...extra }, maxHeartbeatThrottleInterval: '200ms' });
+  const worker = await createTestWorker(server, taskQueue, { ...scriptedActivities(script, calls), ...extra });
   return worker.runUntil(() => body({ client: server.client, taskQueue, close: async () => {} }, calls));
 }
 

@@ -1,4 +1,6 @@
-// Shared by the tests that run workflows: the pinned CLI and one workflow bundle per process.
+// Shared by the tests that run workflows: the pinned CLI, the time-skipping server, servers
+// for a test file, and one workflow bundle per process.
+import { after, before } from 'node:test';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findTemporalCli, findTestServer, INSTALL_HINT } from '../../dev/temporal-binaries';
@@ -34,6 +36,31 @@ export async function onOwnTimeSkipping<T>(fn: (env: TestWorkflowEnvironment) =>
   } finally {
     await env.teardown();
   }
+}
+
+/** The time-skipping server for the tests of one file: started before them, torn down after them. */
+export const useTimeSkipping = (): TestWorkflowEnvironment => forTheFile(startTimeSkipping, (env) => env.teardown());
+
+/**
+ * Something the tests of one file share (a server): started before them, stopped after them.
+ * Returned at once, to be declared at the top of the file; its members can be used from the
+ * first test on.
+ */
+export function forTheFile<T extends object>(start: () => Promise<T>, stop: (it: T) => Promise<void>): T {
+  let it: T | undefined;
+  before(async () => {
+    it = await start();
+  });
+  after(async () => {
+    if (it) await stop(it);
+  });
+  return new Proxy({} as T, {
+    get(_, key) {
+      if (!it) throw new Error(`used before it started: ${String(key)} (tests use it, not the file's top level)`);
+      const v: unknown = Reflect.get(it, key);
+      return typeof v === 'function' ? v.bind(it) : v;
+    },
+  });
 }
 
 let bundle: Promise<WorkflowBundle> | undefined;
