@@ -3,36 +3,33 @@
 // they are asserted exactly: on the dev server with short soaks, and at real lengths
 // (durations skipped) on the time-skipping server. How they compare with a naive design is
 // in docs/benchmarks.md (M1).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Worker, type NativeConnection } from '@temporalio/worker';
-import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { planDoc, scriptedActivities, startTestServer, TEST_GATE, type TestServer } from '../support/rollout-harness';
+import { planDoc, runRollout, TEST_GATE, useTestServer, type RolloutServer } from '../support/rollout-harness';
 import { commandlessWorkflowTasks, expectedEvents, scheduled } from '../support/history-shape';
-import { onOwnTimeSkipping, workflowBundle } from '../support/temporal';
+import { onOwnTimeSkipping } from '../support/temporal';
 
-let dev: TestServer;
-before(async () => {
-  dev = await startTestServer();
-});
-after(async () => {
-  await dev?.stop();
-});
+const dev = useTestServer();
 
-let seq = 0;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 /** The history of a healthy rollout with real checks (one server-retried attempt per interval). */
-async function history(on: { client: Client; nativeConnection: NativeConnection }, serverClock: boolean, regions: number, soak: string, checkInterval: string): Promise<HistoryEvent[]> {
-  const taskQueue = `budget-${++seq}`;
-  const worker = await Worker.create({ connection: on.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: scriptedActivities({}, [], { serverClock }) });
-  return worker.runUntil(async () => {
-    const doc = planDoc({ defaults: { soak, checkInterval, gate: TEST_GATE } }, Array.from({ length: regions }, (_, i) => ({ name: `r${i + 1}`, size: i + 1 })));
-    const h = await on.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId: `budget-${seq}`, args: [{ plan: doc, startedBy: 'test' }] });
-    const status = (await h.result()) as { state: string };
-    assert.equal(status.state, 'succeeded');
-    return (await h.fetchHistory()).events ?? [];
-  });
+async function history(on: RolloutServer, serverClock: boolean, regions: number, soak: string, checkInterval: string): Promise<HistoryEvent[]> {
+  const doc = planDoc({ defaults: { soak, checkInterval, gate: TEST_GATE } }, Array.from({ length: regions }, (_, i) => ({ name: `r${i + 1}`, size: i + 1 })));
+  let events: HistoryEvent[] = [];
+  await runRollout(
+    on,
+    doc,
+    {},
+    async (h) => {
+      const { status, failureType } = await h.finish(240_000);
+      assert.equal(failureType, undefined, status?.summary);
+      assert.equal(status.state, 'succeeded');
+      events = (await h.handle.fetchHistory()).events ?? [];
+    },
+    { serverClock },
+  );
+  return events;
 }
 
 test('on a real server a healthy rollout makes exactly 20 events plus 15 per region, whatever its soak and check interval', { timeout: 120_000 }, async () => {
