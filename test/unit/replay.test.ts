@@ -13,7 +13,6 @@ const DIR = join(__dirname, '..', 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
 test('recorded histories exist for the main scenarios', () => {
-  // v1-*: recorded before patch 'watch-promoted-regions-and-quarantine'; they replay its old branch.
   // v2-*: recorded before 'attempt-keys-verified-deploys-bounded-actions'; v3-*: before
   // 'watch-by-server-retried-checks'; v4-*: before 'week-long-promoted-watches'; v5-*:
   // before 'soak-ends-in-its-watch'. Each generation replays the old branch of the next patch.
@@ -24,9 +23,6 @@ test('recorded histories exist for the main scenarios', () => {
     'pause-resume.json',
     'quarantine-override.json',
     'unknown-signal-retry-abort.json',
-    'v1-breach-halt-abort.json',
-    'v1-happy-path.json',
-    'v1-pause-resume.json',
     'v2-breach-halt-abort.json',
     'v2-happy-path.json',
     'v2-late-regression-halt-abort.json',
@@ -63,8 +59,8 @@ function patchesOf(history: { events: { markerRecordedEventAttributes?: { detail
 
 test('each generation of histories carries exactly the patches of its time', () => {
   const order = [PATCH_WATCH_PROMOTED_AND_QUARANTINE, PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS, PATCH_SERVER_RETRIED_CHECKS, PATCH_WEEK_LONG_PROMOTED_WATCHES];
-  // Generation vN was recorded with the first N-1 patches (v5 with all four). Today's
-  // records only the newest marker, which implies every older patch.
+  // Generation vN was recorded with the first N-1 patches (v5 with all four; v1, with none,
+  // is retired). Today's records only the newest marker, which implies every older patch.
   const generations = [...order.map((_, n) => order.slice(0, n)), order];
   const newest = [PATCH_SOAK_ENDS_IN_ITS_WATCH];
   const want = (f: string) => {
@@ -80,6 +76,20 @@ test('every recorded history replays without nondeterminism', { timeout: 120_000
   for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) results.push(r);
   assert.equal(results.length, files.length);
   for (const r of results) assert.equal(r.error, undefined, `${r.workflowId}: ${r.error?.message}`);
+});
+
+test('histories from before the folded patch are refused, not replayed down a branch that is gone', { timeout: 60_000 }, async () => {
+  // 'watch-promoted-regions-and-quarantine' is folded (deprecatePatch; docs/architecture.md,
+  // "Patches and their lifecycle"): a rollout recorded without its marker must fail its
+  // workflow task on today's worker rather than run code it was never started with.
+  const retired = join(DIR, 'retired');
+  const names = readdirSync(retired).filter((f) => f.endsWith('.json'));
+  assert.deepEqual(names.sort(), ['v1-breach-halt-abort.json', 'v1-happy-path.json', 'v1-pause-resume.json']);
+  const histories = names.map((f) => ({ workflowId: f, history: JSON.parse(readFileSync(join(retired, f), 'utf8')) }));
+  const results = [];
+  for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) results.push(r);
+  assert.equal(results.length, names.length);
+  for (const r of results) assert.match(`${r.error?.name} ${r.error?.message}`, /[Nn]ondeterminis/, `${r.workflowId} must not replay`);
 });
 
 test('a history edited into a mismatch fails replay (the check can fail)', { timeout: 60_000 }, async () => {

@@ -1,0 +1,145 @@
+// Compensation: rollbacks run to completion even while the rollout is being aborted; a
+// failing one halts as rollback-failed until an operator retries. Abort, the rollback-all
+// policy and late regressions all come down to rolling back a list of regions.
+import { CancellationScope, condition } from '@temporalio/workflow';
+import type { HaltCause } from '../halt-cause';
+import type { RegionState, RolloutState, RolloutStatus } from '../state';
+import { finish } from './end';
+import { revertExpand } from './migrations';
+import { causeMessage } from './outcomes';
+import type { RolloutRun } from './run';
+import { stopPromotedWatches } from './watches';
+
+async function rollbackOne(run: RolloutRun, i: number): Promise<boolean> {
+  const [region, r] = run.regionOf(i);
+  const plan = run.plan;
+  r.status = 'rolling-back';
+  // Each rollback asked for is its own operation: an operator's retry of a failed one must not get the failure back.
+  if (run.gen.attemptKeys) r.rollbackAttempts = (r.rollbackAttempts ?? 0) + 1;
+  run.publish();
+  try {
+    await CancellationScope.nonCancellable(() =>
+      run.deployActs.rollbackRegion({
+        rolloutId: run.status.rolloutId,
+        service: plan.service,
+        region: region.name,
+        version: plan.version,
+        deployer: plan.deployer,
+        ...(r.previousVersion ? { previousVersion: r.previousVersion } : {}),
+        ...run.keyOf('rollback', region.name, r.rollbackAttempts ?? 0),
+      }),
+    );
+    r.status = 'rolled-back';
+    run.publish();
+    return true;
+  } catch (e) {
+    r.status = 'rollback-failed';
+    r.waitingFor = `operator: rollback failed (${causeMessage(e)})`;
+    run.publish();
+    return false;
+  }
+}
+
+/** Rolls back the given regions in order; a failing one halts as rollback-failed until an operator retries. */
+export async function rollbackAll(run: RolloutRun, indices: number[], then: RolloutState): Promise<void> {
+  const { status } = run;
+  for (;;) {
+    status.state = 'rolling-back';
+    run.publish();
+    const failed: number[] = [];
+    for (const i of indices) {
+      const r = status.regions[i]!;
+      if (r.status === 'rolled-back' || r.status === 'pending') continue;
+      if (!(await rollbackOne(run, i))) failed.push(i);
+    }
+    if (failed.length === 0) {
+      run.setState(then);
+      return;
+    }
+    const names = failed.map((i) => status.regions[i]!.name).join(', ');
+    const first = status.regions[failed[0]!]!.name;
+    status.halt = { region: first, reason: `rollback failed in ${names}: an operator must retry (or fix the region by hand and retry)`, at: Date.now(), cause: { kind: 'rollback-failed', region: first } };
+    run.retryRequested = false;
+    run.setState('rollback-failed');
+    run.notify('rollback-failed', status.halt.reason, status.halt.region);
+    await condition(() => run.retryRequested);
+    run.retryRequested = false;
+    delete status.halt;
+  }
+}
+
+/** Whether the region runs (or may partly run) this version and needs a rollback to be clean. */
+export function isDeployed(r: RegionState): boolean {
+  if (r.status === 'pending' || r.status === 'rolled-back') return false;
+  // Waiting for a window or for a resume happens before the deploy as well as after it.
+  return (r.status !== 'waiting-window' && r.status !== 'awaiting-resume') || r.deployedAt !== undefined;
+}
+
+/** A region that was only waiting (for its window, or a resume) never ran this version: it is pending again. */
+function forgetWait(r: RegionState): void {
+  r.status = 'pending';
+  delete r.waitingFor;
+  delete r.waitingUntil;
+}
+
+function deployedIndices(run: RolloutRun): number[] {
+  return run.status.regions
+    .map((r, i) => ({ r, i }))
+    .filter(({ r }) => isDeployed(r))
+    .map(({ i }) => i)
+    .reverse();
+}
+
+/** An accepted abort (or a cancelled workflow): every deployed region back, expand migrations reverted, the rollout ends aborted. */
+export async function abortAll(run: RolloutRun): Promise<RolloutStatus> {
+  const { status, plan } = run;
+  const reason = [...status.actions].reverse().find((a) => a.action === 'abort' && a.accepted);
+  status.halt = { reason: `aborted by ${reason?.by ?? 'an operator'}: ${reason?.reason ?? ''}`, at: Date.now(), cause: { kind: 'aborted' } };
+  stopPromotedWatches(run);
+  await rollbackAll(run, deployedIndices(run), 'aborted');
+  for (const r of status.regions) if ((r.status === 'waiting-window' || r.status === 'awaiting-resume') && !isDeployed(r)) forgetWait(r);
+  await revertExpand(run);
+  const irreversible = plan.migrations.filter((m) => m.irreversible && m.phase === 'expand').map((m) => m.name);
+  if (irreversible.length) status.halt.reason += `; not undone (irreversible): ${irreversible.join(', ')}`;
+  run.notify('aborted', status.halt.reason);
+  return finish(run);
+}
+
+/** Policy rollback-all: every deployed region back, newest first, expand reverted; the rollout then ends. */
+export async function rollBackEverything(run: RolloutRun, region: string, reason: string, cause: HaltCause): Promise<void> {
+  stopPromotedWatches(run);
+  await rollbackAll(run, deployedIndices(run), 'rolled-back');
+  run.status.halt = { region, reason, at: Date.now(), cause };
+  await revertExpand(run);
+  run.notify('rolled-back', reason, region);
+}
+
+/**
+ * Promoted regions regressed (the watch already marked, quarantined and reported them).
+ * Rolls back per policy; returns true when the policy ended the rollout.
+ */
+export async function onLateBreaches(run: RolloutRun, current: number): Promise<boolean> {
+  const { status } = run;
+  const batch = run.lateBreaches.splice(0);
+  const whys = batch.map((b) => b.why).join('; ');
+  const haltedBefore = status.state === 'halted' && status.halt ? ` (halted before: ${status.halt.reason})` : '';
+  if (run.plan.failurePolicy === 'rollback-all') {
+    await rollBackEverything(run, status.regions[batch[0]!.index]!.name, `${whys}; every deployed region rolled back (policy rollback-all)${haltedBefore}`, batch[0]!.cause);
+    return true;
+  }
+  // The region in flight runs the same version without a passed gate: it goes back too.
+  const inFlight = status.regions[current];
+  const regressed = batch.map((b) => b.index);
+  const back = [...regressed];
+  if (inFlight && !regressed.includes(current) && inFlight.status !== 'promoted') {
+    if (isDeployed(inFlight)) back.push(current);
+    else if (inFlight.status === 'waiting-window' || inFlight.status === 'awaiting-resume') forgetWait(inFlight);
+  }
+  back.sort((a, b) => b - a); // newest first
+  await rollbackAll(run, back, 'halted');
+  const names = back.map((j) => status.regions[j]!.name).join(', ');
+  const from = status.regions[run.firstUnpromoted()]!;
+  status.currentRegion = from.name;
+  status.halt = { region: from.name, reason: `${whys}; rolled back ${names}; later regions held, retry resumes at ${from.name}${haltedBefore}`, at: Date.now(), cause: batch[0]!.cause };
+  return false;
+}

@@ -1,0 +1,147 @@
+// The rollout workflow: one execution per rollout of one service version, region by region
+// in plan order. Everything here is deterministic workflow code; every side effect is an
+// activity (activities/), every wait is a durable timer or condition. This file is the
+// flow; docs/architecture.md ("The workflow's modules") maps the rest of this folder.
+import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
+import type { RolloutInput } from '../definitions';
+import { ROLLOUT_FAILURE } from '../failures';
+import { causeWithDetail } from '../halt-cause';
+import type { RolloutStatus } from '../state';
+import { abortAll, onLateBreaches, rollBackEverything, rollbackAll } from './compensation';
+import { finish } from './end';
+import { continueWithState, waitHalted } from './halts';
+import { installHandlers } from './messages';
+import { applyMigrations } from './migrations';
+import { Aborted, causeMessage, type SoakOutcome } from './outcomes';
+import { readGeneration } from './patches';
+import { runRegion } from './region';
+import { RolloutRun } from './run';
+import { preparePlan } from './start';
+import { stopPromotedWatches, stopWatching, watchPromoted } from './watches';
+
+export {
+  PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS,
+  PATCH_SERVER_RETRIED_CHECKS,
+  PATCH_SOAK_ENDS_IN_ITS_WATCH,
+  PATCH_WATCH_PROMOTED_AND_QUARANTINE,
+  PATCH_WEEK_LONG_PROMOTED_WATCHES,
+} from './patches';
+
+export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
+  const run = new RolloutRun(input, readGeneration());
+  // Handlers go in before the first await: an update that arrives early is otherwise rejected.
+  installHandlers(run);
+  await preparePlan(run);
+  return roll(run);
+}
+
+/** The flow: expand migrations, then always the first region not promoted, until every region runs the version; then contract. */
+async function roll(run: RolloutRun): Promise<RolloutStatus> {
+  const { status, plan, input } = run;
+  // The catch is in this function, not around its caller: an abort's first command must
+  // come as soon as it did when this was one function (recorded histories replay it).
+  try {
+    let i = input.carried?.regionIndex ?? 0;
+    // A continued run watches again what the previous run watched (promoted regions, and a
+    // region held as inconclusive), picks up its intents, and if it was halted (a region, or a
+    // migration step) waits for retry or abort first.
+    status.regions.forEach((r, j) => r.status === 'promoted' && j + 1 < plan.regions.length && watchPromoted(run, j));
+    for (const a of input.carried?.approvals ?? []) run.approvals.add(a);
+    status.regions.forEach((r, j) => r.status === 'inconclusive' && input.carried?.halted && watchPromoted(run, j));
+    // Every region promoted and still running: only contract migrations were left.
+    if (input.carried && run.firstUnpromoted() < 0) run.pastPointOfNoReturn = true;
+    if (input.carried?.halted) {
+      run.retryRequested = input.carried.retry ?? false;
+      await waitHalted(run, status.halt?.region ?? plan.regions[Math.min(i, plan.regions.length - 1)]!.name, i, true);
+    }
+    // Applied steps are skipped, so a continued run only finishes what is left.
+    if (plan.migrations.some((m) => m.phase === 'expand')) await applyMigrations(run, 'expand', plan.regions[0]!.name, 0);
+
+    // Never finishes while a region does not run the version: regions still promoted after a
+    // late regression elsewhere are skipped, not redeployed.
+    while (run.lateBreaches.length > 0 || run.firstUnpromoted() >= 0) {
+      if (run.abortRequested) throw new Aborted();
+      if (run.lateBreaches.length > 0) {
+        if (await onLateBreaches(run, i)) return await finish(run);
+        i = run.firstUnpromoted();
+        await waitHalted(run, status.regions[i]!.name, i);
+        continue;
+      }
+      i = run.firstUnpromoted();
+      // A region held as inconclusive was watched while halted; its own soak watches it now.
+      stopWatching(run, i);
+      let outcome: SoakOutcome;
+      run.regionScope = new CancellationScope();
+      try {
+        outcome = await run.regionScope.run(() => runRegion(run, i));
+      } catch (e) {
+        if (run.abortRequested || e instanceof Aborted) throw new Aborted();
+        if (isCancellation(e)) {
+          if (run.lateBreaches.length > 0) continue; // interrupted by a late regression: handled above
+          throw new Aborted();
+        }
+        // A deploy that failed for good is a failed region: roll back what it may have touched.
+        const name = plan.regions[i]!.name;
+        outcome = { kind: 'failed', reason: `deploy to ${name} failed: ${causeMessage(e)}`, cause: causeWithDetail({ kind: 'deploy-failed', region: name }, causeMessage(e)) };
+      } finally {
+        run.regionScope = undefined;
+      }
+      const r = status.regions[i]!;
+      if (outcome.kind === 'passed') {
+        r.status = 'promoted';
+        r.promotedAt = Date.now();
+        if (i + 1 < plan.regions.length) watchPromoted(run, i);
+        i += 1;
+        run.publish();
+        if (i < plan.regions.length && run.lateBreaches.length === 0 && workflowInfo().continueAsNewSuggested) await continueWithState(run, i, false);
+        continue;
+      }
+
+      if (outcome.gate) r.lastGate = outcome.gate;
+      r.status = outcome.kind === 'failed' ? 'failed' : 'inconclusive';
+      status.halt = { region: r.name, reason: outcome.reason, at: Date.now(), cause: outcome.cause };
+      run.publish();
+      if (outcome.kind === 'failed') {
+        // Failing a gate (not a deploy error) makes the version bad for this service.
+        if (outcome.gate) run.quarantine(r.name, outcome.reason);
+        run.notify('rollback', outcome.reason, r.name);
+        if (plan.failurePolicy === 'rollback-all') {
+          await rollBackEverything(run, r.name, `${outcome.reason}; every deployed region rolled back (policy rollback-all)`, outcome.cause);
+          return await finish(run);
+        }
+        await rollbackAll(run, [i], 'halted');
+        status.halt = { region: r.name, reason: `${outcome.reason}; ${r.name} rolled back, later regions held`, at: Date.now(), cause: outcome.cause };
+      } else {
+        // Inconclusive is not rolled back: the region keeps the version while an operator
+        // decides, so it stays watched; a breach there is a regression like any other.
+        watchPromoted(run, i);
+      }
+      await waitHalted(run, r.name, i);
+    }
+    // Watching ends with the last promotion: contract migrations are the point of no return.
+    stopPromotedWatches(run);
+    // Unreachable by design (the loop runs until every region is promoted); if a breach ever
+    // slipped in at the last promotion, fail loudly rather than report success.
+    if (run.lateBreaches.length > 0 || run.firstUnpromoted() >= 0) {
+      throw ApplicationFailure.nonRetryable(`the rollout reached its end with regions not running ${plan.version}; it did not succeed (a bug: please report it)`, ROLLOUT_FAILURE.failed, status);
+    }
+    run.pastPointOfNoReturn = true;
+    run.publish();
+    if (plan.migrations.some((m) => m.phase === 'contract')) await applyMigrations(run, 'contract', plan.regions.at(-1)!.name, plan.regions.length);
+    status.state = 'succeeded';
+    run.notify('succeeded', `${plan.service} ${plan.version} is live in ${plan.regions.length} regions`);
+    return await finish(run);
+  } catch (e) {
+    // Cancelling the workflow itself (Temporal UI "Cancel", `temporal workflow cancel`)
+    // cancels the root scope. It is an abort, with its rollbacks, never a silent stop; and
+    // the abort must run outside the cancelled scope to finish at all.
+    const workflowCancelled = CancellationScope.current().consideredCancelled;
+    if (workflowCancelled && !run.abortRequested && (isCancellation(e) || e instanceof Aborted)) {
+      run.abortRequested = true;
+      run.status.actions.push({ action: 'abort', by: 'temporal', reason: 'workflow cancellation requested (Temporal UI or `temporal workflow cancel`)', at: Date.now(), via: 'signal', accepted: true, note: 'treated as abort' });
+    }
+    if (e instanceof Aborted || (run.abortRequested && isCancellation(e))) return workflowCancelled ? CancellationScope.nonCancellable(() => abortAll(run)) : abortAll(run);
+    throw e;
+  }
+}
+

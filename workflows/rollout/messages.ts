@@ -1,0 +1,138 @@
+// Operator messages: every action is a signal and an update of the same name (definitions.ts),
+// judged by the action table of state.ts, recorded accepted or not, and turned into an
+// intent on the run that the flow acts on at its next safe point.
+import { log, setDefaultSignalHandler, setHandler } from '@temporalio/workflow';
+import { boundActions, MAX_RECORDED_TEXT, type ActionRecord } from '../action-log';
+import { actionSignals, actionUpdates, statusQuery, type ActionResult } from '../definitions';
+import { checkAction, legalActions, OPERATOR_ACTIONS, payloadProblem, type ActionPayload, type OperatorActionName } from '../state';
+import type { RolloutRun } from './run';
+
+/** Installs the status query and every action's handlers; must run before the workflow's first await, or an early update is rejected. */
+export function installHandlers(run: RolloutRun): void {
+  const bounded = run.gen.attemptKeys;
+  setHandler(statusQuery, () => ({ ...run.status, legalActions: legalActions(run.ctx()) }));
+  for (const action of OPERATOR_ACTIONS) {
+    setHandler(actionSignals[action], (payload: ActionPayload) => {
+      const problem = payloadProblem(payload, { bounded });
+      // Never drop an operator action silently: a malformed one is recorded as rejected.
+      if (problem) rejectSignal(run, action, payload, `invalid payload: ${problem}`);
+      else apply(run, action, payload, 'signal');
+    });
+    setHandler(actionUpdates[action], (payload: ActionPayload) => apply(run, action, payload, 'update'), {
+      validator: (payload: ActionPayload) => {
+        const problem = payloadProblem(payload, { bounded });
+        const why = problem !== undefined ? `invalid ${action} payload: ${problem}` : refusal(run, action, payload);
+        if (why === undefined) return;
+        // A rejected update leaves no trace in history: the worker log is where it shows.
+        const p = (payload ?? {}) as Partial<ActionPayload>;
+        log.warn('operator update rejected', { action, by: typeof p.by === 'string' ? p.by.slice(0, MAX_RECORDED_TEXT) : '(unknown)', why });
+        throw new Error(why);
+      },
+    });
+  }
+  // A signal name with no handler (a typo from the UI or `temporal workflow signal`) is an
+  // operator who believes they acted: record the refusal with the names that work.
+  if (run.gen.attemptKeys) {
+    setDefaultSignalHandler((name: string, ...args: unknown[]) => {
+      rejectSignal(run, name, args[0], `unknown signal "${name}": the rollout takes ${OPERATOR_ACTIONS.join(', ')} (payload {"reason": "...", "by": "..."})`);
+    });
+  }
+}
+
+/** Why the action is refused now (the action table, then the region it names), or undefined. */
+function refusal(run: RolloutRun, action: OperatorActionName, payload: ActionPayload): string | undefined {
+  const check = checkAction(action, run.ctx());
+  return check.legal ? regionMismatch(run, action, payload) : check.reason;
+}
+
+/** approve and skip-soak act on the region that waits or soaks now; naming another is refused. */
+function regionMismatch(run: RolloutRun, action: OperatorActionName, payload: ActionPayload): string | undefined {
+  if (!payload.region || (action !== 'approve' && action !== 'skip-soak')) return undefined;
+  const want = action === 'approve' ? run.ctx().awaitingApproval : run.ctx().soaking;
+  return payload.region === want ? undefined : `${action} names region ${payload.region}, but the region ${action === 'approve' ? 'waiting for approval' : 'soaking'} is ${want}`;
+}
+
+/** Every operator action lands here, accepted or not; with attempt keys the list and its texts stay bounded. */
+function record(run: RolloutRun, a: ActionRecord): void {
+  if (run.gen.attemptKeys) boundActions(run.status, a);
+  else run.status.actions.push(a);
+  if (!a.accepted) log.warn('operator action rejected', { action: a.action, by: a.by, via: a.via, why: a.note });
+}
+
+function rejectSignal(run: RolloutRun, action: string, payload: unknown, note: string): void {
+  const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Partial<ActionPayload>;
+  record(run, { action, by: typeof p.by === 'string' ? p.by : '(unknown)', reason: typeof p.reason === 'string' ? p.reason : '', at: Date.now(), via: 'signal', accepted: false, note });
+  run.publish();
+}
+
+function apply(run: RolloutRun, action: OperatorActionName, payload: ActionPayload, via: 'signal' | 'update'): ActionResult {
+  const { status } = run;
+  const entry = { action, by: payload.by, reason: payload.reason, at: Date.now(), via, ...(payload.region ? { region: payload.region } : {}) };
+  const check = checkAction(action, run.ctx());
+  const refused = refusal(run, action, payload);
+  if (refused !== undefined || !check.legal) {
+    record(run, { ...entry, accepted: false, note: refused ?? 'refused' });
+    run.publish();
+    return { action, state: status.state, note: refused ?? 'refused' };
+  }
+  if (check.noop) {
+    record(run, { ...entry, accepted: true, note: check.noop });
+    run.publish();
+    return { action, state: status.state, note: check.noop };
+  }
+  const note = act(run, action, payload);
+  record(run, { ...entry, accepted: true, note });
+  run.publish();
+  return { action, state: status.state, note };
+}
+
+/** Turns an accepted action into the run's intents; returns what the operator is told. */
+function act(run: RolloutRun, action: OperatorActionName, payload: ActionPayload): string {
+  const { status } = run;
+  switch (action) {
+    case 'pause':
+      run.paused = true;
+      status.pausedBy = payload.by;
+      status.state = 'paused';
+      run.notify('paused', `paused by ${payload.by}: ${payload.reason}`, status.currentRegion);
+      return 'paused: the next promotion is held; soaks and SLO watches go on';
+    case 'resume':
+      if (status.state !== 'paused') return requestRetry(run);
+      run.paused = false;
+      delete status.pausedBy;
+      status.state = 'running';
+      run.notify('resumed', `resumed by ${payload.by}: ${payload.reason}`, status.currentRegion);
+      return 'resumed';
+    case 'retry':
+      return requestRetry(run);
+    case 'abort':
+      run.abortRequested = true;
+      run.retryRequested = status.state === 'rollback-failed';
+      run.regionScope?.cancel();
+      // The answer says the state the action put the rollout in, not the one it found.
+      if (run.gen.attemptKeys) status.state = 'rolling-back';
+      return 'aborting: every deployed region will be rolled back in reverse order';
+    case 'approve': {
+      const region = payload.region ?? run.ctx().awaitingApproval!;
+      run.approvals.add(region);
+      const r = status.regions.find((x) => x.name === region);
+      if (r) r.approvedBy = payload.by;
+      return `approved ${region}`;
+    }
+    case 'skip-soak': {
+      const region = payload.region ?? run.ctx().soaking!;
+      run.skipSoak.add(region);
+      status.overrides!.push({ kind: 'skip-soak', by: payload.by, reason: payload.reason, at: Date.now(), region });
+      run.notify('override', `skip-soak of ${region} by ${payload.by}: ${payload.reason}`, region);
+      return `soak of ${region} cut short; its gate is still evaluated`;
+    }
+  }
+}
+
+/** retry (or resume of a halt): the flow acts on it at its next safe point; the state says so at once. */
+function requestRetry(run: RolloutRun): string {
+  const { status } = run;
+  run.retryRequested = true;
+  if (run.gen.attemptKeys) status.state = status.state === 'rollback-failed' ? 'rolling-back' : 'running';
+  return `retrying ${status.halt?.region ?? 'the halted step'}`;
+}

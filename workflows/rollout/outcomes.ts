@@ -1,0 +1,42 @@
+// What a region step, a watch or a migration comes back with, and the texts made of them.
+import type { GateResult } from '../../activities/types';
+import type { HaltCause } from '../halt-cause';
+
+/** A region's soak ended in one of these; only `passed` goes on to approval and promotion. */
+export type SoakOutcome =
+  | { kind: 'passed' }
+  | { kind: 'failed'; reason: string; cause: HaltCause; gate?: GateResult }
+  | { kind: 'inconclusive'; reason: string; cause: HaltCause; gate?: GateResult };
+
+/** A promoted (or held inconclusive) region regressed; the main loop rolls it back at its next safe point. */
+export interface LateBreach {
+  index: number;
+  why: string;
+  cause: HaltCause;
+}
+
+/** Thrown at a safe point once an abort was accepted: the flow unwinds to abortAll. */
+export class Aborted extends Error {}
+
+export class MigrationFailed extends Error {
+  constructor(
+    message: string,
+    readonly migration: string,
+    readonly phase: 'expand' | 'contract',
+  ) {
+    super(message);
+  }
+}
+
+/** The failing checks of a gate (all of them when none failed), as one line for halts and notifications. */
+export function describeGate(g: GateResult): string {
+  const bad = g.checks.filter((c) => c.verdict !== 'pass');
+  return (bad.length ? bad : g.checks).map((c) => `${c.name} ${c.verdict}: ${c.detail}`).join('; ') || g.verdict;
+}
+
+/** Activity failures wrap the real reason; operators want the innermost message. */
+export function causeMessage(e: unknown): string {
+  let err = e as { message?: string; cause?: unknown } | undefined;
+  while (err && err.cause && typeof err.cause === 'object') err = err.cause as typeof err;
+  return err?.message ?? String(e);
+}

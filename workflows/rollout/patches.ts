@@ -1,0 +1,70 @@
+// The patches of the rollout workflow and the generation a run belongs to. Every change to
+// workflow logic that a running rollout would notice goes behind one patch; recorded
+// histories of each generation (test/histories/) replay against today's code.
+import { deprecatePatch, patched } from '@temporalio/workflow';
+
+/**
+ * Promoted regions watched, watches renewed, quarantine checked and recorded. Folded: no
+ * release ever ran the code from before it, so its old branch is gone and the patch is
+ * deprecated (the second of the three steps of the patching lifecycle; the third removes
+ * the call once no history with its marker can still be running). docs/architecture.md,
+ * "Patches and their lifecycle".
+ */
+export const PATCH_WATCH_PROMOTED_AND_QUARANTINE = 'watch-promoted-regions-and-quarantine';
+
+/**
+ * Idempotency keys per rollout run and attempt, deploys confirmed by the deployer's status,
+ * unknown signals recorded, acknowledgements that show the state after the action, and
+ * bounded operator payloads.
+ */
+export const PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS = 'attempt-keys-verified-deploys-bounded-actions';
+
+/**
+ * SLO watches as server-retried checks (activities/slo/watch.ts, checkRegion): a watch holds
+ * a worker slot only while a check runs, so watches can never starve deploys, gates and
+ * rollbacks however many regions soak or stay watched after promotion.
+ */
+export const PATCH_SERVER_RETRIED_CHECKS = 'watch-by-server-retried-checks';
+
+/**
+ * A promoted region's watch (server-retried checks, which hold nothing between checks)
+ * lasts a week before it is renewed instead of six hours, so a long rollout's history no
+ * longer grows with its length (M1 in docs/benchmarks.md: 20 regions × 60 min soaks).
+ */
+export const PATCH_WEEK_LONG_PROMOTED_WATCHES = 'week-long-promoted-watches';
+
+/**
+ * A soak ends in its own watch: the check at the soak's end is the final gate (one activity
+ * for soak and gate instead of a watch, a timer and a gate activity), and the watch that
+ * guards approval and pause holds starts only when a region is held. Rollouts started with
+ * it record only this marker: it implies every earlier patch (M1 in docs/benchmarks.md).
+ */
+export const PATCH_SOAK_ENDS_IN_ITS_WATCH = 'soak-ends-in-its-watch';
+
+/** Which behaviour a run has: each flag is one patch, true for every rollout started today. */
+export interface Generation {
+  /** PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS */
+  attemptKeys: boolean;
+  /** PATCH_SERVER_RETRIED_CHECKS */
+  serverRetriedChecks: boolean;
+  /** PATCH_WEEK_LONG_PROMOTED_WATCHES */
+  weekLongPromotedWatches: boolean;
+  /** PATCH_SOAK_ENDS_IN_ITS_WATCH */
+  soakEndsInItsWatch: boolean;
+}
+
+/**
+ * Asks the patches once, at workflow start, newest first: a rollout started on today's code
+ * records one marker (each costs two events: the marker and the TemporalChangeVersion
+ * upsert), since the newest patch implies every older one; a history recorded before it
+ * finds its own markers as before.
+ */
+export function readGeneration(): Generation {
+  const soakEndsInItsWatch = patched(PATCH_SOAK_ENDS_IN_ITS_WATCH);
+  if (soakEndsInItsWatch) return { attemptKeys: true, serverRetriedChecks: true, weekLongPromotedWatches: true, soakEndsInItsWatch };
+  deprecatePatch(PATCH_WATCH_PROMOTED_AND_QUARANTINE);
+  const attemptKeys = patched(PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS);
+  const serverRetriedChecks = attemptKeys && patched(PATCH_SERVER_RETRIED_CHECKS);
+  const weekLongPromotedWatches = serverRetriedChecks && patched(PATCH_WEEK_LONG_PROMOTED_WATCHES);
+  return { attemptKeys, serverRetriedChecks, weekLongPromotedWatches, soakEndsInItsWatch };
+}

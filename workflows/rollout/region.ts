@@ -1,0 +1,67 @@
+// One region, one attempt: window → deploy → soak → gate → approval → promote. The soak
+// and what follows it are soak.ts; the main loop promotes, rolls back or halts on the outcome.
+import { sleep } from '@temporalio/workflow';
+import { gateActs } from './activities';
+import { holdWhilePaused } from './halts';
+import type { SoakOutcome } from './outcomes';
+import type { RolloutRun } from './run';
+import { soakGateAndHold } from './soak';
+
+export async function runRegion(run: RolloutRun, i: number): Promise<SoakOutcome> {
+  const [region, r] = run.regionOf(i);
+  const { status, plan } = run;
+  r.attempts += 1;
+  status.currentRegion = region.name;
+  delete status.halt;
+  // deployedAt says "this region runs (or may run) the version". It goes only when the
+  // region was never deployed or was rolled back: a retried inconclusive region still runs it.
+  if (r.status === 'pending' || r.status === 'rolled-back') {
+    delete r.deployedAt;
+    delete r.soakEndsAt;
+  }
+  delete r.watchProblem;
+  if (r.attempts > 1) {
+    // An approval was for the attempt that failed; a redeploy needs a fresh one.
+    run.approvals.delete(region.name);
+    delete r.approvedBy;
+  }
+  run.publish();
+
+  await holdWhilePaused(run, r);
+
+  if (region.window) {
+    const decision = await gateActs.nextDeployWindow({ window: region.window, now: Date.now(), soakMs: region.soakMs, region: region.name });
+    if (decision.startAt > Date.now()) {
+      r.status = 'waiting-window';
+      r.waitingFor = decision.reason ?? 'its deploy window';
+      r.waitingUntil = decision.startAt;
+      run.publish();
+      await sleep(decision.startAt - Date.now(), { summary: `deploy window of ${region.name}` });
+      delete r.waitingFor;
+      delete r.waitingUntil;
+      // A pause while waiting for the window holds the deploy, as it would have before.
+      await holdWhilePaused(run, r);
+    }
+  }
+
+  r.status = 'deploying';
+  run.publish();
+  const deployed = await run.deployActs.deployRegion({
+    rolloutId: status.rolloutId,
+    service: plan.service,
+    region: region.name,
+    version: plan.version,
+    deployer: plan.deployer,
+    ...run.keyOf('deploy', region.name, r.attempts),
+  });
+  if (deployed.previousVersion !== undefined && deployed.previousVersion !== plan.version) r.previousVersion = deployed.previousVersion;
+  // The baseline is what ran before this deploy, even the same version redeployed.
+  if (deployed.previousVersion !== undefined) r.baselineVersion = deployed.previousVersion;
+  else delete r.baselineVersion;
+  r.deployedAt = Date.now();
+  const soakEndsAt = r.deployedAt + region.soakMs;
+  r.soakEndsAt = soakEndsAt;
+  r.status = 'soaking';
+  run.publish();
+  return soakGateAndHold(run, i, soakEndsAt);
+}

@@ -1,0 +1,164 @@
+// The state of one rollout run: the status every query returns, the operator intents the
+// handlers set and the flow acts on, and the one way status is published and reported.
+import { ApplicationFailure, CancellationScope, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { RolloutEventKind } from '../../activities/types';
+import type { NormalizedPlan, NormalizedRegion } from '../../plan';
+import type { RolloutInput } from '../definitions';
+import type { HaltCause } from '../halt-cause';
+import { operationKey, type KeyParts } from '../idempotency';
+import { SA_QUARANTINE, SA_REGION, SA_STATE } from '../search-attributes';
+import { legalActions, type ActionContext, type RegionState, type RolloutState, type RolloutStatus } from '../state';
+import { renderDetails, summarize } from '../summary';
+import { deployActivities, notifyActs } from './activities';
+import type { LateBreach } from './outcomes';
+import type { Generation } from './patches';
+
+export class RolloutRun {
+  readonly info = workflowInfo();
+  readonly status: RolloutStatus;
+
+  // Operator intents. Handlers only set these; the main flow acts on them at safe points.
+  paused: boolean;
+  abortRequested = false;
+  retryRequested = false;
+  /** Every region is promoted: only contract migrations are left, and abort is refused. */
+  pastPointOfNoReturn = false;
+  readonly approvals = new Set<string>();
+  readonly skipSoak = new Set<string>();
+
+  /** The region step in flight: an abort or a late regression cancels it. */
+  regionScope: CancellationScope | undefined;
+  /** Watches of promoted regions (and regions held inconclusive), by region index. */
+  readonly promotedWatches = new Map<number, CancellationScope>();
+  /** Regressions the watches found, waiting for the main loop's next safe point. */
+  readonly lateBreaches: LateBreach[] = [];
+  readonly pendingNotifications: Promise<unknown>[] = [];
+
+  private preparedPlan: NormalizedPlan | undefined;
+  private deployStubs: ReturnType<typeof deployActivities> | undefined;
+  private lastState: RolloutState | undefined;
+  private lastRegion: string | undefined;
+
+  constructor(
+    readonly input: RolloutInput,
+    readonly gen: Generation,
+  ) {
+    const doc = (typeof input.plan === 'object' && input.plan !== null ? input.plan : {}) as Record<string, unknown>;
+    this.status = input.carried?.status ?? {
+      rolloutId: this.info.workflowId,
+      service: typeof doc.service === 'string' ? doc.service : '?',
+      version: typeof doc.version === 'string' ? doc.version : '?',
+      owner: { team: '?', contact: '?' },
+      state: 'running',
+      regions: [],
+      actions: [],
+      legalActions: [],
+      startedAt: Date.now(),
+      failurePolicy: 'halt',
+      summary: 'validating the plan',
+    };
+    this.status.overrides ??= [];
+    this.paused = this.status.state === 'paused';
+    this.preparedPlan = input.carried?.plan;
+  }
+
+  get hasPlan(): boolean {
+    return this.preparedPlan !== undefined;
+  }
+
+  /** The validated plan; every step after preparation uses it. */
+  get plan(): NormalizedPlan {
+    if (!this.preparedPlan) throw new Error('the plan is not prepared yet');
+    return this.preparedPlan;
+  }
+
+  set plan(p: NormalizedPlan) {
+    this.preparedPlan = p;
+  }
+
+  get deployActs(): ReturnType<typeof deployActivities> {
+    return (this.deployStubs ??= deployActivities(this.plan));
+  }
+
+  regionOf(i: number): [NormalizedRegion, RegionState] {
+    return [this.plan.regions[i]!, this.status.regions[i]!];
+  }
+
+  /** The region the flow works on: the first not promoted (-1 when every region is). */
+  firstUnpromoted(): number {
+    return this.status.regions.findIndex((r) => r.status !== 'promoted');
+  }
+
+  needsApproval(name: string): boolean {
+    return this.preparedPlan?.regions.find((r) => r.name === name)?.approval === 'required' && !this.approvals.has(name);
+  }
+
+  /** What the action table (state.ts) decides on. */
+  ctx(): ActionContext {
+    return {
+      state: this.status.state,
+      abortRequested: this.abortRequested,
+      pastPointOfNoReturn: this.pastPointOfNoReturn,
+      awaitingApproval: this.status.regions.find((r) => r.status === 'awaiting-approval' || (r.status === 'soaking' && this.needsApproval(r.name)))?.name,
+      soaking: this.status.regions.find((r) => r.status === 'soaking')?.name,
+    };
+  }
+
+  /** After every change: legal actions, summary, search attributes (only when they change) and the UI's current details. */
+  publish(): void {
+    const status = this.status;
+    status.legalActions = legalActions(this.ctx());
+    status.summary = summarize(status);
+    if (status.state !== this.lastState || status.currentRegion !== this.lastRegion) {
+      this.lastState = status.state;
+      this.lastRegion = status.currentRegion;
+      upsertSearchAttributes([
+        { key: SA_STATE, value: status.state },
+        { key: SA_REGION, value: status.currentRegion ?? '' },
+      ]);
+    }
+    setCurrentDetails(renderDetails(status));
+  }
+
+  setState(s: RolloutState): void {
+    this.status.state = s;
+    this.publish();
+  }
+
+  /** Sends a notification in the background: it never blocks or fails a rollout (the activity records per-target results). */
+  notify(kind: RolloutEventKind, message: string, region?: string): void {
+    const plan = this.preparedPlan;
+    if (!plan || plan.notifications.length === 0) return;
+    const { rolloutId, service, version } = this.status;
+    const p = notifyActs
+      .notify({
+        notifications: plan.notifications,
+        owner: plan.owner,
+        event: { kind, rolloutId, service, version, message, at: Date.now(), ...(region ? { region } : {}) },
+      })
+      .catch(() => undefined);
+    this.pendingNotifications.push(p);
+  }
+
+  /** Records that this version failed a gate, so that starting it again needs an override. */
+  quarantine(region: string, reason: string): void {
+    if (this.status.quarantine) return;
+    this.status.quarantine = { region, reason, at: Date.now() };
+    upsertSearchAttributes([{ key: SA_QUARANTINE, value: region }]);
+  }
+
+  /** The idempotency key of one intended step; runs from before attempt keys leave it to the activity. */
+  keyOf(step: KeyParts['step'], target: string, attempt: number): { idempotencyKey?: string } {
+    if (!this.gen.attemptKeys) return {};
+    return { idempotencyKey: operationKey({ workflowId: this.info.workflowId, rolloutRunId: this.info.firstExecutionRunId, step, target, version: this.plan.version, attempt }) };
+  }
+
+  /** Ends the rollout before anything was deployed: failed, with its cause, as a workflow failure of this type. */
+  failBeforeDeploy(reason: string, cause: HaltCause, failureType: string): never {
+    this.status.state = 'failed';
+    this.status.endedAt = Date.now();
+    this.status.halt = { reason, at: Date.now(), cause };
+    this.publish();
+    throw ApplicationFailure.nonRetryable(reason, failureType, this.status);
+  }
+}
