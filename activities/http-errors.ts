@@ -32,7 +32,7 @@ export function isRetryableStatus(status: number): boolean {
  * Undefined when absent or unparseable, so the caller falls back to its retry policy.
  */
 export function parseRetryAfter(value: unknown, now: number = Date.now()): number | undefined {
-  const raw = Array.isArray(value) ? value[0] : value;
+  const raw: unknown = Array.isArray(value) ? value[0] : value;
   if (typeof raw === 'number') return raw >= 0 ? raw * 1000 : undefined;
   if (typeof raw !== 'string' || raw.trim() === '') return undefined;
   const text = raw.trim();
@@ -153,7 +153,7 @@ export function classifyHttpError(err: unknown, ctx: HttpFailureContext, signal?
     if (e.response) {
       return failureForStatus(
         e.response.status,
-        e.response.headers as Record<string, unknown>,
+        e.response.headers,
         e.response.data,
         ctx,
       );

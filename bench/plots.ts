@@ -5,13 +5,31 @@ import type { HistoryRow } from './history';
 
 type Point = Record<string, string | number>;
 
+/** The little of vega-lite and vega that render() uses. */
+interface VegaLite {
+  compile(spec: Record<string, unknown>): { spec: unknown };
+}
+interface Vega {
+  parse(spec: unknown): unknown;
+  View: new (runtime: unknown, opts: { renderer: 'none' }) => { toSVG(): Promise<string>; finalize(): void };
+}
+
+/** The figures of a run (bench/support.ts `results`) that the plots draw. */
+interface PlottedResults {
+  m1?: unknown;
+  m2?: { singleMs?: number[]; burstMs?: number[] };
+  m3?: { oursMs?: number[]; naiveMs?: number[] };
+  m4?: { oursMs?: number[]; naiveMs?: number[] };
+  m7?: Record<string, number[]>;
+}
+
 async function render(spec: Record<string, unknown>, file: string): Promise<void> {
   // Both are ES modules only; tsx keeps import() as a real ESM import (untyped here:
   // their types need a newer moduleResolution than the project's CommonJS build).
-  const load = (name: string): Promise<any> => import(name);
-  const vl = await load('vega-lite');
-  const vega = await load('vega');
-  const compiled = vl.compile(spec as never).spec;
+  const load = (name: string): Promise<unknown> => import(name);
+  const vl = (await load('vega-lite')) as VegaLite;
+  const vega = (await load('vega')) as Vega;
+  const compiled = vl.compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   writeFileSync(file, await view.toSVG());
   view.finalize();
@@ -28,7 +46,7 @@ function historyPoints(rows: HistoryRow[]): Point[] {
   return out;
 }
 
-function latencyPoints(results: Record<string, any>): Point[] {
+function latencyPoints(results: PlottedResults): Point[] {
   const out: Point[] = [];
   const add = (measure: string, design: string, xs: number[] | undefined) => {
     for (const x of xs ?? []) out.push({ measure, design, ms: Math.max(1, x) });
@@ -39,12 +57,13 @@ function latencyPoints(results: Record<string, any>): Point[] {
   add('M3 breach → rollback', 'naive', results.m3?.naiveMs);
   add('M4 overhead per region', 'ours', results.m4?.oursMs);
   add('M4 overhead per region', 'naive', results.m4?.naiveMs);
-  for (const [name, xs] of Object.entries((results.m7 ?? {}) as Record<string, number[]>)) add(`M7 ${name.replace(/^.*: /, '')}`, name.split(':')[0]!, xs);
+  for (const [name, xs] of Object.entries(results.m7 ?? {})) add(`M7 ${name.replace(/^.*: /, '')}`, name.split(':')[0]!, xs);
   return out;
 }
 
 /** Writes `<prefix>-history.svg` and `<prefix>-latency.svg`; returns the files written. */
-export async function writePlots(results: Record<string, any>, prefix: string): Promise<string[]> {
+export async function writePlots(run: Record<string, unknown>, prefix: string): Promise<string[]> {
+  const results = run as PlottedResults;
   const files: string[] = [];
   if (Array.isArray(results.m1)) {
     const file = `${prefix}-history.svg`;

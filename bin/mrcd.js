@@ -40,14 +40,18 @@ function loadCached(file) {
   let cachedData;
   try {
     cachedData = fs.readFileSync(cacheFile);
-  } catch {}
+  } catch {
+    // no cache yet: compile from the source
+  }
   const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) {
     // After the run, when V8 has compiled the functions the CLI used; a read-only install just skips it.
     process.once('exit', () => {
       try {
         fs.writeFileSync(cacheFile, script.createCachedData());
-      } catch {}
+      } catch {
+        // read-only install: no cache
+      }
     });
   }
   const mod = { exports: {} };

@@ -14,7 +14,8 @@ import { OPERATOR_ACTIONS, payloadProblem, type OperatorActionName } from '../wo
 
 // Plan loading (YAML, the zod plan schema) is imported only by the commands that read a
 // plan, so `mrcd status` and `mrcd pause` start without it (M7 in docs/benchmarks.md).
-const planModule = (): typeof import('../plan') => require('../plan');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+const planModule = (): typeof import('../plan') => require('../plan') as typeof import('../plan');
 
 export const EXIT = { ok: 0, notSucceeded: 1, invalid: 2, refused: 3, unreachable: 4, halted: 5, timedOut: 6 } as const;
 

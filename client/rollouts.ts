@@ -111,6 +111,7 @@ export interface StartOptions {
  */
 export async function startRollout(m: MrcdClient, planDoc: unknown, opts: StartOptions = {}): Promise<WorkflowHandle> {
   // Imported here so that clients which only read or steer rollouts never load the plan schema.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
   const { PlanError, validatePlan } = require('../plan') as typeof import('../plan');
   const v = validatePlan(planDoc);
   if (!v.ok) throw new PlanError(v.problems);

@@ -166,7 +166,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   function historyOf(service: string, region: string): (string | null)[] {
     let perRegion = history.get(service);
-    if (!perRegion) history.set(service, (perRegion = new Map()));
+    if (!perRegion) history.set(service, (perRegion = new Map<string, (string | null)[]>()));
     let h = perRegion.get(region);
     if (!h) perRegion.set(region, (h = []));
     return h;

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { loadPlanDocument, parsePlan } from '../plan';
-import { startTemporal, type TemporalServer } from './temporal-server';
+import { startTemporal } from './temporal-server';
 import { startSimulator, type Simulator } from './simulator';
 import { createWorker } from '../worker/create';
 import { createLogger, installRuntime } from '../worker/logger';
@@ -55,11 +55,10 @@ async function main(): Promise<number> {
   });
 
   try {
-    let server: TemporalServer;
     const grpcPort = await preferred(7233);
     const uiPort = await preferred(8233);
     say(process.env.TEMPORAL_ADDRESS ? `using Temporal at ${process.env.TEMPORAL_ADDRESS}` : 'starting the Temporal dev server…');
-    server = await startTemporal({ dbFile: `${ROOT}/.data/temporal.db`, port: grpcPort, uiPort });
+    const server = await startTemporal({ dbFile: `${ROOT}/.data/temporal.db`, port: grpcPort, uiPort });
     stops.push(() => server.stop());
     say(`Temporal ${server.kind} at ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl.replace('127.0.0.1', 'localhost')}` : ''}`);
 

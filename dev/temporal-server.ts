@@ -137,6 +137,6 @@ export async function startTemporal(opts: DevServerOptions = {}): Promise<Tempor
     const address = env.connection.options.address;
     return { address, namespace: env.namespace ?? 'default', kind: 'sdk-download', stop: () => env.teardown() };
   } catch (e) {
-    throw new Error(`${INSTALL_HINT}\n(the SDK's own download also failed: ${(e as Error).message.split('\n')[0]})`);
+    throw new Error(`${INSTALL_HINT}\n(the SDK's own download also failed: ${(e as Error).message.split('\n')[0]})`, { cause: e });
   }
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { planSchema, type ParsedPlan } from './schema';
+import { planSchema } from './schema';
 import { normalizePlan, type NormalizedPlan } from './normalize';
 import { lintPlan } from './lint';
 import type { PlanProblem } from './problem';
@@ -48,7 +48,7 @@ function zodProblems(error: z.ZodError): PlanProblem[] {
 export function validatePlan(doc: unknown): PlanValidation {
   const parsed = planSchema.safeParse(doc);
   if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error) };
-  const problems = lintPlan(parsed.data as ParsedPlan);
+  const problems = lintPlan(parsed.data);
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, plan: normalizePlan(parsed.data) };
 }

@@ -8,7 +8,7 @@
 // bin/mrcd.js can tell a stale bundle and fall back to the sources instead of running
 // yesterday's code.
 'use strict';
-const crypto = require('node:crypto');
+const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -20,7 +20,7 @@ const INPUTS = path.join(ROOT, 'dist', 'mrcd.inputs.json');
 function projectInputs(metafile) {
   return Object.keys(metafile.inputs)
     .filter((f) => !f.includes('node_modules'))
-    .map((f) => ({ file: f, sha1: crypto.createHash('sha1').update(fs.readFileSync(path.join(ROOT, f))).digest('hex') }));
+    .map((f) => ({ file: f, sha1: createHash('sha1').update(fs.readFileSync(path.join(ROOT, f))).digest('hex') }));
 }
 
 async function main() {

@@ -54,7 +54,7 @@ async function httpStatus(deployer: Extract<NormalizedDeployer, { type: 'http' }
       ACTIVITY_FAILURE.deployConfig,
     );
   }
-  if (res.status < 200 || res.status >= 300) throw failureForStatus(res.status, res.headers as Record<string, unknown>, res.data, fail);
+  if (res.status < 200 || res.status >= 300) throw failureForStatus(res.status, res.headers, res.data, fail);
   const body = res.data as { version?: unknown } | null;
   const v = typeof body === 'object' && body !== null ? body.version : undefined;
   if (typeof v === 'string' && v !== '') return v;

@@ -321,7 +321,7 @@ async function instantQuery(
   const params = new URLSearchParams({ query: promql, timeout: `${Math.max(1, Math.ceil(timeoutMs / 1000))}s` });
   if (atMs !== undefined) params.set('time', (atMs / 1000).toFixed(3));
   try {
-    const res = await httpGet(`${baseUrl}/api/v1/query?${params}`, headers, { timeoutMs, signal });
+    const res = await httpGet(`${baseUrl}/api/v1/query?${params.toString()}`, headers, { timeoutMs, signal });
     return readEnvelope(res.status, res.body, tokenEnv);
   } catch (err) {
     if (err instanceof TransportError) return { kind: 'error', detail: err.message, retryable: err.retryable };

@@ -46,6 +46,7 @@ export function resumeProgress(details: unknown): WatchProgress {
 function throwIfCancelled(signal: AbortSignal): void {
   if (!signal.aborted) return;
   const reason: unknown = signal.reason;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- an abort reason is an Error or a string, which String() renders
   throw reason instanceof CancelledFailure ? reason : new CancelledFailure(String(reason ?? 'cancelled'));
 }
 

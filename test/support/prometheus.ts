@@ -122,10 +122,10 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
 /** Polls an instant query until it returns at least one series; returns that result. */
 export async function waitForSeries(url: string, query: string, timeoutMs = 20_000): Promise<unknown[]> {
   const deadline = Date.now() + timeoutMs;
-  let last = '';
+  let last: string;
   for (;;) {
     try {
-      const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query })}`, {
+      const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query }).toString()}`, {
         signal: AbortSignal.timeout(2000),
       });
       const body = (await res.json()) as { status?: string; data?: { result?: unknown } };

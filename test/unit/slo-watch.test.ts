@@ -212,6 +212,7 @@ describe('watchRegion', () => {
 
   test('an evaluator that rejects with the cancellation propagates it', T, async () => {
     const evaluate: GateEvaluator = (_ctx, { signal }) =>
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejects as an aborted request does, with the signal's reason
       new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
     const env = new MockActivityEnvironment();
     setTimeout(() => env.cancel(), 30);
