@@ -11,6 +11,7 @@ import { ConfigError, connectionConfigFromEnv, type ConnectionConfig } from '../
 import { act, ActionRejectedError, connectClient, followRollout, getStatus, RolloutAlreadyRunningError, startRollout, VersionQuarantinedError, type FollowResult, type MrcdClient, type RolloutStatus } from './rollouts';
 import { progressLines } from './progress';
 import { OPERATOR_ACTIONS, payloadProblem, type OperatorActionName } from '../workflows/state';
+import { failingChecks } from '../workflows/gate-text';
 
 // Plan loading (YAML, the zod plan schema) is imported only by the commands that read a
 // plan, so `mrcd status` and `mrcd pause` start without it (M7 in docs/benchmarks.md).
@@ -136,7 +137,7 @@ export function statusTable(s: RolloutStatus): string {
   const t = new Table({ head: ['region', 'size', 'status', 'attempts', 'gate', 'detail'], style: { head: [], border: [] } });
   for (const r of s.regions) {
     const gate = r.lastGate ? r.lastGate.verdict : '';
-    const detail = r.waitingFor ?? (r.lastGate && r.lastGate.verdict !== 'pass' ? r.lastGate.checks.filter((c) => c.verdict !== 'pass').map((c) => c.detail).join('; ') : '');
+    const detail = r.waitingFor ?? (r.lastGate && r.lastGate.verdict !== 'pass' ? failingChecks(r.lastGate).map((c) => c.detail).join('; ') : '');
     t.push([r.name, String(r.size), r.status, String(r.attempts), gate, detail.slice(0, 80)]);
   }
   const lines = [

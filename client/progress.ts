@@ -1,5 +1,6 @@
 // Turns two successive statuses into the lines an operator wants to read: what changed.
 import type { RegionState, RolloutStatus } from '../workflows/state';
+import { checkText, failingChecks } from '../workflows/gate-text';
 
 function time(ms: number | undefined): string {
   return ms ? new Date(ms).toISOString().slice(11, 19) + 'Z' : '?';
@@ -17,7 +18,7 @@ function regionLine(r: RegionState): string {
     }
     case 'failed':
     case 'inconclusive':
-      return `${r.status}: ${r.lastGate?.checks.filter((c) => c.verdict !== 'pass').map((c) => `${c.name} ${c.verdict}: ${c.detail}`).join('; ') ?? ''}`;
+      return `${r.status}: ${r.lastGate ? failingChecks(r.lastGate).map(checkText).join('; ') : ''}`;
     default:
       return r.waitingFor ? `${r.status}: waiting for ${r.waitingFor}` : r.status;
   }

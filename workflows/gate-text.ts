@@ -1,0 +1,20 @@
+// How a gate's checks read as text: one rule for the workflow's halt reasons and
+// notifications and for mrcd's progress lines and status table. Pure, so workflow code and
+// the client library can both import it.
+import type { CheckResult, GateResult } from '../activities/types';
+
+/** The checks that kept the gate from passing (fail, inconclusive, error). */
+export function failingChecks(g: GateResult): CheckResult[] {
+  return g.checks.filter((c) => c.verdict !== 'pass');
+}
+
+/** One check as `name verdict: detail`. */
+export function checkText(c: CheckResult): string {
+  return `${c.name} ${c.verdict}: ${c.detail}`;
+}
+
+/** The failing checks of a gate (all of them when none failed), as one line for halts and notifications. */
+export function describeGate(g: GateResult): string {
+  const bad = failingChecks(g);
+  return (bad.length ? bad : g.checks).map(checkText).join('; ') || g.verdict;
+}
