@@ -121,9 +121,22 @@ function headerValue(headers: Record<string, unknown> | undefined, name: string)
   return undefined;
 }
 
+/** The error code of an axios or Node error (ECONNREFUSED, ETIMEDOUT …), if it has one. */
+export function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** An error without an HTTP answer as `CODE: message`, or the message alone when it has no code. */
+export function transportErrorText(err: unknown): string {
+  const code = errorCode(err);
+  const msg = err instanceof Error ? err.message : String(err);
+  return `${code !== undefined ? `${code}: ` : ''}${msg}`;
+}
+
 /** True for an axios (or Node) error that means the request ran out of time. */
 export function isTimeoutError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
+  const code = errorCode(err);
   return code === 'ECONNABORTED' || code === 'ETIMEDOUT';
 }
 
@@ -162,10 +175,5 @@ export function classifyHttpError(err: unknown, ctx: HttpFailureContext, signal?
     const kind = isTimeoutError(e) ? 'timed out' : 'unreachable';
     return ApplicationFailure.retryable(`${ctx.what}: ${kind} (${code}: ${e.message})`, `${ctx.prefix}Unavailable`);
   }
-  const msg = err instanceof Error ? err.message : String(err);
-  const code = (err as { code?: unknown } | null)?.code;
-  return ApplicationFailure.retryable(
-    `${ctx.what}: ${typeof code === 'string' ? `${code}: ` : ''}${msg}`,
-    `${ctx.prefix}Unavailable`,
-  );
+  return ApplicationFailure.retryable(`${ctx.what}: ${transportErrorText(err)}`, `${ctx.prefix}Unavailable`);
 }

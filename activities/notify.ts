@@ -9,7 +9,7 @@ import axios from 'axios';
 import { currentContext } from './activity-context';
 import type { Notification } from '../plan';
 import type { NotifyInput, NotifyResult } from './types';
-import { bodyErrorText, cancellationOf, isRetryableStatus } from './http-errors';
+import { bodyErrorText, cancellationOf, isRetryableStatus, transportErrorText } from './http-errors';
 
 export const NOTIFY_MAX_ATTEMPTS = 3;
 export const NOTIFY_REQUEST_TIMEOUT_MS = 5_000;
@@ -117,9 +117,7 @@ async function deliver(n: Notification, input: NotifyInput, options: NotifyOptio
       // Cancellation is the workflow's decision, not a delivery problem: let it through.
       const cancelled = cancellationOf(signal, err);
       if (cancelled) throw cancelled;
-      const code = (err as { code?: unknown } | null)?.code;
-      const msg = err instanceof Error ? err.message : String(err);
-      last = { target, ok: false, error: redact(`${typeof code === 'string' ? `${code}: ` : ''}${msg}`, secrets) };
+      last = { target, ok: false, error: redact(transportErrorText(err), secrets) };
     }
     if (!retry || attempt === maxAttempts) break;
     const delay = backoff * 2 ** (attempt - 1);

@@ -7,7 +7,7 @@ import axios from 'axios';
 import type { Check } from '../../plan';
 import type { CheckResult, SloContext } from '../types';
 import { bearerHeader } from '../bearer-token';
-import { cancellationOf, isRetryableStatus } from '../http-errors';
+import { cancellationOf, errorCode, isRetryableStatus, isTimeoutError, transportErrorText } from '../http-errors';
 import { compare } from './verdict';
 
 export type HttpJsonSource = Extract<Check['source'], { type: 'http' }>;
@@ -75,16 +75,15 @@ export async function httpGet(
   } catch (err) {
     const cancelled = cancellationOf(opts.signal, err);
     if (cancelled) throw cancelled;
-    const code = (err as { code?: unknown } | null)?.code;
     const message = err instanceof Error ? err.message : String(err);
-    if (deadline.signal.aborted || code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
+    if (deadline.signal.aborted || isTimeoutError(err)) {
       throw new TransportError(`no complete answer within ${opts.timeoutMs} ms (timeout)`, true);
     }
     if (/maxContentLength/i.test(message)) {
       throw new TransportError(`answer larger than ${MAX_BODY_BYTES} bytes: narrow the query`, false);
     }
-    if (code === 'ECONNREFUSED') throw new TransportError(`connection refused (${message})`, true);
-    throw new TransportError(`unreachable (${typeof code === 'string' ? `${code}: ` : ''}${message})`, true);
+    if (errorCode(err) === 'ECONNREFUSED') throw new TransportError(`connection refused (${message})`, true);
+    throw new TransportError(`unreachable (${transportErrorText(err)})`, true);
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onCancel);
