@@ -4,7 +4,7 @@
 import type { DeployInput, DeployResult, RollbackInput } from '../types';
 import { ApplicationFailure } from '@temporalio/common';
 import { baseEnv, runCommandActivity, substituteArgv, type LineLogger } from '../run-command';
-import { idempotencyKey, type DeployStep } from './http';
+import { idempotencyKey, stepText, type DeployStep } from './step';
 import { confirmDeployed } from './running-version';
 import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
@@ -50,16 +50,12 @@ async function runStep(input: DeployInput | RollbackInput, step: DeployStep, opt
     region: input.region,
     version: input.version,
   });
-  const what =
-    step === 'deploy'
-      ? `deploy ${input.service} ${input.version} to ${input.region}`
-      : `rollback of ${input.service} ${input.version} in ${input.region}`;
   await runCommandActivity({
     argv,
     env: commandEnv(input, step, deployer.passEnv),
     timeoutMs: deployer.timeoutMs,
     prefix: 'Deploy',
-    what,
+    what: stepText(input, step),
     logMeta: { service: input.service, region: input.region, version: input.version, step },
     ...options,
   });

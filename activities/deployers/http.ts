@@ -12,19 +12,8 @@ import { cancellationOf, classifyHttpError, failureForStatus, isTimeoutError, ty
 import { formatDuration } from '../../plan/duration';
 import { confirmDeployed } from './running-version';
 import { authHeaders } from './auth';
+import { idempotencyKey, stepText, type DeployStep } from './step';
 import { ACTIVITY_FAILURE } from '../../workflows/failures';
-
-export type DeployStep = 'deploy' | 'rollback';
-
-/**
- * The key of one intended deploy or rollback. The workflow builds it per rollout run and
- * per attempt of the step (see workflows/idempotency.ts), so activity retries and worker
- * crashes reuse it while a new rollout or an operator's retry never does. Inputs recorded
- * before the workflow passed one fall back to the old rollout + region + version + step.
- */
-export function idempotencyKey(input: DeployInput, step: DeployStep): string {
-  return input.idempotencyKey ?? `${input.rolloutId}:${input.region}:${input.version}:${step}`;
-}
 
 /** What every poll heartbeats; a retried attempt reads it back from heartbeatDetails. */
 export interface HttpDeployProgress {
@@ -65,10 +54,7 @@ async function runOperation(input: DeployInput | RollbackInput, step: DeployStep
   }
   const ctx = Context.current();
   const key = idempotencyKey(input, step);
-  const what =
-    step === 'deploy'
-      ? `deploy ${input.service} ${input.version} to ${input.region}`
-      : `rollback of ${input.service} ${input.version} in ${input.region}`;
+  const what = stepText(input, step);
   const fail: HttpFailureContext = { what, prefix: 'Deploy' };
   const headers = requestHeaders(deployer, key);
   const regionUrl = `${deployer.baseUrl}/regions/${encodeURIComponent(input.region)}`;

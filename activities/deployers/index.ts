@@ -5,7 +5,7 @@ import { commandDeploy, commandRollback } from './command';
 import { httpDeploy, httpRollback } from './http';
 import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
-export { idempotencyKey } from './http';
+export { idempotencyKey } from './step';
 export { httpDeploy, httpRollback, commandDeploy, commandRollback };
 
 export function deployRegion(input: DeployInput): Promise<DeployResult> {

@@ -22,6 +22,11 @@ export interface RegionRef {
   version: string;
 }
 
+/** The status call in words, for its failures: "status of api in eu-west-1". */
+function statusText(ref: RegionRef): string {
+  return `status of ${ref.service} in ${ref.region}`;
+}
+
 /**
  * The version the deployer says the region runs (null: it runs nothing of the service),
  * or `undefined` when the deployer cannot say (a command deployer without `status`).
@@ -33,7 +38,7 @@ export async function runningVersion(deployer: NormalizedDeployer, ref: RegionRe
 
 async function httpStatus(deployer: Extract<NormalizedDeployer, { type: 'http' }>, ref: RegionRef, signal?: AbortSignal): Promise<string | null> {
   const url = `${deployer.baseUrl}/regions/${encodeURIComponent(ref.region)}/status?service=${encodeURIComponent(ref.service)}`;
-  const fail: HttpFailureContext = { what: `status of ${ref.service} in ${ref.region}`, prefix: 'Deploy' };
+  const fail: HttpFailureContext = { what: statusText(ref), prefix: 'Deploy' };
   let res;
   try {
     res = await axios.get<unknown>(url, {
@@ -45,7 +50,7 @@ async function httpStatus(deployer: Extract<NormalizedDeployer, { type: 'http' }
       responseType: 'json',
     });
   } catch (err) {
-    throw cancellationOf(signal, err) ?? classifyHttpError(err, fail, signal);
+    throw classifyHttpError(err, fail, signal);
   }
   if (res.status === 404 || res.status === 405 || res.status === 501) {
     // Without a status endpoint no deploy can be confirmed: a configuration problem, not luck.
@@ -70,7 +75,7 @@ async function commandStatus(deployer: Extract<NormalizedDeployer, { type: 'comm
     env: { ...baseEnv(deployer.passEnv), SERVICE: ref.service, REGION: ref.region, VERSION: ref.version, STEP: 'status' },
     timeoutMs: Math.min(deployer.timeoutMs, STATUS_TIMEOUT_MS),
     prefix: 'Deploy',
-    what: `status of ${ref.service} in ${ref.region}`,
+    what: statusText(ref),
   });
   // The contract: the command prints the running version as its last line (nothing: none).
   const last = [...outcome.tail].reverse().find((l) => l.trim() !== '');
