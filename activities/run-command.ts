@@ -160,12 +160,17 @@ export function runCommand(opts: RunCommandOptions): Promise<CommandOutcome> {
     timers.push(setTimeout(() => stop({ kind: 'timed-out' }), opts.timeoutMs));
     const hb = setInterval(beat, opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS);
 
-    const finish = () => {
-      if (settled) return;
+    /** Settles once: no more timers, heartbeats or cancellation. */
+    const release = () => {
       settled = true;
       for (const t of timers) clearTimeout(t);
       clearInterval(hb);
       opts.signal?.removeEventListener('abort', onAbort);
+    };
+
+    const finish = () => {
+      if (settled) return;
+      release();
       outLines.flush();
       errLines.flush();
       const durationMs = Date.now() - started;
@@ -191,10 +196,7 @@ export function runCommand(opts: RunCommandOptions): Promise<CommandOutcome> {
 
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (pid !== undefined) return; // errors after a successful spawn surface as exit/close
-      settled = true;
-      for (const t of timers) clearTimeout(t);
-      clearInterval(hb);
-      opts.signal?.removeEventListener('abort', onAbort);
+      release();
       reject(new SpawnError(program, e.code, e));
     });
     child.once('exit', (code, signal) => {
