@@ -1,5 +1,5 @@
 // Policy lints: rules across fields that a schema cannot say, each of which has burned
-// someone in production (see docs/plan-reference.md for the reasons).
+// someone in production (docs/plan-reference.md, "Lints", gives the reason for each).
 import type { ParsedPlan } from './schema';
 import { parseDuration } from './duration';
 import type { PlanProblem } from './problem';

@@ -1,4 +1,5 @@
-// The Prometheus SLO provider (REFERENCE §5).
+// The Prometheus SLO provider: fail-closed, so only clear evidence passes (the gate's rules
+// are in docs/rollout-states.md, "Gate verdicts"; the plan's side in docs/deployers.md).
 //
 // Verdict rules, in the order they are applied:
 //   error         the provider could not answer: network, timeout, 5xx, timeout/unavailable/

@@ -1,8 +1,9 @@
 // The SLO watch: one activity execution per soaking (or promoted) region instead of one per
-// check, because a check costs ~11 history events and a fleet-wide soak would pass the
-// 51,200-event limit (REFERENCE §3). It returns only on a breach or on too much missing
-// evidence; a healthy region is watched until the workflow cancels it at the end of the soak,
-// or until `until`, when the workflow renews it (a promoted region is watched that way).
+// check, because a check costs ~11 history events and a fleet-wide soak would pass
+// Temporal's 51,200-event history limit (M1 in docs/benchmarks.md). It returns only on a
+// breach or on too much missing evidence; a healthy region is watched until the workflow
+// cancels it at the end of the soak, or until `until`, when the workflow renews it (a
+// promoted region is watched that way).
 // Two shapes: `checkRegion` (one check per attempt, Temporal retries at the interval: the
 // current design) and `watchRegion` (one attempt that loops, for older rollouts).
 import { CancelledFailure, Context } from '@temporalio/activity';
