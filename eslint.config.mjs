@@ -49,11 +49,15 @@ export default defineConfig(
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       // Forgetting to await an activity, a workflow API or a client call is a bug.
-      // node:test's describe() and test() return promises the runner itself awaits (a subtest's
-      // t.test() is not on this list: it must be awaited).
+      // node:test's describe() and test() return promises the runner itself awaits. (The list
+      // matches by name, so it lets a subtest's t.test() through too: see test/** below.)
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'suite', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'suite', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       // The code indexes as if noUncheckedIndexedAccess were on (`xs[i]!`; tsc passes with it),
@@ -67,6 +71,13 @@ export default defineConfig(
     // Tests poke at parsed JSON and HTTP bodies (`any`); typing each probe adds nothing.
     files: ['test/**/*.ts'],
     rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ExpressionStatement > CallExpression[callee.type='MemberExpression'][callee.property.name='test']",
+          message: 'Await a subtest: node:test cancels one still running when its parent test ends.',
+        },
+      ],
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
