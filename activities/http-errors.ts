@@ -88,12 +88,7 @@ function safeJson(v: unknown): string {
 }
 
 /** The failure for a response that arrived with a non-2xx status. */
-export function failureForStatus(
-  status: number,
-  headers: Record<string, unknown> | undefined,
-  body: unknown,
-  ctx: HttpFailureContext,
-): ApplicationFailure {
+export function failureForStatus(status: number, headers: Record<string, unknown> | undefined, body: unknown, ctx: HttpFailureContext): ApplicationFailure {
   const detail = bodyErrorText(body);
   const message = `${ctx.what}: HTTP ${status}${detail ? ` ${detail}` : ''}`;
   if (status === 429) {
@@ -164,12 +159,7 @@ export function classifyHttpError(err: unknown, ctx: HttpFailureContext, signal?
   if (axios.isAxiosError(err)) {
     const e = err as AxiosError;
     if (e.response) {
-      return failureForStatus(
-        e.response.status,
-        e.response.headers,
-        e.response.data,
-        ctx,
-      );
+      return failureForStatus(e.response.status, e.response.headers, e.response.data, ctx);
     }
     const code = e.code ?? 'ERR_NETWORK';
     const kind = isTimeoutError(e) ? 'timed out' : 'unreachable';

@@ -254,9 +254,7 @@ export function baseEnv(passEnv: readonly string[] = []): Record<string, string>
 /** Fills {{name}} placeholders inside each argv element; unknown names are left alone. */
 export function substituteArgv(argv: readonly string[], values: Record<string, string>): string[] {
   return argv.map((arg) =>
-    arg.replace(/\{\{\s*([A-Za-z]+)\s*\}\}/g, (whole, name: string) =>
-      Object.prototype.hasOwnProperty.call(values, name) ? values[name]! : whole,
-    ),
+    arg.replace(/\{\{\s*([A-Za-z]+)\s*\}\}/g, (whole, name: string) => (Object.prototype.hasOwnProperty.call(values, name) ? values[name]! : whole)),
   );
 }
 
@@ -308,10 +306,7 @@ export async function runCommandActivity(opts: ActivityCommandOptions): Promise<
       // and retrying is safe because commands receive an idempotency key.
       throw ApplicationFailure.retryable(`${what}: killed by ${outcome.signal}${tailText}`, `${prefix}Unavailable`);
     case 'timed-out':
-      throw ApplicationFailure.retryable(
-        `${what}: no exit within ${formatDuration(opts.timeoutMs)}; process stopped${tailText}`,
-        `${prefix}Timeout`,
-      );
+      throw ApplicationFailure.retryable(`${what}: no exit within ${formatDuration(opts.timeoutMs)}; process stopped${tailText}`, `${prefix}Timeout`);
     case 'cancelled': {
       const reason = outcome.reason;
       throw reason instanceof Error ? reason : new CancelledFailure(`${what}: cancelled`);

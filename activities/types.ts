@@ -131,7 +131,8 @@ export interface RollbackInput extends DeployInput {
   previousVersion?: string;
 }
 
-export type RolloutEventKind = 'started' | 'paused' | 'resumed' | 'halted' | 'rollback' | 'rollback-failed' | 'succeeded' | 'rolled-back' | 'aborted' | 'override';
+export type RolloutEventKind =
+  'started' | 'paused' | 'resumed' | 'halted' | 'rollback' | 'rollback-failed' | 'succeeded' | 'rolled-back' | 'aborted' | 'override';
 
 export interface NotifyInput {
   notifications: Notification[];

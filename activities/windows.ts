@@ -123,7 +123,7 @@ function periodOn(zone: IANAZone, day: CalendarDay, rule: Rule): Period {
 function describeDays(days: readonly string[]): string {
   const idx = [...new Set(days.map((d) => (DAY_NAMES as readonly string[]).indexOf(d)).filter((i) => i >= 0))].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j + 1 < idx.length && idx[j + 1] === idx[j]! + 1) j++;
     // Ranges only from three days on: "sat,sun" reads better than "sat-sun".
@@ -216,10 +216,14 @@ export function computeDeployWindow(input: WindowInput): WindowDecision {
 
   if (best === undefined) {
     if (longest < soakMs) {
-      throw noWindow(`soak ${soak} is longer than the longest allowed period ${soakText(longest)} (window ${where}): no region can start and finish its soak inside it`);
+      throw noWindow(
+        `soak ${soak} is longer than the longest allowed period ${soakText(longest)} (window ${where}): no region can start and finish its soak inside it`,
+      );
     }
     if (blocked.length > 0) {
-      throw noWindow(`every period within ${WINDOW_HORIZON_DAYS} days long enough for soak ${soak} touches a blackout date (window ${where}; blackout ${listDates(blocked.flatMap((b) => b.dates))})`);
+      throw noWindow(
+        `every period within ${WINDOW_HORIZON_DAYS} days long enough for soak ${soak} touches a blackout date (window ${where}; blackout ${listDates(blocked.flatMap((b) => b.dates))})`,
+      );
     }
     throw noWindow(`no period within ${WINDOW_HORIZON_DAYS} days can hold soak ${soak} (window ${where})`);
   }

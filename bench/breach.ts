@@ -9,9 +9,14 @@ export async function m3(server: TestServer): Promise<void> {
   const runs = QUICK ? 2 : 10;
   const ours: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const calls = await runRollout(server, planDoc({ service: next('m3'), defaults: { soak: '20s', checkInterval: '1s', gate: TEST_GATE } }, [{ name: 'r1', size: 1 }]), { breachAfterMs: { r1: breachAfter } }, async (h) => {
-      await h.waitUntil((s) => s.state === 'halted', 60_000);
-    });
+    const calls = await runRollout(
+      server,
+      planDoc({ service: next('m3'), defaults: { soak: '20s', checkInterval: '1s', gate: TEST_GATE } }, [{ name: 'r1', size: 1 }]),
+      { breachAfterMs: { r1: breachAfter } },
+      async (h) => {
+        await h.waitUntil((s) => s.state === 'halted', 60_000);
+      },
+    );
     const deploy = calls.find((c) => c.kind === 'deploy')!;
     const rollback = calls.find((c) => c.kind === 'rollback')!;
     ours.push(rollback.at - (deploy.at + breachAfter));
@@ -20,8 +25,15 @@ export async function m3(server: TestServer): Promise<void> {
   for (let i = 0; i < runs; i++) {
     const calls: Call[] = [];
     const q = next('m3-naive');
-    const w = await Worker.create({ connection: server.nativeConnection, taskQueue: q, workflowBundle: await naiveCode(), activities: naiveActivities(breachAfter, calls) });
-    await w.runUntil(() => server.client.workflow.execute('naiveRollout', { taskQueue: q, workflowId: q, args: [{ regions: ['r1'], soakMs: 20_000, intervalMs: 1000 }] }));
+    const w = await Worker.create({
+      connection: server.nativeConnection,
+      taskQueue: q,
+      workflowBundle: await naiveCode(),
+      activities: naiveActivities(breachAfter, calls),
+    });
+    await w.runUntil(() =>
+      server.client.workflow.execute('naiveRollout', { taskQueue: q, workflowId: q, args: [{ regions: ['r1'], soakMs: 20_000, intervalMs: 1000 }] }),
+    );
     naive.push(calls.find((c) => c.kind === 'rollback')!.at - (calls.find((c) => c.kind === 'deploy')!.at + breachAfter));
   }
   results.m3 = { oursMs: ours, naiveMs: naive, intervalMs: 1000 };

@@ -76,16 +76,41 @@ async function capacity(server: TestServer, design: 'ours' | 'naive', n: number,
   const soaking = new Set<string>();
   const worker =
     design === 'ours'
-      ? await Worker.create({ connection: server.nativeConnection, taskQueue: q, workflowBundle: await workflowBundle(), activities: measured(scriptedActivities({}, []), samples, soaking, 'checkRegion') })
-      : await Worker.create({ connection: server.nativeConnection, taskQueue: q, workflowBundle: await naiveCode(), activities: measured(naiveActivities(), samples, soaking, 'naiveCheck') });
+      ? await Worker.create({
+          connection: server.nativeConnection,
+          taskQueue: q,
+          workflowBundle: await workflowBundle(),
+          activities: measured(scriptedActivities({}, []), samples, soaking, 'checkRegion'),
+        })
+      : await Worker.create({
+          connection: server.nativeConnection,
+          taskQueue: q,
+          workflowBundle: await naiveCode(),
+          activities: measured(naiveActivities(), samples, soaking, 'naiveCheck'),
+        });
   let started: WorkflowHandle[] = [];
   const row = await worker.runUntil(async () => {
     const t0 = Date.now();
     const handles = await Promise.all(
       Array.from({ length: n }, (_, i) =>
         design === 'ours'
-          ? server.client.workflow.start('rolloutWorkflow', { taskQueue: q, workflowId: `${q}-${i}`, args: [{ plan: planDoc({ service: `${q}-${i}`, defaults: { soak: '30m', checkInterval: `${INTERVAL_MS / 1000}s`, gate: TEST_GATE } }, [{ name: 'r1', size: 1 }]), startedBy: 'bench' }] })
-          : server.client.workflow.start('naiveRollout', { taskQueue: q, workflowId: `${q}-${i}`, args: [{ regions: ['r1'], soakMs: 30 * 60_000, intervalMs: INTERVAL_MS }] }),
+          ? server.client.workflow.start('rolloutWorkflow', {
+              taskQueue: q,
+              workflowId: `${q}-${i}`,
+              args: [
+                {
+                  plan: planDoc({ service: `${q}-${i}`, defaults: { soak: '30m', checkInterval: `${INTERVAL_MS / 1000}s`, gate: TEST_GATE } }, [
+                    { name: 'r1', size: 1 },
+                  ]),
+                  startedBy: 'bench',
+                },
+              ],
+            })
+          : server.client.workflow.start('naiveRollout', {
+              taskQueue: q,
+              workflowId: `${q}-${i}`,
+              args: [{ regions: ['r1'], soakMs: 30 * 60_000, intervalMs: INTERVAL_MS }],
+            }),
       ),
     );
     started = handles;
@@ -137,16 +162,40 @@ export async function m5(server: TestServer): Promise<void> {
   const sizes = QUICK ? [50] : [250, 1000];
   const steadyMs = QUICK ? 10_000 : 45_000;
   const rows: CapacityRow[] = [];
-  const t = table(['design', 'rollouts', 'ramp s', 'ramp activity s2s p95', 'workflow task s2s p95', 'steady activity s2s p95', 'steady pause p95', 'worker RSS MB', 'server RSS MB']);
+  const t = table([
+    'design',
+    'rollouts',
+    'ramp s',
+    'ramp activity s2s p95',
+    'workflow task s2s p95',
+    'steady activity s2s p95',
+    'steady pause p95',
+    'worker RSS MB',
+    'server RSS MB',
+  ]);
   for (const n of sizes) {
     for (const design of ['ours', 'naive'] as const) {
       const r = await capacity(server, design, n, steadyMs);
       rows.push(r);
-      t.push([design, n, r.rampSeconds.toFixed(1), ms(r.rampActivityP95), ms(r.rampWorkflowTaskP95), ms(r.steadyActivityP95), r.steadyPauseP95 !== undefined ? ms(r.steadyPauseP95) : '—', r.workerRssMb.toFixed(0), r.serverRssMb.toFixed(0)]);
-      console.log(`  M5 ${design} ${n}: ramp ${r.rampSeconds.toFixed(1)} s, steady activity p95 ${ms(r.steadyActivityP95)} ms, worker ${r.workerRssMb.toFixed(0)} MB`);
+      t.push([
+        design,
+        n,
+        r.rampSeconds.toFixed(1),
+        ms(r.rampActivityP95),
+        ms(r.rampWorkflowTaskP95),
+        ms(r.steadyActivityP95),
+        r.steadyPauseP95 !== undefined ? ms(r.steadyPauseP95) : '—',
+        r.workerRssMb.toFixed(0),
+        r.serverRssMb.toFixed(0),
+      ]);
+      console.log(
+        `  M5 ${design} ${n}: ramp ${r.rampSeconds.toFixed(1)} s, steady activity p95 ${ms(r.steadyActivityP95)} ms, worker ${r.workerRssMb.toFixed(0)} MB`,
+      );
     }
   }
   results.m5 = rows;
-  console.log(`\nM5 rollouts held in soak by one worker (SDK defaults) and the dev server, ${INTERVAL_MS / 1000} s checks; latencies in ms (goal: ≥ 1000 rollouts with p95 < 1000 ms and worker RSS < 1.5 GB)`);
+  console.log(
+    `\nM5 rollouts held in soak by one worker (SDK defaults) and the dev server, ${INTERVAL_MS / 1000} s checks; latencies in ms (goal: ≥ 1000 rollouts with p95 < 1000 ms and worker RSS < 1.5 GB)`,
+  );
   console.log(t.toString());
 }

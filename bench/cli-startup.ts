@@ -27,12 +27,18 @@ export async function m7(server: TestServer): Promise<void> {
   // The bundle as `npm install` leaves it: built from the sources as they are now, or
   // bin/mrcd.js would fall back to tsx and the "bundle" rows would measure tsx.
   execFileSync(process.execPath, [join(ROOT, 'scripts/build-cli.js')], { cwd: ROOT, stdio: 'ignore' });
-  const loader = spawnSync(process.execPath, [join(ROOT, 'bin/mrcd.js'), '--help'], { cwd: ROOT, env: { ...process.env, MRCD_SHOW_LOADER: '1' } }).stderr.toString().trim();
+  const loader = spawnSync(process.execPath, [join(ROOT, 'bin/mrcd.js'), '--help'], { cwd: ROOT, env: { ...process.env, MRCD_SHOW_LOADER: '1' } })
+    .stderr.toString()
+    .trim();
   if (loader !== 'mrcd: from dist/mrcd.js') throw new Error(`M7 would not measure the bundle: ${loader}`);
   const service = next('m7');
   const rows: Record<string, number[]> = {};
   await withScriptedWorker(server, {}, async (m) => {
-    await server.client.workflow.start('rolloutWorkflow', { taskQueue: m.taskQueue, workflowId: `rollout-${service}`, args: [{ plan: planDoc({ service, defaults: { soak: '30m', checkInterval: '15s', gate: TEST_GATE } }, [{ name: 'r1', size: 1 }]), startedBy: 'bench' }] });
+    await server.client.workflow.start('rolloutWorkflow', {
+      taskQueue: m.taskQueue,
+      workflowId: `rollout-${service}`,
+      args: [{ plan: planDoc({ service, defaults: { soak: '30m', checkInterval: '15s', gate: TEST_GATE } }, [{ name: 'r1', size: 1 }]), startedBy: 'bench' }],
+    });
     for (;;) {
       const s = await getStatus(m, service).catch(() => undefined);
       if (s?.regions?.[0]?.status === 'soaking') break;
@@ -60,7 +66,8 @@ export async function m7(server: TestServer): Promise<void> {
     const cli = findTemporalCli();
     if (cli) {
       const xs: number[] = (rows['reference: temporal workflow query'] = []);
-      for (let i = 0; i < runs; i++) xs.push(await timed(cli.path, ['workflow', 'query', '--address', server.address, '--workflow-id', `rollout-${service}`, '--type', 'status']));
+      for (let i = 0; i < runs; i++)
+        xs.push(await timed(cli.path, ['workflow', 'query', '--address', server.address, '--workflow-id', `rollout-${service}`, '--type', 'status']));
     }
     await server.client.workflow.getHandle(`rollout-${service}`).terminate('bench done');
   });

@@ -28,7 +28,12 @@ async function historyEvents(regions: number, soak: string, interval: string): P
   // Each design on a time-skipping server of its own: the figures must not depend on what ran before.
   const oursEvents = await onOwnTimeSkipping(async (env) => {
     const q = next('m1');
-    const ours = await Worker.create({ connection: env.nativeConnection, taskQueue: q, workflowBundle: await workflowBundle(), activities: scriptedActivities({}, [], { serverClock: true }) });
+    const ours = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: q,
+      workflowBundle: await workflowBundle(),
+      activities: scriptedActivities({}, [], { serverClock: true }),
+    });
     const doc = planDoc({ service: q, defaults: { soak, checkInterval: interval, gate: TEST_GATE } }, regionsOf(regions));
     return ours.runUntil(async () => {
       const h = await env.client.workflow.start('rolloutWorkflow', { taskQueue: q, workflowId: q, args: [{ plan: doc, startedBy: 'bench' }] });
@@ -44,7 +49,11 @@ async function historyEvents(regions: number, soak: string, interval: string): P
     const nq = next('m1-naive');
     const naive = await Worker.create({ connection: env.nativeConnection, taskQueue: nq, workflowBundle: await naiveCode(), activities: naiveActivities() });
     return naive.runUntil(async () => {
-      const h = await env.client.workflow.start('naiveRollout', { taskQueue: nq, workflowId: nq, args: [{ regions: regionsOf(regions).map((r) => r.name), soakMs: parseDuration(soak)!, intervalMs: parseDuration(interval)! }] });
+      const h = await env.client.workflow.start('naiveRollout', {
+        taskQueue: nq,
+        workflowId: nq,
+        args: [{ regions: regionsOf(regions).map((r) => r.name), soakMs: parseDuration(soak)!, intervalMs: parseDuration(interval)! }],
+      });
       try {
         await h.result();
       } catch {
@@ -89,8 +98,19 @@ export async function m1(): Promise<void> {
   for (const [n, soak, interval] of matrix) {
     const r = await historyEvents(n, soak, interval);
     rows.push(r);
-    t.push([n, soak, interval, r.ours.toFixed(1), r.oursRaw.toFixed(1), typeof r.naive === 'number' ? r.naive.toFixed(1) : r.naive, typeof r.naive === 'number' ? (r.naive / r.ours).toFixed(1) : `> ${(HISTORY_LIMIT / n / r.ours).toFixed(0)}`, r.seconds.toFixed(0)]);
-    console.log(`  M1 ${n} regions × ${soak} × ${interval}: ours ${r.ours.toFixed(1)}/region (${r.oursRaw.toFixed(1)} as the test server recorded it), naive ${typeof r.naive === 'number' ? r.naive.toFixed(1) : r.naive} (${r.seconds.toFixed(0)} s)`);
+    t.push([
+      n,
+      soak,
+      interval,
+      r.ours.toFixed(1),
+      r.oursRaw.toFixed(1),
+      typeof r.naive === 'number' ? r.naive.toFixed(1) : r.naive,
+      typeof r.naive === 'number' ? (r.naive / r.ours).toFixed(1) : `> ${(HISTORY_LIMIT / n / r.ours).toFixed(0)}`,
+      r.seconds.toFixed(0),
+    ]);
+    console.log(
+      `  M1 ${n} regions × ${soak} × ${interval}: ours ${r.ours.toFixed(1)}/region (${r.oursRaw.toFixed(1)} as the test server recorded it), naive ${typeof r.naive === 'number' ? r.naive.toFixed(1) : r.naive} (${r.seconds.toFixed(0)} s)`,
+    );
   }
   results.m1 = rows;
   console.log('\nM1 history events per region (time-skipping server; goal: ours ≤ 25, flat in soak, interval and regions)');

@@ -8,10 +8,27 @@ import { ms, next, pct, QUICK, results, sleep, table } from './support';
 export async function m2(server: TestServer): Promise<void> {
   const n = QUICK ? 30 : 100;
   const q = next('m2');
-  const w = await Worker.create({ connection: server.nativeConnection, taskQueue: q, workflowBundle: await workflowBundle(), activities: scriptedActivities({}, []) });
+  const w = await Worker.create({
+    connection: server.nativeConnection,
+    taskQueue: q,
+    workflowBundle: await workflowBundle(),
+    activities: scriptedActivities({}, []),
+  });
   await w.runUntil(async () => {
     const handles = [];
-    for (let i = 0; i < n; i++) handles.push(await server.client.workflow.start('rolloutWorkflow', { taskQueue: q, workflowId: `${q}-${i}`, args: [{ plan: planDoc({ service: `${q}-${i}`, defaults: { soak: '30m', checkInterval: '15s', gate: TEST_GATE } }, [{ name: 'r1', size: 1 }]), startedBy: 'bench' }] }));
+    for (let i = 0; i < n; i++)
+      handles.push(
+        await server.client.workflow.start('rolloutWorkflow', {
+          taskQueue: q,
+          workflowId: `${q}-${i}`,
+          args: [
+            {
+              plan: planDoc({ service: `${q}-${i}`, defaults: { soak: '30m', checkInterval: '15s', gate: TEST_GATE } }, [{ name: 'r1', size: 1 }]),
+              startedBy: 'bench',
+            },
+          ],
+        }),
+      );
     // Let every rollout reach its soak.
     await sleep(5000);
     const who = { reason: 'bench', by: 'bench' };
@@ -33,7 +50,9 @@ export async function m2(server: TestServer): Promise<void> {
     results.m2 = { rollouts: n, singleMs: single, burstMs: burst };
     const t = table(['', 'p50 ms', 'p99 ms']);
     t.push(['one at a time', ms(pct(single, 50)), ms(pct(single, 99))], ['20 at once', ms(pct(burst, 50)), ms(pct(burst, 99))]);
-    console.log(`\nM2 pause acknowledged (update returns) with ${n} rollouts soaking (dev server; goal: p99 < 250 ms; the naive baseline has no operator control)`);
+    console.log(
+      `\nM2 pause acknowledged (update returns) with ${n} rollouts soaking (dev server; goal: p99 < 250 ms; the naive baseline has no operator control)`,
+    );
     console.log(t.toString());
   });
 }

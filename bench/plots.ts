@@ -41,7 +41,11 @@ function historyPoints(rows: HistoryRow[]): Point[] {
     const at = { regions: `${r.regions} regions`, soak: r.soak, checks: `every ${r.interval}` };
     out.push({ ...at, design: 'ours', events: r.ours });
     // A naive run the server terminated at the limit is drawn where it stopped.
-    out.push({ ...at, design: typeof r.naive === 'number' ? 'naive' : 'naive (stopped at the limit)', events: typeof r.naive === 'number' ? r.naive : r.naiveTotal / r.regions });
+    out.push({
+      ...at,
+      design: typeof r.naive === 'number' ? 'naive' : 'naive (stopped at the limit)',
+      events: typeof r.naive === 'number' ? r.naive : r.naiveTotal / r.regions,
+    });
   }
   return out;
 }

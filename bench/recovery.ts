@@ -45,7 +45,15 @@ export async function m6(): Promise<void> {
     new Promise<void>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'worker-process.ts')], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        env: { ...process.env, BENCH_ADDRESS: server.address, BENCH_TASK_QUEUE: queues[design], BENCH_BUNDLE: bundles[design], BENCH_NAME: name, BENCH_DESIGN: design, BENCH_CHECK_MS: String(CHECK_MS) },
+        env: {
+          ...process.env,
+          BENCH_ADDRESS: server.address,
+          BENCH_TASK_QUEUE: queues[design],
+          BENCH_BUNDLE: bundles[design],
+          BENCH_NAME: name,
+          BENCH_DESIGN: design,
+          BENCH_CHECK_MS: String(CHECK_MS),
+        },
       });
       workers.set(name, child);
       child.on('message', (m: { ready?: boolean } & Check) => (m.ready ? resolve() : checks.push(m)));
@@ -59,8 +67,25 @@ export async function m6(): Promise<void> {
   try {
     await Promise.all((['ours', 'naive'] as const).flatMap((d) => [startWorker(d, `${d}-a`), startWorker(d, `${d}-b`)]));
     for (let i = 0; i < ROLLOUTS; i++) {
-      handles.ours.push(await client.workflow.start('rolloutWorkflow', { taskQueue: queues.ours, workflowId: `${queues.ours}-${i}`, args: [{ plan: planDoc({ service: `${queues.ours}-${i}`, defaults: { soak: '30m', checkInterval: '1s', gate: TEST_GATE } }, [{ name: 'r1', size: 1 }]), startedBy: 'bench' }] }));
-      handles.naive.push(await client.workflow.start('naiveRollout', { taskQueue: queues.naive, workflowId: `${queues.naive}-${i}`, args: [{ regions: ['r1'], soakMs: 30 * 60_000, intervalMs: 1000 }] }));
+      handles.ours.push(
+        await client.workflow.start('rolloutWorkflow', {
+          taskQueue: queues.ours,
+          workflowId: `${queues.ours}-${i}`,
+          args: [
+            {
+              plan: planDoc({ service: `${queues.ours}-${i}`, defaults: { soak: '30m', checkInterval: '1s', gate: TEST_GATE } }, [{ name: 'r1', size: 1 }]),
+              startedBy: 'bench',
+            },
+          ],
+        }),
+      );
+      handles.naive.push(
+        await client.workflow.start('naiveRollout', {
+          taskQueue: queues.naive,
+          workflowId: `${queues.naive}-${i}`,
+          args: [{ regions: ['r1'], soakMs: 30 * 60_000, intervalMs: 1000 }],
+        }),
+      );
     }
     const all = [...handles.ours, ...handles.naive];
     const checkedSince = (id: string, t: number) => checks.some((c) => c.check === id && c.at > t);
@@ -83,7 +108,14 @@ export async function m6(): Promise<void> {
       const acks = await Promise.all(pauseAcks);
       for (const design of ['ours', 'naive'] as const) {
         const resumed = handles[design].map((h) => (checks.find((c) => c.check === h.workflowId && c.at > at[design])?.at ?? Infinity) - at[design]);
-        rows.push({ scenario, design, checksResumedP50: pct(resumed, 50), checksResumedMax: Math.max(...resumed), ...(design === 'ours' ? { pauseAckMax: Math.max(...acks) } : {}), ...(restartMs !== undefined ? { serverRestartMs: restartMs } : {}) });
+        rows.push({
+          scenario,
+          design,
+          checksResumedP50: pct(resumed, 50),
+          checksResumedMax: Math.max(...resumed),
+          ...(design === 'ours' ? { pauseAckMax: Math.max(...acks) } : {}),
+          ...(restartMs !== undefined ? { serverRestartMs: restartMs } : {}),
+        });
       }
       await Promise.all(handles.ours.map((h) => h.executeUpdate(actionUpdates.resume, { args: [{ reason: 'bench', by: 'bench' }] })));
     };
@@ -120,7 +152,17 @@ export async function m6(): Promise<void> {
   results.m6 = { rollouts: ROLLOUTS, checkMs: CHECK_MS, intervalMs: 1000, limitMs: LIMIT_MS, rows };
   const t = table(['scenario', 'design', 'checks resumed p50 ms', 'checks resumed max ms', 'pause acknowledged max ms', 'server back after ms']);
   const upTo = (x: number) => (x === Infinity ? `> ${LIMIT_MS}` : ms(x));
-  for (const r of rows) t.push([r.scenario, r.design, upTo(r.checksResumedP50), upTo(r.checksResumedMax), r.pauseAckMax !== undefined ? ms(r.pauseAckMax) : '—', r.serverRestartMs !== undefined ? ms(r.serverRestartMs) : '—']);
-  console.log(`\nM6 time to resume, from the kill (dev server on SQLite, ${ROLLOUTS} rollouts per design, 1 s checks taking ${CHECK_MS} ms, two worker processes each; goal: < 15000 ms)`);
+  for (const r of rows)
+    t.push([
+      r.scenario,
+      r.design,
+      upTo(r.checksResumedP50),
+      upTo(r.checksResumedMax),
+      r.pauseAckMax !== undefined ? ms(r.pauseAckMax) : '—',
+      r.serverRestartMs !== undefined ? ms(r.serverRestartMs) : '—',
+    ]);
+  console.log(
+    `\nM6 time to resume, from the kill (dev server on SQLite, ${ROLLOUTS} rollouts per design, 1 s checks taking ${CHECK_MS} ms, two worker processes each; goal: < 15000 ms)`,
+  );
   console.log(t.toString());
 }

@@ -58,7 +58,11 @@ async function main(): Promise<void> {
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   const plots = await writePlots(results, join(dir, name));
-  console.log(`\nbench ${QUICK ? 'quick' : 'full'} done in ${((Date.now() - started) / 1000).toFixed(0)} s (${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')}); figures in ${file}${plots.length ? `, plots ${plots.join(', ')}` : ''}`);
+  console.log(
+    `\nbench ${QUICK ? 'quick' : 'full'} done in ${((Date.now() - started) / 1000).toFixed(0)} s (${Object.entries(timings)
+      .map(([k, v]) => `${k} ${v.toFixed(0)} s`)
+      .join(', ')}); figures in ${file}${plots.length ? `, plots ${plots.join(', ')}` : ''}`,
+  );
 }
 
 main().then(

@@ -8,7 +8,19 @@ import Table from 'cli-table3';
 import { userInfo } from 'node:os';
 import { formatDuration, parseDuration } from '../plan/duration';
 import { ConfigError, connectionConfigFromEnv, type ConnectionConfig } from '../common/connection';
-import { act, ActionRejectedError, connectClient, followRollout, getStatus, RolloutAlreadyRunningError, startRollout, VersionQuarantinedError, type FollowResult, type MrcdClient, type RolloutStatus } from './rollouts';
+import {
+  act,
+  ActionRejectedError,
+  connectClient,
+  followRollout,
+  getStatus,
+  RolloutAlreadyRunningError,
+  startRollout,
+  VersionQuarantinedError,
+  type FollowResult,
+  type MrcdClient,
+  type RolloutStatus,
+} from './rollouts';
 import { progressLines } from './progress';
 import { OPERATOR_ACTIONS, payloadProblem, type OperatorActionName } from '../workflows/state';
 import { failingChecks } from '../workflows/gate-text';
@@ -102,7 +114,10 @@ function timeoutMs(o: WaitOpts): number | undefined {
 /** Follows a rollout for CI: exit 0 only for success, 5 at a halt (unless --through-halts), 6 when --timeout ran out. */
 async function waitAndReport(m: MrcdClient, service: string, g: GlobalOpts, o: WaitOpts): Promise<void> {
   const limit = timeoutMs(o);
-  const r: FollowResult = await followRollout(m, service, printProgress(g), { stopAtHalt: !o.throughHalts, ...(limit !== undefined ? { timeoutMs: limit } : {}) });
+  const r: FollowResult = await followRollout(m, service, printProgress(g), {
+    stopAtHalt: !o.throughHalts,
+    ...(limit !== undefined ? { timeoutMs: limit } : {}),
+  });
   if (g.json) out(true, { outcome: r.outcome, succeeded: r.succeeded, status: r.status }, () => '');
   const s = r.status;
   switch (r.outcome) {
@@ -113,10 +128,15 @@ async function waitAndReport(m: MrcdClient, service: string, g: GlobalOpts, o: W
     case 'halted':
       throw new ExitError(
         EXIT.halted,
-        g.json ? '' : `${service} is ${s.state}${s.halt ? `: ${s.halt.reason}` : ''}. It stays ${s.state} for an operator: mrcd retry ${service} --reason "..." or mrcd abort ${service} --reason "..." (legal now: ${s.legalActions.join(', ') || 'none'})`,
+        g.json
+          ? ''
+          : `${service} is ${s.state}${s.halt ? `: ${s.halt.reason}` : ''}. It stays ${s.state} for an operator: mrcd retry ${service} --reason "..." or mrcd abort ${service} --reason "..." (legal now: ${s.legalActions.join(', ') || 'none'})`,
       );
     case 'timed-out':
-      throw new ExitError(EXIT.timedOut, g.json ? '' : `${service} is still ${s.state} after --timeout ${o.timeout}; the rollout goes on (mrcd watch ${service} to follow it)`);
+      throw new ExitError(
+        EXIT.timedOut,
+        g.json ? '' : `${service} is still ${s.state} after --timeout ${o.timeout}; the rollout goes on (mrcd watch ${service} to follow it)`,
+      );
   }
 }
 
@@ -137,7 +157,13 @@ export function statusTable(s: RolloutStatus): string {
   const t = new Table({ head: ['region', 'size', 'status', 'attempts', 'gate', 'detail'], style: { head: [], border: [] } });
   for (const r of s.regions) {
     const gate = r.lastGate ? r.lastGate.verdict : '';
-    const detail = r.waitingFor ?? (r.lastGate && r.lastGate.verdict !== 'pass' ? failingChecks(r.lastGate).map((c) => c.detail).join('; ') : '');
+    const detail =
+      r.waitingFor ??
+      (r.lastGate && r.lastGate.verdict !== 'pass'
+        ? failingChecks(r.lastGate)
+            .map((c) => c.detail)
+            .join('; ')
+        : '');
     t.push([r.name, String(r.size), r.status, String(r.attempts), gate, detail.slice(0, 80)]);
   }
   const lines = [
@@ -147,13 +173,17 @@ export function statusTable(s: RolloutStatus): string {
     t.toString(),
   ];
   if (s.halt) lines.push(`halt: ${s.halt.reason}`);
-  if (s.quarantine) lines.push(`quarantine: ${s.version} failed its gate in ${s.quarantine.region}; new rollouts of it are refused without --override-quarantine`);
+  if (s.quarantine)
+    lines.push(`quarantine: ${s.version} failed its gate in ${s.quarantine.region}; new rollouts of it are refused without --override-quarantine`);
   for (const o of s.overrides ?? []) lines.push(`override ${o.kind}${o.region ? ` (${o.region})` : ''} by ${o.by}: ${o.reason}`);
   lines.push(`legal actions now: ${s.legalActions.length ? s.legalActions.join(', ') : 'none (ended)'}`);
   const recent = s.actions.slice(-5);
   if (recent.length) {
     lines.push('recent operator actions:');
-    for (const a of recent) lines.push(`  ${new Date(a.at).toISOString()} ${a.action} by ${a.by} via ${a.via}: ${a.accepted ? 'accepted' : 'rejected'}${a.note ? ` — ${a.note}` : ''} (reason: ${a.reason})`);
+    for (const a of recent)
+      lines.push(
+        `  ${new Date(a.at).toISOString()} ${a.action} by ${a.by} via ${a.via}: ${a.accepted ? 'accepted' : 'rejected'}${a.note ? ` — ${a.note}` : ''} (reason: ${a.reason})`,
+      );
   }
   return lines.join('\n');
 }
@@ -183,7 +213,10 @@ export function buildProgram(): Command {
       out(g.json, { valid: true, plan: r.plan }, () =>
         [
           `${file}: valid — ${r.plan.service} ${r.plan.version}, owner ${r.plan.owner.team}`,
-          ...r.plan.regions.map((x, i) => `  ${i + 1}. ${x.name} (size ${x.size}) soak ${formatDuration(x.soakMs)}, checks every ${formatDuration(x.checkIntervalMs)}, ${x.gate.checks.length} check(s)${x.approval === 'required' ? ', approval required' : ''}${x.window ? `, window ${x.window.timezone}` : ''}`),
+          ...r.plan.regions.map(
+            (x, i) =>
+              `  ${i + 1}. ${x.name} (size ${x.size}) soak ${formatDuration(x.soakMs)}, checks every ${formatDuration(x.checkIntervalMs)}, ${x.gate.checks.length} check(s)${x.approval === 'required' ? ', approval required' : ''}${x.window ? `, window ${x.window.timezone}` : ''}`,
+          ),
           `  on failure: ${r.plan.failurePolicy}`,
         ].join('\n'),
       );
@@ -200,7 +233,8 @@ export function buildProgram(): Command {
     .option('--override-quarantine <reason>', 'start a version an earlier rollout quarantined for failing its gate (recorded)')
     .action(async (file: string, o: WaitOpts & { wait?: boolean; by?: string; overrideQuarantine?: string }) => {
       const g = program.opts<GlobalOpts>();
-      if ((o.timeout !== undefined || o.throughHalts) && !o.wait) throw new ExitError(EXIT.invalid, `${o.timeout !== undefined ? '--timeout' : '--through-halts'} needs --wait`);
+      if ((o.timeout !== undefined || o.throughHalts) && !o.wait)
+        throw new ExitError(EXIT.invalid, `${o.timeout !== undefined ? '--timeout' : '--through-halts'} needs --wait`);
       timeoutMs(o);
       const { PlanError, validatePlan } = planModule();
       const doc = await loadDoc(file);
@@ -209,7 +243,10 @@ export function buildProgram(): Command {
       if (o.overrideQuarantine !== undefined && !o.overrideQuarantine.trim()) throw new ExitError(EXIT.invalid, '--override-quarantine needs a reason');
       const by = o.by ?? whoAmI();
       await withClient(g, async (m) => {
-        const handle = await startRollout(m, doc, { startedBy: by, ...(o.overrideQuarantine ? { overrideQuarantine: { reason: o.overrideQuarantine, by } } : {}) });
+        const handle = await startRollout(m, doc, {
+          startedBy: by,
+          ...(o.overrideQuarantine ? { overrideQuarantine: { reason: o.overrideQuarantine, by } } : {}),
+        });
         if (!g.json) process.stdout.write(`started ${handle.workflowId} (${r.plan.service} ${r.plan.version})\n`);
         if (!o.wait) {
           if (g.json) out(true, { workflowId: handle.workflowId, started: true }, () => '');

@@ -27,7 +27,8 @@ function regionLine(r: RegionState): string {
 /** Lines describing what changed from prev to s (everything, when prev is undefined). */
 export function progressLines(s: RolloutStatus, prev?: RolloutStatus): string[] {
   const lines: string[] = [];
-  if (!prev || prev.state !== s.state) lines.push(`rollout ${s.service} ${s.version}: ${s.state}${s.halt && s.state !== 'running' ? ` — ${s.halt.reason}` : ''}`);
+  if (!prev || prev.state !== s.state)
+    lines.push(`rollout ${s.service} ${s.version}: ${s.state}${s.halt && s.state !== 'running' ? ` — ${s.halt.reason}` : ''}`);
   s.regions.forEach((r, i) => {
     const p = prev?.regions[i];
     if (!p || p.status !== r.status || p.waitingFor !== r.waitingFor) {
@@ -36,7 +37,7 @@ export function progressLines(s: RolloutStatus, prev?: RolloutStatus): string[] 
     }
   });
   for (const a of s.actions.slice(prev?.actions.length ?? 0)) {
-    lines.push(`  operator ${a.action} by ${a.by} (${a.via}): ${a.accepted ? a.note ?? 'accepted' : `REJECTED — ${a.note}`}`);
+    lines.push(`  operator ${a.action} by ${a.by} (${a.via}): ${a.accepted ? (a.note ?? 'accepted') : `REJECTED — ${a.note}`}`);
   }
   return lines;
 }

@@ -30,7 +30,9 @@ export class VersionQuarantinedError extends Error {
     readonly version: string,
     readonly records: QuarantineRecord[],
   ) {
-    super(`${describeQuarantine(service, version, records)}. Ship a fixed version, or start this one anyway with a reason: mrcd deploy <plan> --override-quarantine "..."`);
+    super(
+      `${describeQuarantine(service, version, records)}. Ship a fixed version, or start this one anyway with a reason: mrcd deploy <plan> --override-quarantine "..."`,
+    );
     this.name = 'VersionQuarantinedError';
   }
 }
@@ -123,7 +125,8 @@ export async function startRollout(m: MrcdClient, planDoc: unknown, opts: StartO
   // refuses before a workflow exists, with the same words.
   const overrideAsSent = override ? { reason: override.reason, by: override.by ?? opts.startedBy ?? 'unknown' } : undefined;
   const quarantined = await findQuarantine(m.client, { service: plan.service, version: plan.version });
-  if (quarantineDecision(plan.service, plan.version, quarantined, overrideAsSent).kind === 'refused') throw new VersionQuarantinedError(plan.service, plan.version, quarantined);
+  if (quarantineDecision(plan.service, plan.version, quarantined, overrideAsSent).kind === 'refused')
+    throw new VersionQuarantinedError(plan.service, plan.version, quarantined);
   const input: RolloutInput = {
     plan: planDoc,
     ...(opts.startedBy ? { startedBy: opts.startedBy } : {}),

@@ -502,10 +502,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       lines.push(`mrcd_sim_requests_total{${base},code="200"} ${c.ok}`);
       lines.push(`mrcd_sim_requests_total{${base},code="500"} ${c.err}`);
     }
-    lines.push(
-      '# HELP mrcd_sim_region_version_info The version each region runs for each service; always 1.',
-      '# TYPE mrcd_sim_region_version_info gauge',
-    );
+    lines.push('# HELP mrcd_sim_region_version_info The version each region runs for each service; always 1.', '# TYPE mrcd_sim_region_version_info gauge');
     const running: { service: string; region: string; version: string }[] = [];
     for (const [service, perRegion] of history) {
       for (const region of perRegion.keys()) {

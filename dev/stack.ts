@@ -94,20 +94,22 @@ async function main(): Promise<number> {
     say('');
     say('Operate it while it runs:');
     say(`  ${env}npx mrcd pause ${plan.service} --reason "look at the graphs"     (and: resume, abort, status, watch)`);
-    say(`  .tools/temporal-cli/bin/temporal workflow signal --address ${server.address} --workflow-id ${rolloutWorkflowId(plan.service)} --name pause --input '{"reason":"check","by":"me"}'`);
-    if (server.uiUrl) say(`  Web UI: ${server.uiUrl.replace('127.0.0.1', 'localhost')}/namespaces/${server.namespace}/workflows/${rolloutWorkflowId(plan.service)}`);
+    say(
+      `  .tools/temporal-cli/bin/temporal workflow signal --address ${server.address} --workflow-id ${rolloutWorkflowId(plan.service)} --name pause --input '{"reason":"check","by":"me"}'`,
+    );
+    if (server.uiUrl)
+      say(`  Web UI: ${server.uiUrl.replace('127.0.0.1', 'localhost')}/namespaces/${server.namespace}/workflows/${rolloutWorkflowId(plan.service)}`);
     say('');
 
-    const verdict = await Promise.race([
-      followRollout(m, plan.service, (s, prev) => progressLines(s, prev).forEach(say), 500),
-      stopped.then(() => undefined),
-    ]);
+    const verdict = await Promise.race([followRollout(m, plan.service, (s, prev) => progressLines(s, prev).forEach(say), 500), stopped.then(() => undefined)]);
     if (verdict) {
       say('');
       say(verdict.succeeded ? `✓ ${verdict.status.summary}` : `✗ ${verdict.status.summary}`);
       if (process.env.MRCD_DEMO_EXIT === '1') return verdict.succeeded ? 0 : 1;
       say('');
-      say(`The stack stays up: start another rollout with \`${env}npx mrcd deploy examples/demo.yaml --wait\` (edit version first), look at the Web UI, or press Ctrl-C to stop everything.`);
+      say(
+        `The stack stays up: start another rollout with \`${env}npx mrcd deploy examples/demo.yaml --wait\` (edit version first), look at the Web UI, or press Ctrl-C to stop everything.`,
+      );
       await stopped;
     }
     return 0;

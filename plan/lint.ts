@@ -14,14 +14,22 @@ export function lintPlan(p: ParsedPlan): PlanProblem[] {
     if (prev !== undefined) add(`regions[${i}].name`, `duplicate region "${r.name}" (also regions[${prev}])`);
     else seen.set(r.name, i);
     if (i > 0 && r.size < p.regions[i - 1]!.size) {
-      add(`regions[${i}].size`, `${r.size} is smaller than regions[${i - 1}] (${p.regions[i - 1]!.name}, ${p.regions[i - 1]!.size}): order regions smallest first, largest last`);
+      add(
+        `regions[${i}].size`,
+        `${r.size} is smaller than regions[${i - 1}] (${p.regions[i - 1]!.name}, ${p.regions[i - 1]!.size}): order regions smallest first, largest last`,
+      );
     }
     const gate = r.gate ?? p.defaults.gate;
     if (!gate) add(`regions[${i}].gate`, 'no gate: set regions[].gate or defaults.gate (a region without SLO evidence never promotes)');
     const soak = parseDuration(r.soak ?? p.defaults.soak) ?? 0;
     const interval = parseDuration(r.checkInterval ?? p.defaults.checkInterval) ?? 0;
-    if (r.maxSoak !== undefined && (parseDuration(r.maxSoak) ?? 0) < soak) add(`regions[${i}].maxSoak`, `must be at least the soak (${r.soak ?? p.defaults.soak})`);
-    if (interval > soak) add(`regions[${i}].checkInterval`, `${r.checkInterval ?? p.defaults.checkInterval} is longer than the soak (${r.soak ?? p.defaults.soak}): the soak would see no check`);
+    if (r.maxSoak !== undefined && (parseDuration(r.maxSoak) ?? 0) < soak)
+      add(`regions[${i}].maxSoak`, `must be at least the soak (${r.soak ?? p.defaults.soak})`);
+    if (interval > soak)
+      add(
+        `regions[${i}].checkInterval`,
+        `${r.checkInterval ?? p.defaults.checkInterval} is longer than the soak (${r.soak ?? p.defaults.soak}): the soak would see no check`,
+      );
     if (gate) {
       const gatePath = r.gate ? `regions[${i}].gate` : 'defaults.gate';
       const names = new Set<string>();
@@ -29,7 +37,7 @@ export function lintPlan(p: ParsedPlan): PlanProblem[] {
         if (names.has(c.name)) add(`${gatePath}.checks[${j}].name`, `duplicate check "${c.name}"`);
         names.add(c.name);
         if (c.source.type === 'prometheus' && !c.source.url && !p.prometheus) {
-          add(`${gatePath}.checks[${j}].source.url`, 'no Prometheus URL: set source.url or the plan\'s prometheus.url');
+          add(`${gatePath}.checks[${j}].source.url`, "no Prometheus URL: set source.url or the plan's prometheus.url");
         }
       });
     }

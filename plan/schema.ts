@@ -3,27 +3,21 @@
 import { z } from 'zod';
 import { parseDuration } from './duration';
 
-const duration = z
-  .string()
-  .refine((s) => parseDuration(s) !== undefined, {
-    message: 'must be a duration such as "90s", "30m" or "2h"',
-  });
+const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
+  message: 'must be a duration such as "90s", "30m" or "2h"',
+});
 
 /** A name of an environment variable of the worker, never the secret itself. */
-export const envName = z
-  .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable (A-Z, 0-9, _), not hold a secret');
+export const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable (A-Z, 0-9, _), not hold a secret');
 
-const httpUrl = z
-  .string()
-  .refine((s) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL');
+const httpUrl = z.string().refine((s) => {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'must be an http(s) URL');
 
 export const ownerSchema = z.strictObject({
   team: z.string().min(1, 'must name the owning team'),
@@ -131,9 +125,7 @@ export const windowSchema = z.strictObject({
       return false;
     }
   }, 'must be an IANA timezone such as "Europe/Dublin"'),
-  allow: z
-    .array(z.strictObject({ days: z.array(day).min(1), start: hhmm, end: hhmm }))
-    .min(1, 'a window needs at least one allowed period'),
+  allow: z.array(z.strictObject({ days: z.array(day).min(1), start: hhmm, end: hhmm })).min(1, 'a window needs at least one allowed period'),
   blackout: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')).default([]),
 });
 
@@ -155,18 +147,17 @@ export const migrationStepSchema = z.strictObject({
   run: argv,
 });
 
-export const migrationSchema = z
-  .strictObject({
-    name: z.string().min(1),
-    phase: z.enum(['expand', 'contract']),
-    apply: migrationStepSchema,
-    revert: migrationStepSchema.optional(),
-    irreversible: z.strictObject({ reason: z.string().min(10, 'say why (10+ characters)') }).optional(),
-    /** Names of worker environment variables (database credentials …) passed to the steps. */
-    passEnv: z.array(envName).default([]),
-    /** Per step (apply or revert), per attempt; long by default because backfills are. */
-    timeout: duration.default('30m'),
-  });
+export const migrationSchema = z.strictObject({
+  name: z.string().min(1),
+  phase: z.enum(['expand', 'contract']),
+  apply: migrationStepSchema,
+  revert: migrationStepSchema.optional(),
+  irreversible: z.strictObject({ reason: z.string().min(10, 'say why (10+ characters)') }).optional(),
+  /** Names of worker environment variables (database credentials …) passed to the steps. */
+  passEnv: z.array(envName).default([]),
+  /** Per step (apply or revert), per attempt; long by default because backfills are. */
+  timeout: duration.default('30m'),
+});
 
 export const notificationSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('slack'), urlEnv: envName }),

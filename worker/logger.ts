@@ -17,7 +17,8 @@ export function installRuntime(logger: Logger, shutdownSignals: NodeJS.Signals[]
   if (installed) return;
   installed = true;
   const forward = new DefaultLogger(SDK_LEVEL[logger.level] ?? 'INFO', (entry) => {
-    const method = entry.level === 'TRACE' ? 'trace' : entry.level === 'DEBUG' ? 'debug' : entry.level === 'WARN' ? 'warn' : entry.level === 'ERROR' ? 'error' : 'info';
+    const method =
+      entry.level === 'TRACE' ? 'trace' : entry.level === 'DEBUG' ? 'debug' : entry.level === 'WARN' ? 'warn' : entry.level === 'ERROR' ? 'error' : 'info';
     logger[method]({ ...(entry.meta ?? {}) }, entry.message);
   });
   Runtime.install({ logger: forward, shutdownSignals });

@@ -44,7 +44,10 @@ async function main(): Promise<number> {
   }
   if (missing === undefined) logger.warn({ namespace }, 'could not list search attributes (no operator rights?); make sure they exist: docs/operations.md');
   if (missing && missing.length > 0) {
-    logger.fatal({ namespace, missing }, `search attributes missing in namespace ${namespace}: rollouts would stop at their first upsert. Create them:\n${createCommands(missing, namespace)}`);
+    logger.fatal(
+      { namespace, missing },
+      `search attributes missing in namespace ${namespace}: rollouts would stop at their first upsert. Create them:\n${createCommands(missing, namespace)}`,
+    );
     return 2;
   }
   let created;

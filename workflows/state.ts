@@ -4,17 +4,7 @@
 import type { GateResult } from '../activities/types';
 import type { HaltCause } from './halt-cause';
 
-export const ROLLOUT_STATES = [
-  'running',
-  'paused',
-  'halted',
-  'rolling-back',
-  'rollback-failed',
-  'succeeded',
-  'rolled-back',
-  'aborted',
-  'failed',
-] as const;
+export const ROLLOUT_STATES = ['running', 'paused', 'halted', 'rolling-back', 'rollback-failed', 'succeeded', 'rolled-back', 'aborted', 'failed'] as const;
 export type RolloutState = (typeof ROLLOUT_STATES)[number];
 
 export const TERMINAL_STATES: ReadonlySet<RolloutState> = new Set(['succeeded', 'rolled-back', 'aborted', 'failed']);
@@ -186,7 +176,8 @@ function decide(action: OperatorActionName, ctx: ActionContext): ActionCheck {
   const no = (reason: string): ActionCheck => ({ legal: false, reason });
   if (TERMINAL_STATES.has(state)) return no(`the rollout has ended (${state})`);
   if (ctx.pastPointOfNoReturn && state === 'halted' && (action === 'retry' || action === 'resume')) return { legal: true };
-  if (ctx.pastPointOfNoReturn) return no('every region is promoted and contract migrations are running: past the point of no return, nothing can be held or rolled back');
+  if (ctx.pastPointOfNoReturn)
+    return no('every region is promoted and contract migrations are running: past the point of no return, nothing can be held or rolled back');
   if (ctx.abortRequested) {
     if (state === 'rollback-failed' && (action === 'retry' || action === 'resume')) return { legal: true };
     return action === 'abort' ? { legal: true, noop: 'abort already requested' } : no('the rollout is being aborted');
@@ -232,7 +223,8 @@ export function payloadProblem(payload: unknown, opts: { bounded?: boolean } = {
   if (typeof p.by !== 'string' || p.by.trim() === '') problems.push('by: must be a non-empty string naming who acts');
   if (p.region !== undefined && typeof p.region !== 'string') problems.push('region: must be a string');
   if (opts.bounded) {
-    const tooLong = (field: string, v: unknown, max: number) => typeof v === 'string' && v.length > max && problems.push(`${field}: at most ${max} characters (got ${v.length}); link to details instead`);
+    const tooLong = (field: string, v: unknown, max: number) =>
+      typeof v === 'string' && v.length > max && problems.push(`${field}: at most ${max} characters (got ${v.length}); link to details instead`);
     tooLong('reason', p.reason, MAX_REASON_CHARS);
     tooLong('by', p.by, MAX_NAME_CHARS);
     tooLong('region', p.region, MAX_NAME_CHARS);

@@ -11,6 +11,7 @@ type HttpDeployer = Extract<NormalizedDeployer, { type: 'http' }>;
 export function authHeaders(deployer: HttpDeployer): Record<string, string> {
   const auth = bearerHeader(deployer.tokenEnv);
   // Non-retryable: the worker's environment will not change between attempts.
-  if ('missing' in auth) throw ApplicationFailure.nonRetryable(`deployer token: environment variable ${auth.missing} is not set on the worker`, ACTIVITY_FAILURE.deployConfig);
+  if ('missing' in auth)
+    throw ApplicationFailure.nonRetryable(`deployer token: environment variable ${auth.missing} is not set on the worker`, ACTIVITY_FAILURE.deployConfig);
   return auth.headers;
 }

@@ -179,10 +179,7 @@ function parseOperation(data: unknown): OperationView | undefined {
 
 function timeoutFailure(what: string, deployer: HttpDeployer, progress: HttpDeployProgress | undefined): ApplicationFailure {
   const where = progress ? ` (operation ${progress.operationId}, last status ${progress.status})` : '';
-  return ApplicationFailure.retryable(
-    `${what}: no result within ${formatDuration(deployer.timeoutMs)}${where}`,
-    'DeployTimeout',
-  );
+  return ApplicationFailure.retryable(`${what}: no result within ${formatDuration(deployer.timeoutMs)}${where}`, 'DeployTimeout');
 }
 
 function protocolFailure(what: string, phase: string, data: unknown): ApplicationFailure {

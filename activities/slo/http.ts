@@ -46,11 +46,7 @@ export class TransportError extends Error {
  * GET `url` and return status and raw text whatever the status; callers classify.
  * Throws TransportError for no answer, or the cancellation when `signal` fired.
  */
-export async function httpGet(
-  url: string,
-  headers: Record<string, string>,
-  opts: { timeoutMs: number; signal?: AbortSignal },
-): Promise<RawResponse> {
+export async function httpGet(url: string, headers: Record<string, string>, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<RawResponse> {
   const early = cancellationOf(opts.signal);
   if (early) throw early;
   const deadline = new AbortController();
@@ -102,7 +98,6 @@ export function displayUrl(url: string): string {
     return url;
   }
 }
-
 
 /** Words for a non-2xx status, so an operator knows where to look. */
 export function statusWords(status: number, tokenEnv: string | undefined): string {
@@ -185,11 +180,7 @@ export function fmt(v: number): string {
 }
 
 /** GETs a JSON document and judges the number at the check's path. */
-export async function evaluateHttpCheck(
-  check: HttpJsonCheck,
-  ctx: SloContext,
-  opts: ProviderOptions = {},
-): Promise<CheckResult> {
+export async function evaluateHttpCheck(check: HttpJsonCheck, ctx: SloContext, opts: ProviderOptions = {}): Promise<CheckResult> {
   const base = { name: check.name, comparator: check.comparator, threshold: check.threshold };
   const src = check.source;
   const error = (detail: string, retryable: boolean): CheckResult => ({ ...base, verdict: 'error', detail, retryable });

@@ -31,16 +31,7 @@ import type { CheckResult, SloContext } from '../types';
 import { bearerHeader } from '../bearer-token';
 import { isRetryableStatus } from '../http-errors';
 import { baselineLimit, compare, lowerIsBetter, regressedFromBaseline } from './verdict';
-import {
-  DEFAULT_TIMEOUT_MS,
-  TemplateError,
-  TransportError,
-  displayUrl,
-  fmt,
-  httpGet,
-  statusWords,
-  type ProviderOptions,
-} from './http';
+import { DEFAULT_TIMEOUT_MS, TemplateError, TransportError, displayUrl, fmt, httpGet, statusWords, type ProviderOptions } from './http';
 
 export type PrometheusSource = Extract<Check['source'], { type: 'prometheus' }>;
 export type PrometheusCheck = Check & { source: PrometheusSource };
@@ -112,9 +103,7 @@ export function renderPromQL(template: string, vars: PromQLVars): string {
       case 'window':
         return vars.window;
       default:
-        throw new TemplateError(
-          `unknown template variable {{${name}}}: use {{service}}, {{region}}, {{version}} or {{window}}`,
-        );
+        throw new TemplateError(`unknown template variable {{${name}}}: use {{service}}, {{region}}, {{version}} or {{window}}`);
     }
   });
 }
@@ -206,9 +195,7 @@ interface Sample {
   value: number;
 }
 
-type QueryResult =
-  | { kind: 'ok'; samples: Sample[]; warnings: string[] }
-  | { kind: 'error'; detail: string; retryable: boolean };
+type QueryResult = { kind: 'ok'; samples: Sample[]; warnings: string[] } | { kind: 'error'; detail: string; retryable: boolean };
 
 const MAX_MESSAGE_CHARS = 300;
 
@@ -353,7 +340,10 @@ function singleFreshSample(samples: Sample[], now: number, staleAfterMs: number)
     return { ok: false, why: 'no data: the query returned no series (nothing scraped yet for this version, or a label does not match)' };
   }
   if (samples.length > 1) {
-    const shown = samples.slice(0, 3).map((s) => labelText(s.labels)).join(', ');
+    const shown = samples
+      .slice(0, 3)
+      .map((s) => labelText(s.labels))
+      .join(', ');
     return {
       ok: false,
       why: `ambiguous: the query returned ${samples.length} series (${shown}${samples.length > 3 ? ', …' : ''}); aggregate it to one, e.g. with sum()`,
@@ -368,9 +358,7 @@ function singleFreshSample(samples: Sample[], now: number, staleAfterMs: number)
 }
 
 /** What the baseline query established, or why it could not. */
-type BaselineOutcome =
-  | { ok: true; value: number }
-  | { ok: false; verdict: 'error' | 'inconclusive'; detail: string; retryable?: boolean };
+type BaselineOutcome = { ok: true; value: number } | { ok: false; verdict: 'error' | 'inconclusive'; detail: string; retryable?: boolean };
 
 /** A change from the baseline in words: "+0.03, 4× the baseline". */
 function changeWords(value: number, baseline: number): string {
@@ -390,11 +378,7 @@ function changeWords(value: number, baseline: number): string {
  * the region ran before (`ctx.baselineVersion`). Its sample's staleness is measured from
  * the deploy time, where Prometheus stamps it.
  */
-export async function evaluatePrometheusCheck(
-  check: PrometheusCheck,
-  ctx: SloContext,
-  opts: PrometheusOptions = {},
-): Promise<CheckResult> {
+export async function evaluatePrometheusCheck(check: PrometheusCheck, ctx: SloContext, opts: PrometheusOptions = {}): Promise<CheckResult> {
   const now = (opts.now ?? Date.now)();
   const staleAfterMs = opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -480,10 +464,7 @@ export async function evaluatePrometheusCheck(
   const within = compare(v, check.comparator, check.threshold);
 
   // The traffic count, when measurable, goes into every verdict from here on.
-  const count =
-    traffic?.kind === 'ok' && traffic.samples.length === 1 && Number.isFinite(traffic.samples[0]!.value)
-      ? traffic.samples[0]!.value
-      : undefined;
+  const count = traffic?.kind === 'ok' && traffic.samples.length === 1 && Number.isFinite(traffic.samples[0]!.value) ? traffic.samples[0]!.value : undefined;
   const withTraffic = count !== undefined ? { traffic: count } : {};
 
   if (!within) {
@@ -513,7 +494,14 @@ export async function evaluatePrometheusCheck(
   if (check.minTraffic && traffic) {
     const min = check.minTraffic.min;
     if (traffic.kind === 'error') {
-      return { ...base, value: v, ...withBaseline, verdict: 'error', detail: `traffic query failed at ${where}: ${traffic.detail}.${tq}`, retryable: traffic.retryable };
+      return {
+        ...base,
+        value: v,
+        ...withBaseline,
+        verdict: 'error',
+        detail: `traffic query failed at ${where}: ${traffic.detail}.${tq}`,
+        retryable: traffic.retryable,
+      };
     }
     if (traffic.samples.length === 0) {
       return inconclusive(`too little traffic: the traffic query returned no series (0 < ${min}).${q}${tq}`);

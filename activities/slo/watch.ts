@@ -103,7 +103,8 @@ async function checkOnce(input: WatchInput, progress: WatchProgress, evaluate: G
   progress.consecutiveNonPass = result.verdict === 'pass' ? 0 : progress.consecutiveNonPass + 1;
   ctx.heartbeat({ ...progress });
 
-  if (result.verdict === 'fail' && (input.phase !== 'promoted' || evidencedFail(input, result))) return { kind: 'breach', result, checksRun: progress.checksRun };
+  if (result.verdict === 'fail' && (input.phase !== 'promoted' || evidencedFail(input, result)))
+    return { kind: 'breach', result, checksRun: progress.checksRun };
   // After promotion only a breach counts: the gate has passed on evidence, and a
   // monitoring gap later is not evidence of a regression.
   if (input.phase !== 'promoted' && progress.consecutiveNonPass > input.maxInconclusive) {

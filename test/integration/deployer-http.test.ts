@@ -57,10 +57,7 @@ function deployInput(sim: Simulator, over: { timeoutMs?: number; pollIntervalMs?
 
 /** An activity attempt; heartbeatDetails makes it a retry of an attempt that heartbeated them. */
 function attempt(heartbeatDetails?: unknown) {
-  const env = new MockActivityEnvironment(
-    { attempt: heartbeatDetails === undefined ? 1 : 2, heartbeatDetails, heartbeatTimeoutMs: 60_000 },
-    { logger: quiet },
-  );
+  const env = new MockActivityEnvironment({ attempt: heartbeatDetails === undefined ? 1 : 2, heartbeatDetails, heartbeatTimeoutMs: 60_000 }, { logger: quiet });
   const heartbeats: HttpDeployProgress[] = [];
   env.on('heartbeat', (d: HttpDeployProgress) => heartbeats.push(d));
   return { env, heartbeats };

@@ -8,7 +8,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startDevServer, type TemporalServer } from '../../dev/temporal-server';
 import { startSimulator, type Simulator } from '../../dev/simulator';
-import { act, ActionRejectedError, connectClient, followRollout, getStatus, startRollout, RolloutAlreadyRunningError, type MrcdClient } from '../../client/rollouts';
+import {
+  act,
+  ActionRejectedError,
+  connectClient,
+  followRollout,
+  getStatus,
+  startRollout,
+  RolloutAlreadyRunningError,
+  type MrcdClient,
+} from '../../client/rollouts';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { requireCli } from '../support/temporal';
 
@@ -37,7 +46,14 @@ function plan(service: string, version: string, soak = '3s') {
       checkInterval: '500ms',
       gate: {
         maxInconclusive: 5,
-        checks: [{ name: 'error-ratio', source: { type: 'http', url: `${sim.url}/health/{{region}}?service={{service}}`, path: 'errorRatio', tokenEnv: 'MRCD_E2E_DEPLOY_TOKEN' }, comparator: '<', threshold: 0.02 }],
+        checks: [
+          {
+            name: 'error-ratio',
+            source: { type: 'http', url: `${sim.url}/health/{{region}}?service={{service}}`, path: 'errorRatio', tokenEnv: 'MRCD_E2E_DEPLOY_TOKEN' },
+            comparator: '<',
+            threshold: 0.02,
+          },
+        ],
       },
     },
     regions: REGIONS.map((name, i) => ({ name, size: (i + 1) * 10 })),
@@ -48,7 +64,14 @@ function plan(service: string, version: string, soak = '3s') {
 function startWorker(): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker/main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, TEMPORAL_ADDRESS: server.address, MRCD_TASK_QUEUE: TASK_QUEUE, MRCD_LOG_LEVEL: 'info', MRCD_LOG_FORMAT: 'json', MRCD_SHUTDOWN_GRACE: '2s' },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: server.address,
+      MRCD_TASK_QUEUE: TASK_QUEUE,
+      MRCD_LOG_LEVEL: 'info',
+      MRCD_LOG_FORMAT: 'json',
+      MRCD_SHUTDOWN_GRACE: '2s',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   workers.push(child);
@@ -104,7 +127,10 @@ describe('end to end on the dev server', { timeout: 300_000 }, () => {
     const verdict = await followRollout(m, 'pay', () => {}, 200);
     assert.equal(verdict.status.state, 'succeeded');
     const ledger = sim.ledger().filter((e) => e.service === 'pay');
-    assert.deepEqual(ledger.map((e) => [e.kind, e.region, e.version]), REGIONS.map((r) => ['deploy', r, '2.0.0']));
+    assert.deepEqual(
+      ledger.map((e) => [e.kind, e.region, e.version]),
+      REGIONS.map((r) => ['deploy', r, '2.0.0']),
+    );
     for (const r of REGIONS) assert.equal(sim.versionOf('pay', r), '2.0.0');
     // The deployer and the SLO source demanded the token; the history never saw it.
     const json = historyToJSON(await m.client.workflow.getHandle('rollout-pay').fetchHistory());
@@ -132,13 +158,20 @@ describe('end to end on the dev server', { timeout: 300_000 }, () => {
     assert.match(s.halt!.reason, /SLO breach in ap-southeast-2: error-ratio fail/);
     assert.equal(sim.versionOf('cart', 'ap-southeast-2'), '1.0.0');
     assert.deepEqual(
-      sim.ledger().filter((e) => e.service === 'cart').map((e) => [e.kind, e.region, e.version]),
+      sim
+        .ledger()
+        .filter((e) => e.service === 'cart')
+        .map((e) => [e.kind, e.region, e.version]),
       [
         ['deploy', 'ap-southeast-2', '2.0.0'],
         ['rollback', 'ap-southeast-2', '1.0.0'],
       ],
     );
-    const abort = spawnSync(requireCli(), ['workflow', 'signal', '--address', server.address, '--workflow-id', 'rollout-cart', '--name', 'abort', '--input', '{"reason":"bad build","by":"e2e"}'], { encoding: 'utf8' });
+    const abort = spawnSync(
+      requireCli(),
+      ['workflow', 'signal', '--address', server.address, '--workflow-id', 'rollout-cart', '--name', 'abort', '--input', '{"reason":"bad build","by":"e2e"}'],
+      { encoding: 'utf8' },
+    );
     assert.equal(abort.status, 0, abort.stderr);
     const v = await followRollout(m, 'cart', () => {}, 200);
     assert.equal(v.status.state, 'aborted');
@@ -150,7 +183,11 @@ describe('end to end on the dev server', { timeout: 300_000 }, () => {
     await startRollout(m, plan('search', '2.0.0', '6s'), { startedBy: 'e2e' });
     const cli = requireCli();
     const signal = (name: string) => {
-      const r = spawnSync(cli, ['workflow', 'signal', '--address', server.address, '--workflow-id', 'rollout-search', '--name', name, '--input', `{"reason":"check","by":"me"}`], { encoding: 'utf8' });
+      const r = spawnSync(
+        cli,
+        ['workflow', 'signal', '--address', server.address, '--workflow-id', 'rollout-search', '--name', name, '--input', `{"reason":"check","by":"me"}`],
+        { encoding: 'utf8' },
+      );
       assert.equal(r.status, 0, r.stderr);
     };
     let s = await getStatus(m, 'search');
@@ -159,7 +196,11 @@ describe('end to end on the dev server', { timeout: 300_000 }, () => {
       s = await getStatus(m, 'search');
     }
     signal('pause');
-    const query = spawnSync(cli, ['workflow', 'query', '--address', server.address, '--workflow-id', 'rollout-search', '--name', 'status', '--output', 'json'], { encoding: 'utf8' });
+    const query = spawnSync(
+      cli,
+      ['workflow', 'query', '--address', server.address, '--workflow-id', 'rollout-search', '--name', 'status', '--output', 'json'],
+      { encoding: 'utf8' },
+    );
     assert.equal(query.status, 0, query.stderr);
     assert.match(query.stdout, /"state":\s*"paused"/);
     assert.equal((await getStatus(m, 'search')).pausedBy, 'me');
@@ -171,11 +212,17 @@ describe('end to end on the dev server', { timeout: 300_000 }, () => {
     const v = await followRollout(m, 'search', () => {}, 200);
     assert.equal(v.status.state, 'succeeded', v.status.summary);
     const ledger = sim.ledger().filter((e) => e.service === 'search');
-    assert.deepEqual(ledger.map((e) => [e.kind, e.region]), REGIONS.map((r) => ['deploy', r]));
-    assert.deepEqual(v.status.actions.map((a) => [a.action, a.by, a.via, a.accepted]), [
-      ['pause', 'me', 'signal', true],
-      ['resume', 'me', 'signal', true],
-    ]);
+    assert.deepEqual(
+      ledger.map((e) => [e.kind, e.region]),
+      REGIONS.map((r) => ['deploy', r]),
+    );
+    assert.deepEqual(
+      v.status.actions.map((a) => [a.action, a.by, a.via, a.accepted]),
+      [
+        ['pause', 'me', 'signal', true],
+        ['resume', 'me', 'signal', true],
+      ],
+    );
   });
 
   test('a rejected update and an unknown signal reach the worker log, naming who and why', async () => {
@@ -187,10 +234,31 @@ describe('end to end on the dev server', { timeout: 300_000 }, () => {
       s = await getStatus(m, 'notes');
     }
     await assert.rejects(act(m, 'notes', 'approve', { reason: 'looks fine', by: 'erin' }), ActionRejectedError);
-    const sent = spawnSync(requireCli(), ['workflow', 'signal', '--address', server.address, '--workflow-id', 'rollout-notes', '--name', 'frobnicate', '--input', '{"reason":"oops","by":"frank"}'], { encoding: 'utf8' });
+    const sent = spawnSync(
+      requireCli(),
+      [
+        'workflow',
+        'signal',
+        '--address',
+        server.address,
+        '--workflow-id',
+        'rollout-notes',
+        '--name',
+        'frobnicate',
+        '--input',
+        '{"reason":"oops","by":"frank"}',
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(sent.status, 0, sent.stderr);
     // Earlier tests' workers poll the same queue: any of them may run the rollout.
-    const lines = () => [...workerLogs.values()].map((l) => l.join('')).join('\n').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = () =>
+      [...workerLogs.values()]
+        .map((l) => l.join(''))
+        .join('\n')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     const deadline = Date.now() + 15_000;
     while (!lines().some((l) => l.msg === 'operator action rejected') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const update = lines().find((l) => l.msg === 'operator update rejected');

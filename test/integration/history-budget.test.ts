@@ -15,7 +15,10 @@ const dev = useTestServer();
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 /** The history of a healthy rollout with real checks (one server-retried attempt per interval). */
 async function history(on: RolloutServer, serverClock: boolean, regions: number, soak: string, checkInterval: string): Promise<HistoryEvent[]> {
-  const doc = planDoc({ defaults: { soak, checkInterval, gate: TEST_GATE } }, Array.from({ length: regions }, (_, i) => ({ name: `r${i + 1}`, size: i + 1 })));
+  const doc = planDoc(
+    { defaults: { soak, checkInterval, gate: TEST_GATE } },
+    Array.from({ length: regions }, (_, i) => ({ name: `r${i + 1}`, size: i + 1 })),
+  );
   let events: HistoryEvent[] = [];
   await runRollout(
     on,

@@ -49,7 +49,14 @@ async function waitForOp(sim: Simulator, region: string, operationId: string, in
   }
 }
 
-async function deployAndWait(sim: Simulator, region: string, service: string, version: string, key: string, kind: 'deploy' | 'rollback' = 'deploy'): Promise<any> {
+async function deployAndWait(
+  sim: Simulator,
+  region: string,
+  service: string,
+  version: string,
+  key: string,
+  kind: 'deploy' | 'rollback' = 'deploy',
+): Promise<any> {
   const r = await call(sim, 'POST', `/regions/${region}/${kind}`, { service, version, idempotencyKey: key });
   assert.equal(r.status, 202, JSON.stringify(r.body));
   return waitForOp(sim, region, r.body.operationId);
@@ -104,7 +111,10 @@ test('deploy: in progress, then the region runs the version and the ledger has e
 
   const ledger = sim.ledger();
   assert.equal(ledger.length, 1);
-  assert.deepEqual({ ...ledger[0], at: 0 }, { seq: 1, at: 0, region: 'r1', service: 'api', kind: 'deploy', version: 'v2', fromVersion: 'v1', idempotencyKey: 'k1' });
+  assert.deepEqual(
+    { ...ledger[0], at: 0 },
+    { seq: 1, at: 0, region: 'r1', service: 'api', kind: 'deploy', version: 'v2', fromVersion: 'v1', idempotencyKey: 'k1' },
+  );
   const viaHttp = await call(sim, 'GET', '/_sim/ledger');
   assert.deepEqual(viaHttp.body, ledger);
 });
@@ -179,8 +189,16 @@ test('rollback restores the previous version; a second rollback is a no-op', asy
   await deployAndWait(sim, 'r2', 'worker', 'w1', 'd3');
   await deployAndWait(sim, 'r2', 'worker', 'w1', 'rb3', 'rollback');
   assert.equal(sim.versionOf('worker', 'r2'), undefined);
-  assert.deepEqual((await call(sim, 'GET', '/regions/r2/status?service=worker')).body, { region: 'r2', service: 'worker', version: null, previousVersion: null });
-  assert.deepEqual({ ...sim.ledger().at(-1)!, at: 0, seq: 0 }, { seq: 0, at: 0, region: 'r2', service: 'worker', kind: 'rollback', version: '', fromVersion: 'w1', idempotencyKey: 'rb3' });
+  assert.deepEqual((await call(sim, 'GET', '/regions/r2/status?service=worker')).body, {
+    region: 'r2',
+    service: 'worker',
+    version: null,
+    previousVersion: null,
+  });
+  assert.deepEqual(
+    { ...sim.ledger().at(-1)!, at: 0, seq: 0 },
+    { seq: 0, at: 0, region: 'r2', service: 'worker', kind: 'rollback', version: '', fromVersion: 'w1', idempotencyKey: 'rb3' },
+  );
 
   // The simulator knows nothing before an initial version, so it refuses to invent one.
   const noPast = await deployAndWait(sim, 'r2', 'api', 'v1', 'rb4', 'rollback');
@@ -243,7 +261,12 @@ test('metrics: counters of a version that stopped running keep their value; labe
   const odd = 'we"ird\\svc\nx';
   const sim = await start(t, { initialVersions: { api: 'v1', [odd]: 'o1' } });
   await sleep(80);
-  const before = find(parseMetrics((await call(sim, 'GET', '/metrics')).body), 'mrcd_sim_requests_total', { service: 'api', region: 'r1', version: 'v1', code: '200' });
+  const before = find(parseMetrics((await call(sim, 'GET', '/metrics')).body), 'mrcd_sim_requests_total', {
+    service: 'api',
+    region: 'r1',
+    version: 'v1',
+    code: '200',
+  });
   assert.ok(before && before.value > 0);
 
   await deployAndWait(sim, 'r1', 'api', 'v2', 'k');
@@ -253,7 +276,12 @@ test('metrics: counters of a version that stopped running keep their value; labe
   const v1 = find(samples, 'mrcd_sim_requests_total', { service: 'api', region: 'r1', version: 'v1', code: '200' });
   assert.ok(v1 && v1.value >= before.value, 'counters never go down');
   await sleep(80);
-  const v1Later = find(parseMetrics((await call(sim, 'GET', '/metrics')).body), 'mrcd_sim_requests_total', { service: 'api', region: 'r1', version: 'v1', code: '200' });
+  const v1Later = find(parseMetrics((await call(sim, 'GET', '/metrics')).body), 'mrcd_sim_requests_total', {
+    service: 'api',
+    region: 'r1',
+    version: 'v1',
+    code: '200',
+  });
   assert.equal(v1Later?.value, v1.value, 'a version that stopped running stops counting');
   assert.ok((find(samples, 'mrcd_sim_requests_total', { service: 'api', region: 'r1', version: 'v2', code: '200' })?.value ?? 0) > 0);
   assert.equal(find(samples, 'mrcd_sim_region_version_info', { service: 'api', region: 'r1', version: 'v1' }), undefined);

@@ -134,7 +134,10 @@ describe('baseline comparison against a real Prometheus', () => {
     const r = await evaluate(check(query, '<', 0.05, { maxRatio: 1.5, minDelta: 0 }));
     assert.equal(r.verdict, 'error', r.detail);
     assert.equal(r.retryable, false);
-    assert.match(r.detail, /^the baseline query failed at http:\/\/127\.0\.0\.1:\d+: the query cannot be executed \(execution, HTTP 422\): vector cannot contain metrics with the same labelset/);
+    assert.match(
+      r.detail,
+      /^the baseline query failed at http:\/\/127\.0\.0\.1:\d+: the query cannot be executed \(execution, HTTP 422\): vector cannot contain metrics with the same labelset/,
+    );
   });
 
   test('higher is better, without {{version}}: a drop beyond ratio and minDelta fails, within minDelta passes', async () => {
@@ -145,7 +148,10 @@ describe('baseline comparison against a real Prometheus', () => {
     assert.equal(drop.verdict, 'fail', drop.detail);
     assert.equal(drop.value, 0.97);
     assert.equal(drop.baseline, 0.99);
-    assert.match(drop.detail, /^regression against the pre-deploy baseline: 0\.97 now vs 0\.99 in the \d+s before the deploy \(-0\.02, 0\.9798× the baseline\); the least allowed is 0\.98 /);
+    assert.match(
+      drop.detail,
+      /^regression against the pre-deploy baseline: 0\.97 now vs 0\.99 in the \d+s before the deploy \(-0\.02, 0\.9798× the baseline\); the least allowed is 0\.98 /,
+    );
 
     const tolerated = await evaluate(check(query, '>', 0.9, { maxRatio: 1.01, minDelta: 0.05 }), over);
     assert.equal(tolerated.verdict, 'pass', tolerated.detail);

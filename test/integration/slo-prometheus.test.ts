@@ -109,9 +109,7 @@ const counters: Counter[] = [
   bucket('+Inf', 50),
 ];
 
-const doomed: Counter[] = [
-  { name: 'mrcd_doomed_ratio', labels: { service: 'checkout', region: 'eu-west-1', version: '2.0.0' }, value: 0.01, step: 0 },
-];
+const doomed: Counter[] = [{ name: 'mrcd_doomed_ratio', labels: { service: 'checkout', region: 'eu-west-1', version: '2.0.0' }, value: 0.01, step: 0 }];
 
 let prom: RunningPrometheus;
 let metrics: MetricsServer;
@@ -199,9 +197,7 @@ describe('Prometheus provider against a real Prometheus', () => {
 
   test('a query that fails while running is an execution error, not retryable', async () => {
     // Two series per `service` on each side: one-to-one matching cannot pair them.
-    const r = await evaluate(
-      check('http_requests_total{region="{{region}}"} / on(service) http_requests_total{region="{{region}}"}', '<', 1),
-    );
+    const r = await evaluate(check('http_requests_total{region="{{region}}"} / on(service) http_requests_total{region="{{region}}"}', '<', 1));
     assert.equal(r.verdict, 'error', r.detail);
     assert.equal(r.retryable, false);
     assert.match(r.detail, /execution/);

@@ -40,4 +40,5 @@ export function commandlessWorkflowTasks(events: HistoryEvent[]): number {
 }
 
 /** Activities of a type scheduled in a history. */
-export const scheduled = (events: HistoryEvent[], activityType: string) => events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType).length;
+export const scheduled = (events: HistoryEvent[], activityType: string) =>
+  events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType).length;

@@ -25,9 +25,7 @@ const STDERR_TAIL = 4000;
 
 export async function startPrometheus(opts: PrometheusOptions): Promise<RunningPrometheus> {
   if (!existsSync(PROMETHEUS_BIN)) {
-    throw new Error(
-      `${PROMETHEUS_BIN} is missing; install it with: apt-get install -y --no-install-recommends prometheus`,
-    );
+    throw new Error(`${PROMETHEUS_BIN} is missing; install it with: apt-get install -y --no-install-recommends prometheus`);
   }
   const interval = opts.scrapeIntervalSeconds ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'mrcd-prom-'));
@@ -44,12 +42,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     PROMETHEUS_BIN,
-    [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
+    [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

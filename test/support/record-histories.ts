@@ -68,12 +68,18 @@ async function main() {
     ],
   ];
   for (const [name, doc, script, body, opts] of scenarios) {
-    await runRollout(env, doc, script, async (h) => {
-      await body(h);
-      const file = join(__dirname, '..', 'histories', `${name}.json`);
-      writeFileSync(file, historyToJSON(await h.handle.fetchHistory()));
-      process.stdout.write(`recorded ${file}\n`);
-    }, opts);
+    await runRollout(
+      env,
+      doc,
+      script,
+      async (h) => {
+        await body(h);
+        const file = join(__dirname, '..', 'histories', `${name}.json`);
+        writeFileSync(file, historyToJSON(await h.handle.fetchHistory()));
+        process.stdout.write(`recorded ${file}\n`);
+      },
+      opts,
+    );
   }
   await env.stop();
 }

@@ -27,7 +27,8 @@ function copyOfInstall(): string {
   return dir;
 }
 
-const run = (dir: string, ...args: string[]) => spawnSync(process.execPath, [join(dir, 'bin/mrcd.js'), ...args], { encoding: 'utf8', cwd: dir, env: { ...process.env, MRCD_SHOW_LOADER: '1' } });
+const run = (dir: string, ...args: string[]) =>
+  spawnSync(process.execPath, [join(dir, 'bin/mrcd.js'), ...args], { encoding: 'utf8', cwd: dir, env: { ...process.env, MRCD_SHOW_LOADER: '1' } });
 
 test('an unchanged install runs the bundle, which needs no node_modules', () => {
   const dir = copyOfInstall();

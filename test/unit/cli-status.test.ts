@@ -46,7 +46,14 @@ test('a region waiting for its window says what for and until when', () => {
     currentRegion: 'large',
     regions: [
       { name: 'small', size: 1, status: 'promoted', attempts: 1 },
-      { name: 'large', size: 10, status: 'waiting-window', attempts: 1, waitingFor: 'outside mon-fri 09:00-17:00 UTC', waitingUntil: Date.UTC(2026, 10, 30, 9) },
+      {
+        name: 'large',
+        size: 10,
+        status: 'waiting-window',
+        attempts: 1,
+        waitingFor: 'outside mon-fri 09:00-17:00 UTC',
+        waitingUntil: Date.UTC(2026, 10, 30, 9),
+      },
     ],
     halt: undefined,
     quarantine: undefined,

@@ -22,15 +22,38 @@ test('an invalid plan: exit 2 and every problem named with its path', () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(
       file,
-      ['service: Checkout', 'version: 1.0.0', 'owner: { team: payments }', 'deployer: { type: http, baseUrl: "not a url", token: abc }', 'regions:', '  - { name: eu, size: 10, soak: 5 minutes }', '  - { name: us, size: 5 }'].join('\n'),
+      [
+        'service: Checkout',
+        'version: 1.0.0',
+        'owner: { team: payments }',
+        'deployer: { type: http, baseUrl: "not a url", token: abc }',
+        'regions:',
+        '  - { name: eu, size: 10, soak: 5 minutes }',
+        '  - { name: us, size: 5 }',
+      ].join('\n'),
     );
     const r = mrcd('validate', file);
     assert.equal(r.status, 2);
-    for (const want of [/service: must be lowercase/, /owner\.contact/, /deployer\.baseUrl: must be an http\(s\) URL/, /deployer: unknown key "token"/, /regions\[0\]\.soak: must be a duration/]) assert.match(r.stderr, want);
+    for (const want of [
+      /service: must be lowercase/,
+      /owner\.contact/,
+      /deployer\.baseUrl: must be an http\(s\) URL/,
+      /deployer: unknown key "token"/,
+      /regions\[0\]\.soak: must be a duration/,
+    ])
+      assert.match(r.stderr, want);
     const fixable = join(dir, 'order.yaml');
     writeFileSync(
       fixable,
-      ['service: checkout', 'version: 1.0.0', 'owner: { team: payments, contact: "#p" }', 'deployer: { type: http, baseUrl: "http://127.0.0.1:1" }', 'regions:', '  - { name: eu, size: 10 }', '  - { name: us, size: 5 }'].join('\n'),
+      [
+        'service: checkout',
+        'version: 1.0.0',
+        'owner: { team: payments, contact: "#p" }',
+        'deployer: { type: http, baseUrl: "http://127.0.0.1:1" }',
+        'regions:',
+        '  - { name: eu, size: 10 }',
+        '  - { name: us, size: 5 }',
+      ].join('\n'),
     );
     const o = mrcd('validate', fixable);
     assert.equal(o.status, 2);
@@ -45,7 +68,10 @@ test('bad flags and unreadable files are invalid input (exit 2)', () => {
   assert.equal(mrcd('validate', '/nonexistent/plan.yaml').status, 2);
   assert.equal(mrcd('pause', 'checkout').status, 2, 'pause without --reason');
   assert.equal(mrcd('frobnicate').status, 2);
-  const badEnv = spawnSync(process.execPath, [join(ROOT, 'bin/mrcd.js'), 'status', 'checkout'], { encoding: 'utf8', env: { ...process.env, TEMPORAL_ADDRESS: 'nohost' } });
+  const badEnv = spawnSync(process.execPath, [join(ROOT, 'bin/mrcd.js'), 'status', 'checkout'], {
+    encoding: 'utf8',
+    env: { ...process.env, TEMPORAL_ADDRESS: 'nohost' },
+  });
   assert.equal(badEnv.status, 2);
   assert.match(badEnv.stderr, /TEMPORAL_ADDRESS: must be host:port/);
 });

@@ -216,11 +216,10 @@ describe('command deployer', () => {
       'setInterval(() => {}, 1000);',
     ].join('\n');
     const started = Date.now();
-    const err = await runIn(env, commandDeploy, input([node, '-e', script], { timeoutMs: 700 }), { killGraceMs: 300 })
-      .then(
-        () => assert.fail('expected a failure'),
-        (e: unknown) => failureOf(e),
-      );
+    const err = await runIn(env, commandDeploy, input([node, '-e', script], { timeoutMs: 700 }), { killGraceMs: 300 }).then(
+      () => assert.fail('expected a failure'),
+      (e: unknown) => failureOf(e),
+    );
     const elapsed = Date.now() - started;
     assert.equal(err.type, 'DeployTimeout');
     assert.equal(err.nonRetryable, false);
@@ -265,7 +264,10 @@ describe('command deployer: keys and confirmation', () => {
   test("IDEMPOTENCY_KEY is the workflow's per-attempt key when the input carries one", async () => {
     const logger = captureLogger();
     const env = new MockActivityEnvironment({}, { logger });
-    const result = await runIn(env, commandDeploy, { ...input([node, '-e', 'console.log(process.env.IDEMPOTENCY_KEY)']), idempotencyKey: 'rollout-api:run-1:eu-west-1:1.4.2:deploy:2' });
+    const result = await runIn(env, commandDeploy, {
+      ...input([node, '-e', 'console.log(process.env.IDEMPOTENCY_KEY)']),
+      idempotencyKey: 'rollout-api:run-1:eu-west-1:1.4.2:deploy:2',
+    });
     assert.deepEqual(stdoutLines(logger), ['rollout-api:run-1:eu-west-1:1.4.2:deploy:2']);
     assert.equal(result.idempotencyKey, 'rollout-api:run-1:eu-west-1:1.4.2:deploy:2');
   });
@@ -276,7 +278,11 @@ describe('command deployer: keys and confirmation', () => {
       const file = join(dir, 'running');
       // deploy writes the version only when told to; status prints what the "region" runs as its last line, nothing for none.
       const deploy = [node, '-e', `if (process.argv[1] === 'land') require('fs').writeFileSync(${JSON.stringify(file)}, process.env.VERSION)`];
-      const status = [node, '-e', `const fs = require('fs'); if (fs.existsSync(${JSON.stringify(file)})) console.log('checking\\n' + fs.readFileSync(${JSON.stringify(file)}, 'utf8'))`];
+      const status = [
+        node,
+        '-e',
+        `const fs = require('fs'); if (fs.existsSync(${JSON.stringify(file)})) console.log('checking\\n' + fs.readFileSync(${JSON.stringify(file)}, 'utf8'))`,
+      ];
       const env = new MockActivityEnvironment({}, { logger: captureLogger() });
       const landing = input([...deploy, 'land']);
       await runIn(env, commandDeploy, { ...landing, deployer: { ...landing.deployer, status } as DeployInput['deployer'] });
@@ -325,9 +331,20 @@ describe('migrations', () => {
       const logger = captureLogger();
       const env = new MockActivityEnvironment({}, { logger });
       const script = 'console.log(JSON.stringify({ listed: process.env.MRCD_TEST_DB_PASSWORD ?? null, unlisted: process.env.MRCD_TEST_OTHER_SECRET ?? null }))';
-      const step = { rolloutId: 'ro-42', service: 'api', version: '1.4.2', name: 'add-col', phase: 'expand' as const, direction: 'apply' as const, run: [node, '-e', script] };
+      const step = {
+        rolloutId: 'ro-42',
+        service: 'api',
+        version: '1.4.2',
+        name: 'add-col',
+        phase: 'expand' as const,
+        direction: 'apply' as const,
+        run: [node, '-e', script],
+      };
       await runIn(env, runMigration, { ...step, passEnv: ['MRCD_TEST_DB_PASSWORD'] });
-      assert.deepEqual(stdoutLines(logger).map((l) => JSON.parse(l)), [{ listed: 'listed-secret', unlisted: null }]);
+      assert.deepEqual(
+        stdoutLines(logger).map((l) => JSON.parse(l)),
+        [{ listed: 'listed-secret', unlisted: null }],
+      );
       // Histories recorded before passEnv existed: nothing beyond PATH and HOME.
       await runIn(env, runMigration, step);
       assert.deepEqual(JSON.parse(stdoutLines(logger)[1]!), { listed: null, unlisted: null });
@@ -337,10 +354,18 @@ describe('migrations', () => {
     }
   });
 
-  test('the step gets the workflow\'s per-attempt IDEMPOTENCY_KEY', async () => {
+  test("the step gets the workflow's per-attempt IDEMPOTENCY_KEY", async () => {
     const logger = captureLogger();
     const env = new MockActivityEnvironment({}, { logger });
-    const step = { rolloutId: 'ro-42', service: 'api', version: '1.4.2', name: 'add-col', phase: 'expand' as const, direction: 'apply' as const, run: [node, '-e', 'console.log(process.env.IDEMPOTENCY_KEY ?? "none")'] };
+    const step = {
+      rolloutId: 'ro-42',
+      service: 'api',
+      version: '1.4.2',
+      name: 'add-col',
+      phase: 'expand' as const,
+      direction: 'apply' as const,
+      run: [node, '-e', 'console.log(process.env.IDEMPOTENCY_KEY ?? "none")'],
+    };
     await runIn(env, runMigration, { ...step, idempotencyKey: 'rollout-api:run-1:add-col:expand:apply:1.4.2:migration:2' });
     await runIn(env, runMigration, step);
     assert.deepEqual(stdoutLines(logger), ['rollout-api:run-1:add-col:expand:apply:1.4.2:migration:2', 'none']);

@@ -86,10 +86,7 @@ describe('notify', () => {
 
   test('webhook is signed: HMAC-SHA256 of the exact raw body with the secret', async () => {
     process.env.MRCD_TEST_HOOK_SECRET = SECRET;
-    const results = await notify(
-      notifyInput([{ type: 'webhook', url: `${base}/hook`, secretEnv: 'MRCD_TEST_HOOK_SECRET' }]),
-      fast,
-    );
+    const results = await notify(notifyInput([{ type: 'webhook', url: `${base}/hook`, secretEnv: 'MRCD_TEST_HOOK_SECRET' }]), fast);
     assert.equal(results[0]!.ok, true);
     const got = received[0]!;
     // Verify the way a receiver would: over the bytes on the wire, not a re-serialization.

@@ -103,5 +103,9 @@ test('migrations: a secret in passEnv or a bad timeout is refused at its path', 
   const bad = doc({ migrations: [{ ...migration, passEnv: ['DATABASE_URL', 'postgres://u:pw@db/x'], timeout: '30 minutes' }] });
   assert.match(problemAt(bad, 'migrations[0].passEnv[1]').message, /must name an environment variable/);
   assert.match(problemAt(bad, 'migrations[0].timeout').message, /must be a duration/);
-  assert.equal(problems(bad).some((p) => p.path === 'migrations[0].passEnv[0]'), false, 'DATABASE_URL is a fine name');
+  assert.equal(
+    problems(bad).some((p) => p.path === 'migrations[0].passEnv[0]'),
+    false,
+    'DATABASE_URL is a fine name',
+  );
 });

@@ -7,7 +7,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../support/temporal';
-import { PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS, PATCH_SERVER_RETRIED_CHECKS, PATCH_SOAK_ENDS_IN_ITS_WATCH, PATCH_WATCH_PROMOTED_AND_QUARANTINE, PATCH_WEEK_LONG_PROMOTED_WATCHES } from '../../workflows/rollout';
+import {
+  PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS,
+  PATCH_SERVER_RETRIED_CHECKS,
+  PATCH_SOAK_ENDS_IN_ITS_WATCH,
+  PATCH_WATCH_PROMOTED_AND_QUARANTINE,
+  PATCH_WEEK_LONG_PROMOTED_WATCHES,
+} from '../../workflows/rollout';
 
 const DIR = join(__dirname, '..', 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));

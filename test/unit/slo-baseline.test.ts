@@ -142,7 +142,10 @@ describe('the Prometheus provider with a baseline (stub)', () => {
     assert.equal(current.searchParams.get('query'), 'ratio{region="eu-west-1",version="2.0.0"}[45s]');
     assert.equal(baseline.searchParams.get('query'), 'ratio{region="eu-west-1",version="1.9.0"}[45s]');
     assert.equal(Number(baseline.searchParams.get('time')), SINCE / 1000);
-    assert.match(r.detail, /^0\.012 < 0\.05 over the last 45s; in the 45s before the deploy \(version 1\.9\.0\) it was 0\.01 \(\+0\.002, 1\.2× the baseline\), within the allowed 0\.015/);
+    assert.match(
+      r.detail,
+      /^0\.012 < 0\.05 over the last 45s; in the 45s before the deploy \(version 1\.9\.0\) it was 0\.01 \(\+0\.002, 1\.2× the baseline\), within the allowed 0\.015/,
+    );
   });
 
   test('no baseline query without a baseline: the check behaves as before', async () => {

@@ -104,7 +104,10 @@ describe('renderPromQL', () => {
   });
 
   test('an unknown variable is refused instead of reaching Prometheus', () => {
-    assert.throws(() => renderPromQL('x{a="{{servce}}"}', vars), (e: unknown) => e instanceof TemplateError && /servce/.test(e.message));
+    assert.throws(
+      () => renderPromQL('x{a="{{servce}}"}', vars),
+      (e: unknown) => e instanceof TemplateError && /servce/.test(e.message),
+    );
   });
 
   test('window: whole seconds rounded up, never below 1s', () => {
@@ -152,7 +155,7 @@ describe('Prometheus provider: request', () => {
     assert.equal(seen[0]!.headers.authorization, undefined);
   });
 
-  test('a later window start (a promoted region\'s look-back) shortens {{window}}', async () => {
+  test("a later window start (a promoted region's look-back) shortens {{window}}", async () => {
     answer(200, vector({ value: '0.01' }));
     const r = await evaluatePrometheusCheck(prom(), ctx({ since: NOW - 2 * 86_400_000, windowStart: NOW - 29_500 }), opts);
     assert.equal(r.verdict, 'pass', r.detail);
@@ -255,9 +258,23 @@ describe('Prometheus provider: answer classes', () => {
       detail: /^breach: 0\.5 is not < 0\.05/,
       value: 0.5,
     },
-    { name: 'breach', status: 200, body: vector({ value: '0.2' }), verdict: 'fail', detail: /^breach: 0\.2 is not < 0\.05 over the last 45s\. Query: ratio\{/, value: 0.2 },
+    {
+      name: 'breach',
+      status: 200,
+      body: vector({ value: '0.2' }),
+      verdict: 'fail',
+      detail: /^breach: 0\.2 is not < 0\.05 over the last 45s\. Query: ratio\{/,
+      value: 0.2,
+    },
     { name: '+Inf with lower-is-better fails', status: 200, body: vector({ value: '+Inf' }), verdict: 'fail', detail: /^breach: \+Inf/ },
-    { name: '+Inf with higher-is-better is no evidence', status: 200, body: vector({ value: '+Inf' }), comparator: '>', verdict: 'inconclusive', detail: /\+Inf/ },
+    {
+      name: '+Inf with higher-is-better is no evidence',
+      status: 200,
+      body: vector({ value: '+Inf' }),
+      comparator: '>',
+      verdict: 'inconclusive',
+      detail: /\+Inf/,
+    },
     { name: '-Inf with higher-is-better fails', status: 200, body: vector({ value: '-Inf' }), comparator: '>=', verdict: 'fail', detail: /^breach: -Inf/ },
     { name: 'NaN', status: 200, body: vector({ value: 'NaN' }), verdict: 'inconclusive', detail: /NaN.*zero traffic.*Query: /s },
     { name: 'empty vector', status: 200, body: vector(), verdict: 'inconclusive', detail: /^no data: the query returned no series.*Query: ratio/ },
@@ -268,16 +285,85 @@ describe('Prometheus provider: answer classes', () => {
       verdict: 'inconclusive',
       detail: /^ambiguous: the query returned 2 series \(\{pod="a"\}, \{pod="b"\}\)/,
     },
-    { name: 'stale sample', status: 200, body: vector({ value: '0.01', ts: nowSec - 120 }), verdict: 'inconclusive', detail: /^stale data: the sample is 120s old \(limit 60s\)/ },
-    { name: 'a 30 s old sample is fresh enough', status: 200, body: vector({ value: '0.01', ts: nowSec - 30 }), verdict: 'pass', detail: /^0\.01 </, value: 0.01 },
-    { name: 'scalar in threshold', status: 200, body: { status: 'success', data: { resultType: 'scalar', result: [nowSec, '0.02'] } }, verdict: 'pass', detail: /^0\.02 </, value: 0.02 },
-    { name: 'scalar breach', status: 200, body: { status: 'success', data: { resultType: 'scalar', result: [nowSec, '7'] } }, verdict: 'fail', detail: /^breach: 7 /, value: 7 },
-    { name: 'matrix', status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } }, verdict: 'error', retryable: false, detail: /range vector/ },
-    { name: '500 internal', status: 500, body: { status: 'error', errorType: 'internal', error: 'boom' }, verdict: 'error', retryable: true, detail: /internal.*boom/ },
-    { name: '503 unavailable', status: 503, body: { status: 'error', errorType: 'unavailable', error: 'tsdb not ready' }, verdict: 'error', retryable: true, detail: /unavailable/ },
-    { name: '503 timeout', status: 503, body: { status: 'error', errorType: 'timeout', error: 'query timed out' }, verdict: 'error', retryable: true, detail: /timeout/ },
-    { name: '400 bad_data', status: 400, body: { status: 'error', errorType: 'bad_data', error: 'parse error' }, verdict: 'error', retryable: false, detail: /bad_data.*parse error.*Query: ratio/ },
-    { name: '422 execution', status: 422, body: { status: 'error', errorType: 'execution', error: 'many-to-many' }, verdict: 'error', retryable: false, detail: /execution/ },
+    {
+      name: 'stale sample',
+      status: 200,
+      body: vector({ value: '0.01', ts: nowSec - 120 }),
+      verdict: 'inconclusive',
+      detail: /^stale data: the sample is 120s old \(limit 60s\)/,
+    },
+    {
+      name: 'a 30 s old sample is fresh enough',
+      status: 200,
+      body: vector({ value: '0.01', ts: nowSec - 30 }),
+      verdict: 'pass',
+      detail: /^0\.01 </,
+      value: 0.01,
+    },
+    {
+      name: 'scalar in threshold',
+      status: 200,
+      body: { status: 'success', data: { resultType: 'scalar', result: [nowSec, '0.02'] } },
+      verdict: 'pass',
+      detail: /^0\.02 </,
+      value: 0.02,
+    },
+    {
+      name: 'scalar breach',
+      status: 200,
+      body: { status: 'success', data: { resultType: 'scalar', result: [nowSec, '7'] } },
+      verdict: 'fail',
+      detail: /^breach: 7 /,
+      value: 7,
+    },
+    {
+      name: 'matrix',
+      status: 200,
+      body: { status: 'success', data: { resultType: 'matrix', result: [] } },
+      verdict: 'error',
+      retryable: false,
+      detail: /range vector/,
+    },
+    {
+      name: '500 internal',
+      status: 500,
+      body: { status: 'error', errorType: 'internal', error: 'boom' },
+      verdict: 'error',
+      retryable: true,
+      detail: /internal.*boom/,
+    },
+    {
+      name: '503 unavailable',
+      status: 503,
+      body: { status: 'error', errorType: 'unavailable', error: 'tsdb not ready' },
+      verdict: 'error',
+      retryable: true,
+      detail: /unavailable/,
+    },
+    {
+      name: '503 timeout',
+      status: 503,
+      body: { status: 'error', errorType: 'timeout', error: 'query timed out' },
+      verdict: 'error',
+      retryable: true,
+      detail: /timeout/,
+    },
+    {
+      name: '400 bad_data',
+      status: 400,
+      body: { status: 'error', errorType: 'bad_data', error: 'parse error' },
+      verdict: 'error',
+      retryable: false,
+      detail: /bad_data.*parse error.*Query: ratio/,
+    },
+    {
+      name: '422 execution',
+      status: 422,
+      body: { status: 'error', errorType: 'execution', error: 'many-to-many' },
+      verdict: 'error',
+      retryable: false,
+      detail: /execution/,
+    },
     { name: '502 HTML from a proxy', status: 502, body: '<html>bad gateway</html>', verdict: 'error', retryable: true, detail: /HTTP 502/ },
     { name: '404 plain text', status: 404, body: 'not found', verdict: 'error', retryable: false, detail: /404.*URL/ },
     { name: 'malformed JSON', status: 200, body: '{"status":"success","data":', verdict: 'error', retryable: true, detail: /malformed JSON/ },
@@ -543,7 +629,10 @@ describe('gate', () => {
       const g = await evaluateGate(ctx({ gate: { checks, maxInconclusive: 3 } }), opts);
       const took = Date.now() - started;
       assert.equal(g.verdict, expected);
-      assert.deepEqual(g.checks.map((c) => c.name), [...names]);
+      assert.deepEqual(
+        g.checks.map((c) => c.name),
+        [...names],
+      );
       assert.ok(took < 300 * names.length - 100, `${names.length} checks of 300 ms took ${took} ms`);
       assert.equal(g.at, NOW);
     });

@@ -5,7 +5,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, ApplicationFailureCategory, CancelledFailure } from '@temporalio/common';
 import type { GateInput, GateResult, SloContext, Verdict, WatchInput, WatchOutcome } from '../../activities/types';
-import { createCheckRegion, createWatchRegion, NEXT_CHECK, resumeProgress, type FinalGateEvaluator, type GateEvaluator, type WatchProgress } from '../../activities/slo/watch';
+import {
+  createCheckRegion,
+  createWatchRegion,
+  NEXT_CHECK,
+  resumeProgress,
+  type FinalGateEvaluator,
+  type GateEvaluator,
+  type WatchProgress,
+} from '../../activities/slo/watch';
 
 const input = (over: Partial<WatchInput> = {}): WatchInput => ({
   rolloutId: 'r-1',
@@ -83,12 +91,21 @@ describe('watchRegion', () => {
   });
 
   test('after promotion a fail on too little traffic is not a regression; one on enough traffic is', T, async () => {
-    const gate = { checks: [{ name: 'c', source: { type: 'prometheus' as const, query: 'q' }, comparator: '<' as const, threshold: 1, minTraffic: { query: 't', min: 100 } }], maxInconclusive: 2 };
+    const gate = {
+      checks: [
+        { name: 'c', source: { type: 'prometheus' as const, query: 'q' }, comparator: '<' as const, threshold: 1, minTraffic: { query: 't', min: 100 } },
+      ],
+      maxInconclusive: 2,
+    };
     const verdicts: { traffic: number }[] = [{ traffic: 10 }, { traffic: 5 }, { traffic: 500 }];
     let n = 0;
     const evaluate: GateEvaluator = async () => {
       const v = verdicts[Math.min(n++, verdicts.length - 1)]!;
-      return { verdict: 'fail', at: Date.now(), checks: [{ name: 'c', verdict: 'fail', comparator: '<', threshold: 1, value: 2, traffic: v.traffic, detail: 'scripted fail' }] };
+      return {
+        verdict: 'fail',
+        at: Date.now(),
+        checks: [{ name: 'c', verdict: 'fail', comparator: '<', threshold: 1, value: 2, traffic: v.traffic, detail: 'scripted fail' }],
+      };
     };
     const promoted = await watch(new MockActivityEnvironment(), evaluate, input({ gate, phase: 'promoted' }));
     assert.equal(promoted.kind, 'breach');
@@ -181,7 +198,10 @@ describe('watchRegion', () => {
     // 1 after check 1, several during the 200 ms sleep (every 20 ms), 1 after check 2.
     assert.ok(seen.length >= 6, `only ${seen.length} heartbeats`);
     assert.deepEqual(seen.at(-1), { ...seen.at(-1), checksRun: 2, lastVerdict: 'fail' });
-    assert.ok(seen.slice(1, -1).every((h) => h.checksRun === 1), 'sleep heartbeats repeat the last progress');
+    assert.ok(
+      seen.slice(1, -1).every((h) => h.checksRun === 1),
+      'sleep heartbeats repeat the last progress',
+    );
   });
 
   test('cancellation while sleeping rejects with CancelledFailure promptly', T, async () => {
@@ -236,7 +256,10 @@ describe('watchRegion', () => {
       warn: (message: string) => void warnings.push(message),
     };
     const env = new MockActivityEnvironment(undefined, { logger });
-    const gate = { checks: [{ name: 'ratio', source: { type: 'prometheus' as const, query: 'x' }, comparator: '<' as const, threshold: 1 }], maxInconclusive: 1 };
+    const gate = {
+      checks: [{ name: 'ratio', source: { type: 'prometheus' as const, query: 'x' }, comparator: '<' as const, threshold: 1 }],
+      maxInconclusive: 1,
+    };
     const out = await watch(env, evaluate, input({ maxInconclusive: 1, gate }));
     assert.equal(out.kind, 'inconclusive-limit');
     assert.equal(out.result.verdict, 'error');
@@ -248,7 +271,7 @@ describe('watchRegion', () => {
     assert.equal(warnings.length, 2);
   });
 
-  test('resumes the counters from the previous attempt\'s heartbeat', T, async () => {
+  test("resumes the counters from the previous attempt's heartbeat", T, async () => {
     const { evaluate } = scripted(['inconclusive']);
     const previous: WatchProgress = { checksRun: 41, lastVerdict: 'inconclusive', consecutiveNonPass: 2, at: 1 };
     const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: previous });
@@ -300,7 +323,13 @@ const noFinalGate: FinalGateEvaluator = async () => {
   throw new Error('the final gate was evaluated where no soak ended');
 };
 
-async function attempt(evaluate: GateEvaluator, args: WatchInput, details: WatchProgress | undefined, n: number, evaluateFinal: FinalGateEvaluator = noFinalGate): Promise<{ out?: WatchOutcome; err?: ApplicationFailure; details?: WatchProgress }> {
+async function attempt(
+  evaluate: GateEvaluator,
+  args: WatchInput,
+  details: WatchProgress | undefined,
+  n: number,
+  evaluateFinal: FinalGateEvaluator = noFinalGate,
+): Promise<{ out?: WatchOutcome; err?: ApplicationFailure; details?: WatchProgress }> {
   const env = new MockActivityEnvironment({ attempt: n, ...(details ? { heartbeatDetails: details } : {}) });
   const beats = heartbeats(env);
   type Fn = (i: WatchInput) => Promise<WatchOutcome>;
@@ -396,7 +425,10 @@ describe('checkRegion (server-retried checks)', () => {
       return result('pass');
     };
     type Fn = (i: WatchInput) => Promise<WatchOutcome>;
-    await assert.rejects(env.run<[WatchInput], WatchOutcome, Fn>(createCheckRegion(evaluate, noFinalGate), input()), (e: ApplicationFailure) => e.type === NEXT_CHECK);
+    await assert.rejects(
+      env.run<[WatchInput], WatchOutcome, Fn>(createCheckRegion(evaluate, noFinalGate), input()),
+      (e: ApplicationFailure) => e.type === NEXT_CHECK,
+    );
     const during = beats.slice(0, -1);
     assert.ok(during.length >= 3, `beats while the check ran: ${during.length}`);
     for (const d of during) assert.deepEqual(d, before);

@@ -1,7 +1,16 @@
 // Walks the whole action × state table of docs/rollout-states.md.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkAction, legalActions, OPERATOR_ACTIONS, payloadProblem, ROLLOUT_STATES, type ActionContext, type OperatorActionName, type RolloutState } from '../../workflows/state';
+import {
+  checkAction,
+  legalActions,
+  OPERATOR_ACTIONS,
+  payloadProblem,
+  ROLLOUT_STATES,
+  type ActionContext,
+  type OperatorActionName,
+  type RolloutState,
+} from '../../workflows/state';
 
 // expected[state] = actions that act (legal, not a no-op), with a region soaking and one awaiting approval
 const EXPECTED: Record<RolloutState, OperatorActionName[]> = {
@@ -29,7 +38,10 @@ for (const state of ROLLOUT_STATES) {
         assert.equal(c.legal, false, `${action} in ${state} must be refused`);
         if (!c.legal) {
           assert.match(c.reason, new RegExp(`^${action} is not possible: `));
-          assert.match(c.reason, EXPECTED[state].length ? new RegExp(`Legal now: ${EXPECTED[state].join(', ')}$`) : /Legal now: nothing \(the rollout has ended\)$/);
+          assert.match(
+            c.reason,
+            EXPECTED[state].length ? new RegExp(`Legal now: ${EXPECTED[state].join(', ')}$`) : /Legal now: nothing \(the rollout has ended\)$/,
+          );
         }
       }
     }

@@ -95,9 +95,7 @@ describe('deploy windows: blackout dates', () => {
   test('the day before a blackout, after hours: the blackout day is skipped and named', () => {
     assert.deepEqual(decide(christmas, '2026-12-23T17:30:00.000Z', 30 * MIN), {
       startAt: '2026-12-25T09:00:00.000Z',
-      reason:
-        'outside window mon-fri 09:00-17:00 Europe/Dublin; next opening Fri 2026-12-25 09:00 (soak 30m must fit); ' +
-        'skipping blackout 2026-12-24',
+      reason: 'outside window mon-fri 09:00-17:00 Europe/Dublin; next opening Fri 2026-12-25 09:00 (soak 30m must fit); ' + 'skipping blackout 2026-12-24',
     });
   });
 
@@ -145,9 +143,7 @@ describe('deploy windows: period shapes', () => {
     const w = win('Europe/Dublin', [{ days: ['fri'], start: '22:00', end: '02:00' }], ['2026-11-28']);
     assert.deepEqual(decide(w, '2026-11-27T21:00:00.000Z', 30 * MIN), {
       startAt: '2026-12-04T22:00:00.000Z',
-      reason:
-        'outside window fri 22:00-02:00(+1d) Europe/Dublin; next opening Fri 2026-12-04 22:00 (soak 30m must fit); ' +
-        'skipping blackout 2026-11-28',
+      reason: 'outside window fri 22:00-02:00(+1d) Europe/Dublin; next opening Fri 2026-12-04 22:00 (soak 30m must fit); ' + 'skipping blackout 2026-11-28',
     });
   });
 
@@ -173,8 +169,7 @@ describe('deploy windows: period shapes', () => {
     test('between the periods: the afternoon period', () => {
       assert.deepEqual(decide(split, '2026-11-25T10:00:00.000Z', 30 * MIN), {
         startAt: '2026-11-25T14:00:00.000Z',
-        reason:
-          'outside window mon-fri 06:00-08:00, mon-fri 14:00-16:00 Europe/Dublin; next opening Wed 2026-11-25 14:00 (soak 30m must fit)',
+        reason: 'outside window mon-fri 06:00-08:00, mon-fri 14:00-16:00 Europe/Dublin; next opening Wed 2026-11-25 14:00 (soak 30m must fit)',
       });
     });
 
@@ -281,10 +276,7 @@ describe('deploy windows: no window at all', () => {
     const mondays: string[] = [];
     for (let d = at('2026-11-30T00:00:00.000Z'); d < at('2028-01-01T00:00:00.000Z'); d += 7 * 24 * HOUR) mondays.push(iso(d).slice(0, 10));
     const w = win('Europe/Dublin', [{ days: ['mon'], start: '09:00', end: '17:00' }], mondays);
-    assertNoWindow(
-      () => decide(w, '2026-11-25T10:00:00.000Z', 30 * MIN),
-      /^every period within 366 days long enough for soak 30m touches a blackout date/,
-    );
+    assertNoWindow(() => decide(w, '2026-11-25T10:00:00.000Z', 30 * MIN), /^every period within 366 days long enough for soak 30m touches a blackout date/);
   });
 
   test('the activity rejects rather than resolving', async () => {
