@@ -90,7 +90,7 @@ export interface MrcdClient {
   close(): Promise<void>;
 }
 
-/** Connects to Temporal with the given settings (see client/config.ts for the env form). */
+/** Connects to Temporal with the given settings (connectionConfigFromEnv in common/connection.ts reads them from the environment). */
 export async function connectClient(c: ConnectionConfig): Promise<MrcdClient> {
   const connection = await connectTemporal(c);
   const client = new Client({ connection, namespace: c.namespace });
