@@ -1,4 +1,4 @@
-// What a region step, a watch or a migration comes back with, and the texts made of them.
+// What a region step, a watch or a migration comes back with, and the innermost words of a failure.
 import type { GateResult } from '../../activities/types';
 import type { HaltCause } from '../halt-cause';
 
@@ -26,12 +26,6 @@ export class MigrationFailed extends Error {
   ) {
     super(message);
   }
-}
-
-/** The failing checks of a gate (all of them when none failed), as one line for halts and notifications. */
-export function describeGate(g: GateResult): string {
-  const bad = g.checks.filter((c) => c.verdict !== 'pass');
-  return (bad.length ? bad : g.checks).map((c) => `${c.name} ${c.verdict}: ${c.detail}`).join('; ') || g.verdict;
 }
 
 /** Activity failures wrap the real reason; operators want the innermost message. */

@@ -5,11 +5,12 @@ import { CancellationScope, condition, isCancellation } from '@temporalio/workfl
 import type { GateResult, SloContext, WatchOutcome } from '../../activities/types';
 import type { NormalizedRegion } from '../../plan';
 import { formatDuration } from '../../plan/duration';
+import { describeGate } from '../gate-text';
 import { causeFromGate, causeWithDetail } from '../halt-cause';
 import type { RegionState } from '../state';
 import { checkActivities, gateActs } from './activities';
 import { holdWhilePaused, waitFor } from './halts';
-import { Aborted, causeMessage, describeGate, type SoakOutcome } from './outcomes';
+import { Aborted, causeMessage, type SoakOutcome } from './outcomes';
 import type { RolloutRun } from './run';
 import { sloContext, watchInput, watchRegionUntilBreach, WATCH_HORIZON_MIN_MS } from './watches';
 

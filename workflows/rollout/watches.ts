@@ -3,9 +3,10 @@
 import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
 import type { SloContext, WatchInput, WatchOutcome } from '../../activities/types';
 import { formatDuration } from '../../plan/duration';
+import { describeGate } from '../gate-text';
 import { causeFromGate } from '../halt-cause';
 import { checkActivities, longWatchActivities } from './activities';
-import { causeMessage, describeGate } from './outcomes';
+import { causeMessage } from './outcomes';
 import type { RolloutRun } from './run';
 
 /** A soaking region's watch is renewed at least this far apart (only long holds renew it). */
