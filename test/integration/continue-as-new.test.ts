@@ -1,20 +1,14 @@
 // History safety: when Temporal suggests continue-as-new (forced early here through the
 // dev server's dynamic config), the rollout continues in a new run at a region boundary,
 // carrying its whole state, and still deploys every region exactly once.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { actionUpdates } from '../../workflows/definitions';
-import { planDoc, regionsOf, runRollout, startTestServer, type TestServer } from '../support/rollout-harness';
+import { planDoc, regionsOf, runRollout, useTestServer } from '../support/rollout-harness';
 
-let env: TestServer;
-before(async () => {
-  // Low enough that a run halts past it: a halted rollout makes no history of its own (its
-  // watches are server-retried), so only a run that reached the suggestion hands over.
-  env = await startTestServer({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 20 } });
-});
-after(async () => {
-  await env?.stop();
-});
+// Low enough that a run halts past it: a halted rollout makes no history of its own (its
+// watches are server-retried), so only a run that reached the suggestion hands over.
+const env = useTestServer({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 20 } });
 
 test('continue-as-new at a region boundary carries the state; every region deployed once', { timeout: 120_000 }, async () => {
   const regions = ['r1', 'r2', 'r3', 'r4'].map((name, i) => ({ name, size: i + 1, soak: '1s' }));

@@ -1,21 +1,14 @@
 // The rollout workflow on a real Temporal dev server, with scripted activities and soaks
 // of seconds (3 s soak, 500 ms checks): every behaviour of docs/rollout-states.md.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { actionSignals, actionUpdates } from '../../workflows/definitions';
 import { SA_QUARANTINE } from '../../workflows/search-attributes';
-import { causeOf, planDoc, regionsOf, runRollout, startTestServer, type Harness, type TestServer } from '../support/rollout-harness';
+import { assertUpdateRejected, causeOf, planDoc, regionsOf, runRollout, useTestServer, type Harness } from '../support/rollout-harness';
 import { ACTIVITY_FAILURE, ROLLOUT_FAILURE } from '../../workflows/failures';
 
 const SOAK = 3000;
-let env: TestServer;
-before(async () => {
-  env = await startTestServer();
-});
-after(async () => {
-  await env?.stop();
-});
+const env = useTestServer();
 
 const who = { reason: 'test', by: 'tester' };
 
@@ -171,18 +164,9 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
   test('illegal actions are rejected with what is legal now; bad signal payloads are recorded, not dropped', async () => {
     await runRollout(env, planDoc(), {}, async (h) => {
       await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
-      await assert.rejects(h.handle.executeUpdate(actionUpdates.retry, { args: [who] }), (e: unknown) => {
-        assert.ok(e instanceof WorkflowUpdateFailedError);
-        assert.match(String(e.cause?.message), /retry is not possible: only a halted rollout can retry; it is running\. Legal now: pause, abort, skip-soak/);
-        return true;
-      });
-      const rejectedWith = (re: RegExp) => (e: unknown) => {
-        assert.ok(e instanceof WorkflowUpdateFailedError);
-        assert.match(String(e.cause?.message), re);
-        return true;
-      };
-      await assert.rejects(h.handle.executeUpdate(actionUpdates.approve, { args: [who] }), rejectedWith(/no region is waiting for approval/));
-      await assert.rejects(h.handle.executeUpdate(actionUpdates.pause, { args: [{ reason: '', by: 'x' } as never] }), rejectedWith(/reason: must be a non-empty string/));
+      await assertUpdateRejected(h.handle.executeUpdate(actionUpdates.retry, { args: [who] }), /retry is not possible: only a halted rollout can retry; it is running\. Legal now: pause, abort, skip-soak/);
+      await assertUpdateRejected(h.handle.executeUpdate(actionUpdates.approve, { args: [who] }), /no region is waiting for approval/);
+      await assertUpdateRejected(h.handle.executeUpdate(actionUpdates.pause, { args: [{ reason: '', by: 'x' } as never] }), /reason: must be a non-empty string/);
       await h.handle.signal(actionSignals.pause, { why: 'no reason field' } as never);
       const s = await h.waitUntil((x) => x.actions.length === 1);
       assert.equal(s.state, 'running');
@@ -504,11 +488,7 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
     await runRollout(env, planDoc({ migrations }, [{ name: 'small', size: 1 }]), { migrationMs: 2000 }, async (h) => {
       const s = await h.waitUntil((x) => x.summary === 'running contract migrations');
       assert.deepEqual(s.legalActions, []);
-      await assert.rejects(h.handle.executeUpdate(actionUpdates.abort, { args: [who] }), (e: unknown) => {
-        assert.ok(e instanceof WorkflowUpdateFailedError);
-        assert.match(String(e.cause?.message), /past the point of no return/);
-        return true;
-      });
+      await assertUpdateRejected(h.handle.executeUpdate(actionUpdates.abort, { args: [who] }), /past the point of no return/);
       await h.handle.signal(actionSignals.pause, who);
       const { status } = await h.finish();
       assert.equal(status.state, 'succeeded');
@@ -587,11 +567,7 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       const s = await h.waitUntil((x) => x.state === 'halted');
       assert.match(s.halt!.reason, /contract migration drop-old \(apply\) failed: drop-old:apply failed \(1\); retry runs it again \(every region runs the version; abort is no longer possible\)/);
       assert.deepEqual(s.legalActions.sort(), ['resume', 'retry']);
-      await assert.rejects(h.handle.executeUpdate(actionUpdates.abort, { args: [who] }), (e: unknown) => {
-        assert.ok(e instanceof WorkflowUpdateFailedError);
-        assert.match(String(e.cause?.message), /past the point of no return/);
-        return true;
-      });
+      await assertUpdateRejected(h.handle.executeUpdate(actionUpdates.abort, { args: [who] }), /past the point of no return/);
       await h.handle.executeUpdate(actionUpdates.retry, { args: [{ reason: 'lock released', by: 'dba' }] });
       const { status } = await h.finish();
       assert.equal(status.state, 'succeeded');

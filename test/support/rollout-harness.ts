@@ -107,8 +107,22 @@ export async function startTestServer(opts: DevServerOptions = {}): Promise<Test
   };
 }
 
-/** A dev server for the tests of one file: started before them, stopped (with the workers it serves) after them. */
-export const useTestServer = (opts: DevServerOptions = {}): TestServer => forTheFile(() => startTestServer(opts), (s) => s.stop());
+/**
+ * A dev server for the tests of one file: started before them, stopped (with the workers it
+ * serves) after them. `setUp` runs once it has started, in the same hook: node 20 runs a
+ * file's top-level before hooks concurrently, so another one cannot count on the server.
+ */
+export const useTestServer = (opts: DevServerOptions = {}, setUp?: (server: TestServer) => Promise<void>): TestServer =>
+  forTheFile(async () => {
+    const server = await startTestServer(opts);
+    try {
+      await setUp?.(server);
+    } catch (e) {
+      await server.stop();
+      throw e;
+    }
+    return server;
+  }, (s) => s.stop());
 
 /**
  * A worker for `taskQueue` on the server, with the workflows bundled once per process.

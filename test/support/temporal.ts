@@ -1,5 +1,8 @@
 // Shared by the tests that run workflows: the pinned CLI, the time-skipping server, servers
 // for a test file, and one workflow bundle per process.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -44,7 +47,7 @@ export const useTimeSkipping = (): TestWorkflowEnvironment => forTheFile(startTi
 /**
  * Something the tests of one file share (a server): started before them, stopped after them.
  * Returned at once, to be declared at the top of the file; its members can be used from the
- * first test on.
+ * first test on (not in another top-level before hook: node 20 runs those concurrently).
  */
 export function forTheFile<T extends object>(start: () => Promise<T>, stop: (it: T) => Promise<void>): T {
   let it: T | undefined;
@@ -62,6 +65,13 @@ export function forTheFile<T extends object>(start: () => Promise<T>, stop: (it:
     },
   });
 }
+
+/** A temporary directory for the tests of one file (plan files, output), removed after them. */
+export const useTempDir = (prefix: string): { path: string } =>
+  forTheFile(
+    async () => ({ path: mkdtempSync(join(tmpdir(), prefix)) }),
+    async ({ path }) => rmSync(path, { recursive: true, force: true }),
+  );
 
 let bundle: Promise<WorkflowBundle> | undefined;
 /** Bundles the workflows once per test process (~1.5 s each time otherwise). */
