@@ -30,13 +30,22 @@ test('continue-as-new at a region boundary carries the state; every region deplo
     assert.notEqual(d.runId, first, 'the rollout continued as new at least once');
     const status = (await latest.result()) as { state: string; regions: { status: string }[]; actions: { action: string }[] };
     assert.equal(status.state, 'succeeded');
-    assert.deepEqual(status.regions.map((r) => r.status), ['promoted', 'promoted', 'promoted', 'promoted']);
+    assert.deepEqual(
+      status.regions.map((r) => r.status),
+      ['promoted', 'promoted', 'promoted', 'promoted'],
+    );
     // Operator actions recorded before the boundary survive it.
-    assert.deepEqual(status.actions.map((a) => a.action), ['pause', 'resume']);
+    assert.deepEqual(
+      status.actions.map((a) => a.action),
+      ['pause', 'resume'],
+    );
   });
   assert.deepEqual(regionsOf(calls, 'deploy'), ['r1', 'r2', 'r3', 'r4']);
   // One soak watch per region, and one more for r2 while the pause held it after its gate.
-  assert.deepEqual(calls.filter((c) => c.kind === 'watch' && c.detail === 'soak').map((c) => c.region), ['r1', 'r2', 'r2', 'r3', 'r4']);
+  assert.deepEqual(
+    calls.filter((c) => c.kind === 'watch' && c.detail === 'soak').map((c) => c.region),
+    ['r1', 'r2', 'r2', 'r3', 'r4'],
+  );
   // Promoted regions are watched again by each new run, until the last region is promoted.
   const promoted = calls.filter((c) => c.kind === 'watch' && c.detail === 'promoted').map((c) => c.region!);
   assert.deepEqual([...new Set(promoted)].sort(), ['r1', 'r2', 'r3']);
@@ -62,11 +71,17 @@ test('a rollout halted for long continues as new while halted, and a retry in th
     assert.equal(s.state, 'halted');
     assert.equal(s.halt?.region, 'r2');
     assert.equal(s.halt?.reason, halted.halt?.reason);
-    assert.deepEqual(s.regions.map((r) => r.status), ['promoted', 'rolled-back', 'pending']);
+    assert.deepEqual(
+      s.regions.map((r) => r.status),
+      ['promoted', 'rolled-back', 'pending'],
+    );
     await latest.executeUpdate(actionUpdates.retry, { args: [{ reason: 'fixed', by: 'tester' }] });
     const end = (await latest.result()) as { state: string; regions: { status: string }[] };
     assert.equal(end.state, 'succeeded');
-    assert.deepEqual(end.regions.map((r) => r.status), ['promoted', 'promoted', 'promoted']);
+    assert.deepEqual(
+      end.regions.map((r) => r.status),
+      ['promoted', 'promoted', 'promoted'],
+    );
   });
   assert.deepEqual(regionsOf(calls, 'deploy'), ['r1', 'r2', 'r2', 'r3']);
 });

@@ -24,37 +24,51 @@ describe('operator messages', { timeout: 300_000 }, () => {
       await h.handle.signal('Pause', { reason: 'typo in the UI', by: 'alice' });
       await h.handle.signal('frobnicate', 'not even an object');
       const s = await h.waitUntil((x) => x.actions.length === 2);
-      assert.deepEqual(s.actions.map((a) => [a.action, a.by, a.via, a.accepted]), [
-        ['Pause', 'alice', 'signal', false],
-        ['frobnicate', '(unknown)', 'signal', false],
-      ]);
+      assert.deepEqual(
+        s.actions.map((a) => [a.action, a.by, a.via, a.accepted]),
+        [
+          ['Pause', 'alice', 'signal', false],
+          ['frobnicate', '(unknown)', 'signal', false],
+        ],
+      );
       assert.match(s.actions[0]!.note!, /unknown signal "Pause": the rollout takes pause, resume, abort, approve, retry, skip-soak/);
       assert.equal(s.state, 'running', 'an unknown signal changes nothing');
     });
   });
 
   test('the acknowledgement of abort and retry shows the state they put the rollout in', async () => {
-    await runRollout(env, planDoc({ defaults: { ...(planDoc().defaults as object), soak: '20s' } }), { breachAfterMs: { small: 300 }, breachOnce: true, rollbackMs: 1500 }, async (h) => {
-      await h.waitUntil((s) => s.state === 'halted');
-      const retry = await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
-      assert.equal(retry.state, 'running', 'retry answers with the state it starts, not "halted"');
-      await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
-      await h.handle.executeUpdate(actionUpdates.pause, { args: [who] });
-      const abort = await h.handle.executeUpdate(actionUpdates.abort, { args: [who] });
-      assert.equal(abort.state, 'rolling-back', 'abort answers with rolling-back, not "paused"');
-      // While it aborts (each rollback takes 1.5 s here), a refusal says so instead of claiming
-      // the rollout has ended.
-      await assertUpdateRejected(h.handle.executeUpdate(actionUpdates.resume, { args: [who] }), /Legal now: nothing \(the rollout is being aborted; it ends once its regions are rolled back\)/);
-      const { status } = await h.finish();
-      assert.equal(status.state, 'aborted');
-    });
+    await runRollout(
+      env,
+      planDoc({ defaults: { ...(planDoc().defaults as object), soak: '20s' } }),
+      { breachAfterMs: { small: 300 }, breachOnce: true, rollbackMs: 1500 },
+      async (h) => {
+        await h.waitUntil((s) => s.state === 'halted');
+        const retry = await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
+        assert.equal(retry.state, 'running', 'retry answers with the state it starts, not "halted"');
+        await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
+        await h.handle.executeUpdate(actionUpdates.pause, { args: [who] });
+        const abort = await h.handle.executeUpdate(actionUpdates.abort, { args: [who] });
+        assert.equal(abort.state, 'rolling-back', 'abort answers with rolling-back, not "paused"');
+        // While it aborts (each rollback takes 1.5 s here), a refusal says so instead of claiming
+        // the rollout has ended.
+        await assertUpdateRejected(
+          h.handle.executeUpdate(actionUpdates.resume, { args: [who] }),
+          /Legal now: nothing \(the rollout is being aborted; it ends once its regions are rolled back\)/,
+        );
+        const { status } = await h.finish();
+        assert.equal(status.state, 'aborted');
+      },
+    );
   });
 
   test('payload texts are bounded: an over-long reason is refused, what is recorded is clipped, history stays small', async () => {
     const huge = 'x'.repeat(1_000_000);
     await runRollout(env, planDoc({ defaults: { ...(planDoc().defaults as object), soak: '2s' } }, [{ name: 'small', size: 1 }]), {}, async (h) => {
       await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
-      await assertUpdateRejected(h.handle.executeUpdate(actionUpdates.pause, { args: [{ reason: 'y'.repeat(1025), by: 'bob' }] }), /reason: at most 1024 characters \(got 1025\)/);
+      await assertUpdateRejected(
+        h.handle.executeUpdate(actionUpdates.pause, { args: [{ reason: 'y'.repeat(1025), by: 'bob' }] }),
+        /reason: at most 1024 characters \(got 1025\)/,
+      );
       await h.handle.signal(actionSignals.pause, { reason: huge, by: 'bob' });
       const s = await h.waitUntil((x) => x.actions.length === 1);
       assert.equal(s.actions[0]!.accepted, false);
@@ -79,7 +93,10 @@ describe('operator messages', { timeout: 300_000 }, () => {
       assert.equal(s.actions.length, MAX_RECORDED_ACTIONS);
       assert.equal(s.actions[0]!.reason, 'try 30', 'the oldest kept is the 31st');
       assert.equal(s.actions.at(-1)!.reason, `try ${n - 1}`);
-      assert.deepEqual({ count: s.earlierActions!.count, accepted: s.earlierActions!.accepted, rejected: s.earlierActions!.rejected, byAction: s.earlierActions!.byAction }, { count: 30, accepted: 0, rejected: 30, byAction: { approve: 30 } });
+      assert.deepEqual(
+        { count: s.earlierActions!.count, accepted: s.earlierActions!.accepted, rejected: s.earlierActions!.rejected, byAction: s.earlierActions!.byAction },
+        { count: 30, accepted: 0, rejected: 30, byAction: { approve: 30 } },
+      );
     });
   });
 });
@@ -105,15 +122,21 @@ describe('idempotency keys', { timeout: 300_000 }, () => {
     for (let run = 0; run < 2; run++) {
       seen.length = 0;
       failNext = run === 0;
-      await runRollout(env, planDoc({ defaults: { ...(planDoc().defaults as object), soak: '1s' } }), {}, async (h) => {
-        if (run === 0) {
-          await h.waitUntil((s) => s.state === 'halted');
-          keys.push(seen.map((d) => d.idempotencyKey!));
-          await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
-        }
-        const { status } = await h.finish();
-        assert.equal(status.state, 'succeeded', status.summary);
-      }, { activities });
+      await runRollout(
+        env,
+        planDoc({ defaults: { ...(planDoc().defaults as object), soak: '1s' } }),
+        {},
+        async (h) => {
+          if (run === 0) {
+            await h.waitUntil((s) => s.state === 'halted');
+            keys.push(seen.map((d) => d.idempotencyKey!));
+            await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
+          }
+          const { status } = await h.finish();
+          assert.equal(status.state, 'succeeded', status.summary);
+        },
+        { activities },
+      );
       keys.push(seen.map((d) => d.idempotencyKey!));
     }
     const [halted, firstRun, secondRun] = keys as [string[], string[], string[]];
@@ -130,15 +153,20 @@ describe('idempotency keys', { timeout: 300_000 }, () => {
 
   test('rollbacks and migration steps get a key per attempt too', async () => {
     const migrations = [{ name: 'add-col', phase: 'expand', apply: { run: ['true'] }, revert: { run: ['true'] } }];
-    const calls = await runRollout(env, planDoc({ migrations }), { breachAfterMs: { small: 300 }, rollbackFails: { small: 1 }, migrationFails: { 'add-col:apply': 1 } }, async (h) => {
-      await h.waitUntil((s) => s.state === 'halted' && /expand migration add-col/.test(s.halt?.reason ?? ''));
-      await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
-      await h.waitUntil((s) => s.state === 'rollback-failed');
-      await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
-      await h.waitUntil((s) => s.state === 'halted' && s.regions[0]!.status === 'rolled-back');
-      await h.handle.executeUpdate(actionUpdates.abort, { args: [who] });
-      await h.finish();
-    });
+    const calls = await runRollout(
+      env,
+      planDoc({ migrations }),
+      { breachAfterMs: { small: 300 }, rollbackFails: { small: 1 }, migrationFails: { 'add-col:apply': 1 } },
+      async (h) => {
+        await h.waitUntil((s) => s.state === 'halted' && /expand migration add-col/.test(s.halt?.reason ?? ''));
+        await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
+        await h.waitUntil((s) => s.state === 'rollback-failed');
+        await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
+        await h.waitUntil((s) => s.state === 'halted' && s.regions[0]!.status === 'rolled-back');
+        await h.handle.executeUpdate(actionUpdates.abort, { args: [who] });
+        await h.finish();
+      },
+    );
     const rollbacks = keysOf(calls, 'rollback', 'small');
     assert.equal(rollbacks.length, 2);
     assert.match(rollbacks[0]!, /:small:2\.0\.0:rollback:1$/);

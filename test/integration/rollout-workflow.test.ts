@@ -18,30 +18,42 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       const { status, failureType } = await h.finish();
       assert.equal(failureType, undefined);
       assert.equal(status.state, 'succeeded');
-      assert.deepEqual(status.regions.map((r) => r.status), ['promoted', 'promoted', 'promoted']);
+      assert.deepEqual(
+        status.regions.map((r) => r.status),
+        ['promoted', 'promoted', 'promoted'],
+      );
     });
     assert.deepEqual(regionsOf(calls, 'deploy'), ['small', 'medium', 'large']);
     assert.deepEqual(regionsOf(calls, 'rollback'), []);
     const deploys = calls.filter((c) => c.kind === 'deploy');
     // Each next region starts only after the previous region's 30-minute soak.
-    for (let i = 1; i < deploys.length; i++) assert.ok(deploys[i]!.at - deploys[i - 1]!.at >= SOAK, `region ${i} started ${deploys[i]!.at - deploys[i - 1]!.at} ms after the previous one`);
+    for (let i = 1; i < deploys.length; i++)
+      assert.ok(deploys[i]!.at - deploys[i - 1]!.at >= SOAK, `region ${i} started ${deploys[i]!.at - deploys[i - 1]!.at} ms after the previous one`);
   });
 
   test('a soak ends in its watch; with a worker from before that patch the watch ends without a gate and the gate activity decides', async () => {
-    const regions = [{ name: 'small', size: 1 }, { name: 'large', size: 2 }];
-    const activityTypes = async (h: Harness) => ((await h.handle.fetchHistory()).events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => !!n);
+    const regions = [
+      { name: 'small', size: 1 },
+      { name: 'large', size: 2 },
+    ];
+    const activityTypes = async (h: Harness) =>
+      ((await h.handle.fetchHistory()).events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => !!n);
     for (const ignoreFinalGate of [false, true]) {
       const calls = await runRollout(env, planDoc({}, regions), { ignoreFinalGate }, async (h) => {
         const { status } = await h.finish();
         assert.equal(status.state, 'succeeded');
-        assert.equal(status.regions.every((r) => r.lastGate?.verdict === 'pass'), true);
+        assert.equal(
+          status.regions.every((r) => r.lastGate?.verdict === 'pass'),
+          true,
+        );
         const gates = (await activityTypes(h)).filter((n) => n === 'evaluateGate').length;
         assert.equal(gates, ignoreFinalGate ? 2 : 0, ignoreFinalGate ? 'the gate activity evaluates each region' : 'each soak watch evaluates its gate itself');
       });
       assert.deepEqual(regionsOf(calls, 'gate'), ['small', 'large']);
       const deploys = calls.filter((c) => c.kind === 'deploy');
       const gates = calls.filter((c) => c.kind === 'gate');
-      for (let i = 0; i < 2; i++) assert.ok(gates[i]!.at - deploys[i]!.at >= SOAK, `gate of ${deploys[i]!.region} ${gates[i]!.at - deploys[i]!.at} ms after its deploy`);
+      for (let i = 0; i < 2; i++)
+        assert.ok(gates[i]!.at - deploys[i]!.at >= SOAK, `gate of ${deploys[i]!.region} ${gates[i]!.at - deploys[i]!.at} ms after its deploy`);
     }
   });
 
@@ -68,7 +80,10 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       const halted = await h.waitUntil((s) => s.state === 'halted');
       assert.equal(halted.halt?.region, 'medium');
       assert.deepEqual(causeOf(halted), { kind: 'slo-breach', region: 'medium' });
-      assert.deepEqual(halted.regions.map((r) => r.status), ['promoted', 'rolled-back', 'pending']);
+      assert.deepEqual(
+        halted.regions.map((r) => r.status),
+        ['promoted', 'rolled-back', 'pending'],
+      );
       assert.deepEqual(halted.legalActions.sort(), ['abort', 'resume', 'retry']);
       // Halted means halted: nothing else is deployed.
       await new Promise((r) => setTimeout(r, 300));
@@ -77,7 +92,10 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       const { status, failureType } = await h.finish();
       assert.equal(failureType, ROLLOUT_FAILURE.aborted);
       assert.equal(status.state, 'aborted');
-      assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
+      assert.deepEqual(
+        status.regions.map((r) => r.status),
+        ['rolled-back', 'rolled-back', 'pending'],
+      );
     });
     const medium = calls.find((c) => c.kind === 'deploy' && c.region === 'medium')!;
     const rollback = calls.find((c) => c.kind === 'rollback' && c.region === 'medium')!;
@@ -86,7 +104,10 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
     assert.deepEqual(regionsOf(calls, 'rollback'), ['medium', 'small']);
     assert.deepEqual(regionsOf(calls, 'deploy'), ['small', 'medium']);
     // The owner hears of every turn: start, the rollback, the halt, the abort.
-    assert.deepEqual(calls.filter((c) => c.kind === 'notify').map((c) => c.detail), ['started', 'rollback', 'halted', 'aborted']);
+    assert.deepEqual(
+      calls.filter((c) => c.kind === 'notify').map((c) => c.detail),
+      ['started', 'rollback', 'halted', 'aborted'],
+    );
   });
 
   test('pause holds the next promotion, not the soak; resume continues', async () => {
@@ -95,9 +116,9 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       const res = await h.handle.executeUpdate(actionUpdates.pause, { args: [{ reason: 'look at graphs', by: 'alice' }] });
       assert.equal(res.state, 'paused');
       // The soak ends and the gate runs while paused; the promotion waits, however long.
-      let s = await h.waitUntil((x) => x.regions[0]!.status === 'awaiting-resume');
+      await h.waitUntil((x) => x.regions[0]!.status === 'awaiting-resume');
       await new Promise((r) => setTimeout(r, 2 * SOAK));
-      s = await h.status();
+      let s = await h.status();
       assert.equal(s.state, 'paused');
       assert.equal(s.pausedBy, 'alice');
       assert.equal(s.regions[0]!.status, 'awaiting-resume');
@@ -142,7 +163,10 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       await h.handle.signal(actionSignals.abort, { reason: 'customer reports', by: 'oncall' });
       const { status, failureType } = await h.finish();
       assert.equal(failureType, ROLLOUT_FAILURE.aborted);
-      assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
+      assert.deepEqual(
+        status.regions.map((r) => r.status),
+        ['rolled-back', 'rolled-back', 'pending'],
+      );
       assert.deepEqual(causeOf(status), { kind: 'aborted' });
       assert.deepEqual(regionsOf(h.calls, 'rollback'), ['medium', 'small']);
     });
@@ -164,9 +188,15 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
   test('illegal actions are rejected with what is legal now; bad signal payloads are recorded, not dropped', async () => {
     await runRollout(env, planDoc(), {}, async (h) => {
       await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
-      await assertUpdateRejected(h.handle.executeUpdate(actionUpdates.retry, { args: [who] }), /retry is not possible: only a halted rollout can retry; it is running\. Legal now: pause, abort, skip-soak/);
+      await assertUpdateRejected(
+        h.handle.executeUpdate(actionUpdates.retry, { args: [who] }),
+        /retry is not possible: only a halted rollout can retry; it is running\. Legal now: pause, abort, skip-soak/,
+      );
       await assertUpdateRejected(h.handle.executeUpdate(actionUpdates.approve, { args: [who] }), /no region is waiting for approval/);
-      await assertUpdateRejected(h.handle.executeUpdate(actionUpdates.pause, { args: [{ reason: '', by: 'x' } as never] }), /reason: must be a non-empty string/);
+      await assertUpdateRejected(
+        h.handle.executeUpdate(actionUpdates.pause, { args: [{ reason: '', by: 'x' } as never] }),
+        /reason: must be a non-empty string/,
+      );
       await h.handle.signal(actionSignals.pause, { why: 'no reason field' } as never);
       const s = await h.waitUntil((x) => x.actions.length === 1);
       assert.equal(s.state, 'running');
@@ -179,23 +209,53 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
   });
 
   test('inconclusive evidence extends the soak up to maxSoak, then halts without promoting', async () => {
-    const doc = planDoc({}, [{ name: 'small', size: 1, soak: '3s', maxSoak: '5500ms' }, { name: 'large', size: 2 }]);
-    await runRollout(env, doc, { gate: { small: ['inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive'] } }, async (h) => {
-      const s = await h.waitUntil((x) => x.state === 'halted');
-      assert.equal(s.regions[0]!.status, 'inconclusive');
-      assert.deepEqual(causeOf(s), { kind: 'inconclusive', region: 'small' });
-      const gates = h.calls.filter((c) => c.kind === 'gate');
-      const deploy = h.calls.find((c) => c.kind === 'deploy')!;
-      // One evaluation at the soak's end (3 s, or up to a second later: the dev server's retry
-      // timers are that coarse), then one per check interval (500 ms) while under maxSoak (5.5 s).
-      assert.ok(gates.length >= 2 && gates.length <= 6, `gate evaluations: ${gates.length}`);
-      assert.ok(gates[0]!.at - deploy.at >= SOAK);
-      assert.ok(gates[1]!.at - gates[0]!.at >= 500);
-      assert.deepEqual(regionsOf(h.calls, 'deploy'), ['small']);
-      await h.handle.signal(actionSignals.abort, who);
-      const { failureType } = await h.finish();
-      assert.equal(failureType, ROLLOUT_FAILURE.aborted);
-    });
+    const doc = planDoc({}, [
+      { name: 'small', size: 1, soak: '3s', maxSoak: '5500ms' },
+      { name: 'large', size: 2 },
+    ]);
+    await runRollout(
+      env,
+      doc,
+      {
+        gate: {
+          small: [
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+            'inconclusive',
+          ],
+        },
+      },
+      async (h) => {
+        const s = await h.waitUntil((x) => x.state === 'halted');
+        assert.equal(s.regions[0]!.status, 'inconclusive');
+        assert.deepEqual(causeOf(s), { kind: 'inconclusive', region: 'small' });
+        const gates = h.calls.filter((c) => c.kind === 'gate');
+        const deploy = h.calls.find((c) => c.kind === 'deploy')!;
+        // One evaluation at the soak's end (3 s, or up to a second later: the dev server's retry
+        // timers are that coarse), then one per check interval (500 ms) while under maxSoak (5.5 s).
+        assert.ok(gates.length >= 2 && gates.length <= 6, `gate evaluations: ${gates.length}`);
+        assert.ok(gates[0]!.at - deploy.at >= SOAK);
+        assert.ok(gates[1]!.at - gates[0]!.at >= 500);
+        assert.deepEqual(regionsOf(h.calls, 'deploy'), ['small']);
+        await h.handle.signal(actionSignals.abort, who);
+        const { failureType } = await h.finish();
+        assert.equal(failureType, ROLLOUT_FAILURE.aborted);
+      },
+    );
   });
 
   test('a watch that runs out of evidence halts the rollout', async () => {
@@ -209,7 +269,10 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
   });
 
   test('approval: required holds a passed region until approved', async () => {
-    const doc = planDoc({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2, approval: 'required' }]);
+    const doc = planDoc({}, [
+      { name: 'small', size: 1 },
+      { name: 'large', size: 2, approval: 'required' },
+    ]);
     await runRollout(env, doc, {}, async (h) => {
       const s = await h.waitUntil((x) => x.regions[1]!.status === 'awaiting-approval');
       assert.ok(s.legalActions.includes('approve'));
@@ -228,7 +291,10 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       const { status, failureType } = await h.finish();
       assert.equal(failureType, ROLLOUT_FAILURE.rolledBack);
       assert.equal(status.state, 'rolled-back');
-      assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'rolled-back']);
+      assert.deepEqual(
+        status.regions.map((r) => r.status),
+        ['rolled-back', 'rolled-back', 'rolled-back'],
+      );
     });
     assert.deepEqual(regionsOf(calls, 'rollback'), ['large', 'medium', 'small']);
   });
@@ -264,18 +330,26 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
   });
 
   test('skip-soak override cuts the soak short, still gates, and is recorded', async () => {
-    await runRollout(env, planDoc({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]), {}, async (h) => {
-      await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
-      await h.handle.executeUpdate(actionUpdates['skip-soak'], { args: [{ reason: 'hotfix for outage', by: 'ic' }] });
-      const s = await h.waitUntil((x) => x.regions[1]!.status === 'soaking');
-      assert.equal(s.regions[0]!.status, 'promoted');
-      const gates = h.calls.filter((c) => c.kind === 'gate' && c.region === 'small');
-      assert.equal(gates.length, 1);
-      assert.ok(gates[0]!.at - h.calls.find((c) => c.kind === 'deploy')!.at < SOAK);
-      assert.ok(s.actions.some((a) => a.action === 'skip-soak' && a.by === 'ic' && a.reason === 'hotfix for outage'));
-      await h.handle.signal(actionSignals.abort, who);
-      await h.finish();
-    });
+    await runRollout(
+      env,
+      planDoc({}, [
+        { name: 'small', size: 1 },
+        { name: 'large', size: 2 },
+      ]),
+      {},
+      async (h) => {
+        await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
+        await h.handle.executeUpdate(actionUpdates['skip-soak'], { args: [{ reason: 'hotfix for outage', by: 'ic' }] });
+        const s = await h.waitUntil((x) => x.regions[1]!.status === 'soaking');
+        assert.equal(s.regions[0]!.status, 'promoted');
+        const gates = h.calls.filter((c) => c.kind === 'gate' && c.region === 'small');
+        assert.equal(gates.length, 1);
+        assert.ok(gates[0]!.at - h.calls.find((c) => c.kind === 'deploy')!.at < SOAK);
+        assert.ok(s.actions.some((a) => a.action === 'skip-soak' && a.by === 'ic' && a.reason === 'hotfix for outage'));
+        await h.handle.signal(actionSignals.abort, who);
+        await h.finish();
+      },
+    );
   });
 
   test('migrations: expand before the first region, contract after the last; abort reverts expand', async () => {
@@ -298,7 +372,10 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       await h.handle.signal(actionSignals.abort, who);
       await h.finish();
     });
-    assert.deepEqual(aborted.filter((c) => c.kind === 'migration').map((c) => c.detail), ['add-col:apply', 'add-col:revert']);
+    assert.deepEqual(
+      aborted.filter((c) => c.kind === 'migration').map((c) => c.detail),
+      ['add-col:apply', 'add-col:revert'],
+    );
   });
   test('promoted regions are watched while later regions roll out; every watch stops when the rollout ends', async () => {
     await runRollout(env, planDoc(), {}, async (h) => {
@@ -310,10 +387,18 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       // would stop leftovers too, so the history is the evidence, not the activities).
       const events = (await h.handle.fetchHistory()).events ?? [];
       const watches = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'checkRegion').map((e) => Number(e.eventId));
-      const cancelled = new Set(events.filter((e) => e.activityTaskCancelRequestedEventAttributes).map((e) => Number(e.activityTaskCancelRequestedEventAttributes!.scheduledEventId)));
-      const completed = new Set(events.filter((e) => e.activityTaskCompletedEventAttributes).map((e) => Number(e.activityTaskCompletedEventAttributes!.scheduledEventId)));
+      const cancelled = new Set(
+        events.filter((e) => e.activityTaskCancelRequestedEventAttributes).map((e) => Number(e.activityTaskCancelRequestedEventAttributes!.scheduledEventId)),
+      );
+      const completed = new Set(
+        events.filter((e) => e.activityTaskCompletedEventAttributes).map((e) => Number(e.activityTaskCompletedEventAttributes!.scheduledEventId)),
+      );
       assert.equal(watches.length, 5);
-      assert.deepEqual(watches.filter((id) => !cancelled.has(id) && !completed.has(id)), [], 'watches left running');
+      assert.deepEqual(
+        watches.filter((id) => !cancelled.has(id) && !completed.has(id)),
+        [],
+        'watches left running',
+      );
       assert.equal(watches.filter((id) => cancelled.has(id)).length, 2, 'the promoted watches of small and medium were asked to stop');
     });
   });
@@ -324,14 +409,20 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       const { status, failureType } = await h.finish();
       assert.equal(failureType, ROLLOUT_FAILURE.rolledBack);
       assert.deepEqual(causeOf(status), { kind: 'late-regression', region: 'small' });
-      assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
+      assert.deepEqual(
+        status.regions.map((r) => r.status),
+        ['rolled-back', 'rolled-back', 'pending'],
+      );
       assert.ok(status.regions[0]!.regressedAt);
       assert.equal(status.quarantine?.region, 'small');
     });
     assert.deepEqual(regionsOf(calls, 'rollback'), ['medium', 'small']);
     assert.deepEqual(regionsOf(calls, 'deploy'), ['small', 'medium']);
     // medium was interrupted mid-soak: it never reached its gate.
-    assert.deepEqual(calls.filter((c) => c.kind === 'gate').map((c) => c.region), ['small']);
+    assert.deepEqual(
+      calls.filter((c) => c.kind === 'gate').map((c) => c.region),
+      ['small'],
+    );
     const small = calls.find((c) => c.kind === 'deploy' && c.region === 'small')!;
     const first = calls.find((c) => c.kind === 'rollback')!;
     assert.ok(first.at - small.at >= 4500 && first.at - small.at < 4500 + 2500, `rollback ${first.at - small.at} ms after small's deploy`);
@@ -342,7 +433,10 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       const s = await h.waitUntil((x) => x.state === 'halted');
       assert.equal(s.halt?.region, 'small');
       assert.match(s.halt!.reason, /rolled back medium, small; later regions held, retry resumes at small/);
-      assert.deepEqual(s.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
+      assert.deepEqual(
+        s.regions.map((r) => r.status),
+        ['rolled-back', 'rolled-back', 'pending'],
+      );
       assert.deepEqual(regionsOf(h.calls, 'rollback'), ['medium', 'small']);
       await h.handle.executeUpdate(actionUpdates.retry, { args: [{ reason: 'dependency fixed', by: 'alice' }] });
       // The retried small is deployed again first (and, scripted to regress again, halts again).
@@ -384,11 +478,17 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
     });
     assert.deepEqual(regionsOf(refused, 'deploy'), []);
 
-    const badOverride = await runRollout(env, planDoc(), { quarantined }, async (h) => {
-      const { status, failureType } = await h.finish();
-      assert.equal(failureType, ROLLOUT_FAILURE.versionQuarantined);
-      assert.match(status.halt!.reason, /override invalid: reason: must be a non-empty string/);
-    }, { input: { overrides: { quarantine: { reason: ' ', by: 'alice' } } } });
+    const badOverride = await runRollout(
+      env,
+      planDoc(),
+      { quarantined },
+      async (h) => {
+        const { status, failureType } = await h.finish();
+        assert.equal(failureType, ROLLOUT_FAILURE.versionQuarantined);
+        assert.match(status.halt!.reason, /override invalid: reason: must be a non-empty string/);
+      },
+      { input: { overrides: { quarantine: { reason: ' ', by: 'alice' } } } },
+    );
     assert.deepEqual(regionsOf(badOverride, 'deploy'), []);
 
     // Fail closed: when the check itself fails, nothing ships.
@@ -400,37 +500,57 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
     assert.deepEqual(regionsOf(unchecked, 'deploy'), []);
 
     const notifications = [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }];
-    await runRollout(env, planDoc({ notifications }), { quarantined }, async (h) => {
-      const { status } = await h.finish();
-      assert.equal(status.state, 'succeeded');
-      const o = status.overrides?.find((x) => x.kind === 'quarantine');
-      assert.equal(o?.by, 'alice');
-      assert.equal(o?.reason, 'root cause was the config, fixed');
-      assert.match(o!.detail!, /rollout-checkout/);
-      assert.ok(h.calls.some((c) => c.kind === 'notify' && c.detail === 'override'));
-    }, { input: { overrides: { quarantine: { reason: 'root cause was the config, fixed', by: 'alice' } } } });
+    await runRollout(
+      env,
+      planDoc({ notifications }),
+      { quarantined },
+      async (h) => {
+        const { status } = await h.finish();
+        assert.equal(status.state, 'succeeded');
+        const o = status.overrides?.find((x) => x.kind === 'quarantine');
+        assert.equal(o?.by, 'alice');
+        assert.equal(o?.reason, 'root cause was the config, fixed');
+        assert.match(o!.detail!, /rollout-checkout/);
+        assert.ok(h.calls.some((c) => c.kind === 'notify' && c.detail === 'override'));
+      },
+      { input: { overrides: { quarantine: { reason: 'root cause was the config, fixed', by: 'alice' } } } },
+    );
   });
   test('a second regression while halted: retry starts from the earliest region that lost the version, and nothing succeeds half-deployed', async () => {
     const regions = ['r1', 'r2', 'r3', 'r4'].map((name, i) => ({ name, size: i + 1 }));
     // r1 regresses while r3 soaks; r2 regresses once r3 is rolled back, while halted.
-    await runRollout(env, planDoc({}, regions), { breachWhen: { r1: { after: 'deploy', of: 'r3' }, r2: { after: 'rollback', of: 'r3' } }, breachOnce: true }, async (h) => {
-      const s = await h.waitUntil((x) => x.state === 'halted' && x.regions[1]!.status === 'rolled-back');
-      assert.deepEqual(s.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'rolled-back', 'pending']);
-      assert.equal(s.halt?.region, 'r1');
-      assert.deepEqual(causeOf(s), { kind: 'late-regression', region: 'r2' });
-      assert.match(s.halt!.reason, /halted before: late regression in r1/);
-      assert.deepEqual(regionsOf(h.calls, 'rollback'), ['r3', 'r1', 'r2']);
-      await h.handle.executeUpdate(actionUpdates.retry, { args: [{ reason: 'fixed', by: 'alice' }] });
-      const { status } = await h.finish();
-      assert.equal(status.state, 'succeeded');
-      assert.deepEqual(status.regions.map((r) => r.status), ['promoted', 'promoted', 'promoted', 'promoted']);
-      assert.deepEqual(regionsOf(h.calls, 'deploy'), ['r1', 'r2', 'r3', 'r1', 'r2', 'r3', 'r4']);
-      assert.ok(status.regions[0]!.regressedAt && status.regions[1]!.regressedAt, 'the regressions stay on record');
-    });
+    await runRollout(
+      env,
+      planDoc({}, regions),
+      { breachWhen: { r1: { after: 'deploy', of: 'r3' }, r2: { after: 'rollback', of: 'r3' } }, breachOnce: true },
+      async (h) => {
+        const s = await h.waitUntil((x) => x.state === 'halted' && x.regions[1]!.status === 'rolled-back');
+        assert.deepEqual(
+          s.regions.map((r) => r.status),
+          ['rolled-back', 'rolled-back', 'rolled-back', 'pending'],
+        );
+        assert.equal(s.halt?.region, 'r1');
+        assert.deepEqual(causeOf(s), { kind: 'late-regression', region: 'r2' });
+        assert.match(s.halt!.reason, /halted before: late regression in r1/);
+        assert.deepEqual(regionsOf(h.calls, 'rollback'), ['r3', 'r1', 'r2']);
+        await h.handle.executeUpdate(actionUpdates.retry, { args: [{ reason: 'fixed', by: 'alice' }] });
+        const { status } = await h.finish();
+        assert.equal(status.state, 'succeeded');
+        assert.deepEqual(
+          status.regions.map((r) => r.status),
+          ['promoted', 'promoted', 'promoted', 'promoted'],
+        );
+        assert.deepEqual(regionsOf(h.calls, 'deploy'), ['r1', 'r2', 'r3', 'r1', 'r2', 'r3', 'r4']);
+        assert.ok(status.regions[0]!.regressedAt && status.regions[1]!.regressedAt, 'the regressions stay on record');
+      },
+    );
   });
 
   test('after a retry the rollout is running again: a region that needs approval can be approved', async () => {
-    const doc = planDoc({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2, approval: 'required' }]);
+    const doc = planDoc({}, [
+      { name: 'small', size: 1 },
+      { name: 'large', size: 2, approval: 'required' },
+    ]);
     await runRollout(env, doc, { gate: { small: ['fail'] } }, async (h) => {
       await h.waitUntil((x) => x.state === 'halted');
       await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
@@ -456,7 +576,10 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
 
   test('a region left running an inconclusive version and retried is rolled back when aborted before its redeploy', async () => {
     const always = { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '23:59' };
-    const doc = planDoc({}, [{ name: 'small', size: 1, soak: '1s', maxSoak: '1s', window: { timezone: 'UTC', allow: [always] } }, { name: 'large', size: 2 }]);
+    const doc = planDoc({}, [
+      { name: 'small', size: 1, soak: '1s', maxSoak: '1s', window: { timezone: 'UTC', allow: [always] } },
+      { name: 'large', size: 2 },
+    ]);
     const calls = await runRollout(env, doc, { gate: { small: ['inconclusive'] }, windowWaitMs: { small: [0, 3_600_000] } }, async (h) => {
       const halted = await h.waitUntil((s) => s.state === 'halted');
       assert.equal(halted.regions[0]!.status, 'inconclusive');
@@ -472,16 +595,24 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
     assert.deepEqual(regionsOf(calls, 'rollback'), ['small']);
   });
 
-  test('after promotion only a breach is a regression: an evidence gap (from an older worker\'s watch) is shown, not rolled back', async () => {
-    await runRollout(env, planDoc({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]), { inconclusiveAfterMs: { small: SOAK + 2000 }, ignorePhase: true }, async (h) => {
-      const s = await h.waitUntil((x) => x.regions[0]!.watchProblem !== undefined);
-      assert.equal(s.regions[0]!.status, 'promoted');
-      assert.match(s.regions[0]!.watchProblem!, /no conclusive evidence after promotion/);
-      const { status } = await h.finish();
-      assert.equal(status.state, 'succeeded');
-      assert.deepEqual(regionsOf(h.calls, 'rollback'), []);
-      assert.equal(status.quarantine, undefined);
-    });
+  test("after promotion only a breach is a regression: an evidence gap (from an older worker's watch) is shown, not rolled back", async () => {
+    await runRollout(
+      env,
+      planDoc({}, [
+        { name: 'small', size: 1 },
+        { name: 'large', size: 2 },
+      ]),
+      { inconclusiveAfterMs: { small: SOAK + 2000 }, ignorePhase: true },
+      async (h) => {
+        const s = await h.waitUntil((x) => x.regions[0]!.watchProblem !== undefined);
+        assert.equal(s.regions[0]!.status, 'promoted');
+        assert.match(s.regions[0]!.watchProblem!, /no conclusive evidence after promotion/);
+        const { status } = await h.finish();
+        assert.equal(status.state, 'succeeded');
+        assert.deepEqual(regionsOf(h.calls, 'rollback'), []);
+        assert.equal(status.quarantine, undefined);
+      },
+    );
   });
   test('past the point of no return (contract migrations running) abort and pause are refused, and say why', async () => {
     const migrations = [{ name: 'drop-old', phase: 'contract', apply: { run: ['m', 'drop'] }, irreversible: { reason: 'drops the old column for good' } }];
@@ -492,14 +623,20 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       await h.handle.signal(actionSignals.pause, who);
       const { status } = await h.finish();
       assert.equal(status.state, 'succeeded');
-      assert.deepEqual(status.actions.map((a) => [a.action, a.accepted]), [['pause', false]]);
+      assert.deepEqual(
+        status.actions.map((a) => [a.action, a.accepted]),
+        [['pause', false]],
+      );
       assert.deepEqual(regionsOf(h.calls, 'rollback'), []);
     });
   });
 
   test('a pause while a region waits for its window holds its deploy when the window opens', async () => {
     const always = { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '23:59' };
-    const doc = planDoc({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2, window: { timezone: 'UTC', allow: [always] } }]);
+    const doc = planDoc({}, [
+      { name: 'small', size: 1 },
+      { name: 'large', size: 2, window: { timezone: 'UTC', allow: [always] } },
+    ]);
     await runRollout(env, doc, { windowWaitMs: { large: [1500] } }, async (h) => {
       await h.waitUntil((s) => s.regions[1]!.status === 'waiting-window');
       await h.handle.executeUpdate(actionUpdates.pause, { args: [who] });
@@ -513,7 +650,10 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
   });
 
   test('a region re-run after a regression needs approval again', async () => {
-    const doc = planDoc({}, [{ name: 'small', size: 1, approval: 'required' }, { name: 'large', size: 2 }]);
+    const doc = planDoc({}, [
+      { name: 'small', size: 1, approval: 'required' },
+      { name: 'large', size: 2 },
+    ]);
     await runRollout(env, doc, { breachAfterMs: { small: 4500 }, breachOnce: true }, async (h) => {
       await h.waitUntil((s) => s.regions[0]!.status === 'awaiting-approval');
       await h.handle.executeUpdate(actionUpdates.approve, { args: [{ reason: 'first look fine', by: 'lead' }] });
@@ -527,7 +667,10 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
   });
 
   test('an approve signal naming another region than the one waiting is recorded as rejected', async () => {
-    const doc = planDoc({}, [{ name: 'small', size: 1, approval: 'required' }, { name: 'large', size: 2, approval: 'required' }]);
+    const doc = planDoc({}, [
+      { name: 'small', size: 1, approval: 'required' },
+      { name: 'large', size: 2, approval: 'required' },
+    ]);
     await runRollout(env, doc, {}, async (h) => {
       await h.waitUntil((s) => s.regions[0]!.status === 'awaiting-approval');
       await h.handle.signal(actionSignals.approve, { reason: 'pre-approve', by: 'eager', region: 'large' });
@@ -546,32 +689,49 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       await h.handle.cancel();
       const { status, failureType } = await h.finish();
       assert.equal(failureType, ROLLOUT_FAILURE.aborted);
-      assert.deepEqual(status.regions.map((r) => r.status), ['rolled-back', 'rolled-back', 'pending']);
+      assert.deepEqual(
+        status.regions.map((r) => r.status),
+        ['rolled-back', 'rolled-back', 'pending'],
+      );
       assert.deepEqual(causeOf(status), { kind: 'aborted' });
     });
     assert.deepEqual(regionsOf(running, 'rollback'), ['medium', 'small']);
 
     // Halted with a region still running the version (inconclusive): it is rolled back too.
-    const halted = await runRollout(env, planDoc({}, [{ name: 'small', size: 1, soak: '1s', maxSoak: '1s' }, { name: 'large', size: 2 }]), { gate: { small: ['inconclusive'] } }, async (h) => {
-      await h.waitUntil((s) => s.state === 'halted');
-      await h.handle.cancel();
-      const { status, failureType } = await h.finish();
-      assert.equal(failureType, ROLLOUT_FAILURE.aborted);
-      assert.equal(status.regions[0]!.status, 'rolled-back');
-    });
+    const halted = await runRollout(
+      env,
+      planDoc({}, [
+        { name: 'small', size: 1, soak: '1s', maxSoak: '1s' },
+        { name: 'large', size: 2 },
+      ]),
+      { gate: { small: ['inconclusive'] } },
+      async (h) => {
+        await h.waitUntil((s) => s.state === 'halted');
+        await h.handle.cancel();
+        const { status, failureType } = await h.finish();
+        assert.equal(failureType, ROLLOUT_FAILURE.aborted);
+        assert.equal(status.regions[0]!.status, 'rolled-back');
+      },
+    );
     assert.deepEqual(regionsOf(halted, 'rollback'), ['small']);
   });
   test('a failing contract migration halts (nothing to roll back past that point); retry runs it again and the rollout succeeds', async () => {
     const migrations = [{ name: 'drop-old', phase: 'contract', apply: { run: ['m', 'drop'] }, irreversible: { reason: 'drops the old column for good' } }];
     await runRollout(env, planDoc({ migrations }, [{ name: 'small', size: 1 }]), { migrationFails: { 'drop-old:apply': 1 } }, async (h) => {
       const s = await h.waitUntil((x) => x.state === 'halted');
-      assert.match(s.halt!.reason, /contract migration drop-old \(apply\) failed: drop-old:apply failed \(1\); retry runs it again \(every region runs the version; abort is no longer possible\)/);
+      assert.match(
+        s.halt!.reason,
+        /contract migration drop-old \(apply\) failed: drop-old:apply failed \(1\); retry runs it again \(every region runs the version; abort is no longer possible\)/,
+      );
       assert.deepEqual(s.legalActions.sort(), ['resume', 'retry']);
       await assertUpdateRejected(h.handle.executeUpdate(actionUpdates.abort, { args: [who] }), /past the point of no return/);
       await h.handle.executeUpdate(actionUpdates.retry, { args: [{ reason: 'lock released', by: 'dba' }] });
       const { status } = await h.finish();
       assert.equal(status.state, 'succeeded');
-      assert.deepEqual(status.migrations?.map((m) => `${m.name}:${m.phase}`), ['drop-old:contract']);
+      assert.deepEqual(
+        status.migrations?.map((m) => `${m.name}:${m.phase}`),
+        ['drop-old:contract'],
+      );
     });
   });
 
@@ -590,10 +750,16 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       assert.equal(failureType, ROLLOUT_FAILURE.aborted);
       assert.match(status.halt!.reason, /expand migration add-col \(revert\) failed: .*fix the schema by hand/);
     });
-    assert.deepEqual(calls.filter((c) => c.kind === 'migration').map((c) => c.detail), ['add-col:apply', 'add-index:apply', 'add-col:revert']);
+    assert.deepEqual(
+      calls.filter((c) => c.kind === 'migration').map((c) => c.detail),
+      ['add-col:apply', 'add-index:apply', 'add-col:revert'],
+    );
   });
   test('a region held as inconclusive stays watched: a breach there rolls it back and quarantines the version', async () => {
-    const doc = planDoc({}, [{ name: 'small', size: 1, soak: '1s', maxSoak: '1s' }, { name: 'large', size: 2 }]);
+    const doc = planDoc({}, [
+      { name: 'small', size: 1, soak: '1s', maxSoak: '1s' },
+      { name: 'large', size: 2 },
+    ]);
     await runRollout(env, doc, { gate: { small: ['inconclusive'] }, breachAfterMs: { small: 3000 } }, async (h) => {
       const held = await h.waitUntil((s) => s.state === 'halted' && s.regions[0]!.status === 'inconclusive');
       assert.deepEqual(regionsOf(h.calls, 'rollback'), []);
