@@ -1,30 +1,19 @@
 // mrcd as CI and on-call engineers run it: the real bin/mrcd.js in its own process against
 // a real dev server, a worker with scripted activities. Halts, timeouts, ended rollouts,
 // over-long input, output through a slow pipe, an unknown signal from the temporal CLI.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { act, getStatus, startRollout, type MrcdClient } from '../../client/rollouts';
 import type { RolloutStatus } from '../../workflows/state';
-import { planDoc, startTestServer, statusUntil, withScriptedWorker, type Script, type TestServer } from '../support/rollout-harness';
-import { requireCli } from '../support/temporal';
+import { planDoc, statusUntil, useTestServer, withScriptedWorker, type Script } from '../support/rollout-harness';
+import { requireCli, useTempDir } from '../support/temporal';
 
 const ROOT = resolve(__dirname, '../..');
-let env: TestServer;
-let address: string;
-let dir: string;
-before(async () => {
-  env = await startTestServer();
-  address = (env.client.connection as unknown as { options: { address: string } }).options.address;
-  dir = mkdtempSync(join(tmpdir(), 'mrcd-cli-'));
-});
-after(async () => {
-  await env?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const env = useTestServer();
+const dir = useTempDir('mrcd-cli-');
 
 let seq = 0;
 const withWorker = <T>(script: Script, body: (m: MrcdClient, taskQueue: string) => Promise<T>) => withScriptedWorker(env, script, (m) => body(m, m.taskQueue));
@@ -38,7 +27,7 @@ interface Run {
 /** bin/mrcd.js in a child process; killed (code null) if it outlives `ms`. */
 function mrcd(taskQueue: string, args: string[], ms = 60_000): Promise<Run> {
   return new Promise((res) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/mrcd.js'), '--address', address, '--task-queue', taskQueue, ...args], { cwd: ROOT, env: { ...process.env, MRCD_USER: 'ci-bot' } });
+    const child = spawn(process.execPath, [join(ROOT, 'bin/mrcd.js'), '--address', env.address, '--task-queue', taskQueue, ...args], { cwd: ROOT, env: { ...process.env, MRCD_USER: 'ci-bot' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -52,7 +41,7 @@ function mrcd(taskQueue: string, args: string[], ms = 60_000): Promise<Run> {
 }
 
 function planFile(name: string, doc: unknown): string {
-  const file = join(dir, `${name}.json`);
+  const file = join(dir.path, `${name}.json`);
   writeFileSync(file, JSON.stringify(doc));
   return file;
 }
@@ -130,8 +119,8 @@ describe('mrcd verdicts for CI', { timeout: 300_000 }, () => {
     const file = planFile('big', doc);
     // Asynchronous: the worker answering the status query runs in this process.
     const viaPipe = async (q: string, args: string[]) => {
-      const out = join(dir, `out-${++seq}.json`);
-      const cmd = `"${process.execPath}" bin/mrcd.js --address ${address} --task-queue ${q} ${args.join(' ')} | (sleep 1; cat) > "${out}"; exit \${PIPESTATUS[0]}`;
+      const out = join(dir.path, `out-${++seq}.json`);
+      const cmd = `"${process.execPath}" bin/mrcd.js --address ${env.address} --task-queue ${q} ${args.join(' ')} | (sleep 1; cat) > "${out}"; exit \${PIPESTATUS[0]}`;
       const code = await new Promise<number | null>((res) => spawn('bash', ['-c', cmd], { cwd: ROOT, stdio: 'inherit' }).on('close', res));
       assert.equal(code, 0);
       return readFileSync(out, 'utf8');
@@ -153,7 +142,7 @@ describe('mrcd verdicts for CI', { timeout: 300_000 }, () => {
     await withWorker({}, async (m, q) => {
       await startRollout(m, planDoc({ service: 'cli-typo', defaults: { ...(planDoc().defaults as object), soak: '60s' } }), { startedBy: 'test' });
       await waitFor(m, 'cli-typo', (s) => s.regions[0]!.status === 'soaking');
-      const sent = spawnSync(requireCli(), ['workflow', 'signal', '--address', address, '--workflow-id', 'rollout-cli-typo', '--name', 'Pause', '--input', '{"reason":"graphs look odd","by":"dana"}'], { encoding: 'utf8' });
+      const sent = spawnSync(requireCli(), ['workflow', 'signal', '--address', env.address, '--workflow-id', 'rollout-cli-typo', '--name', 'Pause', '--input', '{"reason":"graphs look odd","by":"dana"}'], { encoding: 'utf8' });
       assert.equal(sent.status, 0, sent.stderr);
       await waitFor(m, 'cli-typo', (s) => s.actions.length === 1);
       const r = await mrcd(q, ['status', 'cli-typo']);

@@ -1,30 +1,20 @@
 // Quarantine through real visibility: a rollout that fails a gate marks its version bad;
 // the client library, mrcd and the workflow itself (for starts from the UI or `temporal`)
 // then refuse that version until someone overrides it with a reason.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkQuarantine } from '../../activities/quarantine';
 import { findQuarantine, startRollout, VersionQuarantinedError, waitForVerdict, type MrcdClient } from '../../client/rollouts';
 import { runCli } from '../../client/cli';
 import { rolloutWorkflowId } from '../../workflows/definitions';
-import { planDoc, regionsOf, startTestServer, withScriptedWorker, type Call, type Script, type TestServer } from '../support/rollout-harness';
+import { planDoc, regionsOf, useTestServer, withScriptedWorker, type Call, type Script } from '../support/rollout-harness';
+import { useTempDir } from '../support/temporal';
 import { ROLLOUT_FAILURE } from '../../workflows/failures';
 
-let env: TestServer;
-let address: string;
-let dir: string;
-before(async () => {
-  env = await startTestServer();
-  address = (env.client.connection as unknown as { options: { address: string } }).options.address;
-  dir = mkdtempSync(join(tmpdir(), 'mrcd-quarantine-'));
-});
-after(async () => {
-  await env?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const env = useTestServer();
+const dir = useTempDir('mrcd-quarantine-');
 
 const SERVICE = 'quarantine-demo';
 const doc = (version: string) => planDoc({ service: SERVICE, version, failurePolicy: 'rollback-all' }, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]);
@@ -69,9 +59,9 @@ test('a version that failed its gate is refused by the library, mrcd and the wor
     });
 
     // 3. mrcd says so with exit code 3 (refused); an empty override reason is invalid input (2).
-    const file = join(dir, 'plan.json');
+    const file = join(dir.path, 'plan.json');
     writeFileSync(file, JSON.stringify(doc('3.1.0')));
-    const cli = ['--address', address, '--task-queue', m.taskQueue, 'deploy', file];
+    const cli = ['--address', env.address, '--task-queue', m.taskQueue, 'deploy', file];
     assert.equal(await runCli(cli), 3);
     assert.equal(await runCli([...cli, '--override-quarantine', ' ']), 2);
 

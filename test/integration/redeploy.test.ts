@@ -2,37 +2,26 @@
 // activities against the region simulator: the same version shipped twice, retries after
 // a fixed deploy or rollback failure, a deployer that reports success without deploying,
 // and a region changed from outside during its soak.
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { act, followRollout, startRollout, type MrcdClient } from '../../client/rollouts';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import type { RolloutStatus } from '../../workflows/state';
-import { startTestServer, statusUntil, type TestServer } from '../support/rollout-harness';
-import { workflowBundle } from '../support/temporal';
+import { statusUntil, useTestServer } from '../support/rollout-harness';
 
 const REGIONS = ['ap-southeast-2', 'eu-west-1', 'us-east-1'];
 const TASK_QUEUE = `redeploy-${process.pid}`;
-let env: TestServer;
 let sim: Simulator;
 let m: MrcdClient;
-let worker: Worker;
-let running: Promise<void>;
-
-before(async () => {
-  env = await startTestServer();
+useTestServer({}, async (server) => {
   sim = await startSimulator({ regions: REGIONS, deployDelayMs: 100, initialVersions: Object.fromEntries(['checkout', 'cart', 'pay', 'search', 'ledger'].map((s) => [s, '1.9.0'])) });
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: createActivities(), maxHeartbeatThrottleInterval: '200ms' });
-  running = worker.run();
-  m = { client: env.client, taskQueue: TASK_QUEUE, close: async () => {} };
+  m = await server.serve(TASK_QUEUE, createActivities());
 });
 
+// After the server's own (hooks run in order): its worker stops before the simulator.
 after(async () => {
-  worker?.shutdown();
-  await running;
   await sim?.close();
-  await env?.stop();
 });
 
 function plan(service: string, version: string, soak = '2s') {

@@ -2,43 +2,28 @@
 // promotion) than the worker has activity slots, yet every gate, deploy and rollback runs.
 // Real activities against the region simulator, on a real dev server, with a worker held
 // to 4 activity slots and 8 rollouts of 2 regions at once.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { followRollout, startRollout, type MrcdClient } from '../../client/rollouts';
 import { startSimulator, type Simulator } from '../../dev/simulator';
-import { startTestServer, type TestServer } from '../support/rollout-harness';
-import { workflowBundle } from '../support/temporal';
+import { useTestServer } from '../support/rollout-harness';
 
 const SLOTS = 4;
 const SERVICES = Array.from({ length: 2 * SLOTS }, (_, i) => `svc-${i}`);
 const BAD = 'svc-5';
 const SOAK_MS = 3000;
 const TASK_QUEUE = `starve-${process.pid}`;
-let env: TestServer;
 let sim: Simulator;
-let worker: Worker;
-let running: Promise<void>;
-
-before(async () => {
-  env = await startTestServer();
+let m: MrcdClient;
+const env = useTestServer({}, async (server) => {
   sim = await startSimulator({ regions: ['small', 'large'], deployDelayMs: 100, initialVersions: Object.fromEntries(SERVICES.map((s) => [s, '1.0.0'])) });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(),
-    maxConcurrentActivityTaskExecutions: SLOTS,
-  });
-  running = worker.run();
+  m = await server.serve(TASK_QUEUE, createActivities(), { maxConcurrentActivityTaskExecutions: SLOTS });
 });
 
+// After the server's own (hooks run in order): its worker stops before the simulator.
 after(async () => {
-  worker?.shutdown();
-  await running;
   await sim?.close();
-  await env?.stop();
 });
 
 function plan(service: string) {
@@ -61,7 +46,6 @@ function plan(service: string) {
 
 test(`${SERVICES.length} rollouts soaking on a worker with ${SLOTS} activity slots all finish; a breach in one still rolls back promptly`, { timeout: 180_000 }, async () => {
   sim.markBad('2.0.0', BAD);
-  const m: MrcdClient = { client: env.client, taskQueue: TASK_QUEUE, close: async () => {} };
   for (const s of SERVICES) await startRollout(m, plan(s), { startedBy: 'test' });
   const verdicts = await Promise.all(
     SERVICES.map((s) =>
