@@ -34,8 +34,6 @@ export default defineConfig(
     '.data/',
     'bench/results/',
     'test/histories/',
-    'workflows/rollout.ts', // TEMP: being rewritten concurrently
-    'workflows/rollout/**', // TEMP: being rewritten concurrently
     'test/support/rollout-harness.ts', // TEMP: being rewritten concurrently
     'test/support/temporal.ts', // TEMP: being rewritten concurrently
     'test/integration/rollout-time-skipping.test.ts', // TEMP: being rewritten concurrently

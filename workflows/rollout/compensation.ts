@@ -58,7 +58,12 @@ export async function rollbackAll(run: RolloutRun, indices: number[], then: Roll
     }
     const names = failed.map((i) => status.regions[i]!.name).join(', ');
     const first = status.regions[failed[0]!]!.name;
-    status.halt = { region: first, reason: `rollback failed in ${names}: an operator must retry (or fix the region by hand and retry)`, at: Date.now(), cause: { kind: 'rollback-failed', region: first } };
+    status.halt = {
+      region: first,
+      reason: `rollback failed in ${names}: an operator must retry (or fix the region by hand and retry)`,
+      at: Date.now(),
+      cause: { kind: 'rollback-failed', region: first },
+    };
     run.retryRequested = false;
     run.setState('rollback-failed');
     run.notify('rollback-failed', status.halt.reason, status.halt.region);
@@ -124,7 +129,12 @@ export async function onLateBreaches(run: RolloutRun, current: number): Promise<
   const whys = batch.map((b) => b.why).join('; ');
   const haltedBefore = status.state === 'halted' && status.halt ? ` (halted before: ${status.halt.reason})` : '';
   if (run.plan.failurePolicy === 'rollback-all') {
-    await rollBackEverything(run, status.regions[batch[0]!.index]!.name, `${whys}; every deployed region rolled back (policy rollback-all)${haltedBefore}`, batch[0]!.cause);
+    await rollBackEverything(
+      run,
+      status.regions[batch[0]!.index]!.name,
+      `${whys}; every deployed region rolled back (policy rollback-all)${haltedBefore}`,
+      batch[0]!.cause,
+    );
     return true;
   }
   // The region in flight runs the same version without a passed gate: it goes back too.
@@ -140,6 +150,11 @@ export async function onLateBreaches(run: RolloutRun, current: number): Promise<
   const names = back.map((j) => status.regions[j]!.name).join(', ');
   const from = status.regions[run.firstUnpromoted()]!;
   status.currentRegion = from.name;
-  status.halt = { region: from.name, reason: `${whys}; rolled back ${names}; later regions held, retry resumes at ${from.name}${haltedBefore}`, at: Date.now(), cause: batch[0]!.cause };
+  status.halt = {
+    region: from.name,
+    reason: `${whys}; rolled back ${names}; later regions held, retry resumes at ${from.name}${haltedBefore}`,
+    at: Date.now(),
+    cause: batch[0]!.cause,
+  };
   return false;
 }

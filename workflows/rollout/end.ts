@@ -15,7 +15,10 @@ export async function finish(run: RolloutRun): Promise<RolloutStatus> {
   await Promise.all(run.pendingNotifications);
   await condition(allHandlersFinished);
   if (status.state === 'succeeded') return status;
-  const type = { 'rolled-back': ROLLOUT_FAILURE.rolledBack, aborted: ROLLOUT_FAILURE.aborted, failed: ROLLOUT_FAILURE.failed }[status.state as 'rolled-back' | 'aborted' | 'failed'] ?? ROLLOUT_FAILURE.failed;
+  const type =
+    { 'rolled-back': ROLLOUT_FAILURE.rolledBack, aborted: ROLLOUT_FAILURE.aborted, failed: ROLLOUT_FAILURE.failed }[
+      status.state as 'rolled-back' | 'aborted' | 'failed'
+    ] ?? ROLLOUT_FAILURE.failed;
   // A rollout that did not succeed fails the workflow, so `temporal workflow execute`,
   // the UI and CI all see the verdict without reading the result.
   throw ApplicationFailure.nonRetryable(status.summary, type, status);

@@ -82,7 +82,11 @@ async function roll(run: RolloutRun): Promise<RolloutStatus> {
         }
         // A deploy that failed for good is a failed region: roll back what it may have touched.
         const name = plan.regions[i]!.name;
-        outcome = { kind: 'failed', reason: `deploy to ${name} failed: ${causeMessage(e)}`, cause: causeWithDetail({ kind: 'deploy-failed', region: name }, causeMessage(e)) };
+        outcome = {
+          kind: 'failed',
+          reason: `deploy to ${name} failed: ${causeMessage(e)}`,
+          cause: causeWithDetail({ kind: 'deploy-failed', region: name }, causeMessage(e)),
+        };
       } finally {
         run.regionScope = undefined;
       }
@@ -123,7 +127,11 @@ async function roll(run: RolloutRun): Promise<RolloutStatus> {
     // Unreachable by design (the loop runs until every region is promoted); if a breach ever
     // slipped in at the last promotion, fail loudly rather than report success.
     if (run.lateBreaches.length > 0 || run.firstUnpromoted() >= 0) {
-      throw ApplicationFailure.nonRetryable(`the rollout reached its end with regions not running ${plan.version}; it did not succeed (a bug: please report it)`, ROLLOUT_FAILURE.failed, status);
+      throw ApplicationFailure.nonRetryable(
+        `the rollout reached its end with regions not running ${plan.version}; it did not succeed (a bug: please report it)`,
+        ROLLOUT_FAILURE.failed,
+        status,
+      );
     }
     run.pastPointOfNoReturn = true;
     run.publish();
@@ -138,10 +146,18 @@ async function roll(run: RolloutRun): Promise<RolloutStatus> {
     const workflowCancelled = CancellationScope.current().consideredCancelled;
     if (workflowCancelled && !run.abortRequested && (isCancellation(e) || e instanceof Aborted)) {
       run.abortRequested = true;
-      run.status.actions.push({ action: 'abort', by: 'temporal', reason: 'workflow cancellation requested (Temporal UI or `temporal workflow cancel`)', at: Date.now(), via: 'signal', accepted: true, note: 'treated as abort' });
+      run.status.actions.push({
+        action: 'abort',
+        by: 'temporal',
+        reason: 'workflow cancellation requested (Temporal UI or `temporal workflow cancel`)',
+        at: Date.now(),
+        via: 'signal',
+        accepted: true,
+        note: 'treated as abort',
+      });
     }
-    if (e instanceof Aborted || (run.abortRequested && isCancellation(e))) return workflowCancelled ? CancellationScope.nonCancellable(() => abortAll(run)) : abortAll(run);
+    if (e instanceof Aborted || (run.abortRequested && isCancellation(e)))
+      return workflowCancelled ? CancellationScope.nonCancellable(() => abortAll(run)) : abortAll(run);
     throw e;
   }
 }
-

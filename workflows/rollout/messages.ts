@@ -49,7 +49,9 @@ function refusal(run: RolloutRun, action: OperatorActionName, payload: ActionPay
 function regionMismatch(run: RolloutRun, action: OperatorActionName, payload: ActionPayload): string | undefined {
   if (!payload.region || (action !== 'approve' && action !== 'skip-soak')) return undefined;
   const want = action === 'approve' ? run.ctx().awaitingApproval : run.ctx().soaking;
-  return payload.region === want ? undefined : `${action} names region ${payload.region}, but the region ${action === 'approve' ? 'waiting for approval' : 'soaking'} is ${want}`;
+  return payload.region === want
+    ? undefined
+    : `${action} names region ${payload.region}, but the region ${action === 'approve' ? 'waiting for approval' : 'soaking'} is ${want}`;
 }
 
 /** Every operator action lands here, accepted or not; with attempt keys the list and its texts stay bounded. */
@@ -61,7 +63,15 @@ function record(run: RolloutRun, a: ActionRecord): void {
 
 function rejectSignal(run: RolloutRun, action: string, payload: unknown, note: string): void {
   const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Partial<ActionPayload>;
-  record(run, { action, by: typeof p.by === 'string' ? p.by : '(unknown)', reason: typeof p.reason === 'string' ? p.reason : '', at: Date.now(), via: 'signal', accepted: false, note });
+  record(run, {
+    action,
+    by: typeof p.by === 'string' ? p.by : '(unknown)',
+    reason: typeof p.reason === 'string' ? p.reason : '',
+    at: Date.now(),
+    via: 'signal',
+    accepted: false,
+    note,
+  });
   run.publish();
 }
 

@@ -24,7 +24,13 @@ async function runMigrations(run: RolloutRun, phase: Phase, direction: Direction
   }
 }
 
-async function runMigrationStep(run: RolloutRun, m: NormalizedPlan['migrations'][number], phase: Phase, direction: Direction, command: string[]): Promise<void> {
+async function runMigrationStep(
+  run: RolloutRun,
+  m: NormalizedPlan['migrations'][number],
+  phase: Phase,
+  direction: Direction,
+  command: string[],
+): Promise<void> {
   const { status, plan } = run;
   const step = `${m.name}:${phase}:${direction}`;
   if (run.gen.attemptKeys) {

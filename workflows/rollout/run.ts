@@ -150,7 +150,16 @@ export class RolloutRun {
   /** The idempotency key of one intended step; runs from before attempt keys leave it to the activity. */
   keyOf(step: KeyParts['step'], target: string, attempt: number): { idempotencyKey?: string } {
     if (!this.gen.attemptKeys) return {};
-    return { idempotencyKey: operationKey({ workflowId: this.info.workflowId, rolloutRunId: this.info.firstExecutionRunId, step, target, version: this.plan.version, attempt }) };
+    return {
+      idempotencyKey: operationKey({
+        workflowId: this.info.workflowId,
+        rolloutRunId: this.info.firstExecutionRunId,
+        step,
+        target,
+        version: this.plan.version,
+        attempt,
+      }),
+    };
   }
 
   /** Ends the rollout before anything was deployed: failed, with its cause, as a workflow failure of this type. */

@@ -21,7 +21,7 @@ export async function soakGateAndHold(run: RolloutRun, i: number, soakEndsAt: nu
   const guard = new UnpromotedWatch(run, i);
   const soakScope = new CancellationScope();
   // Before the soak ended in its watch, the guard watched the whole soak beside a timer.
-  if (!run.gen.soakEndsInItsWatch) guard.watch();
+  if (!run.gen.soakEndsInItsWatch) void guard.watch();
   // Gates also ask the deployer what the region runs: a promotion needs both answers.
   const gateInput = run.gen.attemptKeys ? { ...sloBase, deployer: run.plan.deployer } : sloBase;
   try {
@@ -85,7 +85,13 @@ function asEvidence(watch: Promise<WatchOutcome>): Promise<WatchOutcome> {
 }
 
 function fromWatch(region: NormalizedRegion, o: WatchOutcome): SoakOutcome {
-  if (o.kind === 'breach') return { kind: 'failed', reason: `SLO breach in ${region.name}: ${describeGate(o.result)}`, gate: o.result, cause: causeFromGate('slo-breach', region.name, o.result) };
+  if (o.kind === 'breach')
+    return {
+      kind: 'failed',
+      reason: `SLO breach in ${region.name}: ${describeGate(o.result)}`,
+      gate: o.result,
+      cause: causeFromGate('slo-breach', region.name, o.result),
+    };
   if (o.kind === 'inconclusive-limit') {
     const reason = `no conclusive SLO evidence in ${region.name} after ${o.checksRun} checks: ${describeGate(o.result)}`;
     return { kind: 'inconclusive', reason, gate: o.result, cause: causeFromGate('inconclusive', region.name, o.result) };
@@ -98,7 +104,9 @@ async function soakInItsWatch(run: RolloutRun, i: number, soakEndsAt: number, so
   const [region] = run.regionOf(i);
   const summary = `soak of ${region.name} ${formatDuration(region.soakMs)}, a check every ${formatDuration(region.checkIntervalMs)}, then its gate`;
   const checks = checkActivities(region, Math.max(region.maxSoakMs, WATCH_HORIZON_MIN_MS), summary);
-  const soakWatch = soakScope.run(() => asEvidence(checks.checkRegion({ ...watchInput(run, i, 'soak', soakEndsAt), finalGate: { deployer: run.plan.deployer } })));
+  const soakWatch = soakScope.run(() =>
+    asEvidence(checks.checkRegion({ ...watchInput(run, i, 'soak', soakEndsAt), finalGate: { deployer: run.plan.deployer } })),
+  );
   let settled = false;
   // (`settled` lets the condition go once the watch has answered.)
   const cut = condition(() => settled || run.skipSoak.has(region.name) || run.abortRequested).then(() => undefined);
@@ -114,7 +122,13 @@ async function soakInItsWatch(run: RolloutRun, i: number, soakEndsAt: number, so
  * O(1) however long the soak; too little evidence extends the soak up to maxSoak. Returns
  * undefined when the region may be promoted, else why not.
  */
-async function gateUntilConclusive(run: RolloutRun, i: number, gated: GateResult | undefined, guard: UnpromotedWatch, gateInput: SloContext): Promise<SoakOutcome | undefined> {
+async function gateUntilConclusive(
+  run: RolloutRun,
+  i: number,
+  gated: GateResult | undefined,
+  guard: UnpromotedWatch,
+  gateInput: SloContext,
+): Promise<SoakOutcome | undefined> {
   const [region, r] = run.regionOf(i);
   let soakEnd = r.soakEndsAt!;
   for (;;) {
@@ -135,11 +149,16 @@ async function gateUntilConclusive(run: RolloutRun, i: number, gated: GateResult
     r.lastGate = gate;
     const deployment = gate.deployment?.verdict;
     if (gate.verdict === 'pass' && (deployment === undefined || deployment === 'pass' || deployment === 'unverified')) return undefined;
-    if (gate.verdict === 'fail') return { kind: 'failed', reason: `gate failed in ${region.name}: ${describeGate(gate)}`, gate, cause: causeFromGate('gate-failed', region.name, gate) };
+    if (gate.verdict === 'fail')
+      return { kind: 'failed', reason: `gate failed in ${region.name}: ${describeGate(gate)}`, gate, cause: causeFromGate('gate-failed', region.name, gate) };
     // Not this version's fault (no gate, so no quarantine): the region does not run it.
     if (deployment === 'fail') {
       const detail = gate.deployment!.detail;
-      return { kind: 'failed', reason: `${region.name} does not run ${run.plan.version} at its gate: ${detail}`, cause: causeWithDetail({ kind: 'not-running-version', region: region.name }, detail) };
+      return {
+        kind: 'failed',
+        reason: `${region.name} does not run ${run.plan.version} at its gate: ${detail}`,
+        cause: causeWithDetail({ kind: 'not-running-version', region: region.name }, detail),
+      };
     }
     // Too little evidence: soak longer, up to the plan's maximum, then halt.
     const next = Date.now() + region.checkIntervalMs;
@@ -155,9 +174,19 @@ async function gateUntilConclusive(run: RolloutRun, i: number, gated: GateResult
 function inconclusiveAtMaxSoak(region: NormalizedRegion, gate: GateResult): SoakOutcome {
   if (gate.verdict === 'pass') {
     const detail = gate.deployment?.detail;
-    return { kind: 'inconclusive', reason: `what ${region.name} runs is unknown until maxSoak: ${detail}`, gate, cause: causeWithDetail({ kind: 'inconclusive', region: region.name }, detail ?? 'what the region runs is unknown') };
+    return {
+      kind: 'inconclusive',
+      reason: `what ${region.name} runs is unknown until maxSoak: ${detail}`,
+      gate,
+      cause: causeWithDetail({ kind: 'inconclusive', region: region.name }, detail ?? 'what the region runs is unknown'),
+    };
   }
-  return { kind: 'inconclusive', reason: `gate ${gate.verdict} in ${region.name} until maxSoak: ${describeGate(gate)}`, gate, cause: causeFromGate('inconclusive', region.name, gate) };
+  return {
+    kind: 'inconclusive',
+    reason: `gate ${gate.verdict} in ${region.name} until maxSoak: ${describeGate(gate)}`,
+    gate,
+    cause: causeFromGate('inconclusive', region.name, gate),
+  };
 }
 
 /** Approval and pause hold the promotion, not the watch: a breach while held still fails the region. */

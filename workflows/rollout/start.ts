@@ -34,7 +34,10 @@ export async function preparePlan(run: RolloutRun): Promise<void> {
   ]);
   run.publish();
   await checkQuarantineAtStart(run);
-  run.notify('started', `rollout of ${plan.service} ${plan.version} started by ${input.startedBy ?? 'unknown'} over ${plan.regions.map((r) => r.name).join(' → ')}`);
+  run.notify(
+    'started',
+    `rollout of ${plan.service} ${plan.version} started by ${input.startedBy ?? 'unknown'} over ${plan.regions.map((r) => r.name).join(' → ')}`,
+  );
 }
 
 /** A version that failed its gate before starts only with an override (the rule is workflows/quarantine.ts). */
@@ -47,7 +50,13 @@ async function checkQuarantineAtStart(run: RolloutRun): Promise<void> {
   } catch (e) {
     if (override !== undefined && payloadProblem(override) === undefined) {
       // Someone decided to ship whatever the record says: honour it, and say what was unknown.
-      status.overrides!.push({ kind: 'quarantine', by: override.by, reason: override.reason, at: Date.now(), detail: `quarantine could not be checked: ${causeMessage(e)}` });
+      status.overrides!.push({
+        kind: 'quarantine',
+        by: override.by,
+        reason: override.reason,
+        at: Date.now(),
+        detail: `quarantine could not be checked: ${causeMessage(e)}`,
+      });
       return;
     }
     // Fail closed: a version that cannot be cleared of quarantine does not ship.

@@ -58,10 +58,17 @@ export function watchInput(run: RolloutRun, i: number, phase: 'soak' | 'promoted
 export async function watchRegionUntilBreach(run: RolloutRun, i: number, phase: 'soak' | 'promoted'): Promise<WatchOutcome> {
   const [region] = run.regionOf(i);
   const { serverRetriedChecks, weekLongPromotedWatches } = run.gen;
-  const horizonMs = Math.max(region.maxSoakMs, phase === 'soak' ? WATCH_HORIZON_MIN_MS : weekLongPromotedWatches ? PROMOTED_CHECKS_HORIZON_MS : PROMOTED_WATCH_HORIZON_MS);
+  const horizonMs = Math.max(
+    region.maxSoakMs,
+    phase === 'soak' ? WATCH_HORIZON_MIN_MS : weekLongPromotedWatches ? PROMOTED_CHECKS_HORIZON_MS : PROMOTED_WATCH_HORIZON_MS,
+  );
   const every = formatDuration(region.checkIntervalMs);
   const acts = serverRetriedChecks
-    ? checkActivities(region, horizonMs, phase === 'soak' ? `SLO watch of ${region.name}, every ${every}` : `SLO watch of ${region.name} (promoted), every ${every}`)
+    ? checkActivities(
+        region,
+        horizonMs,
+        phase === 'soak' ? `SLO watch of ${region.name}, every ${every}` : `SLO watch of ${region.name} (promoted), every ${every}`,
+      )
     : longWatchActivities(horizonMs, region.checkIntervalMs, phase === 'soak' ? `SLO watch of ${region.name}` : `SLO watch of ${region.name} (promoted)`);
   for (;;) {
     const until = Date.now() + horizonMs;
