@@ -20,6 +20,25 @@ export interface ActionResult {
 
 export const statusQuery = defineQuery<RolloutStatus>('status');
 
+// What each handler does, in one line: the workflow registers them with its handlers, so the
+// Temporal Web UI ("Send a Signal") and `__temporal_workflow_metadata` offer every action by
+// name with its payload. Descriptions live in the worker, not in history: changing one needs
+// no patch.
+const WHO_WHY = '{"reason": "...", "by": "..."}';
+const WHO_WHY_REGION = '{"reason": "...", "by": "...", "region": "..."} (region optional: the current one)';
+export const ACTION_DESCRIPTIONS: Readonly<Record<OperatorActionName, string>> = {
+  pause: `Hold the next promotion; soaks and SLO watches go on. Payload ${WHO_WHY}`,
+  resume: `Release a pause (or retry a halted rollout). Payload ${WHO_WHY}`,
+  abort: `Roll back every deployed region, newest first, and end the rollout. Payload ${WHO_WHY}`,
+  approve: `Approve the promotion of the region waiting for approval. Payload ${WHO_WHY_REGION}`,
+  retry: `Run the halted step again (a failed region, rollback or migration). Payload ${WHO_WHY}`,
+  'skip-soak': `Override: cut the soaking region's soak short; its gate is still evaluated. Payload ${WHO_WHY_REGION}`,
+};
+/** The update of the same name says more: it answers with the state after the action, or rejects it. */
+export const actionUpdateDescription = (action: OperatorActionName): string =>
+  `${ACTION_DESCRIPTIONS[action]}; answers with the state after it, or rejects an illegal action`;
+export const STATUS_QUERY_DESCRIPTION = 'The rollout now: state, regions, halt and its cause, operator actions, and the actions legal now. No arguments';
+
 // Each action is a signal (for the Temporal UI and `temporal workflow signal`, plain JSON)
 // and an update of the same name (for the CLI, which gets accepted/rejected back).
 export const actionSignals = {

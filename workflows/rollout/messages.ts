@@ -3,22 +3,36 @@
 // intent on the run that the flow acts on at its next safe point.
 import { log, setDefaultSignalHandler, setHandler } from '@temporalio/workflow';
 import { boundActions, MAX_RECORDED_TEXT, type ActionRecord } from '../action-log';
-import { actionSignals, actionUpdates, statusQuery, type ActionResult } from '../definitions';
+import {
+  ACTION_DESCRIPTIONS,
+  actionSignals,
+  actionUpdateDescription,
+  actionUpdates,
+  STATUS_QUERY_DESCRIPTION,
+  statusQuery,
+  type ActionResult,
+} from '../definitions';
 import { checkAction, legalActions, OPERATOR_ACTIONS, payloadProblem, type ActionPayload, type OperatorActionName } from '../state';
 import type { RolloutRun } from './run';
 
 /** Installs the status query and every action's handlers; must run before the workflow's first await, or an early update is rejected. */
 export function installHandlers(run: RolloutRun): void {
   const bounded = run.gen.attemptKeys;
-  setHandler(statusQuery, () => ({ ...run.status, legalActions: legalActions(run.ctx()) }));
+  // Descriptions (what the Web UI lists) are not part of history: replay is unaffected.
+  setHandler(statusQuery, () => ({ ...run.status, legalActions: legalActions(run.ctx()) }), { description: STATUS_QUERY_DESCRIPTION });
   for (const action of OPERATOR_ACTIONS) {
-    setHandler(actionSignals[action], (payload: ActionPayload) => {
-      const problem = payloadProblem(payload, { bounded });
-      // Never drop an operator action silently: a malformed one is recorded as rejected.
-      if (problem) rejectSignal(run, action, payload, `invalid payload: ${problem}`);
-      else apply(run, action, payload, 'signal');
-    });
+    setHandler(
+      actionSignals[action],
+      (payload: ActionPayload) => {
+        const problem = payloadProblem(payload, { bounded });
+        // Never drop an operator action silently: a malformed one is recorded as rejected.
+        if (problem) rejectSignal(run, action, payload, `invalid payload: ${problem}`);
+        else apply(run, action, payload, 'signal');
+      },
+      { description: ACTION_DESCRIPTIONS[action] },
+    );
     setHandler(actionUpdates[action], (payload: ActionPayload) => apply(run, action, payload, 'update'), {
+      description: actionUpdateDescription(action),
       validator: (payload: ActionPayload) => {
         const problem = payloadProblem(payload, { bounded });
         const why = problem !== undefined ? `invalid ${action} payload: ${problem}` : refusal(run, action, payload);
