@@ -1,24 +1,85 @@
-// The rollout's activity stubs and their timeouts and retries, one place per kind of step.
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+// The rollout's activity stubs and their timeouts and retries, one place per kind of step,
+// and what a person reads for each step in the Temporal Web UI (its summary).
+import {
+  ActivityCancellationType,
+  proxyActivities,
+  type ActivityFunctionWithOptions,
+  type ActivityInterfaceFor,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { RolloutActivities } from '../../activities/types';
 import type { NormalizedPlan, NormalizedRegion } from '../../plan';
 
+type Stubs = ActivityInterfaceFor<RolloutActivities>;
+type Summaries = { [K in keyof RolloutActivities]?: (...args: Parameters<RolloutActivities[K]>) => string };
+
+/** A summary is one line; a long list of gate checks is cut here. */
+const MAX_SUMMARY_CHARS = 160;
+const clip = (s: string) => (s.length > MAX_SUMMARY_CHARS ? `${s.slice(0, MAX_SUMMARY_CHARS - 1)}…` : s);
+
+/**
+ * The summary of each step, from its input: "deploy checkout 2.0.0 to us-west-2", not the
+ * activity type and an id. The Web UI shows it on the step's events and in the timeline.
+ * The SLO checks (soak and watches) name theirs where their stubs are made (checkActivities).
+ * A summary is user metadata on the command, which replay does not compare, so running
+ * rollouts need no patch (the recorded histories replay: test/unit/replay.test.ts).
+ */
+const SUMMARIES: Summaries = {
+  preparePlan: () => 'validate and normalize the plan',
+  checkQuarantine: (q) => `quarantine check of ${q.service} ${q.version}`,
+  nextDeployWindow: (w) => `deploy window of ${w.region ?? 'the region'} (${w.window.timezone})`,
+  deployRegion: (d) => `deploy ${d.service} ${d.version} to ${d.region}`,
+  rollbackRegion: (d) => `roll back ${d.region} from ${d.version} to ${d.previousVersion ?? 'its previous version'}`,
+  evaluateGate: (g) => `gate of ${g.region}: ${g.gate.checks.map((c) => `${c.name} ${c.comparator} ${c.threshold}`).join(', ')}`,
+  notify: (n) =>
+    `notify ${n.event.kind}${n.event.region ? ` (${n.event.region})` : ''} to ${n.notifications.length} target${n.notifications.length === 1 ? '' : 's'}`,
+  runMigration: (m) => `${m.phase} migration ${m.name}${m.direction === 'revert' ? ' (revert)' : ''}`,
+};
+
+/** The stubs with each call's summary (an input a summary cannot read gets none, never a failed task). */
+function summarized(stubs: Stubs): Stubs {
+  return new Proxy(stubs, {
+    get(target, name, receiver) {
+      const stub: unknown = Reflect.get(target, name, receiver);
+      const summaryOf = SUMMARIES[name as keyof Summaries] as ((...args: unknown[]) => string) | undefined;
+      if (!summaryOf) return stub;
+      const fn = stub as ActivityFunctionWithOptions<(...args: unknown[]) => Promise<unknown>>;
+      const withSummary = (args: unknown[], options: ActivityOptions = {}): ActivityOptions => {
+        try {
+          return { summary: clip(summaryOf(...args)), ...options };
+        } catch {
+          return options;
+        }
+      };
+      return Object.assign((...args: unknown[]) => fn.executeWithOptions(withSummary(args), args), {
+        executeWithOptions: (options: ActivityOptions, args: unknown[]) => fn.executeWithOptions(withSummary(args, options), args),
+      });
+    },
+  });
+}
+
 /** Plan preparation and the quarantine lookup at start. */
-export const prepActs = proxyActivities<RolloutActivities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 5 },
-});
+export const prepActs = summarized(
+  proxyActivities<RolloutActivities>({
+    startToCloseTimeout: '30s',
+    retry: { maximumAttempts: 5 },
+  }),
+);
 
 /** Deploy windows and gate evaluations: short, retried a few times. */
-export const gateActs = proxyActivities<RolloutActivities>({
-  startToCloseTimeout: '2m',
-  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5 },
-});
+export const gateActs = summarized(
+  proxyActivities<RolloutActivities>({
+    startToCloseTimeout: '2m',
+    retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5 },
+  }),
+);
 
-export const notifyActs = proxyActivities<RolloutActivities>({
-  startToCloseTimeout: '1m',
-  retry: { maximumAttempts: 3 },
-});
+export const notifyActs = summarized(
+  proxyActivities<RolloutActivities>({
+    startToCloseTimeout: '1m',
+    retry: { maximumAttempts: 3 },
+  }),
+);
 
 /** A check (a few SLO queries, each bounded by its own timeout) must end within this. */
 const CHECK_TIMEOUT_MS = 2 * 60_000;
@@ -27,15 +88,17 @@ const CHECK_HEARTBEAT_MS = 5_000;
 
 /** Deploys and rollbacks, bounded by the plan's deployer timeout. */
 export function deployActivities(plan: NormalizedPlan) {
-  return proxyActivities<RolloutActivities>({
-    // The deployer's own timeout bounds one attempt; a little slack for the HTTP calls around it.
-    startToCloseTimeout: plan.deployer.timeoutMs + 60_000,
-    heartbeatTimeout: '30s',
-    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
-    // A deploy interrupted (abort, late regression) is rolled back only once the deployer has
-    // stopped, so the rollback cannot race the deploy it undoes.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  });
+  return summarized(
+    proxyActivities<RolloutActivities>({
+      // The deployer's own timeout bounds one attempt; a little slack for the HTTP calls around it.
+      startToCloseTimeout: plan.deployer.timeoutMs + 60_000,
+      heartbeatTimeout: '30s',
+      retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
+      // A deploy interrupted (abort, late regression) is rolled back only once the deployer has
+      // stopped, so the rollback cannot race the deploy it undoes.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    }),
+  );
 }
 
 /**
@@ -43,11 +106,13 @@ export function deployActivities(plan: NormalizedPlan) {
  * from before migrations had a timeout fall back to the activity's default (30m).
  */
 export function migrationActivities(timeoutMs = 30 * 60_000) {
-  return proxyActivities<RolloutActivities>({
-    startToCloseTimeout: timeoutMs + 5 * 60_000,
-    heartbeatTimeout: '1m',
-    retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 3 },
-  });
+  return summarized(
+    proxyActivities<RolloutActivities>({
+      startToCloseTimeout: timeoutMs + 5 * 60_000,
+      heartbeatTimeout: '1m',
+      retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 3 },
+    }),
+  );
 }
 
 /** Server-retried checks of one region: each attempt is one check, "healthy" comes back as a retry at the interval. */
