@@ -1,5 +1,5 @@
 // Human-readable progress for `status`, the CLI and the Temporal UI's current details.
-import type { RegionState, RolloutStatus } from './state';
+import type { RecordedAction, RegionState, RolloutStatus } from './state';
 
 const ICON: Record<RegionState['status'], string> = {
   pending: '·',
@@ -18,7 +18,8 @@ const ICON: Record<RegionState['status'], string> = {
 };
 
 /** Workflow time is deterministic, so an absolute UTC time is safe to render here. */
-const until = (r: RegionState) => (r.waitingUntil !== undefined ? ` until ${new Date(r.waitingUntil).toISOString().replace(/\.\d{3}Z$/, 'Z')}` : '');
+const utc = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const until = (r: RegionState) => (r.waitingUntil !== undefined ? ` until ${utc(r.waitingUntil)}` : '');
 
 export function summarize(s: RolloutStatus): string {
   const done = s.regions.filter((r) => r.status === 'promoted').length;
@@ -31,14 +32,58 @@ export function summarize(s: RolloutStatus): string {
   return head + where + progress + waiting + halt;
 }
 
-/** Markdown for the Temporal UI's "current details" panel. */
-export function renderDetails(s: RolloutStatus): string {
-  const lines = [`**${s.service} ${s.version}** — ${s.state}`, ''];
-  for (const r of s.regions) {
-    const extra = r.waitingFor ? ` — waiting for ${r.waitingFor}${until(r)}` : r.lastGate ? ` — gate ${r.lastGate.verdict}` : '';
-    lines.push(`- ${ICON[r.status]} ${r.name} (size ${r.size}): ${r.status}${extra}`);
+/** Who paused the rollout and why: the newest accepted pause (older ones may be folded out of `actions`). */
+function pauseOf(s: RolloutStatus): RecordedAction | undefined {
+  for (let i = s.actions.length - 1; i >= 0; i--) {
+    const a = s.actions[i]!;
+    if (a.action === 'pause' && a.accepted && a.by === s.pausedBy) return a;
   }
-  if (s.halt) lines.push('', `Halt: ${s.halt.reason}`);
+  return undefined;
+}
+
+/** What a region does now, in words; a soak says when it ends (details are not live, so no countdown). */
+function regionLine(r: RegionState): string {
+  const soakEnd = r.status === 'soaking' && r.soakEndsAt !== undefined ? ` — soak ends ${utc(r.soakEndsAt)}` : '';
+  const extra = r.waitingFor ? ` — waiting for ${r.waitingFor}${until(r)}` : r.lastGate ? ` — gate ${r.lastGate.verdict}` : '';
+  const attempts = r.attempts > 1 ? ` (attempt ${r.attempts})` : '';
+  return `- ${ICON[r.status]} ${r.name} (size ${r.size}): ${r.status}${attempts}${soakEnd}${extra}`;
+}
+
+/**
+ * Where a halt's runbook link goes, by its cause (`s.halt.cause.kind`): a link per halt
+ * cause is to come (issue 11); until then the details show none.
+ */
+function runbookLine(_s: RolloutStatus): string | undefined {
+  return undefined;
+}
+
+/**
+ * Markdown for the Temporal UI's "current details" panel: the state and the region in
+ * flight, who paused and why, each region (a soak with its end as an absolute time), the
+ * halt, and the actions legal now. Rendered at each change, not live.
+ */
+export function renderDetails(s: RolloutStatus): string {
+  const done = s.regions.filter((r) => r.status === 'promoted').length;
+  const where = s.currentRegion ? ` in ${s.currentRegion}` : '';
+  const progress = s.regions.length ? ` (${done}/${s.regions.length} regions promoted)` : '';
+  const ended = s.endedAt !== undefined ? `, ended ${utc(s.endedAt)}` : '';
+  const lines = [`**${s.service} ${s.version}** — ${s.state}${where}${progress}${ended}`, ''];
+  if (s.state === 'paused') {
+    const p = pauseOf(s);
+    lines.push(
+      p
+        ? `Paused by ${p.by} at ${utc(p.at)}: ${p.reason} (the next promotion is held; soaks and SLO watches go on)`
+        : `Paused by ${s.pausedBy ?? 'an operator'} (the next promotion is held; soaks and SLO watches go on)`,
+      '',
+    );
+  }
+  for (const r of s.regions) lines.push(regionLine(r));
+  if (s.halt) {
+    const cause = s.halt.cause ? ` [${s.halt.cause.kind}${s.halt.cause.region ? ` in ${s.halt.cause.region}` : ''}]` : '';
+    lines.push('', `Halt${cause}: ${s.halt.reason}`);
+    const runbook = runbookLine(s);
+    if (runbook) lines.push(runbook);
+  }
   if (s.legalActions.length) lines.push('', `Operator actions now: ${s.legalActions.join(', ')} (signal payload {"reason": "...", "by": "..."})`);
   return lines.join('\n');
 }
