@@ -217,27 +217,7 @@ describe('rollout workflow', { timeout: 600_000 }, () => {
       env,
       doc,
       {
-        gate: {
-          small: [
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-            'inconclusive',
-          ],
-        },
+        gate: { small: Array.from({ length: 17 }, () => 'inconclusive' as const) },
       },
       async (h) => {
         const s = await h.waitUntil((x) => x.state === 'halted');

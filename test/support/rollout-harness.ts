@@ -392,7 +392,7 @@ export async function runRollout(server: RolloutServer, doc: unknown, script: Sc
           } catch (e) {
             problem = e; // e.g. regions not known yet while the plan is being prepared
           }
-          if (Date.now() > deadline) throw new Error(`condition not reached within ${ms} ms; status: ${last?.summary ?? 'never read'}${problem ? `; last problem: ${String(problem)}` : ''}`);
+          if (Date.now() > deadline) throw new Error(`condition not reached within ${ms} ms; status: ${last?.summary ?? 'never read'}${problem instanceof Error ? `; last problem: ${problem.message}` : ''}`);
           await new Promise((r) => setTimeout(r, 50));
         }
       },
