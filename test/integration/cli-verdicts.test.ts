@@ -27,7 +27,10 @@ interface Run {
 /** bin/mrcd.js in a child process; killed (code null) if it outlives `ms`. */
 function mrcd(taskQueue: string, args: string[], ms = 60_000): Promise<Run> {
   return new Promise((res) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/mrcd.js'), '--address', env.address, '--task-queue', taskQueue, ...args], { cwd: ROOT, env: { ...process.env, MRCD_USER: 'ci-bot' } });
+    const child = spawn(process.execPath, [join(ROOT, 'bin/mrcd.js'), '--address', env.address, '--task-queue', taskQueue, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, MRCD_USER: 'ci-bot' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -57,7 +60,10 @@ describe('mrcd verdicts for CI', { timeout: 300_000 }, () => {
       const deploy = await mrcd(q, ['deploy', file, '--wait']);
       assert.equal(deploy.code, 5, `deploy --wait must return at a halt: ${deploy.stdout}${deploy.stderr}`);
       assert.match(deploy.stdout, /rollout cli-halt 2\.0\.0: halted/);
-      assert.match(deploy.stderr, /cli-halt is halted: SLO breach in small.*It stays halted for an operator: mrcd retry cli-halt --reason "\.\.\." or mrcd abort cli-halt/s);
+      assert.match(
+        deploy.stderr,
+        /cli-halt is halted: SLO breach in small.*It stays halted for an operator: mrcd retry cli-halt --reason "\.\.\." or mrcd abort cli-halt/s,
+      );
       assert.equal((await getStatus(m, 'cli-halt')).state, 'halted', 'the rollout itself stays halted');
 
       const watch = await mrcd(q, ['watch', 'cli-halt']);
@@ -142,7 +148,22 @@ describe('mrcd verdicts for CI', { timeout: 300_000 }, () => {
     await withWorker({}, async (m, q) => {
       await startRollout(m, planDoc({ service: 'cli-typo', defaults: { ...(planDoc().defaults as object), soak: '60s' } }), { startedBy: 'test' });
       await waitFor(m, 'cli-typo', (s) => s.regions[0]!.status === 'soaking');
-      const sent = spawnSync(requireCli(), ['workflow', 'signal', '--address', env.address, '--workflow-id', 'rollout-cli-typo', '--name', 'Pause', '--input', '{"reason":"graphs look odd","by":"dana"}'], { encoding: 'utf8' });
+      const sent = spawnSync(
+        requireCli(),
+        [
+          'workflow',
+          'signal',
+          '--address',
+          env.address,
+          '--workflow-id',
+          'rollout-cli-typo',
+          '--name',
+          'Pause',
+          '--input',
+          '{"reason":"graphs look odd","by":"dana"}',
+        ],
+        { encoding: 'utf8' },
+      );
       assert.equal(sent.status, 0, sent.stderr);
       await waitFor(m, 'cli-typo', (s) => s.actions.length === 1);
       const r = await mrcd(q, ['status', 'cli-typo']);

@@ -17,7 +17,11 @@ const env = useTestServer();
 const dir = useTempDir('mrcd-quarantine-');
 
 const SERVICE = 'quarantine-demo';
-const doc = (version: string) => planDoc({ service: SERVICE, version, failurePolicy: 'rollback-all' }, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]);
+const doc = (version: string) =>
+  planDoc({ service: SERVICE, version, failurePolicy: 'rollback-all' }, [
+    { name: 'small', size: 1 },
+    { name: 'large', size: 2 },
+  ]);
 
 /** Runs `body` with a worker whose activities are scripted, except the real quarantine check. */
 const withWorker = <T>(script: Script, body: (m: MrcdClient, calls: Call[]) => Promise<T>) => withScriptedWorker(env, script, body, { checkQuarantine });
@@ -40,7 +44,11 @@ test('a version that failed its gate is refused by the library, mrcd and the wor
     assert.equal(verdict.status.quarantine?.region, 'small');
   });
   // Visibility is eventually consistent; the record shows up within moments.
-  const records = await eventually(() => findQuarantine(env.client, { service: SERVICE, version: '3.1.0' }), (r) => r.length > 0, 'the quarantine record');
+  const records = await eventually(
+    () => findQuarantine(env.client, { service: SERVICE, version: '3.1.0' }),
+    (r) => r.length > 0,
+    'the quarantine record',
+  );
   assert.equal(records.length, 1);
   assert.equal(records[0]!.workflowId, rolloutWorkflowId(SERVICE));
   assert.equal(records[0]!.region, 'small');
@@ -66,7 +74,11 @@ test('a version that failed its gate is refused by the library, mrcd and the wor
     assert.equal(await runCli([...cli, '--override-quarantine', ' ']), 2);
 
     // 4. A start that skips the library (Temporal UI, `temporal workflow start`) is refused by the workflow.
-    const raw = await env.client.workflow.start('rolloutWorkflow', { taskQueue: m.taskQueue, workflowId: rolloutWorkflowId(SERVICE), args: [{ plan: doc('3.1.0'), startedBy: 'temporal-cli' }] });
+    const raw = await env.client.workflow.start('rolloutWorkflow', {
+      taskQueue: m.taskQueue,
+      workflowId: rolloutWorkflowId(SERVICE),
+      args: [{ plan: doc('3.1.0'), startedBy: 'temporal-cli' }],
+    });
     await assert.rejects(raw.result(), (e: unknown) => {
       const cause = (e as { cause?: { type?: string; message?: string } }).cause;
       assert.equal(cause?.type, ROLLOUT_FAILURE.versionQuarantined);
@@ -76,7 +88,9 @@ test('a version that failed its gate is refused by the library, mrcd and the wor
     assert.deepEqual(regionsOf(calls, 'deploy'), []);
 
     // 5. With an override and a reason it runs, and the override is on the record.
-    const verdict = await waitForVerdict(await startRollout(m, doc('3.1.0'), { startedBy: 'alice', overrideQuarantine: { reason: 'the gate failed on a bad dashboard query, fixed' } }));
+    const verdict = await waitForVerdict(
+      await startRollout(m, doc('3.1.0'), { startedBy: 'alice', overrideQuarantine: { reason: 'the gate failed on a bad dashboard query, fixed' } }),
+    );
     assert.equal(verdict.status.state, 'succeeded');
     const o = verdict.status.overrides?.find((x) => x.kind === 'quarantine');
     assert.equal(o?.by, 'alice');

@@ -15,7 +15,11 @@ const TASK_QUEUE = `redeploy-${process.pid}`;
 let sim: Simulator;
 let m: MrcdClient;
 useTestServer({}, async (server) => {
-  sim = await startSimulator({ regions: REGIONS, deployDelayMs: 100, initialVersions: Object.fromEntries(['checkout', 'cart', 'pay', 'search', 'ledger'].map((s) => [s, '1.9.0'])) });
+  sim = await startSimulator({
+    regions: REGIONS,
+    deployDelayMs: 100,
+    initialVersions: Object.fromEntries(['checkout', 'cart', 'pay', 'search', 'ledger'].map((s) => [s, '1.9.0'])),
+  });
   m = await server.serve(TASK_QUEUE, createActivities());
 });
 
@@ -33,7 +37,17 @@ function plan(service: string, version: string, soak = '2s') {
     defaults: {
       soak,
       checkInterval: '500ms',
-      gate: { maxInconclusive: 20, checks: [{ name: 'error-ratio', source: { type: 'http', url: `${sim.url}/health/{{region}}?service={{service}}`, path: 'errorRatio' }, comparator: '<', threshold: 0.05 }] },
+      gate: {
+        maxInconclusive: 20,
+        checks: [
+          {
+            name: 'error-ratio',
+            source: { type: 'http', url: `${sim.url}/health/{{region}}?service={{service}}`, path: 'errorRatio' },
+            comparator: '<',
+            threshold: 0.05,
+          },
+        ],
+      },
     },
     regions: REGIONS.map((name, i) => ({ name, size: (i + 1) * 10 })),
   };
@@ -44,7 +58,11 @@ const who = { reason: 'test', by: 'tester' };
 const waitFor = (service: string, ok: (s: RolloutStatus) => boolean, what: string) => statusUntil(m, service, ok, what);
 
 const versions = (service: string) => REGIONS.map((r) => sim.versionOf(service, r));
-const deploys = (service: string) => sim.ledger().filter((e) => e.service === service && e.kind === 'deploy').map((e) => e.region);
+const deploys = (service: string) =>
+  sim
+    .ledger()
+    .filter((e) => e.service === service && e.kind === 'deploy')
+    .map((e) => e.region);
 
 describe('redeploys and retries reach the regions', { timeout: 300_000 }, () => {
   test('the same version again after an abort deploys again: succeeded means every region runs it', async () => {
@@ -97,8 +115,11 @@ describe('redeploys and retries reach the regions', { timeout: 300_000 }, () => 
     sim.clearFaults('eu-west-1');
     assert.equal(halted.halt?.region, 'eu-west-1');
     assert.match(halted.halt!.reason, /the deployer reported success \(operation op-\d+\), but the region runs 1\.9\.0: the deploy did not land/);
-    assert.deepEqual(halted.regions.map((r) => r.status), ['promoted', 'rolled-back', 'pending']);
-    assert.equal(halted.quarantine, undefined, 'a deployer fault is not the version\'s fault');
+    assert.deepEqual(
+      halted.regions.map((r) => r.status),
+      ['promoted', 'rolled-back', 'pending'],
+    );
+    assert.equal(halted.quarantine, undefined, "a deployer fault is not the version's fault");
     await act(m, 'search', 'abort', who);
     await followRollout(m, 'search', () => {}, 200);
   });
@@ -107,7 +128,11 @@ describe('redeploys and retries reach the regions', { timeout: 300_000 }, () => 
     await startRollout(m, plan('ledger', '2.0.0', '3s'), { startedBy: 'ci' });
     await waitFor('ledger', (s) => s.regions[0]!.status === 'soaking', 'soaking');
     // Someone redeploys the old version by hand while the new one soaks.
-    const res = await fetch(`${sim.url}/regions/ap-southeast-2/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service: 'ledger', version: '1.9.0', idempotencyKey: 'by-hand' }) });
+    const res = await fetch(`${sim.url}/regions/ap-southeast-2/deploy`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ service: 'ledger', version: '1.9.0', idempotencyKey: 'by-hand' }),
+    });
     assert.equal(res.status, 202);
     const halted = await waitFor('ledger', (s) => s.state === 'halted', 'halt');
     assert.equal(halted.halt?.region, 'ap-southeast-2');

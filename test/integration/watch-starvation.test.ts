@@ -35,7 +35,17 @@ function plan(service: string) {
     defaults: {
       soak: `${SOAK_MS}ms`,
       checkInterval: '500ms',
-      gate: { maxInconclusive: 30, checks: [{ name: 'error-ratio', source: { type: 'http', url: `${sim.url}/health/{{region}}?service={{service}}`, path: 'errorRatio' }, comparator: '<', threshold: 0.05 }] },
+      gate: {
+        maxInconclusive: 30,
+        checks: [
+          {
+            name: 'error-ratio',
+            source: { type: 'http', url: `${sim.url}/health/{{region}}?service={{service}}`, path: 'errorRatio' },
+            comparator: '<',
+            threshold: 0.05,
+          },
+        ],
+      },
     },
     regions: [
       { name: 'small', size: 1 },
@@ -44,29 +54,37 @@ function plan(service: string) {
   };
 }
 
-test(`${SERVICES.length} rollouts soaking on a worker with ${SLOTS} activity slots all finish; a breach in one still rolls back promptly`, { timeout: 180_000 }, async () => {
-  sim.markBad('2.0.0', BAD);
-  for (const s of SERVICES) await startRollout(m, plan(s), { startedBy: 'test' });
-  const verdicts = await Promise.all(
-    SERVICES.map((s) =>
-      Promise.race([
-        followRollout(m, s, () => {}, { intervalMs: 250, stopAtHalt: true }),
-        new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`${s} made no progress in 90 s: watches starve the worker`)), 90_000)),
-      ]),
-    ),
-  );
-  for (const [i, v] of verdicts.entries()) {
-    if (SERVICES[i] === BAD) continue;
-    assert.equal(v.status.state, 'succeeded', `${SERVICES[i]}: ${v.status.summary}`);
-  }
-  const bad = verdicts[SERVICES.indexOf(BAD)]!;
-  assert.equal(bad.outcome, 'halted');
-  assert.match(bad.status.halt!.reason, /SLO breach in small/);
-  // Caught by the watch while soaking, not at the gate after the soak.
-  const ledger = sim.ledger().filter((e) => e.service === BAD && e.region === 'small');
-  const deployedAt = ledger.find((e) => e.kind === 'deploy')!.at;
-  const rolledBackAt = ledger.find((e) => e.kind === 'rollback')!.at;
-  assert.ok(rolledBackAt - deployedAt < SOAK_MS, `rolled back ${rolledBackAt - deployedAt} ms after its deploy; the soak is ${SOAK_MS} ms`);
-  for (const s of SERVICES.filter((x) => x !== BAD)) assert.deepEqual(['small', 'large'].map((r) => sim.versionOf(s, r)), ['2.0.0', '2.0.0']);
-  await env.client.workflow.getHandle(`rollout-${BAD}`).terminate('test ended');
-});
+test(
+  `${SERVICES.length} rollouts soaking on a worker with ${SLOTS} activity slots all finish; a breach in one still rolls back promptly`,
+  { timeout: 180_000 },
+  async () => {
+    sim.markBad('2.0.0', BAD);
+    for (const s of SERVICES) await startRollout(m, plan(s), { startedBy: 'test' });
+    const verdicts = await Promise.all(
+      SERVICES.map((s) =>
+        Promise.race([
+          followRollout(m, s, () => {}, { intervalMs: 250, stopAtHalt: true }),
+          new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`${s} made no progress in 90 s: watches starve the worker`)), 90_000)),
+        ]),
+      ),
+    );
+    for (const [i, v] of verdicts.entries()) {
+      if (SERVICES[i] === BAD) continue;
+      assert.equal(v.status.state, 'succeeded', `${SERVICES[i]}: ${v.status.summary}`);
+    }
+    const bad = verdicts[SERVICES.indexOf(BAD)]!;
+    assert.equal(bad.outcome, 'halted');
+    assert.match(bad.status.halt!.reason, /SLO breach in small/);
+    // Caught by the watch while soaking, not at the gate after the soak.
+    const ledger = sim.ledger().filter((e) => e.service === BAD && e.region === 'small');
+    const deployedAt = ledger.find((e) => e.kind === 'deploy')!.at;
+    const rolledBackAt = ledger.find((e) => e.kind === 'rollback')!.at;
+    assert.ok(rolledBackAt - deployedAt < SOAK_MS, `rolled back ${rolledBackAt - deployedAt} ms after its deploy; the soak is ${SOAK_MS} ms`);
+    for (const s of SERVICES.filter((x) => x !== BAD))
+      assert.deepEqual(
+        ['small', 'large'].map((r) => sim.versionOf(s, r)),
+        ['2.0.0', '2.0.0'],
+      );
+    await env.client.workflow.getHandle(`rollout-${BAD}`).terminate('test ended');
+  },
+);
