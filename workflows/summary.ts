@@ -60,12 +60,14 @@ function runbookLine(_s: RolloutStatus): string | undefined {
 /**
  * Markdown for the Temporal UI's "current details" panel: the state and the region in
  * flight, who paused and why, each region (a soak with its end as an absolute time), the
- * halt, and the actions legal now. Rendered at each change, not live.
+ * halt, and the actions legal now. Rendered at each change, not live. The payload is a code
+ * span: the UI's Markdown turns plain quotes into curly ones, which are not JSON when pasted.
  */
 export function renderDetails(s: RolloutStatus): string {
   const done = s.regions.filter((r) => r.status === 'promoted').length;
   const where = s.currentRegion ? ` in ${s.currentRegion}` : '';
-  const progress = s.regions.length ? ` (${done}/${s.regions.length} regions promoted)` : '';
+  // "of", not "/": the UI's Markdown turns 1/3 into a fraction.
+  const progress = s.regions.length ? ` (${done} of ${s.regions.length} regions promoted)` : '';
   const ended = s.endedAt !== undefined ? `, ended ${utc(s.endedAt)}` : '';
   const lines = [`**${s.service} ${s.version}** — ${s.state}${where}${progress}${ended}`, ''];
   if (s.state === 'paused') {
@@ -84,6 +86,6 @@ export function renderDetails(s: RolloutStatus): string {
     const runbook = runbookLine(s);
     if (runbook) lines.push(runbook);
   }
-  if (s.legalActions.length) lines.push('', `Operator actions now: ${s.legalActions.join(', ')} (signal payload {"reason": "...", "by": "..."})`);
+  if (s.legalActions.length) lines.push('', `Operator actions now: ${s.legalActions.join(', ')} (signal payload \`{"reason": "...", "by": "..."}\`)`);
   return lines.join('\n');
 }
