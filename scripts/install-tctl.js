@@ -17,6 +17,7 @@
 //
 //   node scripts/install-tctl.js [--check] [tctl|actionlint ...]
 //   GO=/path/to/go             the Go toolchain (default: go on PATH, then /usr/local/go/bin/go)
+//   MRCD_TOOLS_DIR=dir         instead of .tools/ (as for the Temporal binaries)
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -56,8 +57,9 @@ function log(msg) {
   process.stdout.write(`[mrcd] ${msg}\n`);
 }
 
+/** GO when set (and only it), else go on PATH, else Go's default install location. */
 function findGo() {
-  const candidates = [process.env.GO, 'go', '/usr/local/go/bin/go'].filter(Boolean);
+  const candidates = process.env.GO ? [process.env.GO] : ['go', '/usr/local/go/bin/go'];
   return candidates.find((g) => spawnSync(g, ['version'], { stdio: 'ignore' }).status === 0);
 }
 
