@@ -384,7 +384,7 @@ describe('CI recipes with tctl 1.18 (legacy)', { timeout: 900_000 }, () => {
   });
 
   test('tctl-start + tctl-wait: 0 when the rollout succeeds, 1 with RolloutRolledBack, 5 at a halt', async () => {
-    const ok = await recipe(['tctl-start', 'tctl-wait'], { PLAN: planFile('ci-tctl-ok') });
+    const ok = await recipe(['tctl-start', 'tctl-wait'], { PLAN: planFile('ci-tctl-ok-yaml') });
     assert.equal(ok.code, 0, show(ok));
     assert.match(ok.stdout, /verdict: succeeded\n$/);
     assert.deepEqual(ok.outputs, { verdict: 'succeeded' });
