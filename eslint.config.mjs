@@ -34,9 +34,6 @@ export default defineConfig(
     '.data/',
     'bench/results/',
     'test/histories/',
-    'test/support/rollout-harness.ts', // TEMP: being rewritten concurrently
-    'test/support/temporal.ts', // TEMP: being rewritten concurrently
-    'test/integration/rollout-time-skipping.test.ts', // TEMP: being rewritten concurrently
   ]),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,

@@ -23,7 +23,8 @@ const realLength = (overrides: Record<string, unknown> = {}, regions?: Record<st
   planDoc({ defaults: { soak: '30m', checkInterval: '1m', gate: TEST_GATE }, ...overrides }, regions);
 
 /** A rollout on the time-skipping server: checks answer at once and ask for the next one that sees something new. */
-const run = (doc: unknown, script: Script, body: (r: Harness) => Promise<void>, opts: RunOptions = {}) => runRollout(env, doc, script, body, { instantWatch: true, ...opts });
+const run = (doc: unknown, script: Script, body: (r: Harness) => Promise<void>, opts: RunOptions = {}) =>
+  runRollout(env, doc, script, body, { instantWatch: true, ...opts });
 
 describe('rollout workflow, real-length durations (time-skipping server)', { timeout: 300_000 }, () => {
   test('30-minute soaks: each region is gated only after its full soak, then the next one starts', async () => {
@@ -46,7 +47,10 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
 
   test('too little evidence extends a 30-minute soak up to its 1-hour maxSoak, then halts', async () => {
     const inconclusive = Array.from({ length: 200 }, () => 'inconclusive' as const);
-    const doc = realLength({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]);
+    const doc = realLength({}, [
+      { name: 'small', size: 1 },
+      { name: 'large', size: 2 },
+    ]);
     await run(doc, { gate: { small: inconclusive } }, async (r) => {
       // Not finish(): with nothing but an operator to wait for, the test server would skip
       // straight to the workflow's timeout. Time moves exactly as far as the test says.
@@ -70,7 +74,10 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
   test('a region outside its deploy window waits durably until the window, with the look-ahead for its soak', async () => {
     // Both regions may only run 09:00-17:00 UTC on weekdays; the soak must end inside.
     const window = { timezone: 'UTC', allow: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' }] };
-    const doc = realLength({}, [{ name: 'small', size: 1, window }, { name: 'large', size: 2, window, soak: '2h' }]);
+    const doc = realLength({}, [
+      { name: 'small', size: 1, window },
+      { name: 'large', size: 2, window, soak: '2h' },
+    ]);
     const calls = await run(
       doc,
       {},
@@ -116,7 +123,10 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
   });
 
   test('approval holds a passed region for a day; the promoted region stays watched by one watch, not renewed', async () => {
-    const doc = realLength({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2, approval: 'required' }]);
+    const doc = realLength({}, [
+      { name: 'small', size: 1 },
+      { name: 'large', size: 2, approval: 'required' },
+    ]);
     await run(doc, {}, async (r) => {
       // No pending result() here: promoted watches retry checks for ever, so time moves
       // only as far as the test says.
@@ -137,14 +147,20 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
   });
 
   test('a promoted region that regresses later halts the rollout and rolls back it and the region in flight', async () => {
-    const doc = realLength({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2, soak: '8h', maxSoak: '10h' }]);
+    const doc = realLength({}, [
+      { name: 'small', size: 1 },
+      { name: 'large', size: 2, soak: '8h', maxSoak: '10h' },
+    ]);
     // small passes its 30-minute gate and regresses 45 minutes after its deploy.
     const calls = await run(doc, { breachAfterMs: { small: 45 * MIN } }, async (r) => {
       await env.sleep('7h');
       const s = await r.waitUntil((x) => x.state === 'halted');
       assert.match(s.halt!.reason, /late regression in small after promotion/);
       assert.match(s.halt!.reason, /rolled back large, small/);
-      assert.deepEqual(s.regions.map((x) => x.status), ['rolled-back', 'rolled-back']);
+      assert.deepEqual(
+        s.regions.map((x) => x.status),
+        ['rolled-back', 'rolled-back'],
+      );
       assert.ok(s.regions[0]!.regressedAt);
       assert.equal(s.quarantine?.region, 'small');
       await r.handle.signal(actionSignals.abort, who);
@@ -155,7 +171,10 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
     const largeRollback = calls.find((c) => c.kind === 'rollback' && c.region === 'large')!;
     // The first check (one a minute) after the regression at 45 min sees it; large's 8-hour
     // soak is cut short.
-    assert.ok(largeRollback.at - smallDeploy.at >= 45 * MIN && largeRollback.at - smallDeploy.at < 47 * MIN, `${(largeRollback.at - smallDeploy.at) / MIN} min`);
+    assert.ok(
+      largeRollback.at - smallDeploy.at >= 45 * MIN && largeRollback.at - smallDeploy.at < 47 * MIN,
+      `${(largeRollback.at - smallDeploy.at) / MIN} min`,
+    );
   });
   test('pause holds the promotion for 2 hours while the 30-minute soak runs on; resume continues', async () => {
     await run(realLength(), {}, async (r) => {
@@ -178,17 +197,27 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
   });
 
   test('skip-soak ends a 30-minute soak after 5 minutes, still gates, and is listed as an override', async () => {
-    await run(realLength({}, [{ name: 'small', size: 1 }, { name: 'large', size: 2 }]), {}, async (r) => {
-      await env.sleep('5m');
-      await r.handle.executeUpdate(actionUpdates['skip-soak'], { args: [{ reason: 'fix for the outage', by: 'ic' }] });
-      const { status } = await r.finish();
-      assert.equal(status.state, 'succeeded');
-      const deploy = r.calls.find((c) => c.kind === 'deploy')!;
-      const gate = r.calls.find((c) => c.kind === 'gate')!;
-      // The test's 5 minutes started a moment before the deploy.
-      assert.ok(gate.at - deploy.at >= 4.5 * MIN && gate.at - deploy.at < 6 * MIN, `gated after ${(gate.at - deploy.at) / MIN} min`);
-      assert.deepEqual(status.overrides?.map((o) => [o.kind, o.by, o.region]), [['skip-soak', 'ic', 'small']]);
-    });
+    await run(
+      realLength({}, [
+        { name: 'small', size: 1 },
+        { name: 'large', size: 2 },
+      ]),
+      {},
+      async (r) => {
+        await env.sleep('5m');
+        await r.handle.executeUpdate(actionUpdates['skip-soak'], { args: [{ reason: 'fix for the outage', by: 'ic' }] });
+        const { status } = await r.finish();
+        assert.equal(status.state, 'succeeded');
+        const deploy = r.calls.find((c) => c.kind === 'deploy')!;
+        const gate = r.calls.find((c) => c.kind === 'gate')!;
+        // The test's 5 minutes started a moment before the deploy.
+        assert.ok(gate.at - deploy.at >= 4.5 * MIN && gate.at - deploy.at < 6 * MIN, `gated after ${(gate.at - deploy.at) / MIN} min`);
+        assert.deepEqual(
+          status.overrides?.map((o) => [o.kind, o.by, o.region]),
+          [['skip-soak', 'ic', 'small']],
+        );
+      },
+    );
   });
 
   test('a gate failing after a 30-minute soak under rollback-all rolls back every region in reverse and reverts expand', async () => {
@@ -196,11 +225,17 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
     const calls = await run(realLength({ failurePolicy: 'rollback-all', migrations }), { gate: { large: ['fail'] } }, async (r) => {
       const { status, failureType } = await r.finish();
       assert.equal(failureType, ROLLOUT_FAILURE.rolledBack);
-      assert.deepEqual(status.regions.map((x) => x.status), ['rolled-back', 'rolled-back', 'rolled-back']);
+      assert.deepEqual(
+        status.regions.map((x) => x.status),
+        ['rolled-back', 'rolled-back', 'rolled-back'],
+      );
       assert.equal(status.quarantine?.region, 'large');
     });
     assert.deepEqual(regionsOf(calls, 'rollback'), ['large', 'medium', 'small']);
-    assert.deepEqual(calls.filter((c) => c.kind === 'migration').map((c) => c.detail), ['add-col:apply', 'add-col:revert']);
+    assert.deepEqual(
+      calls.filter((c) => c.kind === 'migration').map((c) => c.detail),
+      ['add-col:apply', 'add-col:revert'],
+    );
     const largeDeploy = calls.find((c) => c.kind === 'deploy' && c.region === 'large')!;
     const firstRollback = calls.find((c) => c.kind === 'rollback')!;
     assert.ok(firstRollback.at - largeDeploy.at >= 30 * MIN);

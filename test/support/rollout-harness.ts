@@ -113,16 +113,19 @@ export async function startTestServer(opts: DevServerOptions = {}): Promise<Test
  * file's top-level before hooks concurrently, so another one cannot count on the server.
  */
 export const useTestServer = (opts: DevServerOptions = {}, setUp?: (server: TestServer) => Promise<void>): TestServer =>
-  forTheFile(async () => {
-    const server = await startTestServer(opts);
-    try {
-      await setUp?.(server);
-    } catch (e) {
-      await server.stop();
-      throw e;
-    }
-    return server;
-  }, (s) => s.stop());
+  forTheFile(
+    async () => {
+      const server = await startTestServer(opts);
+      try {
+        await setUp?.(server);
+      } catch (e) {
+        await server.stop();
+        throw e;
+      }
+      return server;
+    },
+    (s) => s.stop(),
+  );
 
 /**
  * A worker for `taskQueue` on the server, with the workflows bundled once per process.
@@ -130,7 +133,14 @@ export const useTestServer = (opts: DevServerOptions = {}, setUp?: (server: Test
  * of the heartbeat timeout. Tests want to see it promptly.
  */
 export async function createTestWorker(server: RolloutServer, taskQueue: string, activities: object, options: Partial<WorkerOptions> = {}): Promise<Worker> {
-  return Worker.create({ connection: server.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities, maxHeartbeatThrottleInterval: '200ms', ...options });
+  return Worker.create({
+    connection: server.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+    maxHeartbeatThrottleInterval: '200ms',
+    ...options,
+  });
 }
 
 export interface Call {
@@ -143,11 +153,20 @@ export interface Call {
 }
 
 export const TEST_GATE = {
-  checks: [{ name: 'error-ratio', source: { type: 'prometheus', query: 'ratio{region="{{region}}"}', url: 'http://127.0.0.1:9' }, comparator: '<', threshold: 0.01 }],
+  checks: [
+    { name: 'error-ratio', source: { type: 'prometheus', query: 'ratio{region="{{region}}"}', url: 'http://127.0.0.1:9' }, comparator: '<', threshold: 0.01 },
+  ],
 };
 
 /** A valid plan document with 3-second soaks, the shape tests vary. */
-export function planDoc(overrides: Record<string, unknown> = {}, regions: Record<string, unknown>[] = [{ name: 'small', size: 1 }, { name: 'medium', size: 10 }, { name: 'large', size: 100 }]): Record<string, unknown> {
+export function planDoc(
+  overrides: Record<string, unknown> = {},
+  regions: Record<string, unknown>[] = [
+    { name: 'small', size: 1 },
+    { name: 'medium', size: 10 },
+    { name: 'large', size: 100 },
+  ],
+): Record<string, unknown> {
   return {
     service: 'checkout',
     version: '2.0.0',
@@ -163,7 +182,16 @@ function gateResult(verdict: Verdict, region: string): GateResult {
   return {
     verdict,
     at: Date.now(),
-    checks: [{ name: 'error-ratio', verdict, comparator: '<', threshold: 0.01, ...(verdict === 'pass' ? { value: 0.001 } : verdict === 'fail' ? { value: 0.2 } : {}), detail: `${verdict} in ${region}` }],
+    checks: [
+      {
+        name: 'error-ratio',
+        verdict,
+        comparator: '<',
+        threshold: 0.01,
+        ...(verdict === 'pass' ? { value: 0.001 } : verdict === 'fail' ? { value: 0.2 } : {}),
+        detail: `${verdict} in ${region}`,
+      },
+    ],
   };
 }
 
@@ -206,9 +234,11 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
     const { breachAt, inconclusiveAt } = eventsOf(input);
     const when = script.breachWhen?.[input.region];
     const firstRun = !script.breachOnce || firstDeploy.get(input.region) === input.since;
-    if (when && firstRun && calls.some((c) => c.kind === when.after && c.region === when.of)) return { kind: 'breach', result: gateResult('fail', input.region), checksRun: 1 };
+    if (when && firstRun && calls.some((c) => c.kind === when.after && c.region === when.of))
+      return { kind: 'breach', result: gateResult('fail', input.region), checksRun: 1 };
     if (breachAt !== undefined && t >= breachAt) return { kind: 'breach', result: gateResult('fail', input.region), checksRun: 1 };
-    if (inconclusiveAt !== undefined && t >= inconclusiveAt) return { kind: 'inconclusive-limit', result: gateResult('inconclusive', input.region), checksRun: 4 };
+    if (inconclusiveAt !== undefined && t >= inconclusiveAt)
+      return { kind: 'inconclusive-limit', result: gateResult('inconclusive', input.region), checksRun: 4 };
     return undefined;
   };
   /**
@@ -239,14 +269,20 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
     async deployRegion(input) {
       calls.push({ kind: 'deploy', region: input.region, input, at: await now() });
       if (script.deployFails?.includes(input.region)) throw ApplicationFailure.nonRetryable(`deployer refused ${input.region}`, ACTIVITY_FAILURE.deployFailed);
-      return { region: input.region, version: input.version, previousVersion: '1.0.0', idempotencyKey: `${input.rolloutId}:${input.region}:${input.version}:deploy` };
+      return {
+        region: input.region,
+        version: input.version,
+        previousVersion: '1.0.0',
+        idempotencyKey: `${input.rolloutId}:${input.region}:${input.version}:deploy`,
+      };
     },
     async rollbackRegion(input) {
       calls.push({ kind: 'rollback', region: input.region, input, at: await now() });
       if (script.rollbackMs) await new Promise((r) => setTimeout(r, script.rollbackMs));
       const n = (rollbackCalls.get(input.region) ?? 0) + 1;
       rollbackCalls.set(input.region, n);
-      if (n <= (script.rollbackFails?.[input.region] ?? 0)) throw ApplicationFailure.nonRetryable(`rollback of ${input.region} failed (${n})`, 'RollbackFailed');
+      if (n <= (script.rollbackFails?.[input.region] ?? 0))
+        throw ApplicationFailure.nonRetryable(`rollback of ${input.region} failed (${n})`, 'RollbackFailed');
       return { region: input.region, version: input.version, idempotencyKey: 'k' };
     },
     async watchRegion(input): Promise<WatchOutcome> {
@@ -289,10 +325,19 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
       if (info.attempt === 1) calls.push({ kind: 'watch', region: input.region, detail: input.phase ?? 'soak', at: t });
       const out = verdictAt(input, t);
       if (out) return out;
-      if (input.until !== undefined && t >= input.until) return input.finalGate && !script.ignoreFinalGate ? { kind: 'gated', result: gateAt(input.region, t), checksRun: info.attempt } : { kind: 'ended', checksRun: info.attempt };
+      if (input.until !== undefined && t >= input.until)
+        return input.finalGate && !script.ignoreFinalGate
+          ? { kind: 'gated', result: gateAt(input.region, t), checksRun: info.attempt }
+          : { kind: 'ended', checksRun: info.attempt };
       const delay = nextCheckDelay(input, t);
       if (opts.instantWatch) ctx.heartbeat({ nextCheckAt: t + delay });
-      throw ApplicationFailure.create({ type: 'SloWatchNextCheck', message: 'healthy', nonRetryable: false, nextRetryDelay: delay, category: ApplicationFailureCategory.BENIGN });
+      throw ApplicationFailure.create({
+        type: 'SloWatchNextCheck',
+        message: 'healthy',
+        nonRetryable: false,
+        nextRetryDelay: delay,
+        category: ApplicationFailureCategory.BENIGN,
+      });
     },
     async evaluateGate(ctx) {
       return gateAt(ctx.region, await now());
@@ -369,12 +414,22 @@ export interface RunOptions extends ScriptOptions {
  * terminated. Returns the activity calls. For the time-skipping server pass `serverClock`
  * or `instantWatch` (ScriptOptions).
  */
-export async function runRollout(server: RolloutServer, doc: unknown, script: Script, body: (h: Harness) => Promise<void>, opts: RunOptions = {}): Promise<Call[]> {
+export async function runRollout(
+  server: RolloutServer,
+  doc: unknown,
+  script: Script,
+  body: (h: Harness) => Promise<void>,
+  opts: RunOptions = {},
+): Promise<Call[]> {
   const calls: Call[] = [];
   const taskQueue = `test-${process.pid}-${++queueSeq}`;
   const worker = await createTestWorker(server, taskQueue, { ...scriptedActivities(script, calls, opts), ...opts.activities });
   await worker.runUntil(async () => {
-    const handle = await server.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId: `rollout-${taskQueue}`, args: [{ plan: doc, startedBy: 'test', ...opts.input }] });
+    const handle = await server.client.workflow.start('rolloutWorkflow', {
+      taskQueue,
+      workflowId: `rollout-${taskQueue}`,
+      args: [{ plan: doc, startedBy: 'test', ...opts.input }],
+    });
     const status = () => handle.query(statusQuery);
     let result: ReturnType<typeof verdictOf> | undefined;
     const h: Harness = {
@@ -392,7 +447,10 @@ export async function runRollout(server: RolloutServer, doc: unknown, script: Sc
           } catch (e) {
             problem = e; // e.g. regions not known yet while the plan is being prepared
           }
-          if (Date.now() > deadline) throw new Error(`condition not reached within ${ms} ms; status: ${last?.summary ?? 'never read'}${problem instanceof Error ? `; last problem: ${problem.message}` : ''}`);
+          if (Date.now() > deadline)
+            throw new Error(
+              `condition not reached within ${ms} ms; status: ${last?.summary ?? 'never read'}${problem instanceof Error ? `; last problem: ${problem.message}` : ''}`,
+            );
           await new Promise((r) => setTimeout(r, 50));
         }
       },
@@ -440,7 +498,12 @@ let scriptedSeq = 0;
  * Runs `body` while a worker with scripted activities (plus `extra` real ones) serves a task
  * queue of its own; `body` gets a library client for it, as `mrcd` would use.
  */
-export async function withScriptedWorker<T>(server: RolloutServer, script: Script, body: (m: MrcdClient, calls: Call[]) => Promise<T>, extra: Partial<RolloutActivities> = {}): Promise<T> {
+export async function withScriptedWorker<T>(
+  server: RolloutServer,
+  script: Script,
+  body: (m: MrcdClient, calls: Call[]) => Promise<T>,
+  extra: Partial<RolloutActivities> = {},
+): Promise<T> {
   const calls: Call[] = [];
   const taskQueue = `scripted-${process.pid}-${++scriptedSeq}`;
   const worker = await createTestWorker(server, taskQueue, { ...scriptedActivities(script, calls), ...extra });

@@ -89,4 +89,3 @@ try {
 } catch {
   // already installed by another support module in this process
 }
-

@@ -137,7 +137,9 @@ async function gateUntilConclusive(
     if (!gate) {
       const remaining = soakEnd - Date.now();
       if (remaining > 0 && !run.skipSoak.has(region.name)) {
-        const timer = condition(() => run.skipSoak.has(region.name) || run.abortRequested, remaining).then(() => undefined);
+        const timer = condition(() => run.skipSoak.has(region.name) || run.abortRequested, remaining, {
+          summary: `soak of ${region.name}: ${formatDuration(remaining)} to its gate`,
+        }).then(() => undefined);
         const early = await Promise.race([timer, guard.watch()]);
         if (run.abortRequested) throw new Aborted();
         if (early) return fromWatch(region, early);

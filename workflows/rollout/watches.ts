@@ -101,7 +101,7 @@ export function watchPromoted(run: RolloutRun, i: number): void {
           // A watch that failed for good is no evidence either way: say so, start another.
           r.watchProblem = `watch after promotion failed (${causeMessage(e)}); watching again`;
           run.publish();
-          await sleep(Math.max(region.checkIntervalMs, 60_000));
+          await sleep(Math.max(region.checkIntervalMs, 60_000), { summary: `SLO watch of ${region.name} again after a failed one` });
           continue;
         }
         if (out.kind === 'breach') return out;
