@@ -27,14 +27,7 @@ const workflowImports = {
 };
 
 export default defineConfig(
-  globalIgnores([
-    'node_modules/',
-    'dist/',
-    '.tools/',
-    '.data/',
-    'bench/results/',
-    'test/histories/',
-  ]),
+  globalIgnores(['node_modules/', 'dist/', '.tools/', '.data/', 'bench/results/', 'test/histories/']),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
