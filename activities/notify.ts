@@ -28,7 +28,8 @@ export function slackText(input: NotifyInput): string {
   const where = e.region ? ` in ${e.region}` : '';
   const owner = `owner ${input.owner.team} (${input.owner.contact})`;
   const runbook = input.owner.runbook ? `, runbook ${input.owner.runbook}` : '';
-  return `[mrcd] ${e.service} ${e.version}${where}: ${e.kind} (${e.message}) rollout ${e.rolloutId}; ${owner}${runbook}`;
+  const next = e.runbook ? `; what to do: ${e.runbook}` : '';
+  return `[mrcd] ${e.service} ${e.version}${where}: ${e.kind} (${e.message}) rollout ${e.rolloutId}; ${owner}${runbook}${next}`;
 }
 
 /** The webhook body: the event plus its owner, the same JSON the signature covers. */

@@ -145,6 +145,8 @@ export interface NotifyInput {
     region?: string;
     message: string;
     at: number;
+    /** The runbook section for what to do now (docs/runbook.md#<cause>), when someone must act. */
+    runbook?: string;
   };
 }
 

@@ -24,6 +24,7 @@ import {
 import { progressLines } from './progress';
 import { OPERATOR_ACTIONS, payloadProblem, type OperatorActionName } from '../workflows/state';
 import { failingChecks } from '../workflows/gate-text';
+import { runbookLink } from '../workflows/runbook';
 
 // Plan loading (YAML, the zod plan schema) is imported only by the commands that read a
 // plan, so `mrcd status` and `mrcd pause` start without it (M7 in docs/benchmarks.md).
@@ -172,7 +173,9 @@ export function statusTable(s: RolloutStatus): string {
     s.summary,
     t.toString(),
   ];
-  if (s.halt) lines.push(`halt: ${s.halt.reason}`);
+  if (s.halt) lines.push(`halt${s.halt.cause ? ` [${s.halt.cause.kind}]` : ''}: ${s.halt.reason}`);
+  const runbook = runbookLink(s, process.env.MRCD_RUNBOOK_BASE);
+  if (runbook) lines.push(`runbook: ${runbook}`);
   if (s.quarantine)
     lines.push(`quarantine: ${s.version} failed its gate in ${s.quarantine.region}; new rollouts of it are refused without --override-quarantine`);
   for (const o of s.overrides ?? []) lines.push(`override ${o.kind}${o.region ? ` (${o.region})` : ''} by ${o.by}: ${o.reason}`);

@@ -1,4 +1,5 @@
 // Human-readable progress for `status`, the CLI and the Temporal UI's current details.
+import { runbookLink } from './runbook';
 import type { RecordedAction, RegionState, RolloutStatus } from './state';
 
 const ICON: Record<RegionState['status'], string> = {
@@ -49,12 +50,11 @@ function regionLine(r: RegionState): string {
   return `- ${ICON[r.status]} ${r.name} (size ${r.size}): ${r.status}${attempts}${soakEnd}${extra}`;
 }
 
-/**
- * Where a halt's runbook link goes, by its cause (`s.halt.cause.kind`): a link per halt
- * cause is to come (issue 11); until then the details show none.
- */
-function runbookLine(_s: RolloutStatus): string | undefined {
-  return undefined;
+/** The runbook section for where the rollout is now, and the team's own runbook beside it. */
+function runbookLine(s: RolloutStatus): string | undefined {
+  const link = runbookLink(s);
+  if (!link) return undefined;
+  return `Runbook: ${link}${s.owner.runbook ? ` · team runbook: ${s.owner.runbook}` : ''}`;
 }
 
 /**
@@ -83,9 +83,9 @@ export function renderDetails(s: RolloutStatus): string {
   if (s.halt) {
     const cause = s.halt.cause ? ` [${s.halt.cause.kind}${s.halt.cause.region ? ` in ${s.halt.cause.region}` : ''}]` : '';
     lines.push('', `Halt${cause}: ${s.halt.reason}`);
-    const runbook = runbookLine(s);
-    if (runbook) lines.push(runbook);
   }
+  const runbook = runbookLine(s);
+  if (runbook) lines.push('', runbook);
   if (s.legalActions.length) lines.push('', `Operator actions now: ${s.legalActions.join(', ')} (signal payload \`{"reason": "...", "by": "..."}\`)`);
   return lines.join('\n');
 }

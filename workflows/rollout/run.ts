@@ -8,6 +8,7 @@ import type { HaltCause } from '../halt-cause';
 import { operationKey, type KeyParts } from '../idempotency';
 import { SA_QUARANTINE, SA_REGION, SA_STATE } from '../search-attributes';
 import { legalActions, type ActionContext, type RegionState, type RolloutState, type RolloutStatus } from '../state';
+import { runbookLink } from '../runbook';
 import { renderDetails, summarize } from '../summary';
 import { deployActivities, notifyActs } from './activities';
 import type { LateBreach } from './outcomes';
@@ -130,11 +131,12 @@ export class RolloutRun {
     const plan = this.preparedPlan;
     if (!plan || plan.notifications.length === 0) return;
     const { rolloutId, service, version } = this.status;
+    const runbook = runbookLink(this.status);
     const p = notifyActs
       .notify({
         notifications: plan.notifications,
         owner: plan.owner,
-        event: { kind, rolloutId, service, version, message, at: Date.now(), ...(region ? { region } : {}) },
+        event: { kind, rolloutId, service, version, message, at: Date.now(), ...(region ? { region } : {}), ...(runbook ? { runbook } : {}) },
       })
       .catch(() => undefined);
     this.pendingNotifications.push(p);
