@@ -3,6 +3,8 @@
 // region. The stack stays up for the operator until Ctrl-C, which stops everything it started.
 //   MRCD_DEMO_EXIT=1   exit after the rollout with its verdict (CI)
 //   MRCD_PLAN=file     roll out another plan instead of examples/demo.yaml
+//   MRCD_DEMO=bad      roll out a bad version: its first region breaches, is rolled back, and
+//                      the rollout halts with the runbook link (the failure path in a minute)
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createServer } from 'node:net';
@@ -11,11 +13,12 @@ import { startTemporal } from './temporal-server';
 import { startSimulator, type Simulator } from './simulator';
 import { createWorker } from '../worker/create';
 import { createLogger, installRuntime } from '../worker/logger';
-import { connectClient, followRollout, getStatus, startRollout, type MrcdClient } from '../client/rollouts';
+import { act, connectClient, followRollout, getStatus, rolloutHandle, startRollout, waitForVerdict, type MrcdClient } from '../client/rollouts';
 import { progressLines } from '../client/progress';
 import { freePort } from './ports';
 import { TASK_QUEUE_DEFAULT, rolloutWorkflowId } from '../workflows/definitions';
 import { TERMINAL_STATES } from '../workflows/state';
+import { runbookLink } from '../workflows/runbook';
 
 const ROOT = resolve(__dirname, '..');
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -34,7 +37,12 @@ async function preferred(port: number): Promise<number> {
 
 async function main(): Promise<number> {
   const planFile = resolve(process.env.MRCD_PLAN ?? `${ROOT}/examples/demo.yaml`);
-  const doc = loadPlanDocument(planFile);
+  const demo = process.env.MRCD_DEMO ?? 'good';
+  if (demo !== 'good' && demo !== 'bad') throw new Error(`MRCD_DEMO must be "good" or "bad", not ${JSON.stringify(demo)}`);
+  const doc = loadPlanDocument(planFile) as Record<string, unknown>;
+  // A version of its own per run: a bad version is quarantined once it fails its gate, and
+  // the same one started again would be refused before it showed the breach.
+  if (demo === 'bad') doc.version = `${String(doc.version)}-bad.${Date.now()}`;
   const plan = parsePlan(doc, planFile);
   const simUrl = new URL(plan.deployer.type === 'http' ? plan.deployer.baseUrl : 'http://127.0.0.1:18480');
 
@@ -67,6 +75,10 @@ async function main(): Promise<number> {
       sim = await startSimulator({ regions: plan.regions.map((r) => r.name), port: Number(simUrl.port), initialVersions: { [plan.service]: '1.9.0' } });
       stops.push(() => sim!.close());
       say(`region simulator at ${sim.url} playing ${plan.regions.length} regions (${plan.service} 1.9.0 running everywhere)`);
+      if (demo === 'bad') {
+        sim.markBad(plan.version, plan.service);
+        say(`${plan.service} ${plan.version} is bad: the simulator answers 30% errors wherever it runs`);
+      }
     }
 
     const connection = { address: server.address, namespace: server.namespace, taskQueue: process.env.MRCD_TASK_QUEUE ?? TASK_QUEUE_DEFAULT };
@@ -101,11 +113,25 @@ async function main(): Promise<number> {
       say(`  Web UI: ${server.uiUrl.replace('127.0.0.1', 'localhost')}/namespaces/${server.namespace}/workflows/${rolloutWorkflowId(plan.service)}`);
     say('');
 
-    const verdict = await Promise.race([followRollout(m, plan.service, (s, prev) => progressLines(s, prev).forEach(say), 500), stopped.then(() => undefined)]);
+    // With MRCD_DEMO_EXIT=1 a halt ends the demo too (nobody is there to act on it).
+    const stopAtHalt = process.env.MRCD_DEMO_EXIT === '1';
+    const follow = followRollout(m, plan.service, (s, prev) => progressLines(s, prev).forEach(say), { intervalMs: 500, stopAtHalt });
+    const verdict = await Promise.race([follow, stopped.then(() => undefined)]);
     if (verdict) {
       say('');
       say(verdict.succeeded ? `✓ ${verdict.status.summary}` : `✗ ${verdict.status.summary}`);
-      if (process.env.MRCD_DEMO_EXIT === '1') return verdict.succeeded ? 0 : 1;
+      const runbook = runbookLink(verdict.status);
+      if (runbook) say(`what to do now: ${runbook} (mrcd status ${plan.service} shows the cause; mrcd retry or mrcd abort act on it)`);
+      if (process.env.MRCD_DEMO_EXIT === '1') {
+        // Nobody is left to act on a halt: abort it, so the next `npm start` begins afresh
+        // instead of following a rollout that waits for an operator.
+        if (verdict.outcome === 'halted') {
+          await act(m, plan.service, 'abort', { reason: 'the demo ended at its halt (MRCD_DEMO_EXIT=1)', by: 'npm start' });
+          const ended = await waitForVerdict(rolloutHandle(m, plan.service));
+          say(`aborted: ${ended.status.summary}`);
+        }
+        return verdict.succeeded ? 0 : 1;
+      }
       say('');
       say(
         `The stack stays up: start another rollout with \`${env}npx mrcd deploy examples/demo.yaml --wait\` (edit version first), look at the Web UI, or press Ctrl-C to stop everything.`,
