@@ -178,7 +178,7 @@ export function createCheckRegion(evaluate: GateEvaluator, evaluateFinal: FinalG
     }
     if (outcome) return outcome;
     const untilLeft = input.until === undefined ? Infinity : input.until - Date.now();
-    throw ApplicationFailure.create({
+    const next = ApplicationFailure.create({
       type: NEXT_CHECK,
       message: `${input.region}: ${progress.lastVerdict} (check ${progress.checksRun}); next check in ${Math.round(input.intervalMs / 1000)}s`,
       nonRetryable: false,
@@ -187,6 +187,10 @@ export function createCheckRegion(evaluate: GateEvaluator, evaluateFinal: FinalG
       // Benign: a healthy check is no error, so the SDK logs it at debug, not as a failure.
       category: ApplicationFailureCategory.BENIGN,
     });
+    // The Web UI shows an attempt's failure under "Last Failure" with its stack: a healthy
+    // check's frames made a soak look broken to the people watching it. It has none to show.
+    next.stack = `${NEXT_CHECK}: ${next.message}`;
+    throw next;
   };
 }
 

@@ -350,6 +350,8 @@ describe('checkRegion (server-retried checks)', () => {
     assert.equal(r.err.type, NEXT_CHECK);
     assert.equal(r.err.nonRetryable, false);
     assert.equal(r.err.nextRetryDelay, 15_000);
+    // No stack frames: the Web UI shows them under "Last Failure" of a healthy soak.
+    assert.equal(r.err.stack, `${NEXT_CHECK}: ${r.err.message}`);
     assert.equal(r.err.category, ApplicationFailureCategory.BENIGN);
     assert.deepEqual({ ...r.details, at: 0 }, { checksRun: 1, consecutiveNonPass: 0, lastVerdict: 'pass', at: 0 });
   });
