@@ -104,6 +104,8 @@ export interface RolloutStatus {
   service: string;
   version: string;
   owner: { team: string; contact: string; runbook?: string };
+  /** Who started the rollout (the CLI user, a CI job), as the start request said. */
+  startedBy?: string;
   state: RolloutState;
   /** Set while a pause holds the next promotion (state is then `paused`). */
   pausedBy?: string;

@@ -21,6 +21,7 @@ test('a halt links the runbook section of its cause in the notification, status 
     async (h) => {
       const halted = await h.waitUntil((s) => s.state === 'halted');
       assert.equal(halted.halt?.cause?.kind, 'slo-breach');
+      assert.equal(halted.startedBy, 'test', 'status says who started the rollout');
       assert.equal(runbookLink(halted), 'docs/runbook.md#slo-breach');
       assert.ok(renderDetails(halted).includes('Runbook: docs/runbook.md#slo-breach'));
       // What the Web UI shows as current details, read the way it reads them.

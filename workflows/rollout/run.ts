@@ -57,6 +57,7 @@ export class RolloutRun {
       startedAt: Date.now(),
       failurePolicy: 'halt',
       summary: 'validating the plan',
+      ...(input.startedBy !== undefined ? { startedBy: input.startedBy } : {}),
     };
     this.status.overrides ??= [];
     this.paused = this.status.state === 'paused';
