@@ -3,3 +3,5 @@ export * from './normalize';
 export * from './validate';
 export * from './duration';
 export { loadPlanFile, loadPlanDocument, parsePlanText } from './load';
+export { lintPlan, LINTS, SOAK_PRACTICE, REGIONS_TO_START_WITH, type LintId } from './lint';
+export type { PlanProblem, PlanSeverity } from './problem';

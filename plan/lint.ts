@@ -1,59 +1,169 @@
-// Policy lints: rules across fields that a schema cannot say, each of which has burned
-// someone in production (docs/plan-reference.md, "Lints", gives the reason for each).
-import type { ParsedPlan } from './schema';
+// Policy lints: rules across fields that a schema cannot say, and the practices a rollout
+// should follow unless it says why not. Each has an id and a severity; docs/plan-reference.md
+// ("Lints") gives the reason for each.
+//
+// Lints read the document defensively rather than the schema's output, so they run even when
+// the schema refuses part of it: a user sees every problem in one pass, not the lints only
+// after the schema errors are fixed. A field the schema refused is skipped here (validate.ts
+// also drops a lint at a path the schema already reported).
+import { DEFAULT_CHECK_INTERVAL, DEFAULT_SOAK } from './schema';
 import { parseDuration } from './duration';
-import type { PlanProblem } from './problem';
+import type { PlanProblem, PlanSeverity } from './problem';
 
-export function lintPlan(p: ParsedPlan): PlanProblem[] {
+/** Every lint: id → severity. The ids are stable: CI scripts and `--json` readers match on them. */
+export const LINTS = {
+  'region-name-unique': 'error',
+  'region-order': 'error',
+  'region-gate': 'error',
+  'soak-length': 'warning',
+  'max-soak-below-soak': 'error',
+  'check-interval-over-soak': 'error',
+  'check-name-unique': 'error',
+  'prometheus-url': 'error',
+  'window-empty-period': 'error',
+  'region-count': 'warning',
+  runbook: 'error',
+  'migration-name-unique': 'error',
+  'migration-revert': 'error',
+  'migration-revert-and-irreversible': 'error',
+} as const satisfies Record<string, PlanSeverity>;
+
+export type LintId = keyof typeof LINTS;
+
+/** The soak a rollout should hold each region for, unless it says why not (lint `soak-length`). */
+export const SOAK_PRACTICE = { minMs: 30 * 60_000, maxMs: 60 * 60_000 } as const;
+/** Regions a plan starts with before it needs a `growthReason` (lint `region-count`). */
+export const REGIONS_TO_START_WITH = 2;
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+/** A reason counts when it says something. */
+const hasReason = (v: unknown): boolean => typeof v === 'string' && v.trim().length > 0;
+/** A duration as written, or the default when absent; undefined when present but not a valid duration. */
+function durationOf(v: unknown, fallback?: string): { text: string; ms: number } | undefined {
+  const text = v === undefined ? fallback : str(v);
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  return ms === undefined ? undefined : { text, ms };
+}
+
+/** Lints a plan document (as written, or the schema's output). Never throws, whatever the document. */
+export function lintPlan(doc: unknown): PlanProblem[] {
   const problems: PlanProblem[] = [];
-  const add = (path: string, message: string) => problems.push({ path, message });
+  const reported = new Set<string>();
+  const add = (id: LintId, path: string, message: string) => {
+    // Regions sharing defaults.gate would report its problems once per region.
+    if (reported.has(`${id} ${path}`)) return;
+    reported.add(`${id} ${path}`);
+    problems.push({ id, severity: LINTS[id], path, message });
+  };
+  const p = obj(doc);
+  if (!p) return problems;
+  const defaults = obj(p.defaults) ?? (p.defaults === undefined ? {} : undefined);
+  const defaultSoak = defaults ? durationOf(defaults.soak, DEFAULT_SOAK) : undefined;
+  const defaultInterval = defaults ? durationOf(defaults.checkInterval, DEFAULT_CHECK_INTERVAL) : undefined;
+  const defaultGate = defaults ? obj(defaults.gate) : undefined;
+  const soakExcusedEverywhere = hasReason(defaults?.soakReason);
+
+  const owner = obj(p.owner);
+  if (owner && owner.runbook === undefined)
+    add('runbook', 'owner.runbook', 'every pipeline has a runbook: set owner.runbook to the URL on-call follows when this rollout halts');
+
+  const regions = list(p.regions);
+  if (regions.length > REGIONS_TO_START_WITH && !hasReason(p.growthReason))
+    add('region-count', 'regions', `${regions.length} regions: start with two, add regions as demand grows (or say why in growthReason)`);
 
   const seen = new Map<string, number>();
-  p.regions.forEach((r, i) => {
-    const prev = seen.get(r.name);
-    if (prev !== undefined) add(`regions[${i}].name`, `duplicate region "${r.name}" (also regions[${prev}])`);
-    else seen.set(r.name, i);
-    if (i > 0 && r.size < p.regions[i - 1]!.size) {
+  /** Regions that soak for the default soak outside the practice, reported once at defaults.soak. */
+  const onDefaultSoak: string[] = [];
+  regions.forEach((raw, i) => {
+    const r = obj(raw);
+    if (!r) return;
+    const name = str(r.name);
+    if (name !== undefined) {
+      const prev = seen.get(name);
+      if (prev !== undefined) add('region-name-unique', `regions[${i}].name`, `duplicate region "${name}" (also regions[${prev}])`);
+      else seen.set(name, i);
+    }
+    const before = i > 0 ? obj(regions[i - 1]) : undefined;
+    const size = num(r.size);
+    const prevSize = num(before?.size);
+    if (before && size !== undefined && prevSize !== undefined && size < prevSize && !hasReason(r.orderReason) && !hasReason(before.orderReason)) {
       add(
+        'region-order',
         `regions[${i}].size`,
-        `${r.size} is smaller than regions[${i - 1}] (${p.regions[i - 1]!.name}, ${p.regions[i - 1]!.size}): order regions smallest first, largest last`,
+        `${size} is smaller than regions[${i - 1}] (${str(before.name) ?? '?'}, ${prevSize}): order regions smallest first, largest last (or say why in orderReason)`,
       );
     }
-    const gate = r.gate ?? p.defaults.gate;
-    if (!gate) add(`regions[${i}].gate`, 'no gate: set regions[].gate or defaults.gate (a region without SLO evidence never promotes)');
-    const soak = parseDuration(r.soak ?? p.defaults.soak) ?? 0;
-    const interval = parseDuration(r.checkInterval ?? p.defaults.checkInterval) ?? 0;
-    if (r.maxSoak !== undefined && (parseDuration(r.maxSoak) ?? 0) < soak)
-      add(`regions[${i}].maxSoak`, `must be at least the soak (${r.soak ?? p.defaults.soak})`);
-    if (interval > soak)
-      add(
-        `regions[${i}].checkInterval`,
-        `${r.checkInterval ?? p.defaults.checkInterval} is longer than the soak (${r.soak ?? p.defaults.soak}): the soak would see no check`,
-      );
+
+    const ownGate = obj(r.gate);
+    const gate = r.gate === undefined ? defaultGate : ownGate;
+    if (r.gate === undefined && !defaultGate && defaults?.gate === undefined)
+      add('region-gate', `regions[${i}].gate`, 'no gate: set regions[].gate or defaults.gate (a region without SLO evidence never promotes)');
+
+    const soak = r.soak === undefined ? defaultSoak : durationOf(r.soak);
+    const interval = r.checkInterval === undefined ? defaultInterval : durationOf(r.checkInterval);
+    if (soak && (soak.ms < SOAK_PRACTICE.minMs || soak.ms > SOAK_PRACTICE.maxMs) && !soakExcusedEverywhere && !hasReason(r.soakReason)) {
+      if (r.soak !== undefined)
+        add(
+          'soak-length',
+          `regions[${i}].soak`,
+          `${soak.text} is outside 30m–60m: a shorter soak misses slow regressions, a longer one holds the rollout for little more evidence (or say why in soakReason)`,
+        );
+      else onDefaultSoak.push(name ?? `regions[${i}]`);
+    }
+    if (soak && r.maxSoak !== undefined) {
+      const maxSoak = durationOf(r.maxSoak);
+      if (maxSoak && maxSoak.ms < soak.ms) add('max-soak-below-soak', `regions[${i}].maxSoak`, `must be at least the soak (${soak.text})`);
+    }
+    if (soak && interval && interval.ms > soak.ms)
+      add('check-interval-over-soak', `regions[${i}].checkInterval`, `${interval.text} is longer than the soak (${soak.text}): the soak would see no check`);
+
     if (gate) {
-      const gatePath = r.gate ? `regions[${i}].gate` : 'defaults.gate';
+      const gatePath = r.gate !== undefined ? `regions[${i}].gate` : 'defaults.gate';
       const names = new Set<string>();
-      gate.checks.forEach((c, j) => {
-        if (names.has(c.name)) add(`${gatePath}.checks[${j}].name`, `duplicate check "${c.name}"`);
-        names.add(c.name);
-        if (c.source.type === 'prometheus' && !c.source.url && !p.prometheus) {
-          add(`${gatePath}.checks[${j}].source.url`, "no Prometheus URL: set source.url or the plan's prometheus.url");
+      list(gate.checks).forEach((rawCheck, j) => {
+        const c = obj(rawCheck);
+        if (!c) return;
+        const checkName = str(c.name);
+        if (checkName !== undefined) {
+          if (names.has(checkName)) add('check-name-unique', `${gatePath}.checks[${j}].name`, `duplicate check "${checkName}"`);
+          names.add(checkName);
         }
+        const source = obj(c.source);
+        if (source?.type === 'prometheus' && source.url === undefined && p.prometheus === undefined)
+          add('prometheus-url', `${gatePath}.checks[${j}].source.url`, "no Prometheus URL: set source.url or the plan's prometheus.url");
       });
     }
-    r.window?.allow.forEach((a, j) => {
-      if (a.start === a.end) add(`regions[${i}].window.allow[${j}]`, 'start and end are equal: the window is empty');
+    list(obj(r.window)?.allow).forEach((rawAllow, j) => {
+      const a = obj(rawAllow);
+      if (a && typeof a.start === 'string' && a.start === a.end)
+        add('window-empty-period', `regions[${i}].window.allow[${j}]`, 'start and end are equal: the window is empty');
     });
   });
+  if (onDefaultSoak.length > 0 && defaultSoak)
+    add(
+      'soak-length',
+      'defaults.soak',
+      `${defaultSoak.text}${defaults?.soak === undefined ? ' (the default)' : ''} is outside 30m–60m (regions ${onDefaultSoak.join(', ')}): a shorter soak misses slow regressions, a longer one holds the rollout for little more evidence (or say why in defaults.soakReason)`,
+    );
 
   const migrationNames = new Set<string>();
-  p.migrations.forEach((m, i) => {
-    if (migrationNames.has(m.name)) add(`migrations[${i}].name`, `duplicate migration "${m.name}"`);
-    migrationNames.add(m.name);
-    if (!m.revert && !m.irreversible) {
-      add(`migrations[${i}]`, `"${m.name}" has no revert step: add revert, or mark it irreversible with a reason`);
+  list(p.migrations).forEach((raw, i) => {
+    const m = obj(raw);
+    if (!m) return;
+    const name = str(m.name);
+    if (name !== undefined) {
+      if (migrationNames.has(name)) add('migration-name-unique', `migrations[${i}].name`, `duplicate migration "${name}"`);
+      migrationNames.add(name);
     }
-    if (m.revert && m.irreversible) add(`migrations[${i}].irreversible`, 'a migration with a revert step is not irreversible: remove one of the two');
+    if (m.revert === undefined && m.irreversible === undefined)
+      add('migration-revert', `migrations[${i}]`, `"${name ?? `migrations[${i}]`}" has no revert step: add revert, or mark it irreversible with a reason`);
+    if (m.revert !== undefined && m.irreversible !== undefined)
+      add('migration-revert-and-irreversible', `migrations[${i}].irreversible`, 'a migration with a revert step is not irreversible: remove one of the two');
   });
   return problems;
 }

@@ -11,7 +11,7 @@ export function parsePlanText(text: string, source: string): unknown {
     return isJson ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (e) {
     const where = e instanceof YAMLParseError && e.linePos ? `line ${e.linePos[0].line}` : '(syntax)';
-    throw new PlanError([{ path: where, message: (e as Error).message.split('\n')[0]! }], source);
+    throw new PlanError([{ id: 'syntax', severity: 'error', path: where, message: (e as Error).message.split('\n')[0]! }], source);
   }
 }
 
@@ -21,7 +21,10 @@ export function loadPlanFile(file: string): NormalizedPlan {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new PlanError([{ path: '(file)', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }], file);
+    throw new PlanError(
+      [{ id: 'file', severity: 'error', path: '(file)', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }],
+      file,
+    );
   }
   return parsePlan(parsePlanText(text, file), file);
 }
