@@ -203,17 +203,19 @@ export function buildProgram(): Command {
 
   program
     .command('validate')
-    .description('check a plan file; exit 2 and list every problem when invalid')
+    .description('check a plan file: exit 2 and every problem when it has errors; warnings alone print and exit 0')
     .argument('<plan>', 'plan file (.yaml, .yml or .json)')
-    .action(async (file: string) => {
+    .option('--strict', 'warnings are errors too (exit 2): for CI')
+    .action(async (file: string, o: { strict?: boolean }) => {
       const g = program.opts<GlobalOpts>();
-      const { PlanError, validatePlan } = planModule();
+      const { PlanError, validatePlan, formatProblem } = planModule();
       const r = validatePlan(await loadDoc(file));
-      if (!r.ok) {
-        if (g.json) out(true, { valid: false, problems: r.problems }, () => '');
-        throw new ExitError(EXIT.invalid, new PlanError(r.problems, file).message);
+      const problems = r.ok ? r.warnings : r.problems;
+      if (!r.ok || (o.strict && problems.length > 0)) {
+        if (g.json) out(true, { valid: false, strict: Boolean(o.strict), problems }, () => '');
+        throw new ExitError(EXIT.invalid, new PlanError(problems, file).message + (r.ok ? '\n(--strict: warnings are errors)' : ''));
       }
-      out(g.json, { valid: true, plan: r.plan }, () =>
+      out(g.json, { valid: true, plan: r.plan, problems }, () =>
         [
           `${file}: valid — ${r.plan.service} ${r.plan.version}, owner ${r.plan.owner.team}`,
           ...r.plan.regions.map(
@@ -223,6 +225,34 @@ export function buildProgram(): Command {
           `  on failure: ${r.plan.failurePolicy}`,
         ].join('\n'),
       );
+      if (!g.json && problems.length)
+        process.stderr.write(`${file}: ${problems.length} warning(s):\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}\n`);
+    });
+
+  program
+    .command('plan')
+    .description('preview a rollout without starting it: region order, soaks, gates, approvals, windows, migrations, ETA, lints')
+    .argument('<plan>', 'plan file (.yaml, .yml or .json)')
+    .option('--start <time>', 'when the rollout would start (ISO 8601; default now)')
+    .option('--deploy-time <duration>', 'how long one deploy is assumed to take', '5m')
+    .action(async (file: string, o: { start?: string; deployTime: string }) => {
+      const g = program.opts<GlobalOpts>();
+      const deployMs = parseDuration(o.deployTime);
+      if (deployMs === undefined)
+        throw new ExitError(EXIT.invalid, `--deploy-time: ${JSON.stringify(o.deployTime)} must be a duration such as "90s", "5m" or "1h"`);
+      const startAt = o.start === undefined ? Date.now() : Date.parse(o.start);
+      if (!Number.isFinite(startAt))
+        throw new ExitError(EXIT.invalid, `--start: ${JSON.stringify(o.start)} must be an ISO 8601 time such as 2026-12-07T09:00Z`);
+      const { PlanError, validatePlan, formatProblem } = planModule();
+      const r = validatePlan(await loadDoc(file));
+      if (!r.ok) {
+        if (g.json) out(true, { valid: false, problems: r.problems }, () => '');
+        throw new ExitError(EXIT.invalid, new PlanError(r.problems, file).message);
+      }
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, like the plan module
+      const { previewPlan, previewText } = require('./plan-preview') as typeof import('./plan-preview');
+      const preview = previewPlan(r.plan, r.warnings, { startAt, deployMs });
+      out(g.json, preview, () => previewText(preview, formatProblem));
     });
 
   program
@@ -239,10 +269,12 @@ export function buildProgram(): Command {
       if ((o.timeout !== undefined || o.throughHalts) && !o.wait)
         throw new ExitError(EXIT.invalid, `${o.timeout !== undefined ? '--timeout' : '--through-halts'} needs --wait`);
       timeoutMs(o);
-      const { PlanError, validatePlan } = planModule();
+      const { PlanError, validatePlan, formatProblem } = planModule();
       const doc = await loadDoc(file);
       const r = validatePlan(doc);
       if (!r.ok) throw new ExitError(EXIT.invalid, new PlanError(r.problems, file).message);
+      if (!g.json && r.warnings.length)
+        process.stderr.write(`${file}: ${r.warnings.length} warning(s):\n${r.warnings.map((p) => `  ${formatProblem(p)}`).join('\n')}\n`);
       if (o.overrideQuarantine !== undefined && !o.overrideQuarantine.trim()) throw new ExitError(EXIT.invalid, '--override-quarantine needs a reason');
       const by = o.by ?? whoAmI();
       await withClient(g, async (m) => {

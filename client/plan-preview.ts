@@ -1,0 +1,193 @@
+// `mrcd plan`: what a rollout of a plan would do, without starting anything — the regions in
+// order, what each soaks and is gated on, approvals, deploy windows, migrations, and when
+// each region could start and finish if nothing fails. Pure: the clock is an input.
+import Table from 'cli-table3';
+import { formatDuration } from '../plan/duration';
+import { computeDeployWindow, describeWindow, NoDeployWindowError } from '../plan/windows';
+import type { NormalizedPlan, NormalizedMigration } from '../plan/normalize';
+import type { PlanProblem } from '../plan/problem';
+
+export interface PreviewOptions {
+  /** When the rollout would start (epoch ms). */
+  startAt: number;
+  /** How long one region's deploy is assumed to take. */
+  deployMs: number;
+}
+
+export interface RegionPreview {
+  name: string;
+  size: number;
+  soakMs: number;
+  maxSoakMs: number;
+  checkIntervalMs: number;
+  approval: 'none' | 'required';
+  checks: { name: string; source: string; comparator: string; threshold: number }[];
+  window?: string;
+  /** ISO instants; absent from the first region whose window never opens on. */
+  earliestStart?: string;
+  done?: string;
+  /** Why the start is later than the region before it finished (a closed window). */
+  waitReason?: string;
+  /** The window never opens within a year for this soak. */
+  never?: string;
+}
+
+export interface PlanPreview {
+  service: string;
+  version: string;
+  owner: { team: string; contact: string; runbook?: string };
+  failurePolicy: 'halt' | 'rollback-all';
+  startAt: string;
+  regions: RegionPreview[];
+  migrations: { expand: MigrationPreview[]; contract: MigrationPreview[] };
+  /** When the last region's soak would end; absent when a window never opens. */
+  eta?: string;
+  totalMs?: number;
+  soakMs: number;
+  deployMs: number;
+  windowWaitMs: number;
+  assumptions: string[];
+  problems: PlanProblem[];
+}
+
+export interface MigrationPreview {
+  name: string;
+  timeoutMs: number;
+  revert: 'revert' | 'irreversible';
+}
+
+/** A span as people read it: `1d 13h 12m`, `50s`, `1h 30m`. */
+export function spanText(ms: number): string {
+  if (ms <= 0) return '0s';
+  const parts: string[] = [];
+  let rest = Math.round(ms / 1000);
+  for (const [unit, s] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
+    if (rest >= s) {
+      parts.push(`${Math.floor(rest / s)}${unit}`);
+      rest %= s;
+    }
+  }
+  return parts.length ? parts.join(' ') : formatDuration(ms);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function migrationPreview(m: NormalizedMigration): MigrationPreview {
+  return { name: m.name, timeoutMs: m.timeoutMs, revert: m.revert ? 'revert' : 'irreversible' };
+}
+
+/** Walks the regions in order the way the workflow would if every gate passed at its soak's end. */
+export function previewPlan(plan: NormalizedPlan, warnings: PlanProblem[], o: PreviewOptions): PlanPreview {
+  // A deploy longer than the deployer's timeout fails: the timeout bounds the estimate.
+  const deployMs = Math.min(o.deployMs, plan.deployer.timeoutMs);
+  let t: number | undefined = o.startAt;
+  let soakMs = 0;
+  let windowWaitMs = 0;
+  const regions: RegionPreview[] = plan.regions.map((r) => {
+    const p: RegionPreview = {
+      name: r.name,
+      size: r.size,
+      soakMs: r.soakMs,
+      maxSoakMs: r.maxSoakMs,
+      checkIntervalMs: r.checkIntervalMs,
+      approval: r.approval,
+      checks: r.gate.checks.map((c) => ({ name: c.name, source: c.source.type, comparator: c.comparator, threshold: c.threshold })),
+      ...(r.window ? { window: describeWindow(r.window) } : {}),
+    };
+    soakMs += r.soakMs;
+    if (t === undefined) return p;
+    let start = t;
+    if (r.window) {
+      try {
+        // The same question the workflow asks before each deploy: the soak must fit the window.
+        const d = computeDeployWindow({ window: r.window, now: t, soakMs: r.soakMs });
+        start = d.startAt;
+        if (d.reason) p.waitReason = d.reason;
+      } catch (e) {
+        if (!(e instanceof NoDeployWindowError)) throw e;
+        p.never = e.message;
+        t = undefined;
+        return p;
+      }
+    }
+    windowWaitMs += start - t;
+    p.earliestStart = iso(start);
+    t = start + deployMs + r.soakMs;
+    p.done = iso(t);
+    return p;
+  });
+  const assumptions = [
+    `each deploy takes ${spanText(deployMs)} (--deploy-time ${spanText(o.deployMs)}, at most the deployer's timeout ${spanText(plan.deployer.timeoutMs)})`,
+    'every gate passes at the end of its soak (a soak short of traffic extends up to its maxSoak)',
+    'approvals are given at once, nobody pauses, and migrations take no time (their timeouts are their bounds)',
+  ];
+  return {
+    service: plan.service,
+    version: plan.version,
+    owner: plan.owner,
+    failurePolicy: plan.failurePolicy,
+    startAt: iso(o.startAt),
+    regions,
+    migrations: {
+      expand: plan.migrations.filter((m) => m.phase === 'expand').map(migrationPreview),
+      contract: plan.migrations.filter((m) => m.phase === 'contract').map(migrationPreview),
+    },
+    ...(t !== undefined ? { eta: iso(t), totalMs: t - o.startAt } : {}),
+    soakMs,
+    deployMs: deployMs * plan.regions.length,
+    windowWaitMs,
+    assumptions,
+    problems: warnings,
+  };
+}
+
+/** The preview as people read it: a table of regions, migrations, the ETA and what it assumes, the lints. */
+export function previewText(p: PlanPreview, formatProblem: (x: PlanProblem) => string): string {
+  const t = new Table({
+    head: ['#', 'region', 'size', 'soak (max)', 'gate checks', 'approval', 'window', 'earliest start', 'soak ends'],
+    style: { head: [], border: [] },
+  });
+  p.regions.forEach((r, i) => {
+    t.push([
+      String(i + 1),
+      r.name,
+      String(r.size),
+      `${formatDuration(r.soakMs)} (${formatDuration(r.maxSoakMs)})\nevery ${formatDuration(r.checkIntervalMs)}`,
+      r.checks.map((c) => `${c.name} ${c.comparator} ${c.threshold}`).join('\n'),
+      r.approval,
+      r.window ?? '',
+      r.never ? 'never' : (r.earliestStart ?? '—'),
+      r.done ?? '—',
+    ]);
+  });
+  const lines = [
+    `${p.service} ${p.version} — preview, nothing started (owner ${p.owner.team}, ${p.owner.contact}${p.owner.runbook ? `, runbook ${p.owner.runbook}` : ''})`,
+    `start ${p.startAt}; on failure: ${p.failurePolicy}`,
+  ];
+  const first = p.regions[0]?.name;
+  const last = p.regions[p.regions.length - 1]?.name;
+  const migration = (m: MigrationPreview) => `${m.name} (timeout ${formatDuration(m.timeoutMs)}, ${m.revert === 'revert' ? 'revertible' : 'irreversible'})`;
+  if (p.migrations.expand.length) lines.push(`expand before ${first}: ${p.migrations.expand.map(migration).join(', ')}`);
+  lines.push(t.toString());
+  if (p.migrations.contract.length) lines.push(`contract after ${last}: ${p.migrations.contract.map(migration).join(', ')}`);
+  for (const [i, r] of p.regions.entries()) {
+    if (r.waitReason) lines.push(`${i + 1}. ${r.name} waits: ${r.waitReason}`);
+    if (r.never) lines.push(`${i + 1}. ${r.name} never starts: ${r.never}`);
+  }
+  if (p.eta !== undefined && p.totalMs !== undefined)
+    lines.push(
+      `ETA ${p.eta}: ${spanText(p.totalMs)} after the start = soaks ${spanText(p.soakMs)} + deploys ${spanText(p.deployMs)}${p.windowWaitMs > 0 ? ` + waiting for windows ${spanText(p.windowWaitMs)}` : ''}`,
+    );
+  else lines.push('ETA: none, a region never finds its deploy window (above)');
+  lines.push(`assumes ${p.assumptions.join('; ')}`);
+  if (p.problems.length) {
+    lines.push(`lints (${p.problems.length}):`);
+    for (const x of p.problems) lines.push(`  ${formatProblem(x)}`);
+  } else lines.push('lints: none');
+  return lines.join('\n');
+}
