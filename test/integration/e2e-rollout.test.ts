@@ -39,7 +39,7 @@ function plan(service: string, version: string, soak = '3s') {
   return {
     service,
     version,
-    owner: { team: 'payments', contact: '#payments-oncall' },
+    owner: { team: 'payments', contact: '#payments-oncall', runbook: 'https://runbooks.example.com/checkout' },
     deployer: { type: 'http', baseUrl: sim.url, pollInterval: '200ms', timeout: '1m', tokenEnv: 'MRCD_E2E_DEPLOY_TOKEN' },
     defaults: {
       soak,

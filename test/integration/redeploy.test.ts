@@ -32,7 +32,7 @@ function plan(service: string, version: string, soak = '2s') {
   return {
     service,
     version,
-    owner: { team: 'payments', contact: '#payments-oncall' },
+    owner: { team: 'payments', contact: '#payments-oncall', runbook: 'https://runbooks.example.com/checkout' },
     deployer: { type: 'http', baseUrl: sim.url, pollInterval: '100ms', timeout: '30s' },
     defaults: {
       soak,

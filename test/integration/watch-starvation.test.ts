@@ -30,7 +30,7 @@ function plan(service: string) {
   return {
     service,
     version: '2.0.0',
-    owner: { team: 'payments', contact: '#payments-oncall' },
+    owner: { team: 'payments', contact: '#payments-oncall', runbook: 'https://runbooks.example.com/checkout' },
     deployer: { type: 'http', baseUrl: sim.url, pollInterval: '100ms', timeout: '30s' },
     defaults: {
       soak: `${SOAK_MS}ms`,

@@ -170,7 +170,7 @@ export function planDoc(
   return {
     service: 'checkout',
     version: '2.0.0',
-    owner: { team: 'payments', contact: '#payments-oncall' },
+    owner: { team: 'payments', contact: '#payments-oncall', runbook: 'https://runbooks.example.com/checkout' },
     deployer: { type: 'http', baseUrl: 'http://127.0.0.1:9' },
     defaults: { soak: '3s', checkInterval: '500ms', gate: TEST_GATE },
     regions,

@@ -12,7 +12,7 @@ function doc(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     service: 'checkout',
     version: '2.0.0',
-    owner: { team: 'payments', contact: '#payments' },
+    owner: { team: 'payments', contact: '#payments', runbook: 'https://runbooks.example.com/checkout' },
     deployer: { type: 'http', baseUrl: 'http://127.0.0.1:1' },
     prometheus: { url: 'http://127.0.0.1:9090' },
     defaults: { soak: '10m', checkInterval: '30s', gate: { checks: [promCheck] } },
