@@ -12,7 +12,8 @@ import { currentContext } from './activity-context';
 export async function preparePlan(doc: unknown): Promise<NormalizedPlan> {
   const r = validatePlan(doc);
   if (r.ok) {
-    for (const w of r.warnings) currentContext()?.log.warn(`plan warning ${w.path}: ${w.message}`, { lint: w.id, path: w.path });
+    // Info, not warn: a practice the plan departs from is no fault of the worker's.
+    for (const w of r.warnings) currentContext()?.log.info(`plan warning ${w.path}: ${w.message}`, { lint: w.id, path: w.path });
     return r.plan;
   }
   const errors = r.problems.filter((p) => p.severity === 'error');
