@@ -155,7 +155,10 @@ describe('end to end on the dev server', { timeout: 300_000 }, () => {
     }
     assert.equal(s.state, 'halted', s.summary);
     assert.equal(s.halt?.region, 'ap-southeast-2');
-    assert.match(s.halt!.reason, /SLO breach in ap-southeast-2: error-ratio fail/);
+    assert.deepEqual(
+      { kind: s.halt?.cause?.kind, region: s.halt?.cause?.region, check: s.halt?.cause?.check, verdict: s.halt?.cause?.verdict },
+      { kind: 'slo-breach', region: 'ap-southeast-2', check: 'error-ratio', verdict: 'fail' },
+    );
     assert.equal(sim.versionOf('cart', 'ap-southeast-2'), '1.0.0');
     assert.deepEqual(
       sim

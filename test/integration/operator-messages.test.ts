@@ -158,7 +158,9 @@ describe('idempotency keys', { timeout: 300_000 }, () => {
       planDoc({ migrations }),
       { breachAfterMs: { small: 300 }, rollbackFails: { small: 1 }, migrationFails: { 'add-col:apply': 1 } },
       async (h) => {
-        await h.waitUntil((s) => s.state === 'halted' && /expand migration add-col/.test(s.halt?.reason ?? ''));
+        await h.waitUntil(
+          (s) => s.state === 'halted' && s.halt?.cause?.kind === 'migration-failed' && s.halt.cause.migration === 'add-col' && s.halt.cause.phase === 'expand',
+        );
         await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
         await h.waitUntil((s) => s.state === 'rollback-failed');
         await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });

@@ -12,6 +12,7 @@ import { rolloutWorkflowId } from '../../workflows/definitions';
 import { planDoc, regionsOf, useTestServer, withScriptedWorker, type Call, type Script } from '../support/rollout-harness';
 import { useTempDir } from '../support/temporal';
 import { ROLLOUT_FAILURE } from '../../workflows/failures';
+import type { RolloutStatus } from '../../workflows/state';
 
 const env = useTestServer();
 const dir = useTempDir('mrcd-quarantine-');
@@ -80,9 +81,11 @@ test('a version that failed its gate is refused by the library, mrcd and the wor
       args: [{ plan: doc('3.1.0'), startedBy: 'temporal-cli' }],
     });
     await assert.rejects(raw.result(), (e: unknown) => {
-      const cause = (e as { cause?: { type?: string; message?: string } }).cause;
+      const cause = (e as { cause?: { type?: string; details?: unknown[] } }).cause;
       assert.equal(cause?.type, ROLLOUT_FAILURE.versionQuarantined);
-      assert.match(cause!.message!, /failing its gate in small/);
+      // The failure's details carry the final status: refused for the quarantine small recorded.
+      const status = cause?.details?.[0] as RolloutStatus | undefined;
+      assert.deepEqual(status?.halt?.cause, { kind: 'quarantine-refused', region: 'small', detail: 'no override given' });
       return true;
     });
     assert.deepEqual(regionsOf(calls, 'deploy'), []);

@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createActivities } from '../../activities';
 import { act, followRollout, startRollout, type MrcdClient } from '../../client/rollouts';
-import { startSimulator, type Simulator } from '../../dev/simulator';
+import { PARTIAL_DEPLOY_ERROR, startSimulator, type Simulator } from '../../dev/simulator';
 import type { RolloutStatus } from '../../workflows/state';
 import { statusUntil, useTestServer } from '../support/rollout-harness';
 
@@ -85,7 +85,9 @@ describe('redeploys and retries reach the regions', { timeout: 300_000 }, () => 
     await startRollout(m, plan('cart', '2.0.0'), { startedBy: 'ci' });
     const halted = await waitFor('cart', (s) => s.state === 'halted', 'halt');
     assert.equal(halted.halt?.region, 'eu-west-1');
-    assert.match(halted.halt!.reason, /partial deploy/);
+    assert.deepEqual({ kind: halted.halt?.cause?.kind, region: halted.halt?.cause?.region }, { kind: 'deploy-failed', region: 'eu-west-1' });
+    // Which deploy failure: only the deployer's words (detail) say it was the partial deploy.
+    assert.ok(halted.halt?.cause?.detail?.includes(PARTIAL_DEPLOY_ERROR), halted.halt?.cause?.detail);
     sim.clearFaults('eu-west-1');
     await act(m, 'cart', 'retry', { reason: 'hosts fixed', by: 'oncall' });
     const v = await followRollout(m, 'cart', () => {}, 200);
@@ -114,7 +116,9 @@ describe('redeploys and retries reach the regions', { timeout: 300_000 }, () => 
     const halted = await waitFor('search', (s) => s.state === 'halted', 'halt');
     sim.clearFaults('eu-west-1');
     assert.equal(halted.halt?.region, 'eu-west-1');
-    assert.match(halted.halt!.reason, /the deployer reported success \(operation op-\d+\), but the region runs 1\.9\.0: the deploy did not land/);
+    assert.deepEqual({ kind: halted.halt?.cause?.kind, region: halted.halt?.cause?.region }, { kind: 'deploy-failed', region: 'eu-west-1' });
+    // That the deploy did not land is in the deployer check's words (detail) only.
+    assert.ok(halted.halt?.cause?.detail?.includes('but the region runs 1.9.0: the deploy did not land'), halted.halt?.cause?.detail);
     assert.deepEqual(
       halted.regions.map((r) => r.status),
       ['promoted', 'rolled-back', 'pending'],
@@ -136,7 +140,7 @@ describe('redeploys and retries reach the regions', { timeout: 300_000 }, () => 
     assert.equal(res.status, 202);
     const halted = await waitFor('ledger', (s) => s.state === 'halted', 'halt');
     assert.equal(halted.halt?.region, 'ap-southeast-2');
-    assert.match(halted.halt!.reason, /ap-southeast-2 does not run 2\.0\.0 at its gate: ap-southeast-2 runs 1\.9\.0 of ledger, not 2\.0\.0/);
+    assert.deepEqual(halted.halt?.cause, { kind: 'not-running-version', region: 'ap-southeast-2', detail: 'ap-southeast-2 runs 1.9.0 of ledger, not 2.0.0' });
     assert.equal(halted.regions[0]!.lastGate?.deployment?.verdict, 'fail');
     assert.equal(halted.quarantine, undefined);
     assert.deepEqual(deploys('ledger'), ['ap-southeast-2', 'ap-southeast-2'], 'nothing reached the next region');

@@ -58,7 +58,15 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
       const s = await r.waitUntil((x) => x.state === 'halted' || x.state === 'failed');
       assert.equal(s.state, 'halted');
       assert.equal(s.regions[0]!.status, 'inconclusive');
-      assert.match(s.halt!.reason, /gate inconclusive in small until maxSoak/);
+      assert.deepEqual(s.halt?.cause, {
+        kind: 'inconclusive',
+        region: 'small',
+        check: 'error-ratio',
+        verdict: 'inconclusive',
+        comparator: '<',
+        threshold: 0.01,
+        detail: 'inconclusive in small',
+      });
       const gates = r.calls.filter((c) => c.kind === 'gate');
       const deploy = r.calls.find((c) => c.kind === 'deploy')!;
       assert.ok(gates[0]!.at - deploy.at >= 30 * MIN);
@@ -155,8 +163,17 @@ describe('rollout workflow, real-length durations (time-skipping server)', { tim
     const calls = await run(doc, { breachAfterMs: { small: 45 * MIN } }, async (r) => {
       await env.sleep('7h');
       const s = await r.waitUntil((x) => x.state === 'halted');
-      assert.match(s.halt!.reason, /late regression in small after promotion/);
-      assert.match(s.halt!.reason, /rolled back large, small/);
+      assert.deepEqual(s.halt?.cause, {
+        kind: 'late-regression',
+        region: 'small',
+        check: 'error-ratio',
+        verdict: 'fail',
+        value: 0.2,
+        comparator: '<',
+        threshold: 0.01,
+        detail: 'fail in small',
+      });
+      assert.equal(s.currentRegion, 'small');
       assert.deepEqual(
         s.regions.map((x) => x.status),
         ['rolled-back', 'rolled-back'],

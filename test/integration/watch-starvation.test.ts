@@ -74,7 +74,15 @@ test(
     }
     const bad = verdicts[SERVICES.indexOf(BAD)]!;
     assert.equal(bad.outcome, 'halted');
-    assert.match(bad.status.halt!.reason, /SLO breach in small/);
+    assert.deepEqual(
+      {
+        kind: bad.status.halt?.cause?.kind,
+        region: bad.status.halt?.cause?.region,
+        check: bad.status.halt?.cause?.check,
+        verdict: bad.status.halt?.cause?.verdict,
+      },
+      { kind: 'slo-breach', region: 'small', check: 'error-ratio', verdict: 'fail' },
+    );
     // Caught by the watch while soaking, not at the gate after the soak.
     const ledger = sim.ledger().filter((e) => e.service === BAD && e.region === 'small');
     const deployedAt = ledger.find((e) => e.kind === 'deploy')!.at;
