@@ -22,9 +22,10 @@ import {
   type RolloutStatus,
 } from './rollouts';
 import { progressLines } from './progress';
-import { OPERATOR_ACTIONS, payloadProblem, type OperatorActionName } from '../workflows/state';
+import { OPERATOR_ACTIONS, payloadProblem, ROLLOUT_STATES, type OperatorActionName, type RolloutState } from '../workflows/state';
 import { failingChecks } from '../workflows/gate-text';
 import { runbookLink } from '../workflows/runbook';
+import { listRollouts, rolloutQuery, type RolloutFilter, type RolloutRow } from './listing';
 
 // Plan loading (YAML, the zod plan schema) is imported only by the commands that read a
 // plan, so `mrcd status` and `mrcd pause` start without it (M7 in docs/benchmarks.md).
@@ -264,15 +265,18 @@ export function buildProgram(): Command {
     .option('--through-halts', 'with --wait: keep waiting while the rollout is halted for an operator')
     .option('--by <who>', 'who starts it (default $MRCD_USER or your user name)')
     .option('--override-quarantine <reason>', 'start a version an earlier rollout quarantined for failing its gate (recorded)')
-    .action(async (file: string, o: WaitOpts & { wait?: boolean; by?: string; overrideQuarantine?: string }) => {
+    .option('--version <version>', "ship this version instead of the plan file's (the file is not changed)")
+    .action(async (file: string, o: WaitOpts & { wait?: boolean; by?: string; overrideQuarantine?: string; version?: string }) => {
       const g = program.opts<GlobalOpts>();
       if ((o.timeout !== undefined || o.throughHalts) && !o.wait)
         throw new ExitError(EXIT.invalid, `${o.timeout !== undefined ? '--timeout' : '--through-halts'} needs --wait`);
       timeoutMs(o);
       const { PlanError, validatePlan, formatProblem } = planModule();
-      const doc = await loadDoc(file);
+      const loaded = await loadDoc(file);
+      // --version is validated with the plan, as if the file said it.
+      const doc = o.version !== undefined && typeof loaded === 'object' && loaded !== null ? { ...loaded, version: o.version } : loaded;
       const r = validatePlan(doc);
-      if (!r.ok) throw new ExitError(EXIT.invalid, new PlanError(r.problems, file).message);
+      if (!r.ok) throw new ExitError(EXIT.invalid, new PlanError(r.problems, o.version !== undefined ? `${file} with --version ${o.version}` : file).message);
       if (!g.json && r.warnings.length)
         process.stderr.write(`${file}: ${r.warnings.length} warning(s):\n${r.warnings.map((p) => `  ${formatProblem(p)}`).join('\n')}\n`);
       if (o.overrideQuarantine !== undefined && !o.overrideQuarantine.trim()) throw new ExitError(EXIT.invalid, '--override-quarantine needs a reason');
@@ -301,6 +305,64 @@ export function buildProgram(): Command {
         const s = await getStatus(m, service);
         out(g.json, s, () => statusTable(s));
       });
+    });
+
+  const rowsTable = (rows: RolloutRow[], withService: boolean) => {
+    const t = new Table({
+      head: [...(withService ? ['service'] : []), 'version', 'state', 'region', 'owner', 'started', 'ended', 'took'],
+      style: { head: [], border: [] },
+    });
+    const at = (ms?: number) => (ms === undefined ? '' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    for (const r of rows) {
+      const region = r.quarantine ? `${r.region ?? ''} (quarantined in ${r.quarantine})`.trim() : (r.region ?? '');
+      const took = r.endedAt !== undefined ? formatDuration(r.endedAt - r.startedAt) : '';
+      t.push([...(withService ? [r.service] : []), r.version, r.state, region, r.owner, at(r.startedAt), at(r.endedAt), took]);
+    }
+    return rows.length ? t.toString() : '(none)';
+  };
+  const limitOf = (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ExitError(EXIT.invalid, `--limit: ${JSON.stringify(v)} must be a whole number from 1 to 1000`);
+    return n;
+  };
+  const listed = async (g: GlobalOpts, f: RolloutFilter) => {
+    // A bad filter is refused before anything is sent (exit 2), naming the flag's value.
+    try {
+      rolloutQuery(f);
+    } catch (e) {
+      throw new ExitError(EXIT.invalid, (e as Error).message);
+    }
+    return withClient(g, (m) => listRollouts(m, f));
+  };
+
+  program
+    .command('list')
+    .description('rollouts through Temporal visibility, newest first: filter by state, owner, service')
+    .option('--state <states>', `comma-separated, any of: ${ROLLOUT_STATES.join(', ')}`)
+    .option('--owner <team>', "the plan's owner.team")
+    .option('--service <name>', 'one service')
+    .option('--limit <n>', 'at most this many', '50')
+    .action(async (o: { state?: string; owner?: string; service?: string; limit: string }) => {
+      const g = program.opts<GlobalOpts>();
+      const states = o.state?.split(',').map((x) => x.trim()) as RolloutState[] | undefined;
+      const rows = await listed(g, {
+        ...(states ? { states } : {}),
+        ...(o.owner ? { owner: o.owner } : {}),
+        ...(o.service ? { service: o.service } : {}),
+        limit: limitOf(o.limit),
+      });
+      out(g.json, rows, () => rowsTable(rows, true));
+    });
+
+  program
+    .command('history')
+    .description("a service's past rollouts with their verdicts, newest first")
+    .argument('<service>')
+    .option('--limit <n>', 'at most this many', '20')
+    .action(async (service: string, o: { limit: string }) => {
+      const g = program.opts<GlobalOpts>();
+      const rows = await listed(g, { service, ended: true, limit: limitOf(o.limit) });
+      out(g.json, rows, () => `${service}: ${rows.length} ended rollout(s)\n${rowsTable(rows, false)}`);
     });
 
   program

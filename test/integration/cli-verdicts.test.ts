@@ -174,4 +174,57 @@ describe('mrcd verdicts for CI', { timeout: 300_000 }, () => {
       await act(m, 'cli-typo', 'abort', who);
     });
   });
+
+  test('deploy --version ships another version than the file; list and history find rollouts by state, owner and service', async () => {
+    const file = planFile('listing', planDoc({ service: 'cli-list', version: '1.0.0' }));
+    const bad = await mrcd('unused', ['deploy', file, '--version', 'not a version!']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.ok(bad.stderr.includes('with --version not a version!') && bad.stderr.includes('version:'), bad.stderr);
+    await withWorker({}, async (m, q) => {
+      const ok = await mrcd(q, ['deploy', file, '--version', '2.0.1', '--wait']);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal((await getStatus(m, 'cli-list')).version, '2.0.1');
+    });
+    await withWorker({ breachAfterMs: { small: 300 } }, async (m, q) => {
+      await startRollout(m, planDoc({ service: 'cli-list-halt' }));
+      await waitFor(m, 'cli-list-halt', (s) => s.state === 'halted');
+      // Visibility follows the workflow's search attributes a moment later.
+      const until = async (args: string[], ok: (rows: Record<string, string>[]) => boolean) => {
+        for (let i = 0; ; i++) {
+          const r = await mrcd(q, ['--json', ...args]);
+          assert.equal(r.code, 0, r.stderr);
+          const rows = JSON.parse(r.stdout) as Record<string, string>[];
+          if (ok(rows) || i === 40) return rows;
+          await new Promise((res) => setTimeout(res, 250));
+        }
+      };
+      const halted = await until(['list', '--state', 'halted,rollback-failed'], (rows) => rows.some((x) => x.service === 'cli-list-halt'));
+      assert.deepEqual(
+        halted.filter((x) => x.service.startsWith('cli-list')).map((x) => [x.service, x.version, x.state, x.execution]),
+        [['cli-list-halt', '2.0.0', 'halted', 'RUNNING']],
+      );
+      const mine = await until(['list', '--owner', 'payments', '--service', 'cli-list'], (rows) => rows.length > 0);
+      assert.deepEqual(
+        mine.map((x) => [x.service, x.version, x.state, x.owner]),
+        [['cli-list', '2.0.1', 'succeeded', 'payments']],
+      );
+      const past = await until(['history', 'cli-list'], (rows) => rows.length > 0);
+      assert.deepEqual(
+        past.map((x) => [x.version, x.state, x.execution]),
+        [['2.0.1', 'succeeded', 'COMPLETED']],
+      );
+      const text = await mrcd(q, ['history', 'cli-list']);
+      assert.ok(text.stdout.startsWith('cli-list: 1 ended rollout(s)') && text.stdout.includes('succeeded'), text.stdout);
+      assert.equal((await mrcd(q, ['history', 'cli-list-halt'])).stdout.split('\n')[0], 'cli-list-halt: 0 ended rollout(s)');
+      for (const args of [
+        ['list', '--state', 'bogus'],
+        ['list', '--owner', 'a" OR "1"="1'],
+        ['list', '--limit', '0'],
+      ]) {
+        const r = await mrcd(q, args);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      }
+      await act(m, 'cli-list-halt', 'abort', who);
+    });
+  });
 });
