@@ -4,7 +4,7 @@
 import Table from 'cli-table3';
 import { formatDuration } from '../plan/duration';
 import { computeDeployWindow, describeWindow, NoDeployWindowError } from '../plan/windows';
-import type { NormalizedPlan, NormalizedMigration } from '../plan/normalize';
+import type { NormalizedPlan, NormalizedMigration, NormalizedRegion } from '../plan/normalize';
 import type { PlanProblem } from '../plan/problem';
 
 export interface PreviewOptions {
@@ -14,13 +14,8 @@ export interface PreviewOptions {
   deployMs: number;
 }
 
-export interface RegionPreview {
-  name: string;
-  size: number;
-  soakMs: number;
-  maxSoakMs: number;
-  checkIntervalMs: number;
-  approval: 'none' | 'required';
+/** A region as the plan normalizes it, with what the preview works out for it. */
+export interface RegionPreview extends Pick<NormalizedRegion, 'name' | 'size' | 'soakMs' | 'maxSoakMs' | 'checkIntervalMs' | 'approval'> {
   checks: { name: string; source: string; comparator: string; threshold: number }[];
   window?: string;
   /** ISO instants; absent from the first region whose window never opens on. */
