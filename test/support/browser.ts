@@ -1,12 +1,12 @@
 // Debian's Chromium driven by playwright-core (which downloads no browser of its own): for
-// tests of the Temporal Web UI. `.ci/run` installs the package; a test that needs it fails
-// with how to install it, never skips.
-import { existsSync, mkdtempSync } from 'node:fs';
+// tests of the Temporal Web UI. $MRCD_CHROMIUM_BIN, else /usr/bin/chromium, else installed
+// on first use with apt-get when running as root (scripts/provision-tools.js); otherwise a
+// test that needs it fails with the command to run, never skips.
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+import { tools } from './tools';
 
 /** No sandbox (root in CI), no GPU, and nothing that reaches past loopback on its own. */
 const FLAGS = [
@@ -21,12 +21,8 @@ const FLAGS = [
 
 /** Starts headless Chromium; close() it (the test's after hook) to stop the process. */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `no Chromium at ${CHROMIUM_PATH}: the Web UI test needs Debian's chromium (apt-get install -y --no-install-recommends chromium; .ci/run installs it)`,
-    );
-  }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS, headless: true });
+  const browser = await tools.ensureChromium();
+  return chromium.launch({ executablePath: browser.path, args: FLAGS, headless: true });
 }
 
 let shots: string | undefined;

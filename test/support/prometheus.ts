@@ -1,12 +1,14 @@
-// A real Prometheus for tests: the Debian binary, a generated config, a throwaway TSDB.
+// A real Prometheus for tests: Debian's binary, a generated config, a throwaway TSDB. Which
+// binary: $MRCD_PROMETHEUS_BIN, else the pinned copy in .tools/, else /usr/bin/prometheus,
+// else the pinned copy provisioned into .tools/ now (scripts/provision-tools.js: one line,
+// ~2 s once, or one error naming the command to run).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { freePort } from '../../dev/ports';
-
-export const PROMETHEUS_BIN = '/usr/bin/prometheus';
+import { tools } from './tools';
 
 export interface PrometheusOptions {
   /** host:port of each metrics endpoint to scrape at /metrics. */
@@ -24,9 +26,7 @@ export interface RunningPrometheus {
 const STDERR_TAIL = 4000;
 
 export async function startPrometheus(opts: PrometheusOptions): Promise<RunningPrometheus> {
-  if (!existsSync(PROMETHEUS_BIN)) {
-    throw new Error(`${PROMETHEUS_BIN} is missing; install it with: apt-get install -y --no-install-recommends prometheus`);
-  }
+  const bin = await tools.ensurePrometheus();
   const interval = opts.scrapeIntervalSeconds ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'mrcd-prom-'));
   const configFile = join(dir, 'prometheus.yml');
@@ -41,8 +41,8 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
-    PROMETHEUS_BIN,
-    [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    bin.path,
+    [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...bin.args],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -95,7 +95,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
   for (;;) {
     if (spawnError || child.exitCode !== null || child.signalCode !== null) {
       await stop();
-      throw new Error(`prometheus exited before it was ready (${spawnError?.message ?? `code ${child.exitCode}`}):\n${stderr}`);
+      throw new Error(`prometheus (${bin.path}) exited before it was ready (${spawnError?.message ?? `code ${child.exitCode}`}):\n${stderr}`);
     }
     try {
       const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });

@@ -1,0 +1,190 @@
+// scripts/provision-tools.js: which Prometheus and Chromium the tests use, and how they are
+// provisioned on first use so that `npm install && npm test` needs nothing installed by
+// hand. The order of the resolvers, the errors that say what to run, the race of two
+// processes provisioning at once (with stand-ins for apt-get and dpkg-deb), and the real
+// thing: the pinned Debian Prometheus in .tools/, unpacked now if it is not there yet.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { tools } from '../support/tools';
+
+const SCRIPT = resolve(__dirname, '../../scripts/provision-tools.js');
+const root = mkdtempSync(join(tmpdir(), 'mrcd-tools-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const read = (file: string) => readFileSync(file, 'utf8');
+let seq = 0;
+const fresh = (name: string) => {
+  const dir = join(root, `${name}-${++seq}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+};
+
+/** An executable shell script. */
+function script(file: string, body: string): string {
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, `#!/bin/sh\n${body}\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+const fakePrometheus = (file: string) => script(file, `echo "prometheus, version ${tools.PROMETHEUS.version}+ds (fake)"`);
+
+/** Stand-ins for apt-get and dpkg-deb that "download" and "unpack" a fake Prometheus, slowly enough for two runs to overlap. */
+function fakeDebian(dir: string, download = `sleep 0.3; : > "prometheus_${tools.PROMETHEUS.debianVersion}_amd64.deb"`) {
+  const log = join(dir, 'calls.log');
+  const aptGet = script(join(dir, 'apt-get'), `echo "apt-get $*" >> ${log}\n${download}`);
+  const dpkgDeb = script(
+    join(dir, 'dpkg-deb'),
+    [
+      `echo "dpkg-deb $*" >> ${log}`,
+      `if [ "$1" = -f ]; then printf 'Package: prometheus\\nVersion: ${tools.PROMETHEUS.debianVersion}\\n'; exit 0; fi`,
+      `mkdir -p "$3/usr/bin" && sleep 0.3`,
+      `printf '#!/bin/sh\\necho "prometheus, version ${tools.PROMETHEUS.version}+ds (fake)"\\n' > "$3/usr/bin/prometheus"`,
+      `chmod 755 "$3/usr/bin/prometheus"`,
+    ].join('\n'),
+  );
+  return { aptGet, dpkgDeb, log };
+}
+
+describe('Prometheus: which binary', () => {
+  test('$MRCD_PROMETHEUS_BIN first, then the pinned copy in .tools, then /usr/bin/prometheus; none: undefined', () => {
+    const dir = fresh('order');
+    const toolsDir = join(dir, 'tools');
+    const env = fakePrometheus(join(dir, 'env', 'prometheus'));
+    const system = fakePrometheus(join(dir, 'system', 'prometheus'));
+    const opts = { toolsDir, systemPath: system };
+
+    assert.equal(tools.findPrometheus({ ...opts, env: {}, systemPath: join(dir, 'nowhere') }), undefined);
+    assert.deepEqual(tools.findPrometheus({ ...opts, env: {} }), { path: system, from: 'system', args: [] });
+    fakePrometheus(tools.prometheusBinary(toolsDir));
+    const local = tools.findPrometheus({ ...opts, env: {} });
+    assert.equal(local?.path, join(toolsDir, `prometheus-${tools.PROMETHEUS.debianVersion}`, 'usr', 'bin', 'prometheus'));
+    assert.equal(local?.from, '.tools');
+    // The unpacked copy is told where its web assets and console templates are.
+    assert.ok(local?.args.some((a) => a.startsWith('--web.local-assets=') && a.includes(toolsDir)));
+    assert.deepEqual(tools.findPrometheus({ ...opts, env: { MRCD_PROMETHEUS_BIN: env } }), { path: env, from: 'MRCD_PROMETHEUS_BIN', args: [] });
+  });
+
+  test('$MRCD_PROMETHEUS_BIN that is not an executable file is refused by name, not passed over', () => {
+    const missing = join(fresh('env'), 'no-such-prometheus');
+    assert.throws(() => tools.findPrometheus({ env: { MRCD_PROMETHEUS_BIN: missing } }), {
+      message: `MRCD_PROMETHEUS_BIN=${missing} is not an executable file`,
+    });
+  });
+
+  test('the pin: Debian bookworm 2.42.0, and .tools/prometheus-<Debian version>/', () => {
+    assert.equal(tools.PROMETHEUS.version, '2.42.0');
+    assert.match(tools.PROMETHEUS.debianVersion, /^2\.42\.0\+ds-\d/);
+    assert.equal(tools.prometheusDir('/x'), `/x/prometheus-${tools.PROMETHEUS.debianVersion}`);
+  });
+});
+
+describe('Prometheus: provisioning', () => {
+  test('two processes provisioning at once both get the one copy; nothing of the loser (or of one killed earlier) is left behind', async () => {
+    const dir = fresh('race');
+    const toolsDir = join(dir, 'tools');
+    const { aptGet, dpkgDeb, log } = fakeDebian(dir);
+    // What a provisioning process killed mid-download leaves: its staging directory, its pid gone.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    mkdirSync(join(toolsDir, `.prometheus-staging-${dead}-x1y2z3`, 'deb'), { recursive: true });
+    const once = () =>
+      promisify(execFile)(process.execPath, [
+        '-e',
+        `require(${JSON.stringify(SCRIPT)}).provisionPrometheus(${JSON.stringify({ toolsDir, aptGet, dpkgDeb })}).then((t) => console.log(t.path))`,
+      ]);
+    const [a, b] = await Promise.all([once(), once()]);
+    const expected = tools.prometheusBinary(toolsDir);
+    assert.equal(a.stdout.trim(), expected);
+    assert.equal(b.stdout.trim(), expected);
+    // One line each, and the apt-get download of the exact pin.
+    for (const r of [a, b]) assert.match(r.stderr, /^\[mrcd\] provisioning prometheus 2\.42\.0 into .*prometheus-2\.42\.0\+ds-[^ ]+ \(first use[^\n]*\n$/);
+    assert.match(read(log), new RegExp(`apt-get -q download prometheus=${tools.PROMETHEUS.debianVersion.replace(/[.+]/g, '\\$&')}`));
+    assert.deepEqual(readdirSync(toolsDir), [`prometheus-${tools.PROMETHEUS.debianVersion}`]);
+
+    // Present: used as it is, nothing downloaded.
+    const calls = read(log);
+    assert.equal((await tools.provisionPrometheus({ toolsDir, aptGet, dpkgDeb })).path, expected);
+    assert.equal(read(log), calls);
+  });
+
+  test('cannot provision: one error naming what to run, and no half-unpacked copy', async () => {
+    const dir = fresh('cannot');
+    const toolsDir = join(dir, 'tools');
+    const said: string[] = [];
+    const quiet = { toolsDir, dpkgDeb: '/bin/false', uid: 1000, say: (l: string) => said.push(l) };
+    const cases: [string, string, RegExp][] = [
+      ['no apt-get', join(dir, 'no-apt-get'), /no apt-get here \(not Debian\)\. Set MRCD_PROMETHEUS_BIN to a prometheus 2\.x binary/],
+      [
+        'no network',
+        fakeDebian(fresh('offline'), `echo "E: Failed to fetch http://deb.debian.org/... Temporary failure resolving 'deb.debian.org'" >&2; exit 100`).aptGet,
+        /apt-get download failed: E: Failed to fetch .*Temporary failure resolving 'deb\.debian\.org'\. Run `node scripts\/provision-tools\.js prometheus` once Debian's mirror is reachable\.$/,
+      ],
+      [
+        'the pin gone from the mirror',
+        fakeDebian(fresh('gone'), `echo "E: Version '${tools.PROMETHEUS.debianVersion}' for 'prometheus' was not found" >&2; exit 100`).aptGet,
+        /Debian's mirror no longer has prometheus=2\.42\.0\+ds-.*Update the pin in scripts\/provision-tools\.js, or set MRCD_PROMETHEUS_BIN/,
+      ],
+      [
+        'apt lists never fetched, not root',
+        fakeDebian(fresh('nolists'), `echo "E: Unable to locate package prometheus" >&2; exit 100`).aptGet,
+        /the apt lists do not know the package prometheus\. Run `apt-get update` as root, then `node scripts\/provision-tools\.js prometheus`\./,
+      ],
+    ];
+    for (const [what, aptGet, message] of cases) {
+      await assert.rejects(tools.provisionPrometheus({ ...quiet, aptGet }), (e: Error) => {
+        assert.match(e.message, /^cannot provision prometheus 2\.42\.0 \(Debian 2\.42\.0\+ds-[^)]+\): /, what);
+        assert.match(e.message, message, what);
+        return true;
+      });
+      assert.deepEqual(readdirSync(toolsDir), [], `${what}: staging removed`);
+    }
+    assert.equal(said.length, cases.length, 'one line per attempt');
+  });
+
+  test('the real one: the pinned Debian package in .tools/, answering its version (provisioned now on a fresh clone)', { timeout: 300_000 }, async () => {
+    const prom = await tools.provisionPrometheus();
+    assert.equal(prom.path, tools.prometheusBinary());
+    const { stdout } = await promisify(execFile)(prom.path, ['--version']);
+    assert.match(stdout, tools.PROMETHEUS.reports);
+    assert.match(stdout, new RegExp(`revision: ${tools.PROMETHEUS.debianVersion.replace(/[.+]/g, '\\$&')}`));
+  });
+});
+
+describe('Chromium', () => {
+  test('$MRCD_CHROMIUM_BIN first, then /usr/bin/chromium; a $MRCD_CHROMIUM_BIN that does not exist is refused by name', () => {
+    const dir = fresh('chromium');
+    const env = script(join(dir, 'env', 'chromium'), 'exit 0');
+    const system = script(join(dir, 'system', 'chromium'), 'exit 0');
+    assert.deepEqual(tools.findChromium({ env: { MRCD_CHROMIUM_BIN: env }, systemPath: system }), { path: env, from: 'MRCD_CHROMIUM_BIN' });
+    assert.deepEqual(tools.findChromium({ env: {}, systemPath: system }), { path: system, from: 'system' });
+    assert.equal(tools.findChromium({ env: {}, systemPath: join(dir, 'none') }), undefined);
+    assert.throws(() => tools.findChromium({ env: { MRCD_CHROMIUM_BIN: join(dir, 'none') } }), /^Error: MRCD_CHROMIUM_BIN=.*none is not an executable file$/);
+  });
+
+  test('missing and not root: one error with the apt-get command, nothing run', async () => {
+    const dir = fresh('chromium-user');
+    const { aptGet, log } = fakeDebian(dir);
+    const systemPath = join(dir, 'usr-bin-chromium');
+    await assert.rejects(tools.ensureChromium({ env: {}, systemPath, aptGet, uid: 1000 }), {
+      message: `no Chromium at ${systemPath} for the Web UI test, and not running as root, so not installing it. Run: sudo apt-get install -y --no-install-recommends chromium (or set MRCD_CHROMIUM_BIN to a Chromium binary)`,
+    });
+    assert.throws(() => read(log), /ENOENT/);
+  });
+
+  test('missing, root, and apt-get fails: one error with the command', async () => {
+    const dir = fresh('chromium-root');
+    const { aptGet, log } = fakeDebian(dir, 'echo "E: Could not get lock /var/lib/dpkg/lock-frontend" >&2; exit 100');
+    const systemPath = join(dir, 'usr-bin-chromium');
+    const said: string[] = [];
+    await assert.rejects(tools.ensureChromium({ env: {}, systemPath, aptGet, uid: 0, say: (l) => said.push(l) }), {
+      message: `no Chromium at ${systemPath} for the Web UI test, and \`apt-get install -y --no-install-recommends chromium\` failed: E: Could not get lock /var/lib/dpkg/lock-frontend. Run: apt-get install -y --no-install-recommends chromium (or set MRCD_CHROMIUM_BIN to a Chromium binary)`,
+    });
+    assert.deepEqual(said, [
+      'provisioning chromium with `apt-get install -y --no-install-recommends chromium` (first use; ~100 MB of Debian packages, a minute or two)',
+    ]);
+    assert.match(read(log), /^apt-get -qq -o DPkg::Lock::Timeout=600 install -y --no-install-recommends chromium$/m);
+  });
+});
