@@ -15,13 +15,15 @@ import {
   followRollout,
   getStatus,
   RolloutAlreadyRunningError,
+  RolloutNotFoundError,
   startRollout,
   VersionQuarantinedError,
   type FollowResult,
   type MrcdClient,
   type RolloutStatus,
 } from './rollouts';
-import { progressLines } from './progress';
+import { followMode, followOutput, type FollowOutput } from './follow-output';
+import { rolloutWorkflowId } from '../workflows/definitions';
 import { OPERATOR_ACTIONS, payloadProblem, ROLLOUT_STATES, type OperatorActionName, type RolloutState } from '../workflows/state';
 import { failingChecks } from '../workflows/gate-text';
 import { runbookLink } from '../workflows/runbook';
@@ -113,39 +115,69 @@ function timeoutMs(o: WaitOpts): number | undefined {
   return ms;
 }
 
-/** Follows a rollout for CI: exit 0 only for success, 5 at a halt (unless --through-halts), 6 when --timeout ran out. */
-async function waitAndReport(m: MrcdClient, service: string, g: GlobalOpts, o: WaitOpts): Promise<void> {
+/** The exit code of where following stopped: 0 succeeded, 1 ended otherwise, 5 halted, 6 timed out. */
+function followExitCode(r: FollowResult): number {
+  if (r.outcome === 'ended') return r.succeeded ? EXIT.ok : EXIT.notSucceeded;
+  return r.outcome === 'halted' ? EXIT.halted : EXIT.timedOut;
+}
+
+/**
+ * Follows a rollout for CI and people: exit 0 only for success, 5 at a halt (unless
+ * --through-halts), 6 when --timeout ran out. `shown` draws it (live view, lines or NDJSON).
+ */
+async function waitAndReport(m: MrcdClient, service: string, g: GlobalOpts, o: WaitOpts, shown: FollowOutput): Promise<void> {
   const limit = timeoutMs(o);
-  const r: FollowResult = await followRollout(m, service, printProgress(g), {
+  const r: FollowResult = await followRollout(m, service, shown.update, {
     stopAtHalt: !o.throughHalts,
     ...(limit !== undefined ? { timeoutMs: limit } : {}),
   });
-  if (g.json) out(true, { outcome: r.outcome, succeeded: r.succeeded, status: r.status }, () => '');
+  const code = followExitCode(r);
+  shown.end(r, code);
   const s = r.status;
   switch (r.outcome) {
     case 'ended':
       if (!g.json) process.stdout.write(`${s.summary}\n`);
-      if (!r.succeeded) throw new ExitError(EXIT.notSucceeded, '');
+      if (code !== EXIT.ok) throw new ExitError(code, '');
       return;
     case 'halted':
       throw new ExitError(
-        EXIT.halted,
+        code,
         g.json
           ? ''
           : `${service} is ${s.state}${s.halt ? `: ${s.halt.reason}` : ''}. It stays ${s.state} for an operator: mrcd retry ${service} --reason "..." or mrcd abort ${service} --reason "..." (legal now: ${s.legalActions.join(', ') || 'none'})`,
       );
     case 'timed-out':
       throw new ExitError(
-        EXIT.timedOut,
+        code,
         g.json ? '' : `${service} is still ${s.state} after --timeout ${o.timeout}; the rollout goes on (mrcd watch ${service} to follow it)`,
       );
   }
 }
 
-function printProgress(g: GlobalOpts): (s: RolloutStatus, prev?: RolloutStatus) => void {
-  return (s, prev) => {
-    if (!g.json) for (const line of progressLines(s, prev)) process.stdout.write(line + '\n');
-  };
+/**
+ * How a followed rollout is shown on stdout: NDJSON with --json, a view redrawn in place on
+ * a terminal, appended lines otherwise. With --json a failure after the rollout is known is
+ * an `error` event too, so the last line always carries the exit code.
+ */
+async function following(g: GlobalOpts, rolloutId: string, started: boolean, body: (shown: FollowOutput) => Promise<void>): Promise<void> {
+  const command = [
+    'mrcd',
+    ...(g.address ? [`--address ${g.address}`] : []),
+    ...(g.namespace ? [`--namespace ${g.namespace}`] : []),
+    ...(g.taskQueue ? [`--task-queue ${g.taskQueue}`] : []),
+  ].join(' ');
+  const shown = followOutput(followMode(g.json, process.stdout), {
+    started,
+    view: { command, ...(process.env.MRCD_RUNBOOK_BASE ? { runbookBase: process.env.MRCD_RUNBOOK_BASE } : {}) },
+  });
+  try {
+    await body(shown);
+  } catch (e) {
+    shown.fail(rolloutId, (e as Error).message, exitCodeOf(e));
+    throw e;
+  } finally {
+    shown.stop();
+  }
 }
 
 /** The library's refusals and absences, as exit codes: mapped once for every command. */
@@ -190,6 +222,22 @@ export function statusTable(s: RolloutStatus): string {
       );
   }
   return lines.join('\n');
+}
+
+/**
+ * The service `mrcd watch` means: its argument names a service, or a rollout by its id
+ * (`rollout-<service>`, as `status.rolloutId`, the Web UI and NDJSON events show it).
+ */
+async function watchedService(m: MrcdClient, rollout: string): Promise<string> {
+  try {
+    await getStatus(m, rollout);
+    return rollout;
+  } catch (e) {
+    const service = rollout.replace(/^rollout-/, '');
+    if (!(e instanceof RolloutNotFoundError) || service === rollout) throw e;
+    await getStatus(m, service);
+    return service;
+  }
 }
 
 export function buildProgram(): Command {
@@ -258,18 +306,23 @@ export function buildProgram(): Command {
 
   program
     .command('deploy')
-    .description('start a rollout of a plan; with --wait, follow it and exit 0 only if it succeeded')
+    .description('start a rollout of a plan; with --follow, follow it and exit 0 only if it succeeded')
     .argument('<plan>', 'plan file')
-    .option('--wait', 'follow progress until the rollout ends (exit 0 succeeded, 1 not, 5 halted)')
-    .option('--timeout <duration>', 'with --wait: stop waiting after this long (exit 6); the rollout goes on')
-    .option('--through-halts', 'with --wait: keep waiting while the rollout is halted for an operator')
+    .option(
+      '--follow',
+      'follow the rollout until it ends (exit 0 succeeded, 1 not, 5 halted): a live view on a terminal, lines in logs, NDJSON events with --json',
+    )
+    .option('--wait', 'the same as --follow')
+    .option('--timeout <duration>', 'with --follow: stop following after this long (exit 6); the rollout goes on')
+    .option('--through-halts', 'with --follow: keep following while the rollout is halted for an operator')
     .option('--by <who>', 'who starts it (default $MRCD_USER or your user name)')
     .option('--override-quarantine <reason>', 'start a version an earlier rollout quarantined for failing its gate (recorded)')
     .option('--version <version>', "ship this version instead of the plan file's (the file is not changed)")
-    .action(async (file: string, o: WaitOpts & { wait?: boolean; by?: string; overrideQuarantine?: string; version?: string }) => {
+    .action(async (file: string, o: WaitOpts & { follow?: boolean; wait?: boolean; by?: string; overrideQuarantine?: string; version?: string }) => {
       const g = program.opts<GlobalOpts>();
-      if ((o.timeout !== undefined || o.throughHalts) && !o.wait)
-        throw new ExitError(EXIT.invalid, `${o.timeout !== undefined ? '--timeout' : '--through-halts'} needs --wait`);
+      const follow = Boolean(o.follow || o.wait);
+      if ((o.timeout !== undefined || o.throughHalts) && !follow)
+        throw new ExitError(EXIT.invalid, `${o.timeout !== undefined ? '--timeout' : '--through-halts'} needs --follow (or its alias --wait)`);
       timeoutMs(o);
       const { PlanError, validatePlan, formatProblem } = planModule();
       const loaded = await loadDoc(file);
@@ -281,18 +334,25 @@ export function buildProgram(): Command {
         process.stderr.write(`${file}: ${r.warnings.length} warning(s):\n${r.warnings.map((p) => `  ${formatProblem(p)}`).join('\n')}\n`);
       if (o.overrideQuarantine !== undefined && !o.overrideQuarantine.trim()) throw new ExitError(EXIT.invalid, '--override-quarantine needs a reason');
       const by = o.by ?? whoAmI();
-      await withClient(g, async (m) => {
+      const start = async (m: MrcdClient) => {
         const handle = await startRollout(m, doc, {
           startedBy: by,
           ...(o.overrideQuarantine ? { overrideQuarantine: { reason: o.overrideQuarantine, by } } : {}),
         });
         if (!g.json) process.stdout.write(`started ${handle.workflowId} (${r.plan.service} ${r.plan.version})\n`);
-        if (!o.wait) {
+        return handle;
+      };
+      if (!follow)
+        return withClient(g, async (m) => {
+          const handle = await start(m);
           if (g.json) out(true, { workflowId: handle.workflowId, started: true }, () => '');
-          return;
-        }
-        await waitAndReport(m, r.plan.service, g, o);
-      });
+        });
+      await following(g, rolloutWorkflowId(r.plan.service), true, (shown) =>
+        withClient(g, async (m) => {
+          await start(m);
+          await waitAndReport(m, r.plan.service, g, o, shown);
+        }),
+      );
     });
 
   program
@@ -367,14 +427,15 @@ export function buildProgram(): Command {
 
   program
     .command('watch')
-    .description('follow a rollout until it ends; exit 0 succeeded, 1 not, 5 halted for an operator')
-    .argument('<service>')
-    .option('--timeout <duration>', 'stop waiting after this long (exit 6); the rollout goes on')
-    .option('--through-halts', 'keep waiting while the rollout is halted for an operator')
-    .action(async (service: string, o: WaitOpts) => {
+    .description('follow a rollout until it ends (a live view on a terminal, NDJSON events with --json); exit 0 succeeded, 1 not, 5 halted for an operator')
+    .argument('<rollout>', 'the service, or its rollout id (rollout-<service>)')
+    .option('--timeout <duration>', 'stop following after this long (exit 6); the rollout goes on')
+    .option('--through-halts', 'keep following while the rollout is halted for an operator')
+    .action(async (rollout: string, o: WaitOpts) => {
       const g = program.opts<GlobalOpts>();
       timeoutMs(o);
-      await withClient(g, (m) => waitAndReport(m, service, g, o));
+      const rolloutId = rollout.startsWith('rollout-') ? rollout : rolloutWorkflowId(rollout);
+      await following(g, rolloutId, false, (shown) => withClient(g, async (m) => waitAndReport(m, await watchedService(m, rollout), g, o, shown)));
     });
 
   const describe: Record<OperatorActionName, string> = {

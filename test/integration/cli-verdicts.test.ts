@@ -70,7 +70,9 @@ describe('mrcd verdicts for CI', { timeout: 300_000 }, () => {
       assert.equal(watch.code, 5);
       const json = await mrcd(q, ['--json', 'watch', 'cli-halt']);
       assert.equal(json.code, 5);
-      assert.deepEqual(((o) => [o.outcome, o.succeeded, o.status.state])(JSON.parse(json.stdout)), ['halted', false, 'halted']);
+      // NDJSON: the last event is the verdict, with the exit code.
+      const verdict = JSON.parse(json.stdout.trimEnd().split('\n').at(-1)!);
+      assert.deepEqual([verdict.type, verdict.outcome, verdict.succeeded, verdict.exitCode, verdict.status.state], ['verdict', 'halted', false, 5, 'halted']);
 
       const patient = await mrcd(q, ['watch', 'cli-halt', '--through-halts', '--timeout', '2s']);
       assert.equal(patient.code, 6, `${patient.stdout}${patient.stderr}`);

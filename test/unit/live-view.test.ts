@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderLiveView, span } from '../../client/live-view';
 import { progressEvents, type FollowEvent } from '../../client/progress';
+import { followMode, followOutput } from '../../client/follow-output';
 import { summarize } from '../../workflows/summary';
 import type { GateResult } from '../../activities/types';
 import type { RecordedAction, RolloutStatus } from '../../workflows/state';
@@ -238,5 +239,48 @@ describe('progressEvents (NDJSON for CI)', () => {
       progressEvents(after, before, at).map((e) => (e.type === 'action' ? e.reason : e.type)),
       ['newest'],
     );
+  });
+});
+
+describe('followOutput', () => {
+  test('a live view only on a terminal with a size; --json wins; a dumb terminal or a pipe gets lines', () => {
+    const tty = { isTTY: true, columns: 120, rows: 40 };
+    assert.equal(followMode(false, tty, { TERM: 'xterm' }), 'live');
+    assert.equal(followMode(true, tty, { TERM: 'xterm' }), 'json');
+    assert.equal(followMode(false, { isTTY: true, columns: 0, rows: 0 }, { TERM: 'xterm' }), 'lines', 'a pty nobody sized');
+    assert.equal(followMode(false, tty, { TERM: 'dumb' }), 'lines');
+    assert.equal(followMode(false, {}, {}), 'lines');
+  });
+
+  test('--json: one event per line, the verdict last with the exit code, and no error event after it', () => {
+    let written = '';
+    const stream = { write: (x: string) => ((written += x), true) } as unknown as NodeJS.WritableStream;
+    const out = followOutput('json', { stream, now: () => T + 5 * sec, started: false });
+    const s = status();
+    out.update(s);
+    const halted = status({ state: 'halted', legalActions: ['resume', 'abort', 'retry'] });
+    out.update(halted, s);
+    out.end({ outcome: 'halted', succeeded: false, status: halted }, 5);
+    out.fail('rollout-checkout', 'ignored', 5);
+    const lines = written.trimEnd().split('\n');
+    const es = lines.map((l) => JSON.parse(l) as FollowEvent);
+    assert.deepEqual(
+      es.map((e) => e.type),
+      ['rollout', 'region', 'region', 'state', 'verdict'],
+    );
+    const v = es.at(-1)!;
+    assert.ok(v.type === 'verdict');
+    assert.deepEqual([v.at, v.outcome, v.state, v.exitCode, v.succeeded, v.status.state], ['2026-12-02T12:00:05.000Z', 'halted', 'halted', 5, false, 'halted']);
+
+    written = '';
+    const failing = followOutput('json', { stream, now: () => T });
+    failing.fail('rollout-checkout', 'no rollout of checkout found', 4);
+    assert.deepEqual(JSON.parse(written), {
+      type: 'error',
+      at: '2026-12-02T12:00:00.000Z',
+      rolloutId: 'rollout-checkout',
+      exitCode: 4,
+      message: 'no rollout of checkout found',
+    });
   });
 });
