@@ -5,6 +5,7 @@
 //   6 --timeout ran out; the rollout goes on
 import { Command, CommanderError, Option } from 'commander';
 import Table from 'cli-table3';
+import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { formatDuration, parseDuration } from '../plan/duration';
 import { ConfigError, connectionConfigFromEnv, type ConnectionConfig } from '../common/connection';
@@ -27,6 +28,7 @@ import { rolloutWorkflowId } from '../workflows/definitions';
 import { OPERATOR_ACTIONS, payloadProblem, ROLLOUT_STATES, type OperatorActionName, type RolloutState } from '../workflows/state';
 import { failingChecks } from '../workflows/gate-text';
 import { runbookLink } from '../workflows/runbook';
+import { holdLine } from '../workflows/summary';
 import { listRollouts, rolloutQuery, type RolloutFilter, type RolloutRow } from './listing';
 
 // Plan loading (YAML, the zod plan schema) is imported only by the commands that read a
@@ -207,6 +209,8 @@ export function statusTable(s: RolloutStatus): string {
     t.toString(),
   ];
   if (s.halt) lines.push(`halt${s.halt.cause ? ` [${s.halt.cause.kind}]` : ''}: ${s.halt.reason}`);
+  const hold = holdLine(s);
+  if (hold) lines.push(hold);
   const runbook = runbookLink(s, process.env.MRCD_RUNBOOK_BASE);
   if (runbook) lines.push(`runbook: ${runbook}`);
   if (s.quarantine)
@@ -423,6 +427,43 @@ export function buildProgram(): Command {
       const g = program.opts<GlobalOpts>();
       const rows = await listed(g, { service, ended: true, limit: limitOf(o.limit) });
       out(g.json, rows, () => `${service}: ${rows.length} ended rollout(s)\n${rowsTable(rows, false)}`);
+    });
+
+  program
+    .command('review')
+    .description('the rollout-quality review of finished rollouts: verdicts, where problems were caught, holds, stage times, overrides (docs/review.md)')
+    .requiredOption('--since <when>', 'start of the window: a duration ago ("90d") or an ISO 8601 time')
+    .option('--until <when>', 'end of the window: a duration ago or an ISO 8601 time (default now)')
+    .option('--service <name>', 'one service')
+    .option('--owner <team>', "one owner (the plan's owner.team)")
+    .option('--format <format>', 'md, html (self-contained, with charts) or json', 'md')
+    .option('--stale-after <duration>', 'a pause, halt or approval wait longer than this is a stale hold', '1h')
+    .option('--out <file>', 'write the review to this file instead of stdout')
+    .action(async (o: { since: string; until?: string; service?: string; owner?: string; format: string; staleAfter: string; out?: string }) => {
+      const g = program.opts<GlobalOpts>();
+      // Loaded on first use, like the plan module: other commands start without the review or vega.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+      const review = require('./review') as typeof import('./review');
+      let flags;
+      try {
+        flags = review.parseReviewFlags(o, Date.now());
+        review.reviewQuery({ ...flags, ...(o.service ? { service: o.service } : {}), ...(o.owner ? { owner: o.owner } : {}) });
+      } catch (e) {
+        if (e instanceof review.ReviewFlagError) throw new ExitError(EXIT.invalid, e.message);
+        // A refused filter value names what it is ("service …", "owner …").
+        throw new ExitError(EXIT.invalid, `--${(e as Error).message}`);
+      }
+      const scope = { since: flags.since, until: flags.until, ...(o.service ? { service: o.service } : {}), ...(o.owner ? { owner: o.owner } : {}) };
+      const collected = await withClient(g, (m) => review.collectRollouts(m, scope));
+      const report = review.aggregate(collected, { ...scope, staleAfterMs: flags.staleAfterMs });
+      const text = await review.renderReview(report, g.json ? 'json' : flags.format);
+      if (o.out === undefined) return void process.stdout.write(text);
+      try {
+        writeFileSync(o.out, text);
+      } catch (e) {
+        throw new ExitError(EXIT.invalid, `--out: cannot write ${o.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      process.stderr.write(`review of ${report.total.rollouts} rollout(s) written to ${o.out}\n`);
     });
 
   program

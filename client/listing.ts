@@ -13,6 +13,10 @@ export interface RolloutFilter {
   states?: RolloutState[];
   /** Only rollouts that ended (history) or only running ones. */
   ended?: boolean;
+  /** Only runs that closed at or after this time (epoch ms). */
+  closedFrom?: number;
+  /** Only runs that closed before this time (epoch ms). */
+  closedBefore?: number;
   /** At most this many, newest first (default 50). */
   limit?: number;
 }
@@ -54,10 +58,14 @@ export function rolloutQuery(f: RolloutFilter): string {
   }
   if (f.ended === true) parts.push('ExecutionStatus != "Running"');
   if (f.ended === false) parts.push('ExecutionStatus = "Running"');
+  // Times are formatted here, never taken from input, so they need no refusing.
+  if (f.closedFrom !== undefined) parts.push(`CloseTime >= "${new Date(f.closedFrom).toISOString()}"`);
+  if (f.closedBefore !== undefined) parts.push(`CloseTime < "${new Date(f.closedBefore).toISOString()}"`);
   return parts.join(' AND ');
 }
 
-function row(w: WorkflowExecutionInfo): RolloutRow {
+/** A visibility entry as a rollout row. */
+export function rolloutRow(w: WorkflowExecutionInfo): RolloutRow {
   const sa = w.typedSearchAttributes;
   const region = sa.get(SA_REGION);
   const quarantine = sa.get(SA_QUARANTINE);
@@ -81,7 +89,7 @@ export async function listRollouts(m: MrcdClient, f: RolloutFilter = {}): Promis
   const limit = f.limit ?? 50;
   const rows: RolloutRow[] = [];
   for await (const w of m.client.workflow.list({ query: rolloutQuery(f), pageSize: Math.min(limit, 1000) })) {
-    rows.push(row(w));
+    rows.push(rolloutRow(w));
     if (rows.length >= limit) break;
   }
   return rows;

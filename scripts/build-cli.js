@@ -28,6 +28,19 @@ function projectInputs(metafile) {
     }));
 }
 
+/**
+ * `mrcd review --format html` renders its charts with vega (ES modules). vega-canvas's node
+ * build tries `await import('canvas')` at its top level, which a CommonJS bundle cannot
+ * hold; its browser build finds no DOM in node and returns no canvas, which is all the
+ * review needs (vega renders SVG without one, as bench/plots.ts does without `canvas`).
+ */
+const vegaWithoutCanvas = {
+  name: 'vega-without-canvas',
+  setup(build) {
+    build.onResolve({ filter: /^vega-canvas$/ }, () => ({ path: path.join(ROOT, 'node_modules/vega-canvas/build/vega-canvas.browser.js') }));
+  },
+};
+
 async function main() {
   let esbuild;
   try {
@@ -47,6 +60,7 @@ async function main() {
     format: 'cjs',
     metafile: true,
     logLevel: 'warning',
+    plugins: [vegaWithoutCanvas],
   });
   // Written last: a build that failed halfway leaves no inputs file, so no bundle is trusted.
   fs.writeFileSync(INPUTS, JSON.stringify({ builtAt: new Date().toISOString(), inputs: projectInputs(result.metafile) }, null, 1) + '\n');
