@@ -1,7 +1,7 @@
 // The worker's configuration: every variable validated up front, every bad one named.
 import { z } from 'zod';
 import { parseDuration } from '../plan';
-import { ConfigError, connectionConfigFromEnv, issuesToProblems, type ConnectionConfig } from '../common/connection';
+import { ConfigError, connectionConfigFromEnv, connectionEnvSchema, issuesToProblems, type ConnectionConfig } from '../common/connection';
 
 const positiveInt = z
   .string()
@@ -21,6 +21,9 @@ const workerEnvSchema = z.object({
     .default('30s'),
   MRCD_WORKFLOW_BUNDLE: z.string().trim().min(1).optional(),
 });
+
+/** Every variable the worker reads: the connection's and its own (docker-compose.yml is checked against these). */
+export const WORKER_ENV_KEYS: readonly string[] = [...Object.keys(connectionEnvSchema.shape), ...Object.keys(workerEnvSchema.shape)];
 
 export interface WorkerConfig {
   connection: ConnectionConfig;
