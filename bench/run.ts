@@ -13,10 +13,11 @@ import { m4 } from './overhead';
 import { m5 } from './capacity';
 import { m6 } from './recovery';
 import { m7 } from './cli-startup';
+import { m8 } from './review';
 import { writePlots } from './plots';
 import { QUICK, results } from './support';
 
-const ALL = ['m1', 'm3', 'm2', 'm4', 'm7', 'm5', 'm6'] as const;
+const ALL = ['m1', 'm3', 'm2', 'm4', 'm7', 'm5', 'm6', 'm8'] as const;
 
 function selected(): Set<string> {
   const i = process.argv.indexOf('--only');
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     }
   }
   await timed('m6', m6);
+  await timed('m8', m8);
   results.seconds = timings;
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });

@@ -45,8 +45,8 @@ function verdictOf(c: CollectedRollout): Verdict {
   return 'no-status';
 }
 
-/** An accepted action that did something (no-ops carry what they found: "already paused", "not paused"). */
-const took = (a: RecordedAction, action: string) => a.accepted && a.action === action && !/^(already|not )/.test(a.note ?? '');
+/** An accepted action. (A no-op pause comes only while paused, a no-op resume only while not: neither moves an interval.) */
+const took = (a: RecordedAction, action: string) => a.accepted && a.action === action;
 /** A resume that released a halt answers "retrying …" rather than "resumed". */
 const retried = (a: RecordedAction) => a.accepted && (a.action === 'retry' || (a.action === 'resume' && /^retrying/.test(a.note ?? '')));
 

@@ -33,7 +33,9 @@ type Spec = Record<string, unknown>;
 /** The chart specs of a review (vega-lite), empty where there is nothing to draw. */
 export function chartSpecs(r: ReviewReport): { id: string; title: string; spec: Spec }[] {
   const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white', config: { font: 'sans-serif', view: { stroke: null } } };
-  const verdicts = r.byService.flatMap((g) => VERDICTS.filter((v) => g.verdicts[v] > 0).map((v) => ({ service: g.key, verdict: v, rollouts: g.verdicts[v] })));
+  const verdicts = r.byService.flatMap((g) =>
+    VERDICTS.filter((v) => g.verdicts[v] > 0).map((v) => ({ service: g.key, verdict: v, rank: VERDICTS.indexOf(v), rollouts: g.verdicts[v] })),
+  );
   const caught = r.byService.flatMap((g) =>
     g.caughtAt.map((n, i) => ({ service: g.key, region: `region ${i + 1}`, problems: n })).filter((x) => x.problems > 0),
   );
@@ -62,7 +64,7 @@ export function chartSpecs(r: ReviewReport): { id: string; title: string; spec: 
             scale: { domain: [...VERDICTS], range: VERDICTS.map((v) => VERDICT_COLORS[v]) },
             title: 'verdict',
           },
-          order: { field: 'verdict', type: 'nominal' },
+          order: { field: 'rank', type: 'quantitative' },
         },
       },
     });
