@@ -132,7 +132,20 @@ export interface RollbackInput extends DeployInput {
 }
 
 export type RolloutEventKind =
-  'started' | 'paused' | 'resumed' | 'halted' | 'rollback' | 'rollback-failed' | 'succeeded' | 'rolled-back' | 'aborted' | 'override';
+  | 'started'
+  | 'paused'
+  | 'resumed'
+  | 'halted'
+  | 'rollback'
+  | 'rollback-failed'
+  | 'succeeded'
+  | 'rolled-back'
+  | 'aborted'
+  | 'override'
+  /** The rollout is still held (paused, halted, rollback-failed, awaiting approval): someone must act. */
+  | 'reminder'
+  /** A hold outlasted the plan's escalateAfter: sent to its escalateTo targets too. */
+  | 'escalation';
 
 export interface NotifyInput {
   notifications: Notification[];

@@ -42,6 +42,16 @@ export interface NormalizedPlan {
   regions: NormalizedRegion[];
   migrations: NormalizedMigration[];
   notifications: Notification[];
+  /** Why the plan has more than two regions, as declared (lint `region-count`). */
+  growthReason?: string;
+  /** Stale-hold reminders (absent in plans prepared before they existed: defaults then). */
+  reminders?: NormalizedReminders;
+}
+
+export interface NormalizedReminders {
+  remindEveryMs: number;
+  escalateAfterMs: number;
+  escalateTo: Notification[];
 }
 
 export type { Check, Gate, DeployWindow, Migration, MigrationStep, Notification, Owner };
@@ -104,5 +114,7 @@ export function normalizePlan(p: ParsedPlan): NormalizedPlan {
       timeoutMs: ms(m.timeout),
     })),
     notifications: p.notifications,
+    ...(p.growthReason ? { growthReason: p.growthReason } : {}),
+    reminders: { remindEveryMs: ms(p.reminders.remindEvery), escalateAfterMs: ms(p.reminders.escalateAfter), escalateTo: p.reminders.escalateTo },
   };
 }

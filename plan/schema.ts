@@ -19,6 +19,8 @@ export const DURATION_BOUNDS = {
   deployTimeout: { min: SECOND, max: DAY, why: 'a deploy still running after a day has failed' },
   pollInterval: { min: 100, max: 10 * MINUTE, why: 'a deploy polled less often than every 10m is noticed late' },
   migrationTimeout: { min: SECOND, max: 7 * DAY, why: 'one migration step longer than a week is a runaway' },
+  remindEvery: { min: MINUTE, max: 7 * DAY, why: 'an owner reminded less than weekly has forgotten the rollout' },
+  escalateAfter: { min: MINUTE, max: 30 * DAY, why: 'a hold not escalated within a month is abandoned' },
 } as const;
 
 /** A duration text within bounds; each refusal says which bound, and why the upper one exists. */
@@ -37,6 +39,10 @@ export const MAX_REGIONS = 50;
 /** What a plan without `defaults.soak` / `defaults.checkInterval` uses. */
 export const DEFAULT_SOAK = '30m';
 export const DEFAULT_CHECK_INTERVAL = '15s';
+/** A rollout held (paused, halted, rollback-failed, awaiting approval) reminds its owner this often… */
+export const DEFAULT_REMIND_EVERY = '1h';
+/** …and escalates once it has been held this long. */
+export const DEFAULT_ESCALATE_AFTER = '4h';
 
 /** A name of an environment variable of the worker, never the secret itself. */
 export const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable (A-Z, 0-9, _), not hold a secret');
@@ -199,6 +205,25 @@ export const notificationSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('webhook'), url: httpUrl, secretEnv: envName.optional() }),
 ]);
 
+/** Stale-hold reminders: a held rollout is nobody's until its owner hears about it again. */
+export const remindersSchema = z
+  .strictObject({
+    remindEvery: duration(DURATION_BOUNDS.remindEvery).default(DEFAULT_REMIND_EVERY),
+    escalateAfter: duration(DURATION_BOUNDS.escalateAfter).default(DEFAULT_ESCALATE_AFTER),
+    /** Who else hears when a hold outlasts escalateAfter (the plan's notifications hear too). */
+    escalateTo: z.array(notificationSchema).default([]),
+  })
+  .superRefine((r, ctx) => {
+    const every = readDuration(r.remindEvery);
+    const after = readDuration(r.escalateAfter);
+    if (every !== undefined && after !== undefined && after < every)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['escalateAfter'],
+        message: `must be at least remindEvery (${r.remindEvery}): the escalation comes with a reminder`,
+      });
+  });
+
 export const planSchema = z.strictObject({
   apiVersion: z.literal('mrcd/v1').default('mrcd/v1'),
   service: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes (max 63)'),
@@ -224,6 +249,7 @@ export const planSchema = z.strictObject({
   growthReason: z.string().min(1).optional(),
   migrations: z.array(migrationSchema).default([]),
   notifications: z.array(notificationSchema).default([]),
+  reminders: remindersSchema.default({ remindEvery: DEFAULT_REMIND_EVERY, escalateAfter: DEFAULT_ESCALATE_AFTER, escalateTo: [] }),
 });
 
 /** The plan as written (before defaults). */

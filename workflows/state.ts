@@ -99,6 +99,20 @@ export interface HaltInfo {
   cause?: HaltCause;
 }
 
+/** A state in which the rollout waits for a person: each reminds its owner while it lasts. */
+export type HoldKind = 'paused' | 'halted' | 'rollback-failed' | 'awaiting-approval';
+
+/** The hold the rollout is in now, since when, and how often its owner was reminded of it. */
+export interface HoldInfo {
+  kind: HoldKind;
+  since: number;
+  region?: string;
+  /** Reminders sent during this hold (the escalation counts as one). */
+  reminders: number;
+  /** When this hold was escalated, once it outlasted the plan's escalateAfter. */
+  escalatedAt?: number;
+}
+
 export interface RolloutStatus {
   rolloutId: string;
   service: string;
@@ -124,6 +138,12 @@ export interface RolloutStatus {
   migrations?: { name: string; phase: 'expand' | 'contract'; direction: 'apply' | 'revert'; at: number }[];
   /** Runs of each migration step asked for so far (`name:phase:direction`): one idempotency key each. */
   migrationAttempts?: Record<string, number>;
+  /** Set while the rollout waits for a person (absent in rollouts started before holds were tracked). */
+  hold?: HoldInfo;
+  /** Stale-hold reminders over the whole rollout: sent, and how many of them were escalations. */
+  reminders?: { sent: number; escalated: number };
+  /** The plan's declared reason for more than two regions, for the quarterly review. */
+  growthReason?: string;
   /** Operator actions legal right now: what `mrcd` and the UI can offer. */
   legalActions: OperatorActionName[];
   startedAt: number;

@@ -57,6 +57,15 @@ function runbookLine(s: RolloutStatus): string | undefined {
   return `Runbook: ${link}${s.owner.runbook ? ` · team runbook: ${s.owner.runbook}` : ''}`;
 }
 
+/** Since when the rollout waits for a person, and whether its owner was reminded: a stale hold shows as one. */
+export function holdLine(s: RolloutStatus): string | undefined {
+  const h = s.hold;
+  if (!h) return undefined;
+  const reminded = h.reminders ? `; owner reminded ${h.reminders} time${h.reminders === 1 ? '' : 's'}` : '';
+  const escalated = h.escalatedAt !== undefined ? `, escalated ${utc(h.escalatedAt)}` : '';
+  return `Held (${h.kind}${h.region ? ` at ${h.region}` : ''}) since ${utc(h.since)}${reminded}${escalated}`;
+}
+
 /**
  * Markdown for the Temporal UI's "current details" panel: the state and the region in
  * flight, who paused and why, each region (a soak with its end as an absolute time), the
@@ -84,6 +93,8 @@ export function renderDetails(s: RolloutStatus): string {
     const cause = s.halt.cause ? ` [${s.halt.cause.kind}${s.halt.cause.region ? ` in ${s.halt.cause.region}` : ''}]` : '';
     lines.push('', `Halt${cause}: ${s.halt.reason}`);
   }
+  const hold = holdLine(s);
+  if (hold) lines.push('', hold);
   const runbook = runbookLine(s);
   if (runbook) lines.push('', runbook);
   if (s.legalActions.length) lines.push('', `Operator actions now: ${s.legalActions.join(', ')} (signal payload \`{"reason": "...", "by": "..."}\`)`);

@@ -343,7 +343,7 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
       return gateAt(ctx.region, await now());
     },
     async notify(input) {
-      calls.push({ kind: 'notify', detail: input.event.kind, at: await now() });
+      calls.push({ kind: 'notify', detail: input.event.kind, input, at: await now() });
       return [];
     },
     async runMigration(input) {

@@ -21,6 +21,7 @@ import { stopPromotedWatches, stopWatching, watchPromoted } from './watches';
 
 export {
   PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS,
+  PATCH_HOLD_REMINDERS,
   PATCH_SERVER_RETRIED_CHECKS,
   PATCH_SOAK_ENDS_IN_ITS_WATCH,
   PATCH_WATCH_PROMOTED_AND_QUARANTINE,

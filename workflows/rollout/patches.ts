@@ -41,6 +41,15 @@ export const PATCH_WEEK_LONG_PROMOTED_WATCHES = 'week-long-promoted-watches';
  */
 export const PATCH_SOAK_ENDS_IN_ITS_WATCH = 'soak-ends-in-its-watch';
 
+/**
+ * Stale-hold reminders: a rollout held for a person (paused, halted, rollback-failed,
+ * awaiting approval) notifies its owner every `reminders.remindEvery` and escalates after
+ * `reminders.escalateAfter`, on durable timers. Asked only when a hold starts, not at
+ * workflow start, so a rollout that is never held records no marker and its history keeps
+ * its size (test/integration/history-budget.test.ts).
+ */
+export const PATCH_HOLD_REMINDERS = 'hold-reminders';
+
 /** Which behaviour a run has: each flag is one patch, true for every rollout started today. */
 export interface Generation {
   /** PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS */

@@ -2,7 +2,7 @@
 // handlers set and the flow acts on, and the one way status is published and reported.
 import { ApplicationFailure, CancellationScope, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { RolloutEventKind } from '../../activities/types';
-import type { NormalizedPlan, NormalizedRegion } from '../../plan';
+import type { NormalizedPlan, NormalizedRegion, Notification } from '../../plan';
 import type { RolloutInput } from '../definitions';
 import type { HaltCause } from '../halt-cause';
 import { operationKey, type KeyParts } from '../idempotency';
@@ -13,6 +13,7 @@ import { renderDetails, summarize } from '../summary';
 import { deployActivities, notifyActs } from './activities';
 import type { LateBreach } from './outcomes';
 import type { Generation } from './patches';
+import { DEFAULT_REMINDERS, HoldReminders } from './reminders';
 
 export class RolloutRun {
   readonly info = workflowInfo();
@@ -34,6 +35,8 @@ export class RolloutRun {
   /** Regressions the watches found, waiting for the main loop's next safe point. */
   readonly lateBreaches: LateBreach[] = [];
   readonly pendingNotifications: Promise<unknown>[] = [];
+  /** Constructed at workflow start, so its scope is the root one. */
+  private readonly holds = new HoldReminders(this, CancellationScope.current());
 
   private preparedPlan: NormalizedPlan | undefined;
   private deployStubs: ReturnType<typeof deployActivities> | undefined;
@@ -109,6 +112,7 @@ export class RolloutRun {
   /** After every change: legal actions, summary, search attributes (only when they change) and the UI's current details. */
   publish(): void {
     const status = this.status;
+    this.holds.update();
     status.legalActions = legalActions(this.ctx());
     status.summary = summarize(status);
     if (status.state !== this.lastState || status.currentRegion !== this.lastRegion) {
@@ -128,19 +132,26 @@ export class RolloutRun {
   }
 
   /** Sends a notification in the background: it never blocks or fails a rollout (the activity records per-target results). */
-  notify(kind: RolloutEventKind, message: string, region?: string): void {
+  notify(kind: RolloutEventKind, message: string, region?: string, targets?: Notification[]): void {
     const plan = this.preparedPlan;
-    if (!plan || plan.notifications.length === 0) return;
+    const notifications = targets ?? plan?.notifications ?? [];
+    if (!plan || notifications.length === 0) return;
     const { rolloutId, service, version } = this.status;
     const runbook = runbookLink(this.status);
     const p = notifyActs
       .notify({
-        notifications: plan.notifications,
+        notifications,
         owner: plan.owner,
         event: { kind, rolloutId, service, version, message, at: Date.now(), ...(region ? { region } : {}), ...(runbook ? { runbook } : {}) },
       })
       .catch(() => undefined);
     this.pendingNotifications.push(p);
+  }
+
+  /** The reminder settings of the prepared plan (defaults for plans prepared before reminders existed). */
+  reminderPlan(): { reminders: NonNullable<NormalizedPlan['reminders']>; notifications: Notification[] } | undefined {
+    const plan = this.preparedPlan;
+    return plan && { reminders: plan.reminders ?? DEFAULT_REMINDERS, notifications: plan.notifications };
   }
 
   /** Records that this version failed a gate, so that starting it again needs an override. */

@@ -27,6 +27,7 @@ export async function preparePlan(run: RolloutRun): Promise<void> {
   status.owner = plan.owner;
   status.failurePolicy = plan.failurePolicy;
   status.regions = plan.regions.map((r) => ({ name: r.name, size: r.size, status: 'pending', attempts: 0 }));
+  if (plan.growthReason) status.growthReason = plan.growthReason;
   upsertSearchAttributes([
     { key: SA_SERVICE, value: plan.service },
     { key: SA_VERSION, value: plan.version },
