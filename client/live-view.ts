@@ -70,9 +70,12 @@ function columns(rows: string[][]): string[] {
   );
 }
 
+/** A measured value to four significant digits: 0.02384937238493724 reads 0.02385, as the gate's own detail says it. */
+const num = (v: number | undefined): string => (v === undefined ? '?' : Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4))));
+
 const reading = (c: CheckResult): string[] => [
   `  ${c.name}`,
-  `${c.value ?? '?'} ${c.comparator} ${c.threshold}`,
+  `${num(c.value)} ${c.comparator} ${c.threshold}`,
   c.verdict,
   c.verdict === 'pass' ? '' : c.detail.slice(0, 80),
 ];

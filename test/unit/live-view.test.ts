@@ -112,7 +112,7 @@ describe('renderLiveView', () => {
   });
 
   test('a halted rollout names the cause, links its runbook section and lists retry, resume and abort as commands', () => {
-    const breach = gate('fail', 0.2, T + 80 * sec);
+    const breach = gate('fail', 0.02384937238493724, T + 80 * sec);
     const s = status({
       state: 'halted',
       currentRegion: 'medium',
@@ -145,7 +145,8 @@ describe('renderLiveView', () => {
       /what you can do now:\n {2}mrcd resume checkout --reason "\.\.\."\n {2}mrcd abort checkout --reason "\.\.\."\n {2}mrcd retry checkout --reason "\.\.\."$/,
     );
     // The readings that decided: the breach is the newest gate.
-    assert.match(frame, /SLO readings \(medium, gate fail at 12:01:20Z\):\n {2}error-ratio\s+0\.2 < 0\.01\s+fail\s+fail: 0\.2 against < 0\.01\n/);
+    // The value to four significant digits, as the gate's detail words it.
+    assert.match(frame, /SLO readings \(medium, gate fail at 12:01:20Z\):\n {2}error-ratio\s+0\.02385 < 0\.01\s+fail\s+fail: 0\.0238\d+ against < 0\.01\n/);
     assert.match(rowOf(frame, 'medium'), /rolled-back/);
     assert.doesNotMatch(frame, /soak ends in|paused by/);
   });
