@@ -11,7 +11,7 @@ export const FOOTNOTES = {
     'Rollouts that waited for an operator after a failure at least once: an accepted retry (or a resume that retried), or a region that failed, breached, regressed or was inconclusive with the rollout ending aborted. A halt cleared by a retry leaves only the retry; aborts of a running rollout do not count.',
   problems: 'Rollouts in which some region failed its final gate, breached an SLO while soaking or held, or regressed after promotion.',
   caughtAt:
-    "For each problem rollout, the index (1 = first, in plan order) of the first region that failed its gate, breached or regressed, as the final status records it (each region's last gate result, its regression time, and the halt's cause).",
+    "For each problem rollout, the number (#1 = first, in plan order) of the first region that failed its gate, breached or regressed, as the final status records it (each region's last gate result, its regression time, and the halt's cause). '#1: 3, #2: 1' = three caught in the first region, one in the second; in JSON caughtAt[i] counts region #(i+1).",
   firstRegion:
     'Problem rollouts caught in their first region (the smallest: plans go smallest first): the blast radius saved. Rate = caught in the first region / problems.',
   paused:

@@ -13,13 +13,13 @@ export interface TextTable {
   totalFirst?: boolean;
 }
 
-/** "1:3 2:1": problems caught per region number (1 = first), regions that caught none left out. */
+/** "#1: 3, #2: 1": problems first caught per region number (1 = first), regions that caught none left out. */
 const caught = (g: GroupFigures) =>
   g.problems
     ? g.caughtAt
-        .map((n, i) => (n ? `${i + 1}:${n}` : ''))
+        .map((n, i) => (n ? `#${i + 1}: ${n}` : ''))
         .filter(Boolean)
-        .join(' ')
+        .join(', ')
     : '–';
 
 function verdictTable(title: string, groups: GroupFigures[]): TextTable {
@@ -100,7 +100,7 @@ export function reviewTables(r: ReviewReport): TextTable[] {
     },
     {
       title: 'Gate checks',
-      head: ['check', 'seen', 'evaluated', 'failed', ''],
+      head: ['check', 'seen', 'evaluated', 'failed', 'note'],
       rows: r.checks.map((c) => [
         c.name,
         String(c.seen),
@@ -112,7 +112,7 @@ export function reviewTables(r: ReviewReport): TextTable[] {
     },
     {
       title: `Stale holds (longer than ${humanDuration(r.window.staleAfterMs)})`,
-      head: ['service', 'version', 'kind', 'region', 'from', 'lasted', ''],
+      head: ['service', 'version', 'kind', 'region', 'from', 'lasted', 'note'],
       rows: r.staleHolds.map((h) => [
         h.service,
         h.version,

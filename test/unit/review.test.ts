@@ -113,7 +113,7 @@ describe('review figures of the recorded rollouts', () => {
   test('every figure cited has a footnote', () => {
     const md = reviewMarkdown(r);
     for (const name of Object.keys(FOOTNOTES)) assert.ok(md.includes(`**${name}**`), `${name} is not explained`);
-    assert.match(md, /\| rv-rolled \| 1 \| 0 \(0%\) \| 1 \(100%\) \| 0 \(0%\) \| 0 \(0%\) \| 0 \| 0 \| 1 \| 2:1 \| 0 \(0%\) \|/);
+    assert.match(md, /\| rv-rolled \| 1 \| 0 \(0%\) \| 1 \(100%\) \| 0 \(0%\) \| 0 \(0%\) \| 0 \| 0 \| 1 \| #2: 1 \| 0 \(0%\) \|/);
   });
 
   test('HTML: self-contained, charts as inline SVG with marks', async () => {
