@@ -205,8 +205,12 @@ describe('mrcd deploy --follow and watch: live view and NDJSON', { timeout: 300_
       // Not the appended lines of a log.
       assert.doesNotMatch(out, /rollout live-tty 2\.0\.0: running/);
       // The 3-second soak counts down second by second (statuses change only at its ends).
-      const countdown = new Set([...out.matchAll(/soak ends in (\d)s/g)].map((x) => x[1]));
-      assert.ok(countdown.size >= 2, `countdown seen: ${[...countdown].join(', ')}`);
+      // Per region: frames drawn only on a new status would show each region's countdown once.
+      for (const region of ['small', 'large']) {
+        const row = new RegExp(`${region}\\s+\\d+\\s+soaking[^\\n]*soak ends in (\\d)s`, 'g');
+        const countdown = new Set([...out.matchAll(row)].map((x) => x[1]));
+        assert.ok(countdown.size >= 2, `${region}'s countdown seen: ${[...countdown].join(', ')}`);
+      }
       // What the terminal shows at the end: the last frame in place of the earlier ones
       // (no countdown left on screen), then the summary.
       const shown = screen(out).join('\n');
