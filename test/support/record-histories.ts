@@ -66,8 +66,24 @@ async function main() {
       async (h) => void (await h.finish()),
       { input: { overrides: { quarantine: { reason: 'recording the override path', by: 'recorder' } } } },
     ],
+    [
+      // A pause long enough for two reminders (the first escalated): the reminders patch's branch, replayed.
+      'hold-reminders',
+      planDoc({ notifications: [{ type: 'webhook', url: 'http://127.0.0.1:9/owner' }], reminders: { remindEvery: '1m', escalateAfter: '1m' } }),
+      {},
+      async (h) => {
+        await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
+        await h.handle.executeUpdate(actionUpdates.pause, { args: [who] });
+        await h.waitUntil((s) => (s.hold?.reminders ?? 0) >= 2, 180_000);
+        await h.handle.signal(actionSignals.resume, who);
+        await h.finish();
+      },
+    ],
   ];
+  // MRCD_RECORD=name,name records only those (a new scenario, without re-recording the rest).
+  const only = process.env.MRCD_RECORD?.split(',').filter(Boolean);
   for (const [name, doc, script, body, opts] of scenarios) {
+    if (only && !only.includes(name)) continue;
     await runRollout(
       env,
       doc,

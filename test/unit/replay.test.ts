@@ -9,6 +9,7 @@ import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../support/temporal';
 import {
   PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS,
+  PATCH_HOLD_REMINDERS,
   PATCH_SERVER_RETRIED_CHECKS,
   PATCH_SOAK_ENDS_IN_ITS_WATCH,
   PATCH_WATCH_PROMOTED_AND_QUARANTINE,
@@ -25,6 +26,7 @@ test('recorded histories exist for the main scenarios', () => {
   assert.deepEqual(files.sort(), [
     'breach-halt-abort.json',
     'happy-path.json',
+    'hold-reminders.json',
     'late-regression-halt-abort.json',
     'pause-resume.json',
     'quarantine-override.json',
@@ -69,9 +71,12 @@ test('each generation of histories carries exactly the patches of its time', () 
   // is retired). Today's records only the newest marker, which implies every older patch.
   const generations = [...order.map((_, n) => order.slice(0, n)), order];
   const newest = [PATCH_SOAK_ENDS_IN_ITS_WATCH];
+  // The reminders patch is asked only when a hold starts with someone to remind.
+  const held = [PATCH_SOAK_ENDS_IN_ITS_WATCH, PATCH_HOLD_REMINDERS];
   const want = (f: string) => {
     const g = /^v(\d+)-/.exec(f);
-    return g ? generations[Number(g[1]) - 1]! : newest;
+    if (g) return generations[Number(g[1]) - 1]!;
+    return f === 'hold-reminders.json' ? held : newest;
   };
   for (const f of files) assert.deepEqual([...new Set(patchesOf(JSON.parse(readFileSync(join(DIR, f), 'utf8'))))].sort(), want(f).sort(), f);
 });
