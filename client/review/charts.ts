@@ -37,7 +37,7 @@ export function chartSpecs(r: ReviewReport): { id: string; title: string; spec: 
     VERDICTS.filter((v) => g.verdicts[v] > 0).map((v) => ({ service: g.key, verdict: v, rank: VERDICTS.indexOf(v), rollouts: g.verdicts[v] })),
   );
   const caught = r.byService.flatMap((g) =>
-    g.caughtAt.map((n, i) => ({ service: g.key, region: `region ${i + 1}`, problems: n })).filter((x) => x.problems > 0),
+    g.caughtAt.map((n, i) => ({ service: g.key, region: `region ${i + 1}`, index: i, problems: n })).filter((x) => x.problems > 0),
   );
   const stages = r.byService.flatMap((g) =>
     STAGES.filter((s) => g.stages[s].p95Ms !== undefined).map((s) => ({ service: g.key, stage: s, seconds: g.stages[s].p95Ms! / 1000 })),
@@ -80,7 +80,8 @@ export function chartSpecs(r: ReviewReport): { id: string; title: string; spec: 
         data: { values: caught },
         mark: 'bar',
         encoding: {
-          x: { field: 'region', type: 'ordinal', title: null, sort: 'ascending', axis: { labelAngle: 0 } },
+          // region 10 after region 9, not after region 1
+          x: { field: 'region', type: 'ordinal', title: null, sort: { field: 'index', op: 'min' }, axis: { labelAngle: 0 } },
           y: { field: 'problems', type: 'quantitative', title: 'problem rollouts', axis: { tickMinStep: 1 } },
           color: { field: 'service', type: 'nominal', title: 'service' },
         },
@@ -93,7 +94,8 @@ export function chartSpecs(r: ReviewReport): { id: string; title: string; spec: 
       spec: {
         ...base,
         title: 'Stage time, 95th percentile',
-        width: 420,
+        // A bar per stage and service: wide enough that a quarter's forty services stay bars.
+        width: Math.max(420, r.byService.length * STAGES.length * 6),
         height: 220,
         data: { values: stages },
         mark: 'bar',

@@ -13,7 +13,7 @@ h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid
 table{border-collapse:collapse;margin:.5rem 0;font-size:13px}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f5f5f5}table.totals tbody tr:first-child td{font-weight:600}td.none{color:#777;font-style:italic}
 .charts{display:flex;flex-wrap:wrap;gap:1.5rem}.charts figure{margin:0}.charts svg{max-width:100%;height:auto}
-dl dt{font-weight:600;margin-top:.5rem}dl dd{margin-left:1rem}sup a{text-decoration:none}
+dl dt{font-weight:600;margin-top:.5rem}dl dd{margin-left:1rem}sup a{text-decoration:none}h2 sup{font-size:.55em;font-weight:normal}
 `;
 
 /** The review as an HTML document with its charts (rendered by charts.ts) inlined. */
