@@ -160,6 +160,13 @@ describe('mrcd deploy --follow and watch: live view and NDJSON', { timeout: 300_
       assert.deepEqual([v.outcome, v.state, v.succeeded, v.exitCode], ['halted', 'halted', false, 5]);
       assert.equal(r.stderr, '', '--json: the halt is in the events, not in words');
 
+      // Starting the version again is refused (3, it is quarantined): the error event is the last line, with that code.
+      const again = await mrcd(q, ['--json', 'deploy', file, '--follow']);
+      assert.equal(again.code, 3, again.stderr);
+      const refused = events(again, 'rollout-live-halt');
+      assert.ok(refused.length === 1 && refused[0]!.type === 'error' && refused[0]!.exitCode === 3, again.stdout);
+      assert.match(refused[0]!.message, /live-halt 2\.0\.0 is quarantined/);
+
       // Followed by its rollout id through the halt; the operator's abort shows as an action.
       let seen!: () => void;
       const firstEvent = new Promise<void>((res) => (seen = res));
