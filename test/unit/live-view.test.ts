@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderLiveView, span } from '../../client/live-view';
-import { progressEvents, type FollowEvent } from '../../client/progress';
+import { progressEvents, progressLines, type FollowEvent } from '../../client/progress';
 import { followMode, followOutput } from '../../client/follow-output';
 import { summarize } from '../../workflows/summary';
 import type { GateResult } from '../../activities/types';
@@ -240,6 +240,21 @@ describe('progressEvents (NDJSON for CI)', () => {
       progressEvents(after, before, at).map((e) => (e.type === 'action' ? e.reason : e.type)),
       ['newest'],
     );
+  });
+});
+
+describe('progressLines (logs and pipes)', () => {
+  test('a state change and a region change are one line each; a new action shows once the 100 kept are full', () => {
+    const prev = status();
+    const next = status({ state: 'paused', pausedBy: 'dana', actions: [action({ reason: 'look' })] });
+    assert.deepEqual(progressLines(next, prev), ['rollout checkout 2.0.0: paused', '  operator pause by dana (update): accepted']);
+    const full = Array.from({ length: 100 }, (_, i) => action({ reason: `a${i}`, at: T + i }));
+    const folded = { count: 1, accepted: 1, rejected: 0, byAction: { pause: 1 }, from: T, until: T };
+    const later = status({
+      actions: [...full.slice(1), action({ action: 'skip-soak', by: 'ic', note: 'soak of medium cut short', at: T + 500 })],
+      earlierActions: folded,
+    });
+    assert.deepEqual(progressLines(later, status({ actions: full })), ['  operator skip-soak by ic (update): soak of medium cut short']);
   });
 });
 
