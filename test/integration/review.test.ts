@@ -101,9 +101,11 @@ describe('mrcd review', { timeout: 240_000 }, () => {
           await new Promise((r) => setTimeout(r, 200));
         }
       }),
-      // Rolls back everything (policy rollback-all) on a breach in its second region.
+      // Rolls back everything (policy rollback-all) on a breach in its second region; its
+      // plan says why it has three regions.
       scenario({ breachAfterMs: { medium: 300 } }, async (m) => {
-        const v = await waitForVerdict(await startRollout(m, plan('rv-rolled', 'search', FAST, undefined, { failurePolicy: 'rollback-all' })));
+        const doc = plan('rv-rolled', 'search', FAST, undefined, { failurePolicy: 'rollback-all', growthReason: 'one per continent' });
+        const v = await waitForVerdict(await startRollout(m, doc));
         assert.equal(v.status.state, 'rolled-back');
       }),
       // Paused while soaking, resumed a while later, succeeds.
@@ -226,7 +228,11 @@ describe('mrcd review', { timeout: 240_000 }, () => {
       ['rv-skip', 'skip-soak', 'bob', 'hotfix for incident 42'],
       ['rv-bad', 'quarantine', 'alice', 'dashboard query fixed'],
     ]);
-    assert.deepEqual(report.undeclaredGrowth.map((g) => g.service).sort(), ['rv-good', 'rv-rolled']);
+    assert.deepEqual(
+      report.undeclaredGrowth.map((g) => g.service),
+      ['rv-good'],
+      'rv-rolled declared its reason',
+    );
     assert.deepEqual(report.checksNeverEvaluated, []);
     assert.ok(report.checks.some((c) => c.name === 'error-ratio' && c.failed >= 2));
     const stale = report.staleHolds.map((h) => `${h.service}:${h.kind}`);
