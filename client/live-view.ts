@@ -148,6 +148,12 @@ export function renderLiveView(s: RolloutStatus, nowMs: number, opts: LiveViewOp
     lines.push('');
     lines.push(`halt${s.halt.cause ? ` [${s.halt.cause.kind}]` : ''}${s.halt.region ? ` in ${s.halt.region}` : ''}: ${s.halt.reason}`);
   }
+  if (s.hold && !ended) {
+    const h = s.hold;
+    const reminded = h.reminders ? `; owner reminded ${h.reminders === 1 ? 'once' : `${h.reminders} times`}` : '';
+    const escalated = h.escalatedAt !== undefined ? `, escalated at ${clock(h.escalatedAt)}` : '';
+    lines.push(`held (${h.kind}${h.region ? ` at ${h.region}` : ''}) for ${span(nowMs - h.since)} since ${clock(h.since)}${reminded}${escalated}`);
+  }
   const runbook = runbookLink(s, opts.runbookBase);
   if (runbook) lines.push(`runbook: ${runbook}`);
 

@@ -1,7 +1,7 @@
 // Turns two successive statuses into what changed: lines an operator reads in a log, and
 // events (NDJSON) a CI job parses. Both see the same changes, so neither misses one.
 import type { CheckResult, GateResult } from '../activities/types';
-import type { HaltInfo, RecordedAction, RegionState, RolloutStatus } from '../workflows/state';
+import type { HaltInfo, HoldInfo, RecordedAction, RegionState, RolloutStatus } from '../workflows/state';
 import { checkText, failingChecks } from '../workflows/gate-text';
 
 function time(ms: number | undefined): string {
@@ -91,6 +91,8 @@ export interface StateEvent extends EventBase {
   summary: string;
   pausedBy?: string;
   halt?: HaltInfo;
+  /** The hold a person is asked to end (paused, halted, awaiting approval): since when, reminders sent. */
+  hold?: HoldInfo;
 }
 
 export interface RegionEvent extends EventBase {
@@ -206,6 +208,7 @@ export function progressEvents(s: RolloutStatus, prev: RolloutStatus | undefined
       summary: s.summary,
       ...(s.pausedBy !== undefined ? { pausedBy: s.pausedBy } : {}),
       ...(s.halt && s.state !== 'running' ? { halt: s.halt } : {}),
+      ...(s.hold ? { hold: s.hold } : {}),
     });
   s.regions.forEach((r, i) => {
     const p = prev?.regions[i];

@@ -92,6 +92,7 @@ describe('renderLiveView', () => {
     const s = status({
       state: 'paused',
       pausedBy: 'dana',
+      hold: { kind: 'paused', region: 'medium', since: T + 90 * sec, reminders: 2, escalatedAt: T + 95 * sec },
       legalActions: ['resume', 'abort', 'skip-soak'],
       actions: [
         action({ by: 'erin', reason: 'old pause', at: T + 10 * sec }),
@@ -103,7 +104,11 @@ describe('renderLiveView', () => {
     const frame = renderLiveView(s, T + 100 * sec, { command: 'mrcd --address 10.0.0.1:7233' });
     assert.match(frame, /^checkout 2\.0\.0 — paused /);
     assert.match(frame, /\npaused by dana: graphs look odd in medium \(soaks and SLO watches go on; the next promotion waits\)\n/);
-    assert.match(frame, /\nrunbook: docs\/runbook\.md#paused\n/);
+    assert.match(
+      frame,
+      /\nheld \(paused at medium\) for 10s since 12:01:30Z; owner reminded 2 times, escalated at 12:01:35Z\nrunbook: docs\/runbook\.md#paused\n/,
+    );
+    assert.match(renderLiveView(s, T + 190 * sec), /held \(paused at medium\) for 1m 40s since/, 'how long it is held ticks too');
     assert.match(frame, /\n {2}mrcd --address 10\.0\.0\.1:7233 resume checkout --reason "\.\.\."\n/, 'commands carry the connection flags given');
     assert.match(
       frame,
@@ -211,6 +216,7 @@ describe('progressEvents (NDJSON for CI)', () => {
       state: 'halted',
       regions: [prev.regions[0]!, { ...prev.regions[1]!, status: 'rolled-back', lastGate: breach }, prev.regions[2]!],
       halt: { region: 'medium', reason: 'SLO breach in medium', at, cause: { kind: 'slo-breach', region: 'medium' } },
+      hold: { kind: 'halted', region: 'medium', since: at, reminders: 0 },
       actions: [action({ by: 'dana', reason: 'look', at })],
       legalActions: ['resume', 'abort', 'retry'],
     });
@@ -218,7 +224,7 @@ describe('progressEvents (NDJSON for CI)', () => {
     assert.deepEqual(types(events), ['state', 'region:medium', 'action']);
     const [state, region, act] = events;
     assert.ok(state?.type === 'state' && region?.type === 'region' && act?.type === 'action');
-    assert.deepEqual([state.previous, state.state, state.halt?.cause?.kind], ['running', 'halted', 'slo-breach']);
+    assert.deepEqual([state.previous, state.state, state.halt?.cause?.kind, state.hold?.kind], ['running', 'halted', 'slo-breach', 'halted']);
     assert.deepEqual([region.previous, region.status], ['soaking', 'rolled-back']);
     assert.deepEqual(
       region.gate?.checks.map((c) => [c.name, c.value, c.comparator, c.threshold, c.verdict]),
