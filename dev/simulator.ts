@@ -61,6 +61,8 @@ export interface Simulator {
   setFaults(f: Faults & { region?: string }): void;
   clearFaults(region?: string): void;
   ledger(): LedgerEntry[];
+  /** The notifications the rollouts sent to POST /_sim/notifications (a webhook target for demos and tests), oldest first. */
+  notifications(): unknown[];
   versionOf(service: string, region: string): string | undefined;
   reset(): void;
   close(): Promise<void>;
@@ -131,6 +133,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   // known past: rolling them back fails rather than inventing one.
   let history = new Map<string, Map<string, (string | null)[]>>();
   let ledgerEntries: LedgerEntry[] = [];
+  /** Webhook bodies received, newest kept: a demo's owner channel. */
+  let notifications: unknown[] = [];
   let ledgerSeq = 0;
   // Never reset, so an id polled across reset() cannot alias a newer operation.
   let opSeq = 0;
@@ -759,6 +763,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         case 'ledger':
           if (method !== 'GET') return methodNotAllowed(res, 'GET');
           return sendJson(res, 200, ledgerEntries);
+        case 'notifications':
+          if (method === 'GET') return sendJson(res, 200, notifications);
+          if (method !== 'POST') return methodNotAllowed(res, 'GET, POST');
+          notifications = [...notifications.slice(-999), await readJsonObject(req)];
+          return sendJson(res, 200, { ok: true });
         case 'reset':
           if (method !== 'POST') return methodNotAllowed(res, 'POST');
           reset();
@@ -776,6 +785,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     opsByKey = new Map();
     loadInitial();
     ledgerEntries = [];
+    notifications = [];
     ledgerSeq = 0;
     badEverywhere.clear();
     badFor.clear();
@@ -833,6 +843,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     setFaults,
     clearFaults,
     ledger: () => ledgerEntries.map((e) => ({ ...e })),
+    notifications: () => [...notifications],
     versionOf: (service, region) => current(service, region) ?? undefined,
     reset,
     close,

@@ -23,6 +23,7 @@ export const LINTS = {
   'window-empty-period': 'error',
   'region-count': 'warning',
   runbook: 'error',
+  'reminder-target': 'warning',
   'migration-name-unique': 'error',
   'migration-revert': 'error',
   'migration-revert-and-irreversible': 'error',
@@ -71,6 +72,14 @@ export function lintPlan(doc: unknown): PlanProblem[] {
   const owner = obj(p.owner);
   if (owner && owner.runbook === undefined)
     add('runbook', 'owner.runbook', 'every pipeline has a runbook: set owner.runbook to the URL on-call follows when this rollout halts');
+
+  const reminders = obj(p.reminders);
+  if (list(p.notifications).length === 0 && list(reminders?.escalateTo).length === 0)
+    add(
+      'reminder-target',
+      'notifications',
+      'no notifications: a rollout left paused, halted or awaiting approval would remind nobody (add notifications[] or reminders.escalateTo)',
+    );
 
   const regions = list(p.regions);
   if (regions.length > REGIONS_TO_START_WITH && !hasReason(p.growthReason))

@@ -80,6 +80,7 @@ test('lints under the preview; a window that never fits; errors exit 2 and bad f
       'version: 1.0.0',
       'owner: { team: payments, contact: "#p", runbook: "https://runbooks.example.com/checkout" }',
       'deployer: { type: http, baseUrl: "http://127.0.0.1:1", timeout: 2m }',
+      'notifications: [{ type: webhook, url: "https://hooks.example.com/payments" }]',
       'defaults: { gate: { checks: [{ name: e, source: { type: http, url: "http://127.0.0.1:1/h", path: r }, comparator: "<", threshold: 1 }] } }',
       'regions:',
       '  - { name: eu, size: 1, soak: 10m }',

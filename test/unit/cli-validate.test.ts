@@ -50,6 +50,7 @@ test('an invalid plan: exit 2 and every problem named with its path', () => {
         'version: 1.0.0',
         'owner: { team: payments, contact: "#p" }',
         'deployer: { type: http, baseUrl: "http://127.0.0.1:1" }',
+        'notifications: [{ type: webhook, url: "https://hooks.example.com/payments" }]',
         'regions:',
         '  - { name: eu, size: 10 }',
         '  - { name: us, size: 5 }',
@@ -93,6 +94,7 @@ const header = [
   'version: 1.0.0',
   'owner: { team: payments, contact: "#p", runbook: "https://runbooks.example.com/checkout" }',
   'deployer: { type: http, baseUrl: "http://127.0.0.1:1" }',
+  'notifications: [{ type: webhook, url: "https://hooks.example.com/payments" }]',
   'defaults: { gate: { checks: [{ name: e, source: { type: http, url: "http://127.0.0.1:1/h", path: r }, comparator: "<", threshold: 1 }] } }',
 ];
 /** Valid, with two warnings: three regions without growthReason, a 5m soak. */

@@ -7,13 +7,14 @@ import { LINTS, validatePlan, type PlanProblem } from '../../plan';
 
 const check = { name: 'errors', source: { type: 'http', url: 'http://127.0.0.1:1/h', path: 'ratio' }, comparator: '<', threshold: 0.01 };
 
-/** A plan no lint says anything about: two regions, 30m soaks, a runbook. */
+/** A plan no lint says anything about: two regions, 30m soaks, a runbook, someone to notify. */
 function doc(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     service: 'checkout',
     version: '2.0.0',
     owner: { team: 'payments', contact: '#payments', runbook: 'https://runbooks.example.com/checkout' },
     deployer: { type: 'http', baseUrl: 'http://127.0.0.1:1' },
+    notifications: [{ type: 'webhook', url: 'https://hooks.example.com/payments' }],
     defaults: { soak: '30m', checkInterval: '30s', gate: { checks: [check] } },
     regions: [
       { name: 'eu', size: 1 },
@@ -265,6 +266,12 @@ test('schema errors and lints come together in one result, errors first', () => 
         path: 'owner.runbook',
         message: 'every pipeline has a runbook: set owner.runbook to the URL on-call follows when this rollout halts',
       },
+      {
+        id: 'reminder-target',
+        severity: 'warning',
+        path: 'notifications',
+        message: 'no notifications: a rollout left paused, halted or awaiting approval would remind nobody (add notifications[] or reminders.escalateTo)',
+      },
     ],
   );
   for (const junk of [null, 42, 'plan', [], { regions: [null, 3, { size: 'big' }], migrations: {} }]) assert.ok(!validatePlan(junk).ok);
@@ -296,4 +303,30 @@ test('duration bounds: more than 0s, at most 7d for soaks, between 100ms and 1h 
   assert.match(deployer({ pollInterval: '1h' }).find((p) => p.path === 'deployer.pollInterval')!.message, /^must be at most 10m: /);
   const migration = { name: 'm', phase: 'expand', apply: { run: ['x'] }, revert: { run: ['y'] }, timeout: '30d' };
   assert.match(all(doc({ migrations: [migration] })).find((p) => p.path === 'migrations[0].timeout')!.message, /^must be at most 7d: /);
+});
+
+test('reminder-target: a plan with nobody to notify warns; escalateTo alone answers it', () => {
+  assert.deepEqual(
+    all(doc({ notifications: [] })).map((p) => `${p.severity} ${p.id} ${p.path}`),
+    ['warning reminder-target notifications'],
+  );
+  assert.deepEqual(all(doc({ notifications: [], reminders: { escalateTo: [{ type: 'slack', urlEnv: 'LEAD_SLACK' }] } })), []);
+});
+
+test('reminders: defaults 1h and 4h; bounds with their reason; the escalation not before the first reminder', () => {
+  const ok = validatePlan(doc());
+  assert.ok(ok.ok);
+  assert.deepEqual(ok.plan.reminders, { remindEveryMs: 3_600_000, escalateAfterMs: 4 * 3_600_000, escalateTo: [] });
+  const problems = (reminders: Record<string, unknown>) => {
+    const r = validatePlan(doc({ reminders }));
+    return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+  };
+  assert.deepEqual(problems({ remindEvery: '10s' }), ['reminders.remindEvery: must be at least 1m']);
+  assert.deepEqual(problems({ remindEvery: '8d', escalateAfter: '9d' }), [
+    'reminders.remindEvery: must be at most 7d: an owner reminded less than weekly has forgotten the rollout',
+  ]);
+  assert.deepEqual(problems({ remindEvery: '2h', escalateAfter: '1h' }), [
+    'reminders.escalateAfter: must be at least remindEvery (2h): the escalation comes with a reminder',
+  ]);
+  assert.deepEqual(problems({ remindEvery: '1h', unknown: true }).length, 1);
 });
