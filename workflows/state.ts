@@ -113,6 +113,14 @@ export interface HoldInfo {
   escalatedAt?: number;
 }
 
+/** A hold that ended, and when. */
+export interface EndedHold extends HoldInfo {
+  until: number;
+}
+
+/** Ended holds kept in status: a rollout paused and resumed all day must not grow its status without bound. */
+export const MAX_RECORDED_HOLDS = 100;
+
 export interface RolloutStatus {
   rolloutId: string;
   service: string;
@@ -140,6 +148,8 @@ export interface RolloutStatus {
   migrationAttempts?: Record<string, number>;
   /** Set while the rollout waits for a person (absent in rollouts started before holds were tracked). */
   hold?: HoldInfo;
+  /** Holds that ended, oldest first (the newest MAX_RECORDED_HOLDS): how long the rollout waited for people, exactly, for the review. */
+  holds?: EndedHold[];
   /** Stale-hold reminders over the whole rollout: sent, and how many of them were escalations. */
   reminders?: { sent: number; escalated: number };
   /** The plan's declared reason for more than two regions, for the quarterly review. */

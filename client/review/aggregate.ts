@@ -1,7 +1,7 @@
 // The review's arithmetic: pure, over collected rollouts (client/review/collect.ts does the
 // I/O), so the figures are tested on a recorded fixture without a server. Definitions of
 // every figure: footnotes.ts and docs/review.md.
-import type { RecordedAction } from '../../workflows/state';
+import type { RecordedAction, RolloutStatus } from '../../workflows/state';
 import { FOOTNOTES } from './footnotes';
 import {
   STAGES,
@@ -101,37 +101,10 @@ function factsOf(c: CollectedRollout, o: ReviewOptions): RolloutFacts {
       facts.staleHolds.push({ ...who, kind, ...(region ? { region } : {}), from, to, durationMs: to - from, endedWithRollout: open });
   };
 
-  // Pauses: an accepted pause to the next resume, retry or abort that was accepted.
-  const actions = s.actions;
-  const pauses = intervals(
-    actions.filter((a) => took(a, 'pause')).map((a) => a.at),
-    actions.filter((a) => a.accepted && (took(a, 'resume') || retried(a) || a.action === 'abort')).map((a) => a.at),
-    end,
-  );
-  for (const p of pauses) {
-    facts.pausedMs += p.to - p.from;
-    stale('pause', p.from, p.to, p.open);
-  }
-  facts.paused = pauses.length > 0;
-
-  // Halts: from their evidence to the operator's retry or abort.
   const caught = caughtAt(s);
   if (caught !== undefined) facts.caughtAt = caught;
-  const evidence: number[] = [];
-  s.regions.forEach((r) => {
-    if (r.regressedAt !== undefined) evidence.push(r.regressedAt);
-    if (r.lastGate && r.lastGate.verdict !== 'pass' && (r.status !== 'promoted' || r.regressedAt !== undefined)) evidence.push(r.lastGate.at);
-  });
-  if (s.halt && s.halt.cause?.kind !== 'aborted' && s.state !== 'rolled-back') evidence.push(s.halt.at);
-  const retries = actions.filter(retried).map((a) => a.at);
-  const aborts = actions.filter((a) => a.accepted && a.action === 'abort').map((a) => a.at);
-  // A rolled-back rollout (policy rollback-all) never waited for anyone.
-  const halts = s.state === 'rolled-back' ? [] : intervals(evidence, [...retries, ...aborts], end);
-  for (const h of halts) {
-    facts.haltedMs += h.to - h.from;
-    stale('halt', h.from, h.to, h.open, s.halt?.region);
-  }
-  facts.everHalted = retries.length > 0 || halts.length > 0;
+  if (s.holds) holdsFromStatus(s, end, facts, stale);
+  else inferHolds(s, end, facts, stale);
 
   // Stages of every promoted region, and the whole rollout.
   s.regions.forEach((r, i) => {
@@ -143,7 +116,7 @@ function factsOf(c: CollectedRollout, o: ReviewOptions): RolloutFacts {
     if (r.lastGate && r.lastGate.verdict === 'pass') {
       stages.soak.push(r.lastGate.at - r.deployedAt);
       stages.hold.push(r.promotedAt - r.lastGate.at);
-      if (r.approvedBy) stale('approval', r.lastGate.at, r.promotedAt, false, r.name);
+      if (r.approvedBy && !s.holds) stale('approval', r.lastGate.at, r.promotedAt, false, r.name);
     }
   });
   stages.rollout.push(end - s.startedAt);
@@ -287,4 +260,57 @@ export function aggregate(collected: CollectedRollout[], o: ReviewOptions): Revi
       .map(({ c }): GrowthRow => ({ service: c.service, version: c.version, workflowId: c.workflowId, regions: c.status!.regions.length })),
     footnotes: { ...FOOTNOTES },
   };
+}
+
+type Stale = (kind: StaleHold['kind'], from: number, to: number, open: boolean, region?: string) => void;
+
+/** Rollouts that record their holds (status.holds): the time paused, halted and awaiting approval, exactly. */
+function holdsFromStatus(s: RolloutStatus, end: number, facts: RolloutFacts, stale: Stale): void {
+  const ended = [...(s.holds ?? []), ...(s.hold ? [{ ...s.hold, until: end }] : [])];
+  for (const h of ended) {
+    const open = h.until >= end;
+    if (h.kind === 'paused') {
+      facts.pausedMs += h.until - h.since;
+      facts.paused = true;
+      stale('pause', h.since, h.until, open, h.region);
+    } else if (h.kind === 'awaiting-approval') stale('approval', h.since, h.until, open, h.region);
+    else {
+      facts.haltedMs += h.until - h.since;
+      facts.everHalted = true;
+      stale('halt', h.since, h.until, open, h.region);
+    }
+  }
+}
+
+/** Rollouts from before status.holds: pauses and halts inferred from the actions and the gates' evidence (lower bounds). */
+function inferHolds(s: RolloutStatus, end: number, facts: RolloutFacts, stale: Stale): void {
+  const actions = s.actions;
+  // Pauses: an accepted pause to the next resume, retry or abort that was accepted.
+  const pauses = intervals(
+    actions.filter((a) => took(a, 'pause')).map((a) => a.at),
+    actions.filter((a) => a.accepted && (took(a, 'resume') || retried(a) || a.action === 'abort')).map((a) => a.at),
+    end,
+  );
+  for (const p of pauses) {
+    facts.pausedMs += p.to - p.from;
+    stale('pause', p.from, p.to, p.open);
+  }
+  facts.paused = pauses.length > 0;
+
+  // Halts: from their evidence to the operator's retry or abort.
+  const evidence: number[] = [];
+  s.regions.forEach((r) => {
+    if (r.regressedAt !== undefined) evidence.push(r.regressedAt);
+    if (r.lastGate && r.lastGate.verdict !== 'pass' && (r.status !== 'promoted' || r.regressedAt !== undefined)) evidence.push(r.lastGate.at);
+  });
+  if (s.halt && s.halt.cause?.kind !== 'aborted' && s.state !== 'rolled-back') evidence.push(s.halt.at);
+  const retries = actions.filter(retried).map((a) => a.at);
+  const aborts = actions.filter((a) => a.accepted && a.action === 'abort').map((a) => a.at);
+  // A rolled-back rollout (policy rollback-all) never waited for anyone.
+  const halts = s.state === 'rolled-back' ? [] : intervals(evidence, [...retries, ...aborts], end);
+  for (const h of halts) {
+    facts.haltedMs += h.to - h.from;
+    stale('halt', h.from, h.to, h.open, s.halt?.region);
+  }
+  facts.everHalted = retries.length > 0 || halts.length > 0;
 }

@@ -15,9 +15,9 @@ export const FOOTNOTES = {
   firstRegion:
     'Problem rollouts caught in their first region (the smallest: plans go smallest first): the blast radius saved. Rate = caught in the first region / problems.',
   paused:
-    'Accepted pause actions to the next accepted resume, retry or abort, or the end of the rollout. Total over the group, and how many rollouts were paused at all. Only the newest 100 actions are kept in status; older ones are not timed.',
+    'The recorded pause holds (status.holds) where the rollout records them, exactly; in older rollouts, accepted pause actions to the next accepted resume, retry or abort, or the end of the rollout. Total over the group, and how many rollouts were paused at all. Only the newest 100 actions are kept in status; older ones are not timed.',
   halted:
-    "From the halt's evidence (the failing gate result's time, the regression's time, or the recorded halt) to the next accepted retry, resume or abort, or the end. It includes the automatic rollback of the failed region before the halt. A halt whose region passed on retry has lost its start: it counts as halted but adds no time.",
+    "The recorded halted and rollback-failed holds (status.holds) where the rollout records them, exactly; in older rollouts, from the halt's evidence (the failing gate result's time, the regression's time, or the recorded halt) to the next accepted retry, resume or abort, or the end. It includes the automatic rollback of the failed region before the halt. A halt whose region passed on retry has lost its start: it counts as halted but adds no time.",
   deploy:
     "A region's turn (the rollout's start for the first region, the previous region's promotion after that) to its deploy finishing: deploy-window and pause waits before the deploy included.",
   soak: 'Deploy finished to the final gate result: extensions for missing evidence included, a skip-soak shortens it.',

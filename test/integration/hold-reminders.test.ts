@@ -107,6 +107,12 @@ describe('stale-hold reminders (time-skipping server, holds of hours and days)',
       assert.equal(status.state, 'aborted');
       assert.equal(status.hold, undefined, 'the hold ended with the abort');
       assert.deepEqual(status.reminders, { sent: 72, escalated: 1 });
+      // The hold is recorded with its span for the review: from the halt to the abort.
+      assert.deepEqual(
+        status.holds?.map((h) => [h.kind, h.region, h.since, h.reminders]),
+        [['halted', 'small', since, 72]],
+      );
+      assert.ok(status.holds![0]!.until - since >= 3 * 24 * HOUR);
     });
   });
 
@@ -130,6 +136,10 @@ describe('stale-hold reminders (time-skipping server, holds of hours and days)',
       assert.equal(status.hold, undefined);
       assert.deepEqual(status.reminders, { sent: 2, escalated: 0 });
       assert.equal(sent(r.calls, 'reminder').length, 2, 'no reminder after resume');
+      assert.equal(status.holds?.length, 1);
+      const pause = status.holds![0]!;
+      assert.equal(pause.kind, 'paused');
+      assert.ok(Math.abs(pause.until - pause.since - 150 * MIN) < MIN, `held ${(pause.until - pause.since) / MIN} min`);
       assert.equal(sent(r.calls, 'escalation').length, 0);
     });
   });

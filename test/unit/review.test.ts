@@ -173,6 +173,32 @@ const gate = (verdict: 'pass' | 'fail' | 'inconclusive' | 'error', at: number, c
 const opts: ReviewOptions = { since: 0, until: 11 * HOUR, staleAfterMs: HOUR };
 
 describe('review figures of made-up rollouts', () => {
+  test('recorded holds (status.holds) are the times, exactly: a retried halt, an approval wait, a pause the rollout ended in', () => {
+    const hold = (kind: 'paused' | 'halted' | 'rollback-failed' | 'awaiting-approval', since: number, until: number) => ({ kind, since, until, reminders: 0 });
+    const r = aggregate(
+      [
+        made('held', {
+          state: 'aborted',
+          // Actions that would infer other times: the recorded holds win.
+          actions: [act('pause', 0.5 * HOUR, 'paused: the next promotion is held'), act('resume', 0.6 * HOUR, 'resumed')],
+          holds: [hold('paused', 1 * HOUR, 1.5 * HOUR), hold('halted', 2 * HOUR, 4 * HOUR), hold('awaiting-approval', 5 * HOUR, 7 * HOUR)],
+          hold: { kind: 'paused', since: 9 * HOUR, reminders: 1 },
+        }),
+      ],
+      opts,
+    );
+    assert.equal(r.total.paused.totalMs, 0.5 * HOUR + 1 * HOUR);
+    assert.equal(r.total.halted.totalMs, 2 * HOUR);
+    assert.equal(r.total.everHalted, 1);
+    assert.deepEqual(
+      r.staleHolds.map((h) => [h.kind, h.durationMs, h.endedWithRollout]),
+      [
+        ['halt', 2 * HOUR, false],
+        ['approval', 2 * HOUR, false],
+      ],
+    );
+  });
+
   test('no-op and rejected pauses are not time paused; an unended pause runs to the end and is stale', () => {
     const r = aggregate(
       [

@@ -8,7 +8,7 @@ import { CancellationScope, isCancellation, patched, sleep } from '@temporalio/w
 import type { RolloutEventKind } from '../../activities/types';
 import type { NormalizedReminders, Notification } from '../../plan';
 import { formatDuration } from '../../plan/duration';
-import type { HoldInfo, HoldKind, RolloutStatus } from '../state';
+import { MAX_RECORDED_HOLDS, type HoldInfo, type HoldKind, type RolloutStatus } from '../state';
 import { PATCH_HOLD_REMINDERS } from './patches';
 
 /** What the reminders need of the run (kept narrow so this module does not import run.ts). */
@@ -51,12 +51,14 @@ export class HoldReminders {
     this.scope?.cancel();
     this.scope = undefined;
     this.kind = hold?.kind;
-    if (!hold) {
-      delete status.hold;
-      return;
-    }
     // A continued run (continue-as-new) keeps the hold it carried, with its reminders so far.
-    if (status.hold?.kind !== hold.kind) status.hold = { kind: hold.kind, since: Date.now(), reminders: 0, ...(hold.region ? { region: hold.region } : {}) };
+    if (status.hold && status.hold.kind !== hold?.kind) {
+      (status.holds ??= []).push({ ...status.hold, until: Date.now() });
+      if (status.holds.length > MAX_RECORDED_HOLDS) status.holds.splice(0, status.holds.length - MAX_RECORDED_HOLDS);
+      delete status.hold;
+    }
+    if (!hold) return;
+    if (!status.hold) status.hold = { kind: hold.kind, since: Date.now(), reminders: 0, ...(hold.region ? { region: hold.region } : {}) };
     const plan = this.host.reminderPlan();
     if (!plan || plan.notifications.length + plan.reminders.escalateTo.length === 0) return; // nobody to remind
     // Asked here, when a hold starts, never at workflow start: a rollout never held records no marker.
