@@ -2,7 +2,8 @@
 // asks, what the deployer says the region runs. One activity for both keeps history at
 // one step per gate; the two answers stay apart so that a region changed from outside
 // is never mistaken for a bad version (which would quarantine it).
-import { activitySignal } from './activity-context';
+import { ROLLOUT_METRICS } from '../workflows/metrics';
+import { activitySignal, currentContext } from './activity-context';
 import type { GateInput, GateResult } from './types';
 import { evaluateGate } from './slo/gate';
 import { checkDeployment } from './deployers/running-version';
@@ -10,8 +11,20 @@ import { checkDeployment } from './deployers/running-version';
 export async function evaluateFinalGate(input: GateInput): Promise<GateResult> {
   const { deployer, ...slo } = input;
   const gate = await evaluateGate(slo);
-  if (!deployer) return gate;
+  if (!deployer) return counted(input.service, gate);
   const signal = activitySignal();
   const deployment = await checkDeployment(deployer, { service: input.service, region: input.region, version: input.version }, signal);
-  return { ...gate, deployment };
+  return counted(input.service, { ...gate, deployment });
+}
+
+/**
+ * Counted here rather than in the workflow: both ways a gate runs (the soak watch's last
+ * check and the gate activity) come through this function. Counted once the whole answer
+ * is in, per evaluation: a gate evaluated again by a retry counts again. Outside an
+ * activity (the CLI, tests) there is no meter.
+ */
+function counted(service: string, gate: GateResult): GateResult {
+  const m = ROLLOUT_METRICS.gateVerdicts;
+  currentContext()?.metricMeter.createCounter(m.name, undefined, m.help).add(1, { service, verdict: gate.verdict });
+  return gate;
 }

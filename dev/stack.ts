@@ -12,7 +12,8 @@ import { loadPlanDocument, parsePlan } from '../plan';
 import { startTemporal } from './temporal-server';
 import { startSimulator, type Simulator } from './simulator';
 import { createWorker } from '../worker/create';
-import { createLogger, installRuntime } from '../worker/logger';
+import { createLogger } from '../worker/logger';
+import { installRuntime } from '../worker/runtime';
 import { act, connectClient, followRollout, getStatus, rolloutHandle, startRollout, waitForVerdict, type MrcdClient } from '../client/rollouts';
 import { progressLines } from '../client/progress';
 import { freePort } from './ports';
@@ -83,7 +84,7 @@ async function main(): Promise<number> {
 
     const connection = { address: server.address, namespace: server.namespace, taskQueue: process.env.MRCD_TASK_QUEUE ?? TASK_QUEUE_DEFAULT };
     const logger = createLogger(process.env.MRCD_LOG_LEVEL ?? 'warn', 'pretty');
-    installRuntime(logger, []);
+    installRuntime(logger, { shutdownSignals: [] });
     const { worker, connection: native } = await createWorker({ connection });
     const running = worker.run();
     stops.push(async () => {

@@ -1,4 +1,5 @@
 // The worker's configuration: every variable validated up front, every bad one named.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from '../plan';
 import { ConfigError, connectionConfigFromEnv, connectionEnvSchema, issuesToProblems, type ConnectionConfig } from '../common/connection';
@@ -8,6 +9,14 @@ const positiveInt = z
   .trim()
   .regex(/^[1-9]\d*$/, 'must be a positive whole number')
   .transform(Number);
+
+const PORT = 'must be a port, 1 to 65535';
+const port = z
+  .string()
+  .trim()
+  .regex(/^[1-9]\d{0,4}$/, PORT)
+  .transform(Number)
+  .refine((n) => n <= 65_535, PORT);
 
 const workerEnvSchema = z.object({
   MRCD_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
@@ -20,6 +29,15 @@ const workerEnvSchema = z.object({
     .refine((s) => parseDuration(s) !== undefined, 'must be a duration such as "30s"')
     .default('30s'),
   MRCD_WORKFLOW_BUNDLE: z.string().trim().min(1).optional(),
+  MRCD_METRICS_PORT: port.optional(),
+  // Loopback unless told: a worker on a laptop serves nobody else. In a container loopback
+  // is the container's own, so docker-compose.yml sets 0.0.0.0 for Prometheus to reach it.
+  // An address, not a name: the SDK's exporter binds a socket address and resolves none.
+  MRCD_METRICS_HOST: z
+    .string()
+    .trim()
+    .refine((h) => isIP(h) !== 0, 'must be an IP address to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)')
+    .default('127.0.0.1'),
 });
 
 /** Every variable the worker reads: the connection's and its own (docker-compose.yml is checked against these). */
@@ -34,6 +52,14 @@ export interface WorkerConfig {
   shutdownGraceMs: number;
   /** A prebuilt workflow bundle (production); without it the worker bundles at start. */
   workflowBundlePath?: string;
+  /** Where to serve Prometheus metrics at /metrics; none without MRCD_METRICS_PORT. */
+  metrics?: MetricsEndpoint;
+}
+
+export interface MetricsEndpoint {
+  /** An IPv4 or IPv6 address. */
+  host: string;
+  port: number;
 }
 
 /** Reads and validates the worker's environment; throws a ConfigError listing every bad variable. */
@@ -48,6 +74,9 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
   }
   const parsed = workerEnvSchema.safeParse(env);
   if (!parsed.success) problems.push(...issuesToProblems(parsed.error, env));
+  // A host alone serves nothing: whoever set it expects an endpoint that would never come up.
+  if (env.MRCD_METRICS_HOST !== undefined && env.MRCD_METRICS_PORT === undefined)
+    problems.push('MRCD_METRICS_HOST: set without MRCD_METRICS_PORT, so no metrics would be served; set the port too, or neither');
   if (problems.length || !connection || !parsed.success) throw new ConfigError(problems);
   const w = parsed.data;
   return {
@@ -58,5 +87,6 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     ...(w.MRCD_MAX_CONCURRENT_WORKFLOW_TASKS ? { maxConcurrentWorkflowTasks: w.MRCD_MAX_CONCURRENT_WORKFLOW_TASKS } : {}),
     shutdownGraceMs: parseDuration(w.MRCD_SHUTDOWN_GRACE)!,
     ...(w.MRCD_WORKFLOW_BUNDLE ? { workflowBundlePath: w.MRCD_WORKFLOW_BUNDLE } : {}),
+    ...(w.MRCD_METRICS_PORT ? { metrics: { host: w.MRCD_METRICS_HOST, port: w.MRCD_METRICS_PORT } } : {}),
   };
 }

@@ -1,9 +1,11 @@
 // The worker process: `npm run worker`. Config from env (every bad variable named, exit 2),
-// JSON logs (pretty on a TTY), graceful shutdown on SIGINT/SIGTERM: in-flight activities
-// get MRCD_SHUTDOWN_GRACE to finish, and Temporal hands anything left to another worker.
+// JSON logs (pretty on a TTY), Prometheus metrics at MRCD_METRICS_HOST:MRCD_METRICS_PORT
+// when the port is set, graceful shutdown on SIGINT/SIGTERM: in-flight activities get
+// MRCD_SHUTDOWN_GRACE to finish, and Temporal hands anything left to another worker.
 import { ConfigError, connectTemporal } from '../common/connection';
 import { loadWorkerConfig } from './config';
-import { createLogger, installRuntime } from './logger';
+import { createLogger } from './logger';
+import { bindAddress, installRuntime } from './runtime';
 import { createWorker } from './create';
 import type { ConnectionConfig } from '../common/connection';
 import { createCommands, missingSearchAttributes } from './search-attributes';
@@ -32,7 +34,16 @@ async function main(): Promise<number> {
     throw e;
   }
   const logger = createLogger(config.logLevel, config.logFormat);
-  installRuntime(logger);
+  const { metrics } = config;
+  try {
+    installRuntime(logger, metrics ? { metrics } : {});
+  } catch (e) {
+    if (!metrics) throw e;
+    // Most likely the port is taken (another worker on this host?).
+    logger.fatal({ metrics: bindAddress(metrics), err: (e as Error).message }, 'cannot serve metrics at MRCD_METRICS_HOST:MRCD_METRICS_PORT');
+    return 1;
+  }
+  if (metrics) logger.info({ metrics: `http://${bindAddress(metrics)}/metrics` }, 'serving Prometheus metrics');
   const { address, namespace, taskQueue } = config.connection;
   // Checked before the worker exists: a rollout in a namespace without them stops moving.
   let missing: string[] | undefined;

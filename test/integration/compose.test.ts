@@ -31,9 +31,6 @@ import { forTheFile, useTempDir } from '../support/temporal';
 const ROOT = join(__dirname, '..', '..');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
 const APT_INSTALL = 'apt-get install -y --no-install-recommends docker-compose';
-/** The worker's metrics endpoint is being added to worker/config.ts; until then its port is only a contract. */
-const METRICS_KNOWN = WORKER_ENV_KEYS.includes('MRCD_METRICS_PORT');
-const METRICS_TODO = METRICS_KNOWN ? false : 'MRCD_METRICS_PORT is not read by worker/config.ts yet (the worker metrics endpoint)';
 
 try {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -221,8 +218,7 @@ test('images are pinned: no latest, no untagged image except the one built here'
 test('the workers set only variables the worker reads, with values worker/config.ts accepts', () => {
   const worker = service('worker');
   const env = envOf(worker);
-  const pending = METRICS_KNOWN ? [] : ['MRCD_METRICS_PORT'];
-  const unknown = Object.keys(env).filter((k) => !WORKER_ENV_KEYS.includes(k) && !pending.includes(k));
+  const unknown = Object.keys(env).filter((k) => !WORKER_ENV_KEYS.includes(k));
   assert.deepEqual(unknown, [], `variables the worker does not read (worker/config.ts, common/connection.ts): ${unknown.join(', ')}`);
   // What a container needs set: the defaults point at 127.0.0.1, i.e. the container itself.
   for (const k of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'MRCD_TASK_QUEUE', 'MRCD_LOG_FORMAT', 'MRCD_METRICS_PORT'])
@@ -254,8 +250,14 @@ test('the workers set only variables the worker reads, with values worker/config
   assert.equal(conditionOn(worker, 'search-attributes'), 'service_completed_successfully', 'a worker refuses to start before the attributes exist');
 });
 
-test('the worker reads MRCD_METRICS_PORT (the contract docker-compose.yml and the healthcheck rely on)', { todo: METRICS_TODO }, () => {
-  assert.ok(WORKER_ENV_KEYS.includes('MRCD_METRICS_PORT'));
+test('the workers serve metrics on every interface of their container, on the port Prometheus scrapes', () => {
+  const env = envOf(service('worker'));
+  assert.ok(WORKER_ENV_KEYS.includes('MRCD_METRICS_PORT') && WORKER_ENV_KEYS.includes('MRCD_METRICS_HOST'));
+  const config = loadWorkerConfig({ ...envIn(runtimeStage()), ...env }, false);
+  // The worker's default host is loopback, which in a container is the container's own.
+  assert.deepEqual(config.metrics, { host: '0.0.0.0', port: Number(env.MRCD_METRICS_PORT) });
+  assert.equal(loadWorkerConfig({ MRCD_METRICS_PORT: env.MRCD_METRICS_PORT }, false).metrics?.host, '127.0.0.1', 'outside compose: loopback');
+  assert.equal(loadWorkerConfig({}, false).metrics, undefined, 'no port, no endpoint');
 });
 
 test('the search attributes registered at start are those of workflows/search-attributes.ts', () => {
@@ -456,10 +458,12 @@ test("the image's entry point, with the workers' compose environment, starts a w
     PATH: process.env.PATH ?? '',
     ...envIn(runtime),
     ...envOf(service('worker')),
-    // Where the container would have them: this dev server, this test's bundle, a free port.
+    // Where the container would have them: this dev server, this test's bundle, a free
+    // port on loopback (tests listen on 127.0.0.1 only; compose's 0.0.0.0 is checked above).
     TEMPORAL_ADDRESS: server.address,
     MRCD_WORKFLOW_BUNDLE: bundlePath(),
     MRCD_METRICS_PORT: String(metricsPort),
+    MRCD_METRICS_HOST: '127.0.0.1',
     MRCD_TASK_QUEUE: 'compose-entrypoint-test',
   };
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -474,9 +478,12 @@ test("the image's entry point, with the workers' compose environment, starts a w
       assert.ok(Date.now() < deadline, `no "worker started" within 60 s:\n${out}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    await t.test('its healthcheck passes', { todo: METRICS_TODO }, () => {
+    await t.test('its healthcheck passes: the metrics endpoint answers with the SDK metrics', async () => {
       const r = spawnSync(process.execPath, [join(ROOT, 'deploy', 'docker', 'worker-healthcheck.js')], { env, encoding: 'utf8', timeout: 10_000 });
       assert.equal(r.status, 0, `worker-healthcheck.js exited ${r.status}: ${r.stderr}`);
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /^temporal_\w+\{/m, 'the SDK runtime metrics are served');
     });
   } finally {
     child.kill('SIGTERM');
@@ -490,6 +497,8 @@ test('the workers healthcheck counts as healthy only when the metrics endpoint a
   const closed = await freePort();
   const r = spawnSync(process.execPath, [probe], { env: { MRCD_METRICS_PORT: String(closed) }, encoding: 'utf8', timeout: 10_000 });
   assert.equal(r.status, 1, 'nothing listening: unhealthy');
+  const none = spawnSync(process.execPath, [probe], { env: {}, encoding: 'utf8', timeout: 10_000 });
+  assert.equal(none.status, 0, 'no MRCD_METRICS_PORT: nothing to probe, healthy while the process runs');
   const { createServer } = await import('node:http');
   const http = createServer((req, res) => {
     res.writeHead(req.url === '/metrics' ? 200 : 404);
@@ -498,8 +507,11 @@ test('the workers healthcheck counts as healthy only when the metrics endpoint a
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   try {
     const port = (http.address() as { port: number }).port;
-    const ok = spawn(process.execPath, [probe], { env: { MRCD_METRICS_PORT: String(port) } });
-    assert.equal(await new Promise((resolve) => ok.once('exit', resolve)), 0, 'GET /metrics answered: healthy');
+    // The worker's default host, the one compose sets (every interface: probed on loopback), and loopback by name.
+    for (const host of [undefined, '0.0.0.0', '127.0.0.1']) {
+      const ok = spawn(process.execPath, [probe], { env: { MRCD_METRICS_PORT: String(port), ...(host ? { MRCD_METRICS_HOST: host } : {}) } });
+      assert.equal(await new Promise((resolve) => ok.once('exit', resolve)), 0, `GET /metrics answered (MRCD_METRICS_HOST=${host ?? 'unset'}): healthy`);
+    }
   } finally {
     http.close();
   }

@@ -12,6 +12,7 @@ import { runbookLink } from '../runbook';
 import { renderDetails, summarize } from '../summary';
 import { deployActivities, notifyActs } from './activities';
 import type { LateBreach } from './outcomes';
+import { RolloutMetrics } from './metrics';
 import type { Generation } from './patches';
 import { DEFAULT_REMINDERS, HoldReminders } from './reminders';
 
@@ -37,6 +38,7 @@ export class RolloutRun {
   readonly pendingNotifications: Promise<unknown>[] = [];
   /** Constructed at workflow start, so its scope is the root one. */
   private readonly holds = new HoldReminders(this, CancellationScope.current());
+  private readonly metrics: RolloutMetrics;
 
   private preparedPlan: NormalizedPlan | undefined;
   private deployStubs: ReturnType<typeof deployActivities> | undefined;
@@ -65,6 +67,7 @@ export class RolloutRun {
     this.status.overrides ??= [];
     this.paused = this.status.state === 'paused';
     this.preparedPlan = input.carried?.plan;
+    this.metrics = new RolloutMetrics(this.status, input.carried !== undefined);
   }
 
   get hasPlan(): boolean {
@@ -109,10 +112,11 @@ export class RolloutRun {
     };
   }
 
-  /** After every change: legal actions, summary, search attributes (only when they change) and the UI's current details. */
+  /** After every change: legal actions, summary, search attributes (only when they change), the UI's current details and the metrics. */
   publish(): void {
     const status = this.status;
     this.holds.update();
+    this.metrics.observe(status);
     status.legalActions = legalActions(this.ctx());
     status.summary = summarize(status);
     if (status.state !== this.lastState || status.currentRegion !== this.lastRegion) {
