@@ -39,7 +39,9 @@ const NEW_VERSION = '2.0.0';
 const OLD_VERSION = '1.0.0';
 const WORKERS = 3;
 /** Activity slots per worker: small on purpose, to show what the scenario needs (docs/operations.md). */
-const ACTIVITY_SLOTS = 10;
+const ACTIVITY_SLOTS = Number(process.env.MRCD_CLUSTER_ACTIVITY_SLOTS ?? 10);
+/** MRCD_CLUSTER_FAULTS=0: no kills, for a baseline to compare the figures with. */
+const FAULTS = process.env.MRCD_CLUSTER_FAULTS !== '0';
 const SCENARIO_DEADLINE_MS = 6 * 60_000;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -321,34 +323,37 @@ async function main(): Promise<number> {
     const inSecondRegion = () => [...latest.values()].filter((s) => s.regions[1] && s.regions[1].status !== 'pending').length;
 
     try {
-      // A worker dies mid-soak; a new one takes its place.
-      await waitFor('three rollouts soaking', () => soakingNow() >= 3);
-      const victim = workers[0]!;
-      await kill9(victim);
-      const killedWorkerAt = Date.now() - rolloutStart;
-      const replacement = await startWorker();
-      say(
-        `[cluster] kill -9 ${victim.name} at +${secs(killedWorkerAt)} with ${soakingNow()} rollouts soaking; ${replacement.proc.name} polling after ${secs(replacement.ms)}`,
-      );
-      timings.push(['replacement worker start', replacement.ms]);
+      let beforeKill: Histograms | undefined;
+      if (FAULTS) {
+        // A worker dies mid-soak; a new one takes its place.
+        await waitFor('three rollouts soaking', () => soakingNow() >= 3);
+        const victim = workers[0]!;
+        await kill9(victim);
+        const killedWorkerAt = Date.now() - rolloutStart;
+        const replacement = await startWorker();
+        say(
+          `[cluster] kill -9 ${victim.name} at +${secs(killedWorkerAt)} with ${soakingNow()} rollouts soaking; ${replacement.proc.name} polling after ${secs(replacement.ms)}`,
+        );
+        timings.push(['replacement worker start', replacement.ms]);
 
-      // The server dies while rollouts are in flight (some in their second region), and comes back.
-      await waitFor('three rollouts in their second region', () => inSecondRegion() >= 3);
-      const inFlight = [...latest.values()].filter((s) => !['succeeded', 'aborted', 'halted'].includes(s.state)).length;
-      const errorsBefore = pollErrors;
-      const killedAt = Date.now();
-      const beforeKill = await scrape(cluster.ports.metrics);
-      await cluster.kill9();
-      await sleep(1000);
-      const restart = await cluster.start();
-      // Until a whole round of status reads (one per rollout) answers again.
-      const roundsBefore = cleanRounds;
-      await waitFor('every rollout to answer a status query after the restart', () => cleanRounds > roundsBefore + 1, 60_000);
-      const answeredMs = Date.now() - killedAt;
-      say(
-        `[cluster] kill -9 temporal-server at +${secs(killedAt - rolloutStart)} with ${inFlight} rollouts in flight; serving again after ${secs(restart)}, every rollout answering ${secs(answeredMs)} after the kill${pollErrors > errorsBefore ? ` (${pollErrors - errorsBefore} status reads failed meanwhile)` : ''}`,
-      );
-      timings.push(['server restart after kill -9 (until the frontend answers)', restart], ['kill -9 → every rollout answers its status query', answeredMs]);
+        // The server dies while rollouts are in flight (some in their second region), and comes back.
+        await waitFor('three rollouts in their second region', () => inSecondRegion() >= 3);
+        const inFlight = [...latest.values()].filter((s) => !['succeeded', 'aborted', 'halted'].includes(s.state)).length;
+        const errorsBefore = pollErrors;
+        const killedAt = Date.now();
+        beforeKill = await scrape(cluster.ports.metrics);
+        await cluster.kill9();
+        await sleep(1000);
+        const restart = await cluster.start();
+        // Until a whole round of status reads (one per rollout) answers again.
+        const roundsBefore = cleanRounds;
+        await waitFor('every rollout to answer a status query after the restart', () => cleanRounds > roundsBefore + 1, 60_000);
+        const answeredMs = Date.now() - killedAt;
+        say(
+          `[cluster] kill -9 temporal-server at +${secs(killedAt - rolloutStart)} with ${inFlight} rollouts in flight; serving again after ${secs(restart)}, every rollout answering ${secs(answeredMs)} after the kill${pollErrors > errorsBefore ? ` (${pollErrors - errorsBefore} status reads failed meanwhile)` : ''}`,
+        );
+        timings.push(['server restart after kill -9 (until the frontend answers)', restart], ['kill -9 → every rollout answers its status query', answeredMs]);
+      }
 
       // Verdicts: the good ones succeed; the bad one halts in its first region, rolled back.
       await waitFor(
@@ -413,11 +418,13 @@ async function main(): Promise<number> {
       }
       say(`  scenario: ${services.length} rollouts × ${REGIONS.length} regions, soak ${SOAK}: ${secs(scenarioMs)} from the deploys to the last verdict`);
       say(`  peak at once: ${peak.soaking} regions soaking or gating, ${peak.deploying} deploying or rolling back`);
-      say(`  status reads: ${polls}, failed: ${pollErrors} (the client retries through the restart)`);
+      say(`  status reads: ${polls}, failed: ${pollErrors}${FAULTS ? " (the client retries through the server's restart)" : ''}`);
       say(`  RSS at start → peak: ${[...rssPeak].map(([n, mb]) => `${n} ${(rssStart.get(n) ?? 0).toFixed(0)} → ${mb.toFixed(0)} MB`).join(', ')}`);
       // The server's own view: how long tasks waited for a worker slot, and PostgreSQL's latency.
-      say(`  ${serverFigures('first server (start → kill -9, a worker killed meanwhile)', beforeKill)}`);
-      say(`  ${serverFigures('restarted server (restart → end, recovery included)', await scrape(cluster.ports.metrics))}`);
+      if (beforeKill) {
+        say(`  ${serverFigures('first server (start → kill -9, a worker killed meanwhile)', beforeKill)}`);
+        say(`  ${serverFigures('restarted server (restart → end, recovery included)', await scrape(cluster.ports.metrics))}`);
+      } else say(`  ${serverFigures('server (no faults injected)', await scrape(cluster.ports.metrics))}`);
       timings.push(['scenario (deploys → last verdict)', scenarioMs]);
     } finally {
       polling = false;
