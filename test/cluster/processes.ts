@@ -79,9 +79,18 @@ export async function stopProcess(p: Proc, signal: NodeJS.Signals = 'SIGTERM', g
   await p.exited;
 }
 
-/** Stops every process started here that still runs, newest first. */
-export async function stopAll(): Promise<void> {
-  for (const p of [...started].reverse()) await stopProcess(p, 'SIGTERM', 5_000).catch(() => undefined);
+/**
+ * Stops every process started here that still runs, newest first. fast (on SIGINT/SIGTERM):
+ * SIGKILL at once, except PostgreSQL, which gets its fast shutdown (SIGINT) so that it
+ * releases its shared memory.
+ */
+export async function stopAll({ fast = false } = {}): Promise<void> {
+  for (const p of [...started].reverse()) {
+    if (!p.running()) continue;
+    if (p.name === 'postgres') await stopProcess(p, 'SIGINT', 5_000).catch(() => undefined);
+    else if (fast) await kill9(p).catch(() => undefined);
+    else await stopProcess(p, 'SIGTERM', 5_000).catch(() => undefined);
+  }
 }
 
 /** Pids of the process groups we started that still have a live member (should be none at the end). */

@@ -463,10 +463,15 @@ async function main(): Promise<number> {
 }
 
 // `timeout` (.ci/run) or ^C: the process groups started here are not in ours, so stop them.
+// A signal arrives more than once (timeout signals the group, and tsx relays it to us again):
+// handled every time, acted on once, so a second one cannot end us half way through.
+let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
     say(`[cluster] ${sig}: stopping every process started here`);
-    void stopAll().finally(() => {
+    void stopAll({ fast: true }).finally(() => {
       for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
       process.exit(1);
     });
