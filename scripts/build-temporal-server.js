@@ -5,9 +5,10 @@
 // module version copied beside them (schema/postgresql/v12/{temporal,visibility}) and its
 // sample config (config/development-postgres12.yaml). For `npm run test:cluster`
 // (test/cluster/run.ts): a real cluster on PostgreSQL, not the dev server. No PyPI or npm
-// package ships the production server; Temporal's releases are GitHub downloads this machine
-// cannot reach, so it is compiled: about 4 minutes once on 2 cores (the newest server needs a
-// newer Go than 1.26.8, so the pin is 1.32.1, whose go.mod asks exactly Go 1.26.8).
+// package ships the production server, so it is compiled from the Go module proxy: about 10
+// CPU-minutes once, ~5 minutes on 2 idle cores (15.6 minutes measured while other test runs
+// shared the cores). The newest server needs a newer Go than 1.26.8, so the pin is 1.32.1,
+// whose go.mod asks exactly Go 1.26.8.
 //
 // Idempotent: when both binaries exist and report the pinned version (and the schema is
 // there) it prints one line and exits in a fraction of a second. The build runs in a staging
@@ -198,7 +199,9 @@ async function ensureTemporalServer({ toolsDir = TOOLS_DIR, say = log } = {}) {
   removeAbandonedStaging(toolsDir);
   // A directory left by an older layout or a killed rename: rebuilt from scratch.
   if (fs.existsSync(p.dir)) fs.rmSync(p.dir, { recursive: true, force: true });
-  say(`building temporal-server ${VERSION} + temporal-sql-tool from the Go module proxy into ${relative(p.dir)} (once; about 4 minutes on 2 cores)`);
+  say(
+    `building temporal-server ${VERSION} + temporal-sql-tool from the Go module proxy into ${relative(p.dir)} (once; ~10 CPU-minutes: about 5 minutes on 2 idle cores)`,
+  );
   const started = Date.now();
   const why = await build(go, toolsDir);
   if (why) throw new Error(`building temporal-server ${VERSION} failed: ${why}. It is needed only by \`npm run test:cluster\`.`);

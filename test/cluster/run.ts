@@ -175,7 +175,7 @@ async function main(): Promise<number> {
     let t0 = Date.now();
     let tools;
     try {
-      tools = await builder.ensureTemporalServer({ say });
+      tools = await builder.ensureTemporalServer({ say: (l) => say(`[mrcd] ${l}`) });
     } catch (e) {
       say(`[mrcd] ${(e as Error).message}`);
       return 2;
