@@ -6,7 +6,7 @@
 // sample config (config/development-postgres12.yaml). For `npm run test:cluster`
 // (test/cluster/run.ts): a real cluster on PostgreSQL, not the dev server. No PyPI or npm
 // package ships the production server, so it is compiled from the Go module proxy: about 10
-// CPU-minutes once, ~5 minutes on 2 idle cores (15.6 minutes measured while other test runs
+// CPU-minutes once, ~5 minutes on 2 idle cores (12–16 minutes measured while other test runs
 // shared the cores). The newest server needs a newer Go than 1.26.8, so the pin is 1.32.1,
 // whose go.mod asks exactly Go 1.26.8.
 //
