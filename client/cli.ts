@@ -51,6 +51,8 @@ interface GlobalOpts {
   address?: string;
   namespace?: string;
   taskQueue?: string;
+  profile?: string;
+  configFile?: string;
   json?: boolean;
 }
 
@@ -60,6 +62,8 @@ function connectionFrom(opts: GlobalOpts): ConnectionConfig {
     if (opts.address) env.TEMPORAL_ADDRESS = opts.address;
     if (opts.namespace) env.TEMPORAL_NAMESPACE = opts.namespace;
     if (opts.taskQueue) env.MRCD_TASK_QUEUE = opts.taskQueue;
+    if (opts.profile) env.TEMPORAL_PROFILE = opts.profile;
+    if (opts.configFile) env.TEMPORAL_CONFIG_FILE = opts.configFile;
     return connectionConfigFromEnv(env);
   } catch (e) {
     if (e instanceof ConfigError) throw new ExitError(EXIT.invalid, e.message);
@@ -73,7 +77,8 @@ async function withClient<T>(opts: GlobalOpts, fn: (m: MrcdClient) => Promise<T>
   try {
     m = await connectClient(c);
   } catch (e) {
-    throw new ExitError(EXIT.unreachable, `cannot reach Temporal at ${c.address} (namespace ${c.namespace}): ${(e as Error).message.split('\n')[0]}`);
+    const from = c.profile ? `, profile ${c.profile.name} of ${c.profile.file}` : '';
+    throw new ExitError(EXIT.unreachable, `cannot reach Temporal at ${c.address} (namespace ${c.namespace}${from}): ${(e as Error).message.split('\n')[0]}`);
   }
   try {
     return await fn(m);
@@ -167,6 +172,8 @@ async function following(g: GlobalOpts, rolloutId: string, started: boolean, bod
     ...(g.address ? [`--address ${g.address}`] : []),
     ...(g.namespace ? [`--namespace ${g.namespace}`] : []),
     ...(g.taskQueue ? [`--task-queue ${g.taskQueue}`] : []),
+    ...(g.configFile ? [`--config-file ${g.configFile}`] : []),
+    ...(g.profile ? [`--profile ${g.profile}`] : []),
   ].join(' ');
   const shown = followOutput(followMode(g.json, process.stdout), {
     started,
@@ -247,9 +254,11 @@ async function watchedService(m: MrcdClient, rollout: string): Promise<string> {
 export function buildProgram(): Command {
   const program = new Command('mrcd')
     .description('multi-region-cd: staged multi-region rollouts on Temporal')
-    .option('--address <host:port>', 'Temporal frontend (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
-    .option('--namespace <ns>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)')
+    .option('--address <host:port>', "Temporal frontend (default $TEMPORAL_ADDRESS, the profile's address or 127.0.0.1:7233)")
+    .option('--namespace <ns>', "Temporal namespace (default $TEMPORAL_NAMESPACE, the profile's namespace or default)")
     .option('--task-queue <name>', 'task queue of the mrcd workers (default $MRCD_TASK_QUEUE or mrcd-rollouts)')
+    .option('--profile <name>', "profile of Temporal's client config file, as the temporal CLI's (default $TEMPORAL_PROFILE or default)")
+    .option('--config-file <path>', "Temporal's client config file (TOML; default $TEMPORAL_CONFIG_FILE or ~/.config/temporalio/temporal.toml)")
     .option('--json', 'machine-readable output')
     .exitOverride()
     .showHelpAfterError();

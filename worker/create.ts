@@ -4,7 +4,7 @@ import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worke
 import { readFileSync } from 'node:fs';
 import { createActivities } from '../activities';
 import type { RolloutActivities } from '../activities/types';
-import type { ConnectionConfig } from '../common/connection';
+import { connectOptions, type ConnectionConfig } from '../common/connection';
 
 export interface CreateWorkerOptions {
   connection: ConnectionConfig;
@@ -18,11 +18,7 @@ export interface CreateWorkerOptions {
 }
 
 export async function connectNative(c: ConnectionConfig): Promise<NativeConnection> {
-  return NativeConnection.connect({
-    address: c.address,
-    ...(c.tls ? { tls: c.tls } : {}),
-    ...(c.apiKey ? { apiKey: c.apiKey } : {}),
-  });
+  return NativeConnection.connect(connectOptions(c));
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
