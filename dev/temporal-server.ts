@@ -55,8 +55,26 @@ export async function waitForTemporal(address: string, timeoutMs: number, child?
   throw new Error(`Temporal at ${address} was not ready after ${timeoutMs} ms: ${(last as Error)?.message ?? 'no answer'}`);
 }
 
-/** Spawns `temporal server start-dev` on loopback with our search attributes registered. */
+/** The server quit before answering: its ports were probably taken between freePort() and its bind. */
+class ExitedEarly extends Error {}
+
+/**
+ * Spawns `temporal server start-dev` on loopback with our search attributes registered. A
+ * server that exits before it is ready is started again on fresh ports (up to three times)
+ * unless the caller chose its port: freePort() cannot reserve a port, and on a busy machine
+ * another process can take one of the four before the server binds it.
+ */
 export async function startDevServer(opts: DevServerOptions = {}): Promise<TemporalServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(opts);
+    } catch (e) {
+      if (!(e instanceof ExitedEarly) || opts.port !== undefined || attempt >= 3) throw e;
+    }
+  }
+}
+
+async function startDevServerOnce(opts: DevServerOptions): Promise<TemporalServer> {
   const cli = findTemporalCli();
   if (!cli) throw new Error(INSTALL_HINT);
   const port = opts.port ?? (await freePort());
@@ -80,9 +98,15 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Tempo
   const child = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
+  // The last lines it printed, for the error when it exits before it is ready.
+  const tail: string[] = [];
   const forward = (buf: Buffer) => {
-    if (!opts.onOutput) return;
-    for (const line of buf.toString().split('\n')) if (line.trim()) opts.onOutput(line);
+    for (const line of buf.toString().split('\n')) {
+      if (!line.trim()) continue;
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      opts.onOutput?.(line);
+    }
   };
   child.stdout!.on('data', forward);
   child.stderr!.on('data', forward);
@@ -108,6 +132,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Tempo
     }
   } catch (e) {
     await stop();
+    if (child.exitCode !== null && (e as Error).message.includes('before it was ready'))
+      throw new ExitedEarly(`${(e as Error).message}${tail.length ? `:\n${tail.join('\n')}` : ''}`);
     throw e;
   }
   return { address, namespace, kind: 'dev-server', pid: child.pid, ...(uiPort ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}), stop };
