@@ -3,7 +3,7 @@
 // policy and late regressions all come down to rolling back a list of regions.
 import { CancellationScope, condition } from '@temporalio/workflow';
 import type { HaltCause } from '../halt-cause';
-import type { RegionState, RolloutState, RolloutStatus } from '../state';
+import type { HaltInfo, RegionState, RolloutState, RolloutStatus } from '../state';
 import { finish } from './end';
 import { revertExpand } from './migrations';
 import { causeMessage } from './outcomes';
@@ -99,14 +99,18 @@ function deployedIndices(run: RolloutRun): number[] {
 export async function abortAll(run: RolloutRun): Promise<RolloutStatus> {
   const { status, plan } = run;
   const reason = [...status.actions].reverse().find((a) => a.action === 'abort' && a.accepted);
-  status.halt = { reason: `aborted by ${reason?.by ?? 'an operator'}: ${reason?.reason ?? ''}`, at: Date.now(), cause: { kind: 'aborted' } };
+  const halt: HaltInfo = { reason: `aborted by ${reason?.by ?? 'an operator'}: ${reason?.reason ?? ''}`, at: Date.now(), cause: { kind: 'aborted' } };
+  status.halt = halt;
   stopPromotedWatches(run);
   await rollbackAll(run, deployedIndices(run), 'aborted');
+  // A rollback that failed meanwhile replaced the halt with its own and deleted it on retry:
+  // the rollout ends with the abort's.
+  status.halt = halt;
   for (const r of status.regions) if ((r.status === 'waiting-window' || r.status === 'awaiting-resume') && !isDeployed(r)) forgetWait(r);
   await revertExpand(run);
   const irreversible = plan.migrations.filter((m) => m.irreversible && m.phase === 'expand').map((m) => m.name);
-  if (irreversible.length) status.halt.reason += `; not undone (irreversible): ${irreversible.join(', ')}`;
-  run.notify('aborted', status.halt.reason);
+  if (irreversible.length) halt.reason += `; not undone (irreversible): ${irreversible.join(', ')}`;
+  run.notify('aborted', halt.reason);
   return finish(run);
 }
 
