@@ -8,6 +8,7 @@ import Table from 'cli-table3';
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { formatDuration, parseDuration } from '../plan/duration';
+import type { PlanProblem } from '../plan/problem';
 import { ConfigError, connectionConfigFromEnv, type ConnectionConfig } from '../common/connection';
 import {
   act,
@@ -42,8 +43,9 @@ class ExitError extends Error {
   constructor(
     readonly code: number,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -101,9 +103,16 @@ async function loadDoc(file: string): Promise<unknown> {
   try {
     return loadPlanDocument(file);
   } catch (e) {
-    if (e instanceof PlanError) throw new ExitError(EXIT.invalid, e.message);
-    throw new ExitError(EXIT.invalid, `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    if (e instanceof PlanError) throw new ExitError(EXIT.invalid, e.message, { cause: e });
+    throw new ExitError(EXIT.invalid, `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
+}
+
+/** The problems of a plan loadDoc refused: the syntax problems it found, or the file it could not read. */
+function unreadableProblems(file: string, e: ExitError): PlanProblem[] {
+  const { PlanError } = planModule();
+  if (e.cause instanceof PlanError) return e.cause.problems;
+  return [{ id: 'file', severity: 'error', path: '(file)', message: e.message.replace(`${file}: `, '') }];
 }
 
 function out(json: boolean | undefined, value: unknown, human: () => string): void {
@@ -271,7 +280,12 @@ export function buildProgram(): Command {
     .action(async (file: string, o: { strict?: boolean }) => {
       const g = program.opts<GlobalOpts>();
       const { PlanError, validatePlan, formatProblem } = planModule();
-      const r = validatePlan(await loadDoc(file));
+      // CI reads --json on stdout: a plan that cannot even be read answers there too.
+      const doc = await loadDoc(file).catch((e: unknown) => {
+        if (g.json && e instanceof ExitError) out(true, { valid: false, strict: Boolean(o.strict), problems: unreadableProblems(file, e) }, () => '');
+        throw e;
+      });
+      const r = validatePlan(doc);
       const problems = r.ok ? r.warnings : r.problems;
       if (!r.ok || (o.strict && problems.length > 0)) {
         if (g.json) out(true, { valid: false, strict: Boolean(o.strict), problems }, () => '');

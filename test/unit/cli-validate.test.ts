@@ -170,3 +170,28 @@ test('absurd plans are refused by a bound that says so: 1000 regions, a 274-year
     assert.match(r.stderr, /regions\[0\]\.checkInterval: must be more than 0s/);
   });
 });
+
+test('--json answers on stdout even when the plan cannot be read: a YAML syntax error, a missing file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mrcd-cli-'));
+  try {
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(file, 'service: checkout\nregions: [\n');
+    for (const [path, want] of [
+      [file, { id: 'syntax', path: /^line \d+$/ }],
+      [join(dir, 'missing.yaml'), { id: 'file', path: /^\(file\)$/ }],
+    ] as const) {
+      const r = mrcd('validate', path, '--json');
+      assert.equal(r.status, 2, r.stderr);
+      const out = JSON.parse(r.stdout) as { valid: boolean; problems: { id: string; severity: string; path: string; message: string }[] };
+      assert.equal(out.valid, false);
+      assert.equal(out.problems.length, 1, r.stdout);
+      assert.equal(out.problems[0]!.id, want.id);
+      assert.equal(out.problems[0]!.severity, 'error');
+      assert.match(out.problems[0]!.path, want.path);
+      assert.ok(out.problems[0]!.message.length > 0);
+      assert.match(r.stderr, /^mrcd: /, 'the human message stays on stderr');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
