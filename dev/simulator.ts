@@ -2,6 +2,12 @@
 // operations, synthetic traffic exposed as /health JSON and Prometheus /metrics, and
 // injectable faults. Integration tests, `npm start` demos and the deployer/SLO provider
 // tests all code against this HTTP surface, so changes to it are contract changes.
+//
+// Faults (setFaults / POST /_sim/faults, per region or global; a region's own setting wins):
+// latencyMs, errorRate5xx, status429 {retryAfterSeconds, count}, status4xx {status, count}
+// (the next `count` deploy/rollback calls answered with that 4xx), hang, drop,
+// metricsOutage, partialDeploy, failRollback (true: every rollback operation fails;
+// {times: n}: the next n fail, then they succeed), ghostDeploy. See `Faults`.
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -44,11 +50,18 @@ export interface Faults {
   /** 0..1; spread evenly over calls (0.5 fails every second call) so tests are repeatable. */
   errorRate5xx?: number;
   status429?: { retryAfterSeconds: number; count: number };
+  /** The next `count` deploy/rollback calls answer `status` (400..499): a deploy API refusing the request. */
+  status4xx?: { status: number; count: number };
   hang?: boolean;
   drop?: boolean;
   metricsOutage?: boolean;
   partialDeploy?: boolean;
-  failRollback?: boolean;
+  /**
+   * Rollback operations accepted while set end `failed`: all of them (true), or the next
+   * `times` (a rollback that fails a few times and then works). Calls that replay an
+   * operation by its idempotency key get its fate back and use up nothing.
+   */
+  failRollback?: boolean | { times: number };
   /** Deploys report success and change nothing: the lie a reused idempotency key tells. */
   ghostDeploy?: boolean;
 }
@@ -102,6 +115,7 @@ const FAULT_KEYS = [
   'latencyMs',
   'errorRate5xx',
   'status429',
+  'status4xx',
   'hang',
   'drop',
   'metricsOutage',
@@ -258,11 +272,41 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
           out.status429 = { retryAfterSeconds: o.retryAfterSeconds, count: o.count };
           break;
         }
+        case 'status4xx': {
+          const o = v as { status?: unknown; count?: unknown };
+          if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, 'field "status4xx" must be an object {status, count}');
+          for (const key of Object.keys(o)) {
+            if (key !== 'status' && key !== 'count') throw new HttpError(400, `unknown field "status4xx.${key}" (known: status, count)`);
+          }
+          if (typeof o.status !== 'number' || !Number.isInteger(o.status) || o.status < 400 || o.status > 499) {
+            throw new HttpError(400, 'field "status4xx.status" must be an integer HTTP status in 400..499');
+          }
+          if (typeof o.count !== 'number' || !Number.isInteger(o.count) || o.count < 0) {
+            throw new HttpError(400, 'field "status4xx.count" must be an integer >= 0');
+          }
+          out.status4xx = { status: o.status, count: o.count };
+          break;
+        }
+        case 'failRollback': {
+          if (typeof v === 'boolean') {
+            out.failRollback = v;
+            break;
+          }
+          const o = v as { times?: unknown };
+          if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, 'field "failRollback" must be a boolean or an object {times}');
+          for (const key of Object.keys(o)) {
+            if (key !== 'times') throw new HttpError(400, `unknown field "failRollback.${key}" (known: times)`);
+          }
+          if (typeof o.times !== 'number' || !Number.isInteger(o.times) || o.times < 1) {
+            throw new HttpError(400, 'field "failRollback.times" must be an integer >= 1');
+          }
+          out.failRollback = { times: o.times };
+          break;
+        }
         case 'hang':
         case 'drop':
         case 'metricsOutage':
         case 'partialDeploy':
-        case 'failRollback':
         case 'ghostDeploy':
           if (typeof v !== 'boolean') throw new HttpError(400, `field "${k}" must be a boolean`);
           out[k] = v;
@@ -407,6 +451,18 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     });
   }
 
+  /** Whether a rollback accepted now fails; a counted failRollback is used up by it. */
+  function rollbackFailure(region: string): string | undefined {
+    const owner = faultOwner(region, 'failRollback');
+    const setting = owner?.faults.failRollback;
+    if (!owner || setting === undefined || setting === false) return undefined;
+    if (typeof setting === 'object') {
+      if (setting.times <= 1) delete owner.faults.failRollback;
+      else owner.faults.failRollback = { times: setting.times - 1 };
+    }
+    return FAILED_ROLLBACK_ERROR;
+  }
+
   function startOperation(kind: OpKind, region: string, body: { service: string; version: string; idempotencyKey: string }): { status: number; op: Operation } {
     const key = `${region}\u0000${kind}\u0000${body.idempotencyKey}`;
     const existing = opsByKey.get(key);
@@ -430,14 +486,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     };
     // The fate is fixed when the call is accepted: a test that sets a fault, calls, and
     // clears the fault still sees the failure it asked for.
-    const failWith =
-      kind === 'deploy'
-        ? fault(region, 'partialDeploy')
-          ? PARTIAL_DEPLOY_ERROR
-          : undefined
-        : fault(region, 'failRollback')
-          ? FAILED_ROLLBACK_ERROR
-          : undefined;
+    const failWith = kind === 'deploy' ? (fault(region, 'partialDeploy') ? PARTIAL_DEPLOY_ERROR : undefined) : rollbackFailure(region);
     const ghost = kind === 'deploy' && fault(region, 'ghostDeploy') === true;
     operations.set(op.operationId, op);
     opsByKey.set(key, op);
@@ -631,6 +680,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
           { error: 'rate limited', retryAfterSeconds: limit.retryAfterSeconds },
           { 'retry-after': String(Math.ceil(limit.retryAfterSeconds)) },
         );
+        return false;
+      }
+      const refusing = faultOwner(region, 'status4xx');
+      const refusal = refusing?.faults.status4xx;
+      if (refusing && refusal && refusal.count > 0) {
+        refusal.count -= 1;
+        if (refusal.count === 0) delete refusing.faults.status4xx;
+        sendJson(res, refusal.status, { error: `request refused (injected HTTP ${refusal.status})` });
         return false;
       }
     }

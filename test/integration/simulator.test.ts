@@ -565,3 +565,85 @@ test('simulator-main parses flags over environment variables', () => {
   assert.throws(() => parseSimulatorArgs(['--initial', 'api'], {}), /service=version/);
   assert.throws(() => parseSimulatorArgs(['--bogus'], {}));
 });
+
+test('fault: status4xx refuses the next N deploy/rollback calls with that status, then lets them through', async (t) => {
+  const sim = await start(t);
+  sim.setFaults({ region: 'r1', status4xx: { status: 409, count: 2 } });
+  const body = { service: 'api', version: 'v2', idempotencyKey: 'k4' };
+  const first = await call(sim, 'POST', '/regions/r1/deploy', body);
+  assert.equal(first.status, 409);
+  assert.match(first.body.error, /injected HTTP 409/);
+  // Reads do not use up the budget, and other regions are not refused.
+  assert.equal((await call(sim, 'GET', '/regions/r1/status?service=api')).status, 200);
+  assert.equal((await call(sim, 'POST', '/regions/r2/deploy', { ...body, idempotencyKey: 'other' })).status, 202);
+  assert.equal((await call(sim, 'POST', '/regions/r1/rollback', body)).status, 409, 'rollbacks are refused too');
+  const ok = await call(sim, 'POST', '/regions/r1/deploy', body);
+  assert.equal(ok.status, 202, 'the refused calls created no operation for the key');
+  await waitForOp(sim, 'r1', ok.body.operationId);
+  assert.equal(sim.versionOf('api', 'r1'), 'v2');
+
+  await call(sim, 'POST', '/_sim/faults', { status4xx: { status: 403, count: 1 } });
+  assert.equal((await call(sim, 'POST', '/regions/r2/deploy', { ...body, idempotencyKey: 'k5' })).status, 403, 'a global setting reaches every region');
+  assert.equal((await call(sim, 'POST', '/regions/r2/deploy', { ...body, idempotencyKey: 'k5' })).status, 202);
+
+  for (const [bad, field] of [
+    [{ status: 500, count: 1 }, 'status4xx.status'],
+    [{ status: 404.5, count: 1 }, 'status4xx.status'],
+    [{ status: 404 }, 'status4xx.count'],
+    [{ status: 404, count: -1 }, 'status4xx.count'],
+    [{ status: 404, count: 1, retryAfterSeconds: 2 }, 'status4xx.retryAfterSeconds'],
+    [404, 'status4xx'],
+    [[404, 1], 'status4xx'],
+  ] as const) {
+    const r = await call(sim, 'POST', '/_sim/faults', { region: 'r1', status4xx: bad });
+    assert.equal(r.status, 400, JSON.stringify(bad));
+    assert.ok(r.body.error.includes(`"${field}"`), `${JSON.stringify(bad)}: ${r.body.error}`);
+  }
+  assert.throws(() => sim.setFaults({ status4xx: { status: 302, count: 1 } }), /"status4xx.status"/);
+});
+
+test('fault: failRollback {times} fails the next N rollback operations, then rollbacks work; replays use up nothing', async (t) => {
+  const sim = await start(t);
+  await deployAndWait(sim, 'r1', 'api', 'v2', 'd');
+  sim.setFaults({ region: 'r1', failRollback: { times: 2 } });
+  const a = await deployAndWait(sim, 'r1', 'api', 'v2', 'rb1', 'rollback');
+  assert.equal(a.status, 'failed');
+  assert.match(a.error, /rollback failed/);
+  const replay = await call(sim, 'POST', '/regions/r1/rollback', { service: 'api', version: 'v2', idempotencyKey: 'rb1' });
+  assert.equal(replay.status, 200);
+  assert.equal(replay.body.status, 'failed', 'the same key hands back the same failed operation');
+  assert.equal((await deployAndWait(sim, 'r1', 'api', 'v2', 'rb2', 'rollback')).status, 'failed', 'the second of two fails too');
+  assert.equal(sim.versionOf('api', 'r1'), 'v2');
+  const third = await deployAndWait(sim, 'r1', 'api', 'v2', 'rb3', 'rollback');
+  assert.equal(third.status, 'succeeded', 'the third rollback works: the fault is used up');
+  assert.equal(sim.versionOf('api', 'r1'), 'v1');
+  assert.deepEqual(
+    sim.ledger().map((e) => [e.kind, e.version, e.idempotencyKey]),
+    [
+      ['deploy', 'v2', 'd'],
+      ['rollback', 'v1', 'rb3'],
+    ],
+  );
+
+  // A region's own `false` overrides a global count, which other regions still use up.
+  await deployAndWait(sim, 'r1', 'api', 'v2', 'd2');
+  await deployAndWait(sim, 'r2', 'api', 'v2', 'd3');
+  await call(sim, 'POST', '/_sim/faults', { failRollback: { times: 1 } });
+  sim.setFaults({ region: 'r1', failRollback: false });
+  assert.equal((await deployAndWait(sim, 'r1', 'api', 'v2', 'rb4', 'rollback')).status, 'succeeded');
+  assert.equal((await deployAndWait(sim, 'r2', 'api', 'v2', 'rb5', 'rollback')).status, 'failed');
+  assert.equal((await deployAndWait(sim, 'r2', 'api', 'v2', 'rb6', 'rollback')).status, 'succeeded');
+
+  for (const [bad, field] of [
+    [{ times: 0 }, 'failRollback.times'],
+    [{ times: 1.5 }, 'failRollback.times'],
+    [{}, 'failRollback.times'],
+    [{ times: 2, count: 1 }, 'failRollback.count'],
+    ['yes', 'failRollback'],
+    [2, 'failRollback'],
+  ] as const) {
+    const r = await call(sim, 'POST', '/_sim/faults', { failRollback: bad });
+    assert.equal(r.status, 400, JSON.stringify(bad));
+    assert.ok(r.body.error.includes(`"${field}"`), `${JSON.stringify(bad)}: ${r.body.error}`);
+  }
+});
