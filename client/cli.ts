@@ -31,6 +31,7 @@ import { failingChecks } from '../workflows/gate-text';
 import { runbookLink } from '../workflows/runbook';
 import { holdLine } from '../workflows/summary';
 import { listRollouts, rolloutQuery, type RolloutFilter, type RolloutRow } from './listing';
+import { PayloadDecryptError } from '../common/payload-codec';
 
 // Plan loading (YAML, the zod plan schema) is imported only by the commands that read a
 // plan, so `mrcd status` and `mrcd pause` start without it (M7 in docs/benchmarks.md).
@@ -202,6 +203,8 @@ async function following(g: GlobalOpts, rolloutId: string, started: boolean, bod
 function exitCodeOf(e: unknown): number {
   if (e instanceof ExitError) return e.code;
   if (e instanceof RolloutAlreadyRunningError || e instanceof ActionRejectedError || e instanceof VersionQuarantinedError) return EXIT.refused;
+  // A payload key missing from the environment (or a payload altered): fix the env, not the network.
+  if (e instanceof PayloadDecryptError) return EXIT.invalid;
   return EXIT.unreachable;
 }
 
@@ -531,6 +534,43 @@ export function buildProgram(): Command {
         });
       });
   }
+  program
+    .command('codec-server')
+    .description("serve the Temporal Web UI's and CLI's codec endpoint (POST /decode, /encode) with this environment's payload keys; runs until interrupted")
+    .option('--port <n>', 'port to listen on (0: any free one)', '8081')
+    .option('--host <address>', 'address to listen on; whoever reaches it can decrypt payloads', '127.0.0.1')
+    .option('--allow-origin <urls...>', "browser origins allowed (the Web UI's, e.g. http://localhost:8233); default any http origin on loopback")
+    .option('--only-namespace <names...>', 'refuse requests for other namespaces (X-Namespace)')
+    .action(async (o: { port: string; host: string; allowOrigin?: string[]; onlyNamespace?: string[] }) => {
+      const c = connectionFrom(program.opts<GlobalOpts>());
+      if (!c.payloadKeys)
+        throw new ExitError(
+          EXIT.invalid,
+          'MRCD_PAYLOAD_KEY_ID: not set, so there is nothing to decode with; set it and MRCD_PAYLOAD_KEY_<id> as the workers have them',
+        );
+      if (!/^\d{1,5}$/.test(o.port) || Number(o.port) > 65_535)
+        throw new ExitError(EXIT.invalid, `--port: ${JSON.stringify(o.port)} must be a port, 0 to 65535`);
+      // Loaded on first use, like the plan module.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+      const { startCodecServer } = require('./codec-server') as typeof import('./codec-server');
+      const s = await startCodecServer({
+        keys: c.payloadKeys,
+        host: o.host,
+        port: Number(o.port),
+        ...(o.allowOrigin ? { allowOrigins: o.allowOrigin } : {}),
+        ...(o.onlyNamespace ? { namespaces: o.onlyNamespace } : {}),
+      }).catch((e: NodeJS.ErrnoException) => {
+        throw new ExitError(EXIT.invalid, `--host/--port: cannot listen on ${o.host}:${o.port} (${e.code ?? e.message})`);
+      });
+      process.stdout.write(
+        `codec server at ${s.url} (key ${c.payloadKeys.currentKeyId}); point the Web UI at it: temporal server start-dev --ui-codec-endpoint ${s.url}\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => void s.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
   return program;
 }
 

@@ -12,6 +12,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { connectTemporal, type ConnectionConfig } from '../common/connection';
+import { payloadCodecs } from '../common/payload-codec';
 import { actionUpdates, rolloutWorkflowId, statusQuery, WORKFLOW_TYPE, type ActionResult, type RolloutInput } from '../workflows/definitions';
 import { TERMINAL_STATES, type ActionPayload, type OperatorActionName, type RolloutStatus } from '../workflows/state';
 import { SA_OWNER, SA_SERVICE, SA_STATE, SA_VERSION } from '../workflows/search-attributes';
@@ -93,7 +94,8 @@ export interface MrcdClient {
 /** Connects to Temporal with the given settings (connectionConfigFromEnv in common/connection.ts reads them from the environment). */
 export async function connectClient(c: ConnectionConfig): Promise<MrcdClient> {
   const connection = await connectTemporal(c);
-  const client = new Client({ connection, namespace: c.namespace });
+  // The same codec as the workers: plans, statuses and actions are encrypted when keys are set.
+  const client = new Client({ connection, namespace: c.namespace, dataConverter: { payloadCodecs: payloadCodecs(c.payloadKeys) } });
   return { client, taskQueue: c.taskQueue, close: () => connection.close() };
 }
 
@@ -253,6 +255,11 @@ export interface FollowOptions {
   stopAtHalt?: boolean;
   /** Stop waiting after this long; the rollout goes on. */
   timeoutMs?: number;
+  /**
+   * Stop following when aborted (the promise rejects with the signal's reason) once nothing
+   * is left in flight, so the caller may close the connection next. The rollout goes on.
+   */
+  signal?: AbortSignal;
 }
 
 /** States in which a rollout waits for an operator's retry or abort. */
@@ -303,7 +310,9 @@ export async function followRollout(
     () => (done = true),
   );
   try {
+    const aborted = new Promise<void>((r) => o.signal?.addEventListener('abort', () => r(), { once: true }));
     while (!done) {
+      o.signal?.throwIfAborted();
       const s = await getStatus(m, service).catch((e: unknown) => {
         if (e instanceof RolloutNotFoundError) throw e;
         return undefined; // a passing fault: the next poll tries again
@@ -319,7 +328,7 @@ export async function followRollout(
       }
       let timer: NodeJS.Timeout | undefined;
       const pause = left <= 0 ? intervalMs : Math.min(intervalMs, left);
-      await Promise.race([verdict.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, pause)))]);
+      await Promise.race([verdict.catch(() => undefined), aborted, new Promise((r) => (timer = setTimeout(r, pause)))]);
       clearTimeout(timer);
     }
     const v = await verdict;

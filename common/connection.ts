@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { TASK_QUEUE_DEFAULT } from '../workflows/definitions';
 import { selectProfile } from './profile';
 import { probeTls } from './tls-probe';
+import { payloadKeysFromEnv, type PayloadKeys } from './payload-codec';
 
 const nonEmpty = z.string('must be a string').trim().min(1, 'must not be empty');
 const hostPort = z
@@ -69,6 +70,8 @@ export interface ConnectionConfig {
   metadata?: Record<string, string>;
   /** The config file profile this was read from, when one applied: for messages. */
   profile?: { file: string; name: string };
+  /** Payload encryption keys (MRCD_PAYLOAD_KEY_ID, MRCD_PAYLOAD_KEY_<id>: payload-codec.ts); absent: off. */
+  payloadKeys?: PayloadKeys;
 }
 
 /** Raised for bad settings; names every bad variable, and the file and key of every bad profile value. */
@@ -158,6 +161,8 @@ export function connectionConfigFromEnv(env: Record<string, string | undefined> 
     if (checked.success) p = checked.data;
     else problems.push(...fileProblems(checked.error, selected.file, selected.name, selected.values));
   }
+  const encryption = payloadKeysFromEnv(env);
+  problems.push(...encryption.problems);
   if (!parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   if (Boolean(e.TEMPORAL_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_KEY_PATH)) {
@@ -207,6 +212,7 @@ export function connectionConfigFromEnv(env: Record<string, string | undefined> 
     ...(tls ? { tls } : {}),
     ...(p.grpc_meta && Object.keys(p.grpc_meta).length ? { metadata: p.grpc_meta } : {}),
     ...(selected ? { profile: { file: selected.file, name: selected.name } } : {}),
+    ...(encryption.keys ? { payloadKeys: encryption.keys } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import { startSimulator, type Simulator } from './simulator';
 import { createWorker } from '../worker/create';
 import { createLogger } from '../worker/logger';
 import { installRuntime } from '../worker/runtime';
+import { payloadKeysFromEnv } from '../common/payload-codec';
 import { act, connectClient, followRollout, getStatus, rolloutHandle, startRollout, waitForVerdict, type MrcdClient } from '../client/rollouts';
 import { progressLines } from '../client/progress';
 import { freePort } from './ports';
@@ -82,7 +83,15 @@ async function main(): Promise<number> {
       }
     }
 
-    const connection = { address: server.address, namespace: server.namespace, taskQueue: process.env.MRCD_TASK_QUEUE ?? TASK_QUEUE_DEFAULT };
+    // Payload encryption as the worker process and mrcd have it (MRCD_PAYLOAD_KEY_ID: docs/operations.md).
+    const encryption = payloadKeysFromEnv(process.env);
+    if (encryption.problems.length) throw new Error(encryption.problems.join('\n'));
+    const connection = {
+      address: server.address,
+      namespace: server.namespace,
+      taskQueue: process.env.MRCD_TASK_QUEUE ?? TASK_QUEUE_DEFAULT,
+      ...(encryption.keys ? { payloadKeys: encryption.keys } : {}),
+    };
     const logger = createLogger(process.env.MRCD_LOG_LEVEL ?? 'warn', 'pretty');
     installRuntime(logger, { shutdownSignals: [] });
     const { worker, connection: native } = await createWorker({ connection });
@@ -97,9 +106,19 @@ async function main(): Promise<number> {
     const m: MrcdClient = await connectClient(connection);
     stops.push(() => m.close());
     const existing = await getStatus(m, plan.service).catch(() => undefined);
-    if (existing && !TERMINAL_STATES.has(existing.state)) {
+    const unfinished = existing && !TERMINAL_STATES.has(existing.state);
+    if (unfinished && !sim) {
       say(`resuming the rollout of ${plan.service} ${existing.version} already in progress (${existing.state})`);
     } else {
+      if (unfinished) {
+        // The regions it deployed lived in the simulator of an earlier `npm start`, gone with
+        // it: resumed, it would find every region back on 1.9.0 and halt, and nothing is left
+        // to roll back. A real fleet outlives the stack; this one does not.
+        await rolloutHandle(m, plan.service).terminate('npm start: the simulated fleet of this rollout ended with the npm start that began it');
+        say(
+          `ended the unfinished rollout of ${plan.service} ${existing.version} (${existing.state}) left by an earlier npm start: its simulated regions are gone`,
+        );
+      }
       await startRollout(m, doc, { startedBy: `npm start (${process.env.USER ?? 'local'})` });
       say(`started ${rolloutWorkflowId(plan.service)}: ${plan.service} ${plan.version} → ${plan.regions.map((r) => r.name).join(' → ')}`);
     }
@@ -116,7 +135,14 @@ async function main(): Promise<number> {
 
     // With MRCD_DEMO_EXIT=1 a halt ends the demo too (nobody is there to act on it).
     const stopAtHalt = process.env.MRCD_DEMO_EXIT === '1';
-    const follow = followRollout(m, plan.service, (s, prev) => progressLines(s, prev).forEach(say), { intervalMs: 500, stopAtHalt });
+    // Ctrl-C stops following before the connections close: a status read still in flight on a
+    // closed channel is an uncaught error of the client library, not a clean stop.
+    const unfollow = new AbortController();
+    const follow = followRollout(m, plan.service, (s, prev) => progressLines(s, prev).forEach(say), { intervalMs: 500, stopAtHalt, signal: unfollow.signal });
+    stops.push(async () => {
+      unfollow.abort(new Error('the stack is stopping'));
+      await follow.catch(() => undefined);
+    });
     const verdict = await Promise.race([follow, stopped.then(() => undefined)]);
     if (verdict) {
       say('');

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from '../plan';
 import { ConfigError, connectionConfigFromEnv, connectionEnvSchema, issuesToProblems, type ConnectionConfig } from '../common/connection';
+import { KEY_ID_VAR } from '../common/payload-codec';
 
 const positiveInt = z
   .string()
@@ -40,8 +41,12 @@ const workerEnvSchema = z.object({
     .default('127.0.0.1'),
 });
 
-/** Every variable the worker reads: the connection's and its own (docker-compose.yml is checked against these). */
-export const WORKER_ENV_KEYS: readonly string[] = [...Object.keys(connectionEnvSchema.shape), ...Object.keys(workerEnvSchema.shape)];
+/**
+ * Every variable the worker reads: the connection's and its own (docker-compose.yml is
+ * checked against these). Besides these, the payload keys MRCD_PAYLOAD_KEY_<id> named by
+ * MRCD_PAYLOAD_KEY_ID (common/payload-codec.ts), whose names depend on their ids.
+ */
+export const WORKER_ENV_KEYS: readonly string[] = [...Object.keys(connectionEnvSchema.shape), ...Object.keys(workerEnvSchema.shape), KEY_ID_VAR];
 
 export interface WorkerConfig {
   connection: ConnectionConfig;

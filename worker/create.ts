@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createActivities } from '../activities';
 import type { RolloutActivities } from '../activities/types';
 import { connectOptions, type ConnectionConfig } from '../common/connection';
+import { payloadCodecs } from '../common/payload-codec';
 
 export interface CreateWorkerOptions {
   connection: ConnectionConfig;
@@ -36,6 +37,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker:
       taskQueue: opts.connection.taskQueue,
       ...bundle,
       activities: opts.activities ?? createActivities(),
+      // Codecs run outside the workflow sandbox, so workflow code and replay are untouched.
+      dataConverter: { payloadCodecs: payloadCodecs(opts.connection.payloadKeys) },
       ...(opts.maxConcurrentActivities ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities } : {}),
       ...(opts.maxConcurrentWorkflowTasks ? { maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks } : {}),
       ...(opts.shutdownGraceMs ? { shutdownGraceTime: opts.shutdownGraceMs } : {}),

@@ -74,7 +74,8 @@ async function main(): Promise<number> {
     logger.fatal({ address, namespace, err: (e as Error).message }, 'cannot start the worker: is Temporal reachable at TEMPORAL_ADDRESS?');
     return 1;
   }
-  logger.info({ address, namespace, taskQueue }, 'worker started');
+  const encryption = config.connection.payloadKeys ? `on, key ${config.connection.payloadKeys.currentKeyId}` : 'off';
+  logger.info({ address, namespace, taskQueue, payloadEncryption: encryption }, 'worker started');
   try {
     await created.worker.run();
   } finally {
