@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { act, getStatus, type MrcdClient } from '../../client/rollouts';
+import { act, connectClient, followRollout, getStatus, rolloutHandle, startRollout, waitForVerdict, type MrcdClient } from '../../client/rollouts';
 import type { FollowEvent } from '../../client/progress';
 import { planDoc, useTestServer, withScriptedWorker, type Script } from '../support/rollout-harness';
 import { useTempDir } from '../support/temporal';
@@ -230,6 +230,39 @@ describe('mrcd deploy --follow and watch: live view and NDJSON', { timeout: 300_
       assert.doesNotMatch(shown, /soak ends in|soaking|running/, `earlier frames are overwritten:\n${shown}`);
       assert.match(out, /\x1b\[\?25h/, 'the cursor is shown again');
       assert.equal((await getStatus(m, 'live-tty')).state, 'succeeded');
+    });
+  });
+  test('following stops on its abort signal with nothing in flight: the connection then closes without an uncaught error (Ctrl-C of npm start)', async () => {
+    await withWorker({}, async (shared, q) => {
+      await startRollout(shared, twoRegions('live-unfollow'), { startedBy: 'test' });
+      const own = await connectClient({ address: env.address, namespace: 'default', taskQueue: q });
+      const uncaught: unknown[] = [];
+      const onUncaught = (e: unknown) => uncaught.push(e);
+      process.on('uncaughtException', onUncaught);
+      try {
+        const stop = new AbortController();
+        const seen: string[] = [];
+        const follow = followRollout(
+          own,
+          'live-unfollow',
+          (s) => {
+            seen.push(s.state);
+            stop.abort(new Error('operator pressed Ctrl-C'));
+          },
+          { intervalMs: 100, signal: stop.signal },
+        );
+        await assert.rejects(follow, /operator pressed Ctrl-C/);
+        assert.equal((await getStatus(shared, 'live-unfollow')).state, 'running', 'stopped at the signal, not at the verdict');
+        assert.deepEqual(seen, ['running']);
+        await own.close();
+        // The client library's retries of a call left in flight would throw here.
+        await new Promise((r) => setTimeout(r, 1_500));
+        assert.deepEqual(uncaught, []);
+        // The rollout went on without its follower.
+        assert.equal((await waitForVerdict(rolloutHandle(shared, 'live-unfollow'))).status.state, 'succeeded');
+      } finally {
+        process.off('uncaughtException', onUncaught);
+      }
     });
   });
 });
