@@ -167,7 +167,9 @@ export const windowSchema = z.strictObject({
 });
 
 export const regionSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
+  // Bounded like service: the current region is a search attribute, and a keyword past the
+  // server's size limit would fail every workflow task of the rollout instead of refusing the plan.
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes (max 63)'),
   /** Customers or traffic share; regions must go smallest first. */
   size: z.number().positive('must be > 0'),
   soak: duration(DURATION_BOUNDS.soak).optional(),

@@ -109,3 +109,18 @@ test('migrations: a secret in passEnv or a bad timeout is refused at its path', 
     'DATABASE_URL is a fine name',
   );
 });
+
+test('region names are bounded like service names (they become a search attribute): 63 characters pass, 64 are refused at the region', () => {
+  valid(doc({ regions: [{ name: `r${'a'.repeat(62)}`, size: 1 }] }));
+  const p = problemAt(
+    doc({
+      regions: [
+        { name: 'eu', size: 1 },
+        { name: `r${'a'.repeat(63)}`, size: 2 },
+      ],
+    }),
+    'regions[1].name',
+  );
+  assert.match(p.message, /max 63/);
+  assert.equal(p.severity, 'error');
+});
