@@ -5,7 +5,8 @@
 //
 // Faults (setFaults / POST /_sim/faults, per region or global; a region's own setting wins):
 // latencyMs, errorRate5xx, status429 {retryAfterSeconds, count}, status4xx {status, count}
-// (the next `count` deploy/rollback calls answered with that 4xx), hang, drop,
+// (the next `count` deploy/rollback calls answered with that 4xx), hang, hangAfterAccept
+// {count} (the next `count` deploy/rollback calls are carried out but never answered), drop,
 // metricsOutage, partialDeploy, failRollback (true: every rollback operation fails;
 // {times: n}: the next n fail, then they succeed), ghostDeploy. See `Faults`.
 import { timingSafeEqual } from 'node:crypto';
@@ -53,6 +54,12 @@ export interface Faults {
   /** The next `count` deploy/rollback calls answer `status` (400..499): a deploy API refusing the request. */
   status4xx?: { status: number; count: number };
   hang?: boolean;
+  /**
+   * The next `count` deploy/rollback calls are carried out (the operation starts, or is found
+   * by its key) but never answered: the response is lost, and only the caller's timeout ends
+   * the call. What a retry then sends must not start a second operation.
+   */
+  hangAfterAccept?: { count: number };
   drop?: boolean;
   metricsOutage?: boolean;
   partialDeploy?: boolean;
@@ -117,6 +124,7 @@ const FAULT_KEYS = [
   'status429',
   'status4xx',
   'hang',
+  'hangAfterAccept',
   'drop',
   'metricsOutage',
   'partialDeploy',
@@ -285,6 +293,18 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
             throw new HttpError(400, 'field "status4xx.count" must be an integer >= 0');
           }
           out.status4xx = { status: o.status, count: o.count };
+          break;
+        }
+        case 'hangAfterAccept': {
+          const o = v as { count?: unknown };
+          if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, 'field "hangAfterAccept" must be an object {count}');
+          for (const key of Object.keys(o)) {
+            if (key !== 'count') throw new HttpError(400, `unknown field "hangAfterAccept.${key}" (known: count)`);
+          }
+          if (typeof o.count !== 'number' || !Number.isInteger(o.count) || o.count < 0) {
+            throw new HttpError(400, 'field "hangAfterAccept.count" must be an integer >= 0');
+          }
+          out.hangAfterAccept = { count: o.count };
           break;
         }
         case 'failRollback': {
@@ -708,6 +728,16 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     }
     if (!(await applyFaults(req, res, region, mutating))) return;
     const { status, body } = await handler();
+    if (mutating && status >= 200 && status < 300) {
+      const owner = faultOwner(region, 'hangAfterAccept');
+      const lose = owner?.faults.hangAfterAccept;
+      if (owner && lose && lose.count > 0) {
+        lose.count -= 1;
+        if (lose.count === 0) delete owner.faults.hangAfterAccept;
+        // No answer at all: the socket stays open until the caller gives up or close() ends it.
+        return;
+      }
+    }
     sendJson(res, status, body);
   }
 

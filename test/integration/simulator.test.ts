@@ -647,3 +647,40 @@ test('fault: failRollback {times} fails the next N rollback operations, then rol
     assert.ok(r.body.error.includes(`"${field}"`), `${JSON.stringify(bad)}: ${r.body.error}`);
   }
 });
+
+test('fault: hangAfterAccept carries out the next N deploy/rollback calls without answering them', async (t) => {
+  const sim = await start(t);
+  sim.setFaults({ region: 'r1', hangAfterAccept: { count: 1 } });
+  const body = { service: 'api', version: 'v2', idempotencyKey: 'lost' };
+  // Reads are answered: only mutating calls lose their response.
+  assert.equal((await call(sim, 'GET', '/regions/r1/status?service=api')).status, 200);
+  await assert.rejects(call(sim, 'POST', '/regions/r1/deploy', body, { signal: AbortSignal.timeout(300) }), { name: 'TimeoutError' });
+  const again = await call(sim, 'POST', '/regions/r1/deploy', body);
+  assert.equal(again.status, 200, 'the unanswered call did start the operation: the same key finds it');
+  assert.equal((await waitForOp(sim, 'r1', again.body.operationId)).status, 'succeeded');
+  assert.equal(sim.versionOf('api', 'r1'), 'v2');
+  assert.deepEqual(
+    sim.ledger().map((e) => [e.region, e.kind, e.idempotencyKey]),
+    [['r1', 'deploy', 'lost']],
+  );
+
+  // Refused calls (a 4xx from the handler) are answered and use up nothing.
+  sim.setFaults({ hangAfterAccept: { count: 1 } });
+  assert.equal((await call(sim, 'POST', '/regions/r2/deploy', { service: 'api', idempotencyKey: 'x' })).status, 400);
+  const closing = call(sim, 'POST', '/regions/r2/rollback', { service: 'api', version: 'v1', idempotencyKey: 'rb' });
+  closing.catch(() => undefined);
+  await sleep(100);
+  const t0 = performance.now();
+  await sim.close();
+  assert.ok(performance.now() - t0 < 1000, 'close() does not wait for unanswered calls');
+  await assert.rejects(closing);
+
+  for (const [bad, field] of [
+    [{ count: -1 }, 'hangAfterAccept.count'],
+    [{}, 'hangAfterAccept.count'],
+    [{ count: 1, ms: 5 }, 'hangAfterAccept.ms'],
+    [true, 'hangAfterAccept'],
+  ] as const) {
+    assert.throws(() => sim.setFaults({ hangAfterAccept: bad as never }), new RegExp(`"${field.replace('.', '\\.')}"`), JSON.stringify(bad));
+  }
+});
