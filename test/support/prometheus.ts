@@ -16,6 +16,12 @@ export interface PrometheusOptions {
   scrapeIntervalSeconds?: number;
   /** How long to wait for /-/ready. */
   readyTimeoutMs?: number;
+  /**
+   * Remote-read endpoints queried alongside the local TSDB (read_recent: every query goes
+   * there too). Prometheus reports a failing one as a warning on an otherwise good answer,
+   * and waits for a silent one up to `remoteTimeout`: real warnings and real slowness.
+   */
+  remoteRead?: { url: string; remoteTimeout?: string }[];
 }
 
 export interface RunningPrometheus {
@@ -36,6 +42,11 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
     JSON.stringify({
       global: { scrape_interval: `${interval}s`, scrape_timeout: `${interval}s`, evaluation_interval: `${interval}s` },
       scrape_configs: [{ job_name: 'test', static_configs: [{ targets: opts.scrapeTargets }] }],
+      ...(opts.remoteRead?.length
+        ? {
+            remote_read: opts.remoteRead.map((r) => ({ url: r.url, read_recent: true, ...(r.remoteTimeout ? { remote_timeout: r.remoteTimeout } : {}) })),
+          }
+        : {}),
     }),
   );
   const port = await freePort();
