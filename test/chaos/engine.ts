@@ -1,0 +1,551 @@
+// The chaos run: real rollouts on the Temporal dev server (SQLite file), worker processes
+// killed with SIGKILL at the schedule's moments and replaced, the server itself killed and
+// restarted on the same ports and file, endpoint faults injected into the region simulator,
+// and an operator (this process) pausing, resuming, approving, skipping soaks, retrying and
+// aborting through the client library and bin/mrcd.js. Then the ledger, the final statuses,
+// the migration logs and every history are judged by invariants.ts. The simulator and the
+// operator live here, in the process that is never killed.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { startDevServer, type TemporalServer } from '../../dev/temporal-server';
+import { startSimulator, type Simulator } from '../../dev/simulator';
+import {
+  act,
+  ActionRejectedError,
+  connectClient,
+  getStatus,
+  rolloutHandle,
+  RolloutAlreadyRunningError,
+  RolloutEndedError,
+  startRollout,
+  type MrcdClient,
+} from '../../client/rollouts';
+import type { OperatorActionName, RolloutStatus } from '../../workflows/state';
+import { kill9, orphans, startProcess, stopAll, tail, type Proc } from '../cluster/processes';
+import { ALL_REGIONS, NEW_VERSION, OLD_VERSION, type FaultEvent, type RolloutSpec, type Schedule } from './schedule';
+import { checkInvariants, countByRule, type MigrationRun, type RolloutOutcome, type Violation, type Rule } from './invariants';
+
+const ROOT = resolve(__dirname, '../..');
+const TOKEN_ENV = 'MRCD_CHAOS_DEPLOY_TOKEN';
+const TERMINAL = new Set(['succeeded', 'aborted', 'rolled-back', 'failed']);
+const { EventType } = temporal.api.enums.v1;
+
+export type Phase = 'deploy' | 'soak' | 'gate' | 'rollback' | 'migration' | 'hold' | 'idle';
+export const PHASES: Phase[] = ['deploy', 'soak', 'gate', 'rollback', 'migration', 'hold', 'idle'];
+
+export interface ChaosFigures {
+  seed: number;
+  config: Schedule['config'];
+  rollouts: { total: number; good: number; bad: number; abortedByOperator: number; withMigrations: number; withApproval: number; ended: number };
+  verdicts: { correct: number; wrong: number; byFinalState: Record<string, number> };
+  operator: Record<string, number>;
+  /** Halts the operator retried that were not the version's fault (a fault kept a gate inconclusive, a deploy or migration failed). */
+  faultHaltsRetried: number;
+  workerKills: { total: number; byPhase: Record<Phase, number>; replacements: number; replacementStartMs: { mean: number; max: number } };
+  serverRestarts: { total: number; downMs: number[] };
+  faultsInjected: Record<string, number>;
+  ledger: { deploys: number; rollbacks: number };
+  migrations: { runsByStep: Record<string, number>; reRuns: number };
+  duplicateDeploys: number;
+  lostRollbacks: number;
+  workflowTaskFailures: number;
+  workflowTaskTimeouts: number;
+  violations: Record<Rule, number>;
+  violationList: Violation[];
+  orphans: number;
+  wallMs: number;
+}
+
+export interface ChaosOptions {
+  /** Gives up on rollouts still running this long after the window's end. */
+  tailMs: number;
+  say?: (line: string) => void;
+  /** Keep the temp dir (logs, SQLite file) for a look after a failure. */
+  keepDir?: boolean;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`no answer in ${ms} ms`)), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
+}
+
+export function plan(spec: RolloutSpec, simUrl: string, migrationLog: string) {
+  const append = (phase: string, direction: string) => [
+    process.execPath,
+    '-e',
+    "require('fs').appendFileSync(process.argv[1], JSON.stringify({at: Date.now(), name: process.env.MIGRATION, phase: process.env.PHASE, direction: process.env.DIRECTION}) + '\\n')",
+    migrationLog,
+    phase,
+    direction,
+  ];
+  return {
+    apiVersion: 'mrcd/v1',
+    service: spec.service,
+    version: NEW_VERSION,
+    owner: { team: 'chaos', contact: '#chaos', runbook: 'https://runbooks.example.com/chaos' },
+    deployer: { type: 'http', baseUrl: simUrl, pollInterval: '250ms', timeout: '1m', tokenEnv: TOKEN_ENV },
+    growthReason: 'the chaos run exercises 3-4 regions',
+    defaults: {
+      soak: `${spec.soakMs}ms`,
+      soakReason: 'the chaos run soaks for seconds',
+      checkInterval: `${spec.checkIntervalMs}ms`,
+      gate: {
+        maxInconclusive: 30,
+        checks: [
+          {
+            name: 'error-ratio',
+            source: { type: 'http', url: `${simUrl}/health/{{region}}?service={{service}}`, path: 'errorRatio', tokenEnv: TOKEN_ENV },
+            comparator: '<',
+            // The health window is a minute of traffic, most of it the old version's: a bad
+            // version's first errors must already count.
+            threshold: 0.001,
+          },
+        ],
+      },
+    },
+    notifications: [{ type: 'webhook', url: `${simUrl}/_sim/notifications` }],
+    // Faults may keep evidence inconclusive for a few seconds: room to extend a soak past them.
+    regions: spec.regions.map((name, i) => ({ name, size: (i + 1) * 10, maxSoak: '60s', ...(spec.approvalRegion === i ? { approval: 'required' } : {}) })),
+    ...(spec.migrations
+      ? {
+          migrations: [
+            { name: 'add-column', phase: 'expand', apply: { run: append('expand', 'apply') }, revert: { run: append('expand', 'revert') }, timeout: '1m' },
+            {
+              name: 'drop-column',
+              phase: 'contract',
+              apply: { run: append('contract', 'apply') },
+              irreversible: { reason: 'chaos: a dropped column' },
+              timeout: '1m',
+            },
+          ],
+        }
+      : {}),
+  };
+}
+
+/** The phase a rollout is in, from its status: where a kill landed. */
+export function phaseOf(st: RolloutStatus): Phase | undefined {
+  if (TERMINAL.has(st.state)) return undefined;
+  if (/migration/.test(st.summary)) return 'migration';
+  const rs = st.regions.map((r) => r.status);
+  if (st.state === 'rolling-back' || rs.includes('rolling-back')) return 'rollback';
+  if (rs.includes('deploying')) return 'deploy';
+  if (rs.includes('gating')) return 'gate';
+  if (rs.includes('soaking')) return 'soak';
+  return 'hold';
+}
+
+export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<ChaosFigures> {
+  const say = opts.say ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const startedAt = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'mrcd-chaos-'));
+  const dbFile = join(dir, 'temporal.db');
+  const token = `chaos-${process.pid}-${schedule.seed}`;
+  const taskQueue = `chaos-${process.pid}`;
+  let server: TemporalServer | undefined;
+  let sim: Simulator | undefined;
+  let m: MrcdClient | undefined;
+  const slots: (Proc | undefined)[] = [];
+  let stopping = false;
+
+  const opCounts: Record<string, number> = {};
+  const faultsInjected: Record<string, number> = { '5xx': 0, latency: 0, hang: 0, drop: 0 };
+  const killPhases = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
+  let kills = 0;
+  let replacements = 0;
+  const replacementMs: number[] = [];
+  const serverDownMs: number[] = [];
+  let faultHaltsRetried = 0;
+  const latest = new Map<string, RolloutStatus>();
+
+  try {
+    const bundle = join(dir, 'workflow-bundle.js');
+    const b = await new Promise<number | null>((res) =>
+      spawn(process.execPath, [join(ROOT, 'scripts/bundle-workflows.js'), bundle], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] }).on('close', res),
+    );
+    if (b !== 0 || !existsSync(bundle)) throw new Error('scripts/bundle-workflows.js failed');
+
+    server = await startDevServer({ dbFile, uiPort: false });
+    const port = Number(server.address.split(':').pop());
+    sim = await startSimulator({
+      regions: [...ALL_REGIONS],
+      initialVersions: Object.fromEntries(schedule.rollouts.map((r) => [r.service, OLD_VERSION])),
+      deployDelayMs: 300,
+      badErrorRatio: 0.5,
+      requireToken: token,
+    });
+    for (const r of schedule.rollouts) if (r.truth === 'bad') sim.markBad(NEW_VERSION, r.service);
+
+    let workerSeq = 0;
+    /** Workers polling: a kill picks among these. */
+    const polling = new Set<Proc>();
+    const startWorker = async (slot: number): Promise<void> => {
+      const t0 = Date.now();
+      workerSeq += 1;
+      let ready: () => void = () => {};
+      const isReady = new Promise<void>((r) => (ready = r));
+      const proc = startProcess('worker', process.execPath, ['--import', 'tsx', join(ROOT, 'worker/main.ts')], join(dir, `worker-${workerSeq}.log`), {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: server!.address,
+          TEMPORAL_NAMESPACE: 'default',
+          MRCD_TASK_QUEUE: taskQueue,
+          MRCD_LOG_LEVEL: 'info',
+          MRCD_LOG_FORMAT: 'json',
+          MRCD_SHUTDOWN_GRACE: '2s',
+          MRCD_WORKFLOW_BUNDLE: bundle,
+          [TOKEN_ENV]: token,
+        },
+        onLine: (l) => l.includes('"worker started"') && ready(),
+      });
+      slots[slot] = proc;
+      const outcome = await Promise.race([isReady.then(() => 'ready'), proc.exited.then(() => 'exited'), sleep(90_000).then(() => 'timeout')]);
+      if (outcome === 'ready') {
+        polling.add(proc);
+        replacementMs.push(Date.now() - t0);
+      }
+      // A worker killed while it started is fine; one that died by itself is not.
+      else if (outcome !== 'exited' || slots[slot] === proc) throw new Error(`worker #${workerSeq} did not start (${outcome}):\n${tail(proc)}`);
+    };
+    await Promise.all(Array.from({ length: schedule.config.workers }, (_, i) => startWorker(i)));
+    replacementMs.length = 0;
+    m = await connectClient({ address: server.address, namespace: 'default', taskQueue });
+    say(`[chaos] server ${server.address} (SQLite ${dbFile}), simulator ${sim.url}, ${schedule.config.workers} workers; ${schedule.rollouts.length} rollouts`);
+
+    const t0 = Date.now();
+    const at = (ms: number) => sleep(Math.max(0, t0 + ms - Date.now()));
+    const ended = new Set<string>();
+    const allEnded = () => ended.size === schedule.rollouts.length;
+    const deadline = t0 + schedule.config.windowMs + opts.tailMs;
+
+    // --- the operator: one driver per rollout ------------------------------------------
+    const outcomes = new Map<string, RolloutOutcome>();
+    const count = (what: string) => (opCounts[what] = (opCounts[what] ?? 0) + 1);
+    const mrcdCli = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((res) => {
+        const child = spawn(process.execPath, [join(ROOT, 'bin/mrcd.js'), ...args], {
+          cwd: ROOT,
+          env: { ...process.env, TEMPORAL_ADDRESS: server!.address, TEMPORAL_NAMESPACE: 'default', MRCD_TASK_QUEUE: taskQueue, MRCD_USER: 'chaos' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          res({ code, out });
+        });
+      });
+
+    /** 'ok', 'rejected' (the rollout said no), 'ended', or 'error' (unreachable: try again later). */
+    type Answer = 'ok' | 'rejected' | 'ended' | 'error';
+    const send = async (service: string, action: OperatorActionName, region?: string, viaCli = false): Promise<Answer> => {
+      const reason = `chaos ${action}`;
+      if (viaCli) {
+        const r = await mrcdCli([action, service, '--reason', reason, '--by', 'chaos', ...(region ? ['--region', region] : [])]);
+        if (r.code === 0) return (count(`${action} (bin/mrcd.js)`), 'ok');
+        if (/has ended|already ended|ended:/i.test(r.out)) return 'ended';
+        return r.code === 3 ? 'rejected' : 'error';
+      }
+      try {
+        await within(act(m!, service, action, { reason, by: 'chaos', ...(region ? { region } : {}) }), 20_000);
+        count(action);
+        return 'ok';
+      } catch (e) {
+        if (e instanceof RolloutEndedError) return 'ended';
+        if (e instanceof ActionRejectedError) return 'rejected';
+        return 'error';
+      }
+    };
+
+    const drive = async (spec: RolloutSpec): Promise<void> => {
+      const migrationLog = join(dir, `migrations-${spec.index}.jsonl`);
+      const o: RolloutOutcome = {
+        service: spec.service,
+        truth: spec.truth,
+        regions: spec.regions,
+        oldVersion: OLD_VERSION,
+        newVersion: NEW_VERSION,
+        expected: spec.truth === 'good' ? 'succeeded' : 'aborted',
+        falseBreaches: 0,
+        finalVersions: {},
+        workflowTaskFailures: 0,
+      };
+      outcomes.set(spec.service, o);
+      await at(spec.startAtMs);
+      for (;;) {
+        try {
+          await within(startRollout(m!, plan(spec, sim!.url, migrationLog), { startedBy: 'chaos' }), 20_000);
+          break;
+        } catch (e) {
+          // A start that timed out may have started it.
+          if (e instanceof RolloutAlreadyRunningError) break;
+          if ((e as Error).name === 'PlanError') throw e;
+          if (Date.now() > deadline) return;
+          await sleep(1000);
+        }
+      }
+      const handled = new Set<number>();
+      let retriedBad = false;
+      let pausedAt: number | undefined;
+      let resumed = false;
+      let opDone = spec.operator.kind === 'none';
+      while (Date.now() < deadline) {
+        await sleep(800);
+        let st: RolloutStatus;
+        try {
+          st = await within(getStatus(m!, spec.service), 10_000);
+        } catch {
+          continue;
+        }
+        latest.set(spec.service, st);
+        if (TERMINAL.has(st.state)) {
+          o.finalState = st.state;
+          break;
+        }
+        if (st.state === 'halted' && st.halt && !handled.has(st.halt.at)) {
+          const cause = st.halt.cause?.kind;
+          let a: Answer;
+          if (cause === 'slo-breach') {
+            if (spec.truth === 'bad') {
+              o.caughtIn ??= st.halt.cause?.region ?? st.halt.region;
+              if (spec.retryBadOnce && !retriedBad) {
+                a = await send(spec.service, 'retry', undefined, true);
+                if (a === 'ok') retriedBad = true;
+              } else a = await send(spec.service, 'abort', undefined, true);
+            } else {
+              o.falseBreaches += 1;
+              a = await send(spec.service, 'abort');
+            }
+          } else {
+            a = await send(spec.service, 'retry');
+            if (a === 'ok') faultHaltsRetried += 1;
+          }
+          if (a !== 'error') handled.add(st.halt.at);
+          continue;
+        }
+        if (st.state === 'rollback-failed') {
+          await send(spec.service, 'retry');
+          continue;
+        }
+        const ap = spec.approvalRegion;
+        if (ap !== undefined && st.regions[ap]?.status === 'awaiting-approval') await send(spec.service, 'approve', spec.regions[ap]);
+        if (opDone) continue;
+        const op = spec.operator;
+        const region = op.kind === 'none' ? undefined : st.regions[op.region];
+        if (op.kind === 'pause-resume') {
+          if (pausedAt === undefined && region?.status === 'soaking') {
+            const a = await send(spec.service, 'pause');
+            if (a === 'ok') pausedAt = Date.now();
+            else if (a !== 'error') opDone = true;
+          } else if (pausedAt !== undefined && !resumed && Date.now() - pausedAt >= op.holdMs) {
+            const a = await send(spec.service, 'resume');
+            if (a !== 'error') resumed = true;
+          } else if (resumed && st.state === 'paused') {
+            await send(spec.service, 'resume');
+          }
+          if (resumed && st.state !== 'paused') opDone = true;
+        } else if (op.kind === 'skip-soak' && region?.status === 'soaking') {
+          if ((await send(spec.service, 'skip-soak', spec.regions[op.region])) !== 'error') opDone = true;
+        } else if (op.kind === 'abort' && region && !['pending', 'awaiting-resume', 'waiting-window'].includes(region.status)) {
+          const a = await send(spec.service, 'abort');
+          // Accepted: the operator changed the verdict. Refused or too late: it stands.
+          if (a === 'ok') o.expected = 'aborted';
+          if (a !== 'error') opDone = true;
+        }
+      }
+      ended.add(spec.service);
+    };
+
+    // --- the faults ----------------------------------------------------------------------
+    const killer = (async () => {
+      for (const k of schedule.kills) {
+        await at(k.atMs);
+        if (allEnded() || stopping) return;
+        // Every worker may be starting (a kill lands faster than a start on a busy machine):
+        // the kill waits for one to be up rather than being dropped from the count.
+        let live = slots.map((p, i) => ({ p, i })).filter((x) => x.p?.running() && polling.has(x.p));
+        for (let waited = 0; !live.length && waited < 60_000 && !allEnded(); waited += 200) {
+          await sleep(200);
+          live = slots.map((p, i) => ({ p, i })).filter((x) => x.p?.running() && polling.has(x.p));
+        }
+        if (!live.length) continue;
+        const { p, i } = live[k.slot % live.length]!;
+        const phases = new Set([...latest.entries()].filter(([s]) => !ended.has(s)).map(([, st]) => phaseOf(st) ?? 'idle'));
+        if (!phases.size) phases.add('idle');
+        await kill9(p!);
+        kills += 1;
+        for (const ph of phases) killPhases[ph] += 1;
+        replacements += 1;
+        void startWorker(i).catch((e: Error) => say(`[chaos] ${e.message}`));
+      }
+    })();
+
+    const restarter = (async () => {
+      for (const ms of schedule.serverRestarts) {
+        await at(ms);
+        if (allEnded() || stopping) return;
+        const down = Date.now();
+        process.kill(server!.pid!, 'SIGKILL');
+        await server!.stop();
+        await sleep(500);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            server = await startDevServer({ dbFile, port, uiPort: false, readyTimeoutMs: 60_000 });
+            break;
+          } catch (e) {
+            if (attempt >= 5) throw e;
+            await sleep(2000);
+          }
+        }
+        serverDownMs.push(Date.now() - down);
+        say(`[chaos] kill -9 of the server at +${((down - t0) / 1000).toFixed(1)} s; serving again after ${((Date.now() - down) / 1000).toFixed(1)} s`);
+      }
+    })();
+
+    const faulter = (async () => {
+      const pending: Promise<void>[] = [];
+      for (const f of schedule.faults) {
+        await at(f.atMs);
+        if (allEnded() || stopping) break;
+        inject(sim!, f, true);
+        faultsInjected[f.kind] = (faultsInjected[f.kind] ?? 0) + 1;
+        pending.push(sleep(f.durationMs).then(() => inject(sim!, f, false)));
+      }
+      await Promise.all(pending);
+    })();
+
+    await Promise.all(schedule.rollouts.map((r) => drive(r)));
+    stopping = true;
+    await Promise.all([killer, restarter, faulter]);
+    sim.clearFaults();
+    say(`[chaos] every rollout ended after ${((Date.now() - t0) / 1000).toFixed(1)} s (${kills} worker kills)`);
+
+    // --- judgement -----------------------------------------------------------------------
+    let timeouts = 0;
+    for (const spec of schedule.rollouts) {
+      const o = outcomes.get(spec.service)!;
+      for (const r of spec.regions) o.finalVersions[r] = sim.versionOf(spec.service, r);
+      try {
+        const h = await within(rolloutHandle(m, spec.service).fetchHistory(), 30_000);
+        for (const e of h.events ?? []) {
+          if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) o.workflowTaskFailures += 1;
+          if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) timeouts += 1;
+        }
+      } catch (e) {
+        say(`[chaos] history of ${spec.service} unreadable: ${(e as Error).message}`);
+      }
+      if (spec.migrations) o.migrationRuns = readRuns(join(dir, `migrations-${spec.index}.jsonl`));
+    }
+    const all = [...outcomes.values()];
+    const ledger = sim.ledger();
+    const violations = checkInvariants(all, ledger);
+    const byRule = countByRule(violations);
+    const wrong = new Set(violations.filter((v) => v.rule === 'verdict' || v.rule === 'caught-first-region').map((v) => v.service));
+    const runsByStep: Record<string, number> = {};
+    let reRuns = 0;
+    for (const o of all) {
+      const per: Record<string, number> = {};
+      for (const r of o.migrationRuns ?? []) per[`${r.phase}:${r.direction}`] = (per[`${r.phase}:${r.direction}`] ?? 0) + 1;
+      for (const [k, n] of Object.entries(per)) {
+        runsByStep[k] = (runsByStep[k] ?? 0) + n;
+        reRuns += n - 1;
+      }
+    }
+    const byFinal: Record<string, number> = {};
+    for (const o of all) byFinal[o.finalState ?? 'never ended'] = (byFinal[o.finalState ?? 'never ended'] ?? 0) + 1;
+
+    await m.close();
+    m = undefined;
+    await stopAll({ fast: true });
+    await server.stop();
+    const serverPid = server.pid;
+    server = undefined;
+    const left = orphans().length + (serverPid !== undefined && alive(serverPid) ? 1 : 0);
+
+    return {
+      seed: schedule.seed,
+      config: schedule.config,
+      rollouts: {
+        total: all.length,
+        good: schedule.rollouts.filter((r) => r.truth === 'good').length,
+        bad: schedule.rollouts.filter((r) => r.truth === 'bad').length,
+        abortedByOperator: all.filter((o) => o.truth === 'good' && o.expected === 'aborted').length,
+        withMigrations: schedule.rollouts.filter((r) => r.migrations).length,
+        withApproval: schedule.rollouts.filter((r) => r.approvalRegion !== undefined).length,
+        ended: all.filter((o) => o.finalState !== undefined).length,
+      },
+      verdicts: { correct: all.length - wrong.size, wrong: wrong.size, byFinalState: byFinal },
+      operator: opCounts,
+      faultHaltsRetried,
+      workerKills: {
+        total: kills,
+        byPhase: killPhases,
+        replacements,
+        replacementStartMs: { mean: mean(replacementMs), max: Math.max(0, ...replacementMs) },
+      },
+      serverRestarts: { total: serverDownMs.length, downMs: serverDownMs },
+      faultsInjected,
+      ledger: { deploys: ledger.filter((e) => e.kind === 'deploy').length, rollbacks: ledger.filter((e) => e.kind === 'rollback').length },
+      migrations: { runsByStep, reRuns },
+      duplicateDeploys: byRule['duplicate-deploy'] + byRule['idempotency-key-reused'],
+      lostRollbacks: byRule['rollback-lost'],
+      workflowTaskFailures: all.reduce((a, o) => a + o.workflowTaskFailures, 0),
+      workflowTaskTimeouts: timeouts,
+      violations: byRule,
+      violationList: violations,
+      orphans: left,
+      wallMs: Date.now() - startedAt,
+    };
+  } finally {
+    stopping = true;
+    await m?.close().catch(() => undefined);
+    await stopAll({ fast: true }).catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    await sim?.close();
+    if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
+    else say(`[chaos] logs and SQLite file kept in ${dir}`);
+  }
+}
+
+function inject(sim: Simulator, f: FaultEvent, on: boolean): void {
+  const scope = f.region ? { region: f.region } : {};
+  switch (f.kind) {
+    case '5xx':
+      return sim.setFaults({ ...scope, errorRate5xx: on ? f.value! : 0 });
+    case 'latency':
+      return sim.setFaults({ ...scope, latencyMs: on ? f.value! : 0 });
+    case 'hang':
+      return sim.setFaults({ ...scope, hang: on });
+    case 'drop':
+      return sim.setFaults({ ...scope, drop: on });
+  }
+}
+
+function readRuns(file: string): MigrationRun[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as MigrationRun);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const mean = (xs: number[]) => (xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : 0);

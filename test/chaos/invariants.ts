@@ -1,0 +1,157 @@
+// The chaos run's judgement, pure: what the simulator's ledger, the final statuses, the
+// migration logs and the histories say, against what each rollout should have done. No
+// I/O here, so test/unit/chaos-invariants.test.ts can hand it ledgers that break each rule.
+import type { LedgerEntry } from '../../dev/simulator';
+
+export type Verdict = 'succeeded' | 'aborted';
+
+export interface MigrationRun {
+  at: number;
+  name: string;
+  phase: 'expand' | 'contract';
+  direction: 'apply' | 'revert';
+}
+
+export interface RolloutOutcome {
+  service: string;
+  truth: 'good' | 'bad';
+  /** In plan order. */
+  regions: string[];
+  oldVersion: string;
+  newVersion: string;
+  /** What the rollout must end as, given its truth and the operator actions that took effect. */
+  expected: Verdict;
+  /** The state it ended in (undefined: it never ended). */
+  finalState?: string;
+  /** Bad versions: the region of the first halt caused by an SLO breach. */
+  caughtIn?: string;
+  /** SLO-breach halts of a good version: a false alarm. */
+  falseBreaches: number;
+  /** What each region runs at the end (sim.versionOf). */
+  finalVersions: Record<string, string | undefined>;
+  workflowTaskFailures: number;
+  /** Undefined: the plan has no migrations. */
+  migrationRuns?: MigrationRun[];
+}
+
+export type Rule =
+  | 'verdict'
+  | 'caught-first-region'
+  | 'idempotency-key-reused'
+  | 'duplicate-deploy'
+  | 'deploy-after-failed-region'
+  | 'rollback-lost'
+  | 'workflow-task-failed'
+  | 'migration-order';
+
+export interface Violation {
+  rule: Rule;
+  service?: string;
+  detail: string;
+}
+
+/** Parses operationKey(): workflowId:rolloutRunId:target:version:step:attempt. */
+export function parseKey(key: string): { run: string; target: string; version: string; step: string; attempt: number } | undefined {
+  const parts = key.split(':');
+  if (parts.length !== 6) return undefined;
+  const [, run, target, version, step, attempt] = parts as [string, string, string, string, string, string];
+  const n = Number(attempt);
+  return Number.isInteger(n) ? { run, target, version, step, attempt: n } : undefined;
+}
+
+export function checkInvariants(outcomes: RolloutOutcome[], ledger: LedgerEntry[]): Violation[] {
+  const out: Violation[] = [];
+
+  // Idempotency keys honoured: the simulator records an operation once per key.
+  const byKey = new Map<string, LedgerEntry[]>();
+  for (const e of ledger) byKey.set(e.idempotencyKey, [...(byKey.get(e.idempotencyKey) ?? []), e]);
+  for (const [key, es] of byKey) {
+    if (es.length > 1) out.push({ rule: 'idempotency-key-reused', service: es[0]!.service, detail: `${es.length} ledger entries for key ${key}` });
+  }
+
+  for (const o of outcomes) {
+    const mine = ledger.filter((e) => e.service === o.service).sort((a, b) => a.seq - b.seq);
+    const v = (detail: string, rule: Rule) => out.push({ rule, service: o.service, detail });
+
+    if (o.finalState !== o.expected) v(`ended ${o.finalState ?? 'never (still running)'}, expected ${o.expected}`, 'verdict');
+    if (o.falseBreaches > 0) v(`a good version halted on an SLO breach ${o.falseBreaches} time(s)`, 'verdict');
+    if (o.truth === 'bad' && o.caughtIn !== o.regions[0])
+      v(`bad version caught in ${o.caughtIn ?? 'no region'}, not in ${o.regions[0]}`, 'caught-first-region');
+    if (o.truth === 'bad') {
+      const beyond = mine.filter((e) => e.kind === 'deploy' && e.region !== o.regions[0]);
+      if (beyond.length) v(`bad version deployed past its first region: ${beyond.map((e) => e.region).join(', ')}`, 'deploy-after-failed-region');
+    }
+
+    // Once per attempt: two deploys of one region and version in the same attempt of one rollout.
+    const perAttempt = new Map<string, number>();
+    for (const e of mine.filter((x) => x.kind === 'deploy')) {
+      const k = parseKey(e.idempotencyKey);
+      const id = `${k?.run ?? '?'}/${e.region}/${e.version}/${k?.attempt ?? e.idempotencyKey}`;
+      perAttempt.set(id, (perAttempt.get(id) ?? 0) + 1);
+    }
+    for (const [id, n] of perAttempt) if (n > 1) v(`${id} deployed ${n} times in one attempt`, 'duplicate-deploy');
+
+    // No region after a failed one: replaying the ledger, a region is deployed only while every
+    // earlier region runs the new version (a failed region is rolled back before anything goes on).
+    const running = new Map(o.regions.map((r) => [r, o.oldVersion]));
+    for (const e of mine) {
+      const i = o.regions.indexOf(e.region);
+      if (e.kind === 'deploy' && e.version === o.newVersion) {
+        const behind = o.regions.slice(0, Math.max(i, 0)).filter((r) => running.get(r) !== o.newVersion);
+        if (behind.length) v(`${e.region} deployed (ledger #${e.seq}) while ${behind.join(', ')} did not run ${o.newVersion}`, 'deploy-after-failed-region');
+      }
+      running.set(e.region, e.version);
+    }
+
+    // No rollback lost: the end state every region must be in.
+    const want = o.expected === 'succeeded' ? o.newVersion : o.oldVersion;
+    for (const r of o.regions) {
+      if (o.finalVersions[r] !== want) v(`${r} runs ${o.finalVersions[r] ?? 'nothing'} at the end, expected ${want}`, 'rollback-lost');
+    }
+
+    if (o.workflowTaskFailures > 0) v(`${o.workflowTaskFailures} WorkflowTaskFailed event(s) in the history`, 'workflow-task-failed');
+
+    if (o.migrationRuns) checkMigrations(o, mine, v);
+  }
+  return out;
+}
+
+/** At-least-once runs are fine; order is not negotiable. */
+function checkMigrations(o: RolloutOutcome, mine: LedgerEntry[], v: (d: string, r: Rule) => void): void {
+  const runs = o.migrationRuns!;
+  const of = (phase: string, direction: string) => runs.filter((r) => r.phase === phase && r.direction === direction).map((r) => r.at);
+  const expandApply = of('expand', 'apply');
+  const contractApply = of('contract', 'apply');
+  const expandRevert = of('expand', 'revert');
+  const deploys = mine.filter((e) => e.kind === 'deploy').map((e) => e.at);
+  const touches = mine.map((e) => e.at);
+  if (deploys.length && !expandApply.length) v('regions deployed without the expand migration', 'migration-order');
+  if (deploys.length && expandApply.length && Math.max(...expandApply) >= Math.min(...deploys))
+    v('an expand migration ran after the first region was deployed', 'migration-order');
+  if (o.expected === 'succeeded' && o.finalState === 'succeeded' && !contractApply.length) v('succeeded without its contract migration', 'migration-order');
+  if (contractApply.length && touches.length && Math.min(...contractApply) <= Math.max(...touches))
+    v('a contract migration ran before the last region was deployed or rolled back', 'migration-order');
+  if (o.expected === 'aborted' && contractApply.length) v('an aborted rollout ran its contract migration', 'migration-order');
+  if (o.expected === 'aborted' && o.finalState === 'aborted' && expandApply.length && !expandRevert.length)
+    v('aborted without reverting its expand migration', 'migration-order');
+  const rollbacks = mine.filter((e) => e.kind === 'rollback').map((e) => e.at);
+  if (expandRevert.length && rollbacks.length && Math.min(...expandRevert) <= Math.max(...rollbacks))
+    v('the expand migration was reverted before every region was rolled back', 'migration-order');
+}
+
+/** Violations counted by rule, every rule present (0 when clean), for the figures. */
+export function countByRule(vs: Violation[]): Record<Rule, number> {
+  const rules: Rule[] = [
+    'verdict',
+    'caught-first-region',
+    'idempotency-key-reused',
+    'duplicate-deploy',
+    'deploy-after-failed-region',
+    'rollback-lost',
+    'workflow-task-failed',
+    'migration-order',
+  ];
+  const c = Object.fromEntries(rules.map((r) => [r, 0])) as Record<Rule, number>;
+  for (const x of vs) c[x.rule] += 1;
+  return c;
+}

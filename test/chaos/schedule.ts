@@ -1,0 +1,168 @@
+// The chaos run's whole plan, drawn from one seed before anything starts: which rollouts
+// (good, bad, aborted), their plans and operator actions, when workers and the server are
+// killed, and which endpoint faults hit which region when. The same seed gives the same
+// schedule, so `MRCD_CHAOS_SEED=<n> npm run chaos` replays a run's faults (the moments
+// they land in the rollouts still depend on the machine's timing).
+
+/** mulberry32: small, fast, and good enough to spread faults; not for anything secret. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const ALL_REGIONS = ['ap-southeast-2', 'eu-west-1', 'us-east-1', 'us-west-2'] as const;
+export const OLD_VERSION = '1.0.0';
+export const NEW_VERSION = '2.0.0';
+
+/** What the operator (the harness) does to one rollout, besides answering halts. */
+export type OperatorPlan =
+  | { kind: 'none' }
+  /** Pause once `region` soaks, resume after `holdMs`. */
+  | { kind: 'pause-resume'; region: number; holdMs: number }
+  /** Skip the soak of `region` once it soaks. */
+  | { kind: 'skip-soak'; region: number }
+  /** Abort once `region` has left pending (deploying, soaking, awaiting approval...). */
+  | { kind: 'abort'; region: number };
+
+export interface RolloutSpec {
+  index: number;
+  service: string;
+  /** good: the version is healthy; bad: sim.markBad before it starts. */
+  truth: 'good' | 'bad';
+  regions: string[];
+  soakMs: number;
+  checkIntervalMs: number;
+  /** An expand and a contract migration whose commands append a line per run to a file. */
+  migrations: boolean;
+  /** A region (index) that needs approval; the operator approves when it waits. */
+  approvalRegion?: number;
+  operator: OperatorPlan;
+  /** Bad versions: the operator retries the halt once (the region fails again) before aborting. */
+  retryBadOnce: boolean;
+  startAtMs: number;
+}
+
+export type FaultKind = '5xx' | 'latency' | 'hang' | 'drop';
+
+export interface FaultEvent {
+  atMs: number;
+  kind: FaultKind;
+  /** A region, or undefined for every region. */
+  region?: string;
+  durationMs: number;
+  /** 5xx: the error rate; latency: ms per call. */
+  value?: number;
+}
+
+export interface KillEvent {
+  atMs: number;
+  /** Which worker slot (index into the live workers, modulo their number). */
+  slot: number;
+}
+
+export interface ChaosConfig {
+  rollouts: number;
+  workers: number;
+  workerKills: number;
+  serverRestarts: number;
+  faults: number;
+  /** Rollouts start spread over this window; kills, faults and restarts fall inside it. */
+  windowMs: number;
+}
+
+export interface Schedule {
+  seed: number;
+  config: ChaosConfig;
+  rollouts: RolloutSpec[];
+  kills: KillEvent[];
+  serverRestarts: number[];
+  faults: FaultEvent[];
+}
+
+/** The bounded run inside npm test, and the issue's full run (npm run chaos). */
+export const BOUNDED: ChaosConfig = { rollouts: 12, workers: 2, workerKills: 34, serverRestarts: 1, faults: 10, windowMs: 75_000 };
+export const FULL: ChaosConfig = { rollouts: 54, workers: 3, workerKills: 230, serverRestarts: 2, faults: 60, windowMs: 11 * 60_000 };
+
+export function makeSchedule(seed: number, config: ChaosConfig): Schedule {
+  const rnd = prng(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const W = config.windowMs;
+
+  const rollouts: RolloutSpec[] = [];
+  // Rollouts start over the first 85% of the window so the last ones still meet faults.
+  for (let i = 0; i < config.rollouts; i++) {
+    const nRegions = int(3, 4);
+    const regions = ALL_REGIONS.slice(0, nRegions);
+    const roll = rnd();
+    // Roughly: 45% good and left alone, 15% good with pause/resume, 10% skip-soak, 10% aborted, 20% bad.
+    const truth: RolloutSpec['truth'] = roll < 0.8 ? 'good' : 'bad';
+    let operator: OperatorPlan = { kind: 'none' };
+    if (truth === 'good') {
+      if (roll < 0.15) operator = { kind: 'pause-resume', region: int(0, nRegions - 1), holdMs: int(1_000, 4_000) };
+      else if (roll < 0.25) operator = { kind: 'skip-soak', region: int(0, nRegions - 1) };
+      // Never the last region: an abort there may come after the rollout has succeeded.
+      else if (roll < 0.35) operator = { kind: 'abort', region: int(0, nRegions - 2) };
+    }
+    rollouts.push({
+      index: i,
+      service: `chaos-${seed >>> 0}-${i}`.slice(0, 63),
+      truth,
+      regions: [...regions],
+      soakMs: int(2, 4) * 1000,
+      checkIntervalMs: pick([500, 750, 1000]),
+      migrations: rnd() < 0.3,
+      ...(truth === 'good' && rnd() < 0.25 ? { approvalRegion: int(1, nRegions - 1) } : {}),
+      operator,
+      retryBadOnce: truth === 'bad' && rnd() < 0.5,
+      startAtMs: Math.round((i / config.rollouts) * W * 0.85 + rnd() * 1000),
+    });
+  }
+
+  // Kills spread over the window: a gap drawn around the mean, starting after the first rollouts.
+  const kills: KillEvent[] = [];
+  const mean = (W - 3_000) / config.workerKills;
+  let t = 3_000;
+  for (let i = 0; i < config.workerKills; i++) {
+    t += mean * (0.3 + 1.4 * rnd());
+    kills.push({ atMs: Math.round(Math.min(t, W)), slot: int(0, config.workers - 1) });
+  }
+
+  const serverRestarts: number[] = [];
+  for (let i = 0; i < config.serverRestarts; i++) {
+    // One in each equal slice of the window's middle, so restarts are apart.
+    const slice = (W * 0.8) / config.serverRestarts;
+    serverRestarts.push(Math.round(W * 0.1 + slice * i + slice * (0.2 + 0.6 * rnd())));
+  }
+
+  const faults: FaultEvent[] = [];
+  for (let i = 0; i < config.faults; i++) {
+    const kind = pick(['5xx', '5xx', 'latency', 'hang', 'drop'] as const);
+    const region = rnd() < 0.75 ? pick(ALL_REGIONS) : undefined;
+    // Short: a longer hang or drop makes a gate inconclusive for longer than maxSoak allows,
+    // which is a legitimate halt, not a fault the rollout should ride out.
+    const durationMs = kind === 'hang' || kind === 'drop' ? int(500, 2_000) : int(1_000, 5_000);
+    const value = kind === '5xx' ? pick([0.2, 0.34, 0.5]) : kind === 'latency' ? int(200, 1_500) : undefined;
+    faults.push({ atMs: int(2_000, W), kind, ...(region ? { region } : {}), durationMs, ...(value !== undefined ? { value } : {}) });
+  }
+  faults.sort((a, b) => a.atMs - b.atMs);
+
+  return { seed, config, rollouts, kills, serverRestarts, faults };
+}
+
+/** A seed from the environment (MRCD_CHAOS_SEED), else a fresh one. */
+export function chaosSeed(env: Record<string, string | undefined> = process.env): number {
+  const given = env.MRCD_CHAOS_SEED;
+  if (given !== undefined && given.trim() !== '') {
+    const n = Number(given);
+    if (!Number.isInteger(n)) throw new Error(`MRCD_CHAOS_SEED must be an integer, got "${given}"`);
+    return n >>> 0;
+  }
+  return Math.floor(Math.random() * 2 ** 31);
+}
