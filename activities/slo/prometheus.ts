@@ -24,8 +24,12 @@
 // default) behind the worker's clock. Prometheus stamps instant-vector results with the
 // evaluation time, so against Prometheus itself this catches clock skew and caches or
 // federation layers serving old answers. A dead target shows up differently: its series
-// get staleness markers and the query returns no series (inconclusive "no data"), except
-// inside a rate() window, which is why gates pair a ratio with a minTraffic query.
+// get staleness markers, so an instant selector returns no series (inconclusive "no data"),
+// but a range selector over {{window}} still holds the samples from before it died: rate()
+// and increase() over the soak go on answering with the healthy start of the soak, and a
+// region whose target died (or whose new version crashed) would pass on that old evidence.
+// So the range selectors of the check's queries are also asked for as instant selectors
+// (one query, in parallel): when none of them has a current series, the answer is stale.
 import type { Check } from '../../plan';
 import type { CheckResult, SloContext } from '../types';
 import { bearerHeader } from '../bearer-token';
@@ -184,6 +188,31 @@ export const promqlTemplates = {
   burnRate: burnRateQuery,
   requestCount: requestCountQuery,
 } as const;
+
+/**
+ * The range selectors over {{window}} in a template, as instant selectors, e.g.
+ * `sum(rate(m{a="{{service}}"}[{{window}}]))` gives `m{a="{{service}}"}`. Quoted label
+ * values may hold braces and brackets; subqueries and fixed ranges are left out.
+ */
+export function windowSelectors(template: string): string[] {
+  const found = new Set<string>();
+  const re = /([a-zA-Z_:][a-zA-Z0-9_:]*)?(\{(?:[^{}"]|"(?:[^"\\]|\\.)*")*\})?\[\{\{\s*window\s*\}\}\]/g;
+  for (const m of template.matchAll(re)) {
+    const sel = `${m[1] ?? ''}${m[2] ?? ''}`;
+    if (sel) found.add(sel);
+  }
+  return [...found];
+}
+
+/**
+ * The query that says whether the series behind a check are still current: Prometheus
+ * returns an instant selector only while its newest sample is no staleness marker and is
+ * within the lookback delta (5 minutes by default). Undefined without range selectors.
+ */
+export function freshnessQuery(templates: string[]): string | undefined {
+  const sels = [...new Set(templates.flatMap(windowSelectors))];
+  return sels.length ? `group(${sels.join(' or ')})` : undefined;
+}
 
 // ---------------------------------------------------------------------------------------
 // The API
@@ -401,9 +430,12 @@ export async function evaluatePrometheusCheck(check: PrometheusCheck, ctx: SloCo
   let query: string;
   let trafficQuery: string | undefined;
   let baselineQuery: string | undefined;
+  let freshQuery: string | undefined;
   try {
     query = renderPromQL(check.source.query, vars);
     trafficQuery = check.minTraffic ? renderPromQL(check.minTraffic.query, vars) : undefined;
+    const fresh = freshnessQuery([check.source.query, ...(check.minTraffic ? [check.minTraffic.query] : [])]);
+    freshQuery = fresh ? renderPromQL(fresh, vars) : undefined;
     if (check.baseline && !noBaselineVersion) {
       baselineQuery = renderPromQL(check.source.query, { ...vars, version: ctx.baselineVersion ?? ctx.version });
     }
@@ -420,10 +452,11 @@ export async function evaluatePrometheusCheck(check: PrometheusCheck, ctx: SloCo
     return error(`environment variable ${auth.missing} is not set on the worker; it must hold the bearer token for Prometheus at ${where}`, false);
   }
 
-  const [main, traffic, before] = await Promise.all([
+  const [main, traffic, before, current] = await Promise.all([
     instantQuery(baseUrl, query, auth.headers, tokenEnv, timeoutMs, opts.signal),
     trafficQuery ? instantQuery(baseUrl, trafficQuery, auth.headers, tokenEnv, timeoutMs, opts.signal) : undefined,
     baselineQuery ? instantQuery(baseUrl, baselineQuery, auth.headers, tokenEnv, timeoutMs, opts.signal, baselineAt) : undefined,
+    freshQuery ? instantQuery(baseUrl, freshQuery, auth.headers, tokenEnv, timeoutMs, opts.signal) : undefined,
   ]);
   const q = ` Query: ${query}`;
   const tq = trafficQuery ? ` Traffic query: ${trafficQuery}` : '';
@@ -487,6 +520,22 @@ export async function evaluatePrometheusCheck(check: PrometheusCheck, ctx: SloCo
     };
   }
   const inconclusive = (detail: string): CheckResult => ({ ...base, value: v, ...withTraffic, ...withBaseline, verdict: 'inconclusive', detail });
+  // After the breach check: errors seen before the target died are still errors.
+  if (current?.kind === 'error') {
+    return {
+      ...base,
+      value: v,
+      ...withTraffic,
+      verdict: 'error',
+      detail: `the query for current series failed at ${where}: ${current.detail}. Current-series query: ${freshQuery}`,
+      retryable: current.retryable,
+    };
+  }
+  if (current?.kind === 'ok' && current.samples.length === 0) {
+    return inconclusive(
+      `stale data: none of the series behind the query has a current sample (its target is down or no longer scraped), so ${fmt(v)} only describes the time before that. Current-series query: ${freshQuery}.${q}`,
+    );
+  }
   if (main.warnings.length > 0) {
     return inconclusive(`Prometheus returned warnings, so the answer may be partial: ${clip(main.warnings.join('; '))}.${q}`);
   }
