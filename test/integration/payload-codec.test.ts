@@ -6,7 +6,7 @@
 // says which key is missing; the codec endpoint decodes a payload taken from that history.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { act, connectClient, followRollout, getStatus, rolloutHandle, startRollo
 import { connectionConfigFromEnv } from '../../common/connection';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../common/payload-codec';
 import { payloadToJson } from '../../client/codec-server';
+import { requireCli } from '../support/temporal';
 
 const ROOT = resolve(__dirname, '../..');
 const REGIONS = ['eu-west-1', 'us-east-1'];
@@ -249,8 +250,7 @@ test('an encrypted rollout: ciphertext in history, plain to whoever holds the ke
   // and how every tool finds a rollout): both are the server's to read, never payloads.
   // Patch markers stay in: they hold a patch id, no plan value.
   const scrubbed = JSON.stringify(json, (key, value: unknown) => (key === 'searchAttributes' || key === 'workflowId' ? undefined : value));
-  const decoded = [...scrubbed.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map((x) => Buffer.from(x[1]!, 'base64').toString('latin1'));
-  const haystack = `${scrubbed}\n${decoded.join('\n')}`;
+  const haystack = withData(scrubbed);
   for (const [what, value] of Object.entries({
     service: SERVICE,
     version: VERSION,
@@ -325,6 +325,18 @@ test('an encrypted rollout: ciphertext in history, plain to whoever holds the ke
     const decodedInput = JSON.parse(Buffer.from(body.payloads[0]!.data, 'base64').toString()) as { plan: { service: string; version: string } };
     assert.equal(decodedInput.plan.service, SERVICE);
     assert.equal(decodedInput.plan.version, VERSION);
+    // The temporal CLI through the same endpoint (its --codec-endpoint), and without it.
+    const show = (codecArgs: string[]) =>
+      spawnSync(requireCli(), ['workflow', 'show', '--address', server.address, '--workflow-id', `rollout-${SERVICE}`, '--output', 'json', ...codecArgs], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const shownDecoded = show(['--codec-endpoint', url]);
+    assert.equal(shownDecoded.status, 0, shownDecoded.stderr);
+    assert.ok(withData(shownDecoded.stdout).includes(CONTACT), 'temporal workflow show --codec-endpoint shows the plan decoded');
+    const shownRaw = show([]);
+    assert.equal(shownRaw.status, 0, shownRaw.stderr);
+    assert.ok(!withData(shownRaw.stdout).includes(CONTACT), 'and without it, does not');
     const bad = await fetch(`${url}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"payloads": [{"data": 42}]}' });
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { error: string }).error, /^payloads\[0\]\.data: must be a base64 string/);
@@ -342,4 +354,10 @@ test('an encrypted rollout: ciphertext in history, plain to whoever holds the ke
 function around(haystack: string, value: string): string {
   const at = haystack.indexOf(value);
   return haystack.slice(Math.max(0, at - 300), at + value.length + 100);
+}
+
+/** JSON text with every payload's data (base64 there) decoded after it, so a plaintext payload shows. */
+function withData(json: string): string {
+  const decoded = [...json.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map((x) => Buffer.from(x[1]!, 'base64').toString('latin1'));
+  return `${json}\n${decoded.join('\n')}`;
 }
