@@ -130,7 +130,13 @@ async function runOperation(input: DeployInput | RollbackInput, step: DeployStep
     if (op.status === 'succeeded') {
       // A success names an operation, not what the region runs: confirm the deploy landed.
       if (step === 'deploy') {
-        await confirmDeployed(deployer, input, { signal: ctx.cancellationSignal, sleep: (ms) => ctx.sleep(ms), operation: op.operationId });
+        const done = progress;
+        // A heartbeat between the status tries keeps an attempt that confirms slowly alive, with the operation to resume.
+        const sleep = (ms: number) => {
+          ctx.heartbeat(done);
+          return ctx.sleep(ms);
+        };
+        await confirmDeployed(deployer, input, { signal: ctx.cancellationSignal, sleep, operation: op.operationId });
       }
       // `version` is the version this step acted on (deployed, or rolled back), and
       // previousVersion the one before it, i.e. what a rollback returns the region to.

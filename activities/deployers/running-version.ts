@@ -104,7 +104,11 @@ export const CONFIRM_GAP_MS = 1_000;
 /**
  * After a deploy the deployer called a success: the region must run the version. A
  * mismatch that outlasts a few tries is a deploy that did not land (non-retryable: the
- * same operation would be handed back again).
+ * same operation would be handed back again). A status read that fails for a passing
+ * reason (5xx, timeout, refused) is tried again the same way: failing the attempt
+ * for it throws away an operation that succeeded, and a retried attempt needs a
+ * successful poll and a successful read in a row, which a deploy API failing every
+ * second call never gives (every attempt failed at its status read, until the retries ran out).
  */
 export async function confirmDeployed(
   deployer: NormalizedDeployer,
@@ -115,11 +119,24 @@ export async function confirmDeployed(
   let running: string | null | undefined;
   for (let i = 0; i < CONFIRM_TRIES; i++) {
     if (i > 0) await sleep(CONFIRM_GAP_MS);
-    running = await runningVersion(deployer, ref, opts.signal);
+    try {
+      running = await runningVersion(deployer, ref, opts.signal);
+    } catch (e) {
+      if (i + 1 < CONFIRM_TRIES && passing(e) && !cancellationOf(opts.signal, e)) continue;
+      throw e;
+    }
     if (running === undefined || running === ref.version) return running ?? undefined;
   }
   throw ApplicationFailure.nonRetryable(
     `deploy ${ref.service} ${ref.version} to ${ref.region}: the deployer reported success${opts.operation ? ` (operation ${opts.operation})` : ''}, but the region runs ${running ?? 'nothing'}: the deploy did not land`,
     ACTIVITY_FAILURE.deployNotLanded,
   );
+}
+
+/**
+ * A failure that another try a second later may not meet: retryable as classified (not a
+ * 4xx, not a configuration error), and without a Retry-After, which Temporal's retry honours.
+ */
+function passing(e: unknown): boolean {
+  return e instanceof ApplicationFailure && !e.nonRetryable && (e.nextRetryDelay === undefined || e.nextRetryDelay === null);
 }
