@@ -366,7 +366,10 @@ type Usable = { ok: true; sample: Sample } | { ok: false; why: string };
 /** The single fresh sample of a result, or why there is none. */
 function singleFreshSample(samples: Sample[], now: number, staleAfterMs: number): Usable {
   if (samples.length === 0) {
-    return { ok: false, why: 'no data: the query returned no series (nothing scraped yet for this version, or a label does not match)' };
+    return {
+      ok: false,
+      why: 'no data: the query returned no series (nothing scraped yet for this version, its scrape target is down, or a label does not match)',
+    };
   }
   if (samples.length > 1) {
     const shown = samples
