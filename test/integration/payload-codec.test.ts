@@ -180,14 +180,16 @@ test('an encrypted rollout: ciphertext in history, plain to whoever holds the ke
   // An update (recorded with its result) and a signal (recorded with its input) while the
   // first region soaks.
   let s = await getStatus(m, SERVICE);
+  const deadline = Date.now() + 60_000;
   while (s.regions[0]?.status !== 'soaking') {
+    assert.ok(Date.now() < deadline, `the first region did not reach its soak in 60 s: ${s.summary}`);
     await new Promise((r) => setTimeout(r, 100));
     s = await getStatus(m, SERVICE);
   }
   const paused = await act(m, SERVICE, 'pause', { reason: 'look at the graphs', by: 'opaque-operator' });
   assert.equal(paused.state, 'paused');
   await rolloutHandle(m, SERVICE).signal('resume', { reason: 'graphs fine', by: 'opaque-operator' });
-  const verdict = await followRollout(m, SERVICE, () => {}, 200);
+  const verdict = await followRollout(m, SERVICE, () => {}, { intervalMs: 200, timeoutMs: 60_000 });
   assert.equal(verdict.status.state, 'succeeded', verdict.status.summary);
   assert.deepEqual(
     sim
