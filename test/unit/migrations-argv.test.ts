@@ -58,6 +58,13 @@ test('hostile plan values reach a migration verbatim and run nothing', async () 
       run: [process.execPath, '-e', script, ...hostile, '--to={{version}}', '{{service}}@{{version}}', '{{ version }}'],
       timeoutMs: 20_000,
     };
+    // First a program a shell could run the whole line of: were the argv joined into a
+    // shell string, the substitutions in the version would create the marker.
+    const printf = stdoutOf();
+    await new MockActivityEnvironment({}, { logger: printf.logger }).run(runMigration, { ...input, run: ['printf', '%s\\n', '{{version}}', '{{service}}'] });
+    assert.equal(existsSync(marker), false, 'a shell ran the version');
+    assert.deepEqual(printf.lines, [version, service]);
+
     const out = stdoutOf();
     await new MockActivityEnvironment({}, { logger: out.logger }).run(runMigration, input);
     assert.equal(out.lines.length, 1, `one line of output: ${out.lines.join(' | ')}`);
