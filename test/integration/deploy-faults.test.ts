@@ -480,11 +480,11 @@ const CASE_BODIES: Record<CaseName, () => Promise<RolloutStatus>> = {
     return s;
   },
 
-  // Every API call takes 300 ms, well under the 5 s timeout: slow is not failed.
+  // Every API call takes 300 ms, well under the 10 s timeout: slow is not failed.
   async slow() {
     const c = 'slow';
     sims.get(c)!.setFaults({ latencyMs: 300 });
-    await start(c, plan(c));
+    await start(c, plan(c, { timeout: '10s' }));
     const s = await finalStatus(c);
     assert.equal(s.state, 'succeeded', s.summary);
     const deploys = await runsOf(c, 'deployRegion');
