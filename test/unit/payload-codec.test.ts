@@ -3,6 +3,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import type { Payload } from '@temporalio/common';
 import { EncryptionCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, payloadKeysFromEnv, PayloadDecryptError, type PayloadKeys } from '../../common/payload-codec';
 import { ConfigError, connectionConfigFromEnv } from '../../common/connection';
@@ -232,4 +234,23 @@ describe('the codec endpoint', () => {
       await s.close();
     }
   });
+});
+
+test('mrcd codec-server refuses to start without keys, with a bad key or a bad port (exit 2, naming it)', () => {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MRCD_PAYLOAD_KEY_')));
+  const run = (extra: Record<string, string>, ...args: string[]) =>
+    spawnSync(process.execPath, [join(resolve(__dirname, '../..'), 'bin/mrcd.js'), 'codec-server', ...args], {
+      encoding: 'utf8',
+      env: { ...env, ...extra },
+      timeout: 30_000,
+    });
+  const none = run({}, '--port', '0');
+  assert.equal(none.status, 2, none.stderr);
+  assert.match(none.stderr, /MRCD_PAYLOAD_KEY_ID: not set, so there is nothing to decode with/);
+  const bad = run({ MRCD_PAYLOAD_KEY_ID: 'k1', MRCD_PAYLOAD_KEY_k1: 'c2hvcnQ=' }, '--port', '0');
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /MRCD_PAYLOAD_KEY_k1: must be base64 of a 32-byte key/);
+  const port = run({ MRCD_PAYLOAD_KEY_ID: 'k1', MRCD_PAYLOAD_KEY_k1: K1 }, '--port', '70000');
+  assert.equal(port.status, 2, port.stderr);
+  assert.match(port.stderr, /--port: "70000" must be a port/);
 });
