@@ -24,10 +24,12 @@ export interface HttpDeployProgress {
 
 /**
  * Upper bound for one request. A hung server must not hold an attempt silently for the
- * whole deploy timeout: no heartbeat goes out while a request is in flight, so the
- * activity's heartbeatTimeout should be comfortably above this.
+ * whole deploy timeout: no heartbeat goes out while a request is in flight, so this stays
+ * well below the deploy activity's 30 s heartbeatTimeout (workflows/rollout/activities.ts).
+ * At 30 s the two fired together and a hung API surfaced as a heartbeat timeout instead of
+ * DeployTimeout.
  */
-export const REQUEST_TIMEOUT_MS = 30_000;
+export const REQUEST_TIMEOUT_MS = 20_000;
 
 type HttpDeployer = Extract<DeployInput['deployer'], { type: 'http' }>;
 

@@ -12,8 +12,12 @@ import { baseEnv, runCommandActivity, substituteArgv } from '../run-command';
 import { authHeaders } from './auth';
 import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
-/** How long one status call may take; it is a small GET or a short command. */
-export const STATUS_TIMEOUT_MS = 30_000;
+/**
+ * How long one status call may take; it is a small GET or a short command. Below the deploy
+ * activity's 30 s heartbeatTimeout, like REQUEST_TIMEOUT_MS, so a hung status read fails as
+ * itself rather than as a lost worker.
+ */
+export const STATUS_TIMEOUT_MS = 20_000;
 
 export interface RegionRef {
   service: string;
