@@ -270,13 +270,22 @@ test('an encrypted rollout: ciphertext in history, plain to whoever holds the ke
 
   // mrcd status: with the keys (also after a rotation, the old key kept), and without.
   // Run at once: each is its own process, and they only read.
-  const [withKeys, rotated, without, onlyNew, badKey] = await Promise.all([
+  const [withKeys, rotated, without, onlyNew, badKey, review] = await Promise.all([
     mrcd(['status', SERVICE], keysEnv),
     mrcd(['status', SERVICE], { MRCD_PAYLOAD_KEY_ID: 'k2', MRCD_PAYLOAD_KEY_k1: K1, MRCD_PAYLOAD_KEY_k2: K2 }),
     mrcd(['status', SERVICE], {}),
     mrcd(['status', SERVICE], { MRCD_PAYLOAD_KEY_ID: 'k2', MRCD_PAYLOAD_KEY_k2: K2 }),
     mrcd(['status', SERVICE], { MRCD_PAYLOAD_KEY_ID: 'k1', MRCD_PAYLOAD_KEY_k1: 'c2hvcnQ=' }),
+    // The review reads each rollout's final status from its (encrypted) close event.
+    mrcd(['--json', 'review', '--since', '1h', '--service', SERVICE], keysEnv),
   ]);
+  assert.equal(review.code, 0, review.stderr);
+  const reviewed = JSON.parse(review.stdout) as { total: { rollouts: number; verdicts: { succeeded: number }; paused: { rollouts: number } } };
+  assert.deepEqual(
+    { rollouts: reviewed.total.rollouts, succeeded: reviewed.total.verdicts.succeeded, paused: reviewed.total.paused.rollouts },
+    { rollouts: 1, succeeded: 1, paused: 1 },
+    'mrcd review decodes the final status (the pause is only in it)',
+  );
   assert.equal(withKeys.code, 0, withKeys.stderr);
   assert.match(withKeys.stdout, new RegExp(`${SERVICE} ${VERSION.replace(/\./g, '\\.')} — succeeded`));
   assert.equal(rotated.code, 0, rotated.stderr);
