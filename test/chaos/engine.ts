@@ -30,8 +30,10 @@ import { checkInvariants, countByRule, type MigrationRun, type RolloutOutcome, t
 
 const ROOT = resolve(__dirname, '../..');
 const TOKEN_ENV = 'MRCD_CHAOS_DEPLOY_TOKEN';
+/** The shortest time a worker polls before it may be killed. */
+const MIN_LIFE_MS = 1_500;
 const TERMINAL = new Set(['succeeded', 'aborted', 'rolled-back', 'failed']);
-const { EventType } = temporal.api.enums.v1;
+const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
 
 export type Phase = 'deploy' | 'soak' | 'gate' | 'rollback' | 'migration' | 'hold' | 'idle';
 export const PHASES: Phase[] = ['deploy', 'soak', 'gate', 'rollback', 'migration', 'hold', 'idle'];
@@ -53,6 +55,15 @@ export interface ChaosFigures {
   lostRollbacks: number;
   workflowTaskFailures: number;
   workflowTaskTimeouts: number;
+  /**
+   * The highest attempt of a workflow task that completed: Temporal lengthens the timeout of a
+   * task retried more than a few times (up to 10 min), so a task repeatedly lost to kills stalls its rollout.
+   */
+  maxWorkflowTaskAttempt: number;
+  /** WorkflowTaskFailed with cause UnhandledCommand: a completion raced a new event and was redone; not a failure of workflow code. */
+  unhandledCommandRetries: number;
+  /** Start call to verdict, per rollout. */
+  rolloutMs: { mean: number; max: number };
   violations: Record<Rule, number>;
   violationList: Violation[];
   orphans: number;
@@ -164,6 +175,9 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
   const serverDownMs: number[] = [];
   let faultHaltsRetried = 0;
   const latest = new Map<string, RolloutStatus>();
+  /** From the start call to the end seen by the operator, per rollout that ended. */
+  const durations: number[] = [];
+  let maxTaskAttempt = 0;
 
   try {
     const bundle = join(dir, 'workflow-bundle.js');
@@ -185,7 +199,7 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
 
     let workerSeq = 0;
     /** Workers polling: a kill picks among these. */
-    const polling = new Set<Proc>();
+    const polling = new Map<Proc, number>();
     const startWorker = async (slot: number): Promise<void> => {
       const t0 = Date.now();
       workerSeq += 1;
@@ -209,7 +223,7 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
       slots[slot] = proc;
       const outcome = await Promise.race([isReady.then(() => 'ready'), proc.exited.then(() => 'exited'), sleep(90_000).then(() => 'timeout')]);
       if (outcome === 'ready') {
-        polling.add(proc);
+        polling.set(proc, Date.now());
         replacementMs.push(Date.now() - t0);
       }
       // A worker killed while it started is fine; one that died by itself is not.
@@ -294,6 +308,7 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
           await sleep(1000);
         }
       }
+      const began = Date.now();
       const handled = new Set<number>();
       let retriedBad = false;
       let pausedAt: number | undefined;
@@ -310,6 +325,8 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
         latest.set(spec.service, st);
         if (TERMINAL.has(st.state)) {
           o.finalState = st.state;
+          o.attempts = Object.fromEntries(st.regions.map((r) => [r.name, r.attempts]));
+          durations.push(Date.now() - began);
           break;
         }
         if (st.state === 'halted' && st.halt && !handled.has(st.halt.at)) {
@@ -373,10 +390,13 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
         if (allEnded() || stopping) return;
         // Every worker may be starting (a kill lands faster than a start on a busy machine):
         // the kill waits for one to be up rather than being dropped from the count.
-        let live = slots.map((p, i) => ({ p, i })).filter((x) => x.p?.running() && polling.has(x.p));
+        // A kill that is behind schedule would hit a worker the moment it polls, every time, and
+        // no worker would ever do any work: one polling for less than MIN_LIFE_MS is spared.
+        const eligible = () => slots.map((p, i) => ({ p, i })).filter((x) => x.p?.running() && Date.now() - (polling.get(x.p) ?? Infinity) >= MIN_LIFE_MS);
+        let live = eligible();
         for (let waited = 0; !live.length && waited < 60_000 && !allEnded(); waited += 200) {
           await sleep(200);
-          live = slots.map((p, i) => ({ p, i })).filter((x) => x.p?.running() && polling.has(x.p));
+          live = eligible();
         }
         if (!live.length) continue;
         const { p, i } = live[k.slot % live.length]!;
@@ -424,7 +444,17 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
       await Promise.all(pending);
     })();
 
+    const progress = setInterval(() => {
+      const states: Record<string, number> = {};
+      for (const [svc, st] of latest) if (!ended.has(svc)) states[st.state] = (states[st.state] ?? 0) + 1;
+      const inFlight = Object.entries(states).map(([k, n]) => `${k} ${n}`);
+      say(
+        `[chaos] +${((Date.now() - t0) / 1000).toFixed(0)} s: ${ended.size}/${schedule.rollouts.length} ended; ${inFlight.join(', ') || 'none'} in flight; ${kills} worker kills`,
+      );
+    }, 30_000);
+    progress.unref();
     await Promise.all(schedule.rollouts.map((r) => drive(r)));
+    clearInterval(progress);
     stopping = true;
     await Promise.all([killer, restarter, faulter]);
     sim.clearFaults();
@@ -432,14 +462,21 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
 
     // --- judgement -----------------------------------------------------------------------
     let timeouts = 0;
+    let unhandledCommand = 0;
     for (const spec of schedule.rollouts) {
       const o = outcomes.get(spec.service)!;
       for (const r of spec.regions) o.finalVersions[r] = sim.versionOf(spec.service, r);
       try {
         const h = await within(rolloutHandle(m, spec.service).fetchHistory(), 30_000);
         for (const e of h.events ?? []) {
-          if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) o.workflowTaskFailures += 1;
+          if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) {
+            // The server refusing a completion because a new event arrived meanwhile (the
+            // worker runs the task again with it) is Temporal's protocol, not a failing workflow.
+            if (e.workflowTaskFailedEventAttributes?.cause === WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND) unhandledCommand += 1;
+            else o.workflowTaskFailures += 1;
+          }
           if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) timeouts += 1;
+          maxTaskAttempt = Math.max(maxTaskAttempt, e.workflowTaskScheduledEventAttributes?.attempt ?? 0);
         }
       } catch (e) {
         say(`[chaos] history of ${spec.service} unreadable: ${(e as Error).message}`);
@@ -501,6 +538,9 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
       lostRollbacks: byRule['rollback-lost'],
       workflowTaskFailures: all.reduce((a, o) => a + o.workflowTaskFailures, 0),
       workflowTaskTimeouts: timeouts,
+      maxWorkflowTaskAttempt: maxTaskAttempt,
+      unhandledCommandRetries: unhandledCommand,
+      rolloutMs: { mean: mean(durations), max: Math.max(0, ...durations) },
       violations: byRule,
       violationList: violations,
       orphans: left,

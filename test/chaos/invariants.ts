@@ -30,6 +30,8 @@ export interface RolloutOutcome {
   /** What each region runs at the end (sim.versionOf). */
   finalVersions: Record<string, string | undefined>;
   workflowTaskFailures: number;
+  /** Each region's deploy attempts as the rollout's final status counts them (RegionState.attempts). */
+  attempts?: Record<string, number>;
   /** Undefined: the plan has no migrations. */
   migrationRuns?: MigrationRun[];
 }
@@ -90,6 +92,13 @@ export function checkInvariants(outcomes: RolloutOutcome[], ledger: LedgerEntry[
       perAttempt.set(id, (perAttempt.get(id) ?? 0) + 1);
     }
     for (const [id, n] of perAttempt) if (n > 1) v(`${id} deployed ${n} times in one attempt`, 'duplicate-deploy');
+    // The same, whatever the keys say: never more deploys of a region than the rollout made attempts at it.
+    if (o.attempts) {
+      for (const r of o.regions) {
+        const n = mine.filter((e) => e.kind === 'deploy' && e.region === r && e.version === o.newVersion).length;
+        if (n > (o.attempts[r] ?? 0)) v(`${r} deployed ${n} times in ${o.attempts[r] ?? 0} attempt(s)`, 'duplicate-deploy');
+      }
+    }
 
     // No region after a failed one: replaying the ledger, a region is deployed only while every
     // earlier region runs the new version (a failed region is rolled back before anything goes on).

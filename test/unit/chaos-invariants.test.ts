@@ -1,0 +1,240 @@
+// The chaos run's invariant checker (test/chaos/invariants.ts) on hand-made ledgers: clean
+// runs pass, and each rule fires on a ledger that breaks it. Without these, a chaos run
+// reporting zero violations could be a checker that cannot see any.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LedgerEntry } from '../../dev/simulator';
+import { checkInvariants, countByRule, parseKey, type RolloutOutcome, type Rule } from '../../test/chaos/invariants';
+
+const R = ['r1', 'r2', 'r3'];
+const OLD = '1.0.0';
+const NEW = '2.0.0';
+let seq = 0;
+
+function entry(service: string, kind: 'deploy' | 'rollback', region: string, at: number, attempt = 1, key?: string): LedgerEntry {
+  seq += 1;
+  return {
+    seq,
+    at,
+    service,
+    region,
+    kind,
+    version: kind === 'deploy' ? NEW : OLD,
+    fromVersion: kind === 'deploy' ? OLD : NEW,
+    idempotencyKey: key ?? `rollout-${service}:run-1:${region}:${NEW}:${kind}:${attempt}`,
+  };
+}
+
+function good(over: Partial<RolloutOutcome> = {}): RolloutOutcome {
+  return {
+    service: 'svc',
+    truth: 'good',
+    regions: R,
+    oldVersion: OLD,
+    newVersion: NEW,
+    expected: 'succeeded',
+    finalState: 'succeeded',
+    falseBreaches: 0,
+    finalVersions: { r1: NEW, r2: NEW, r3: NEW },
+    workflowTaskFailures: 0,
+    attempts: { r1: 1, r2: 1, r3: 1 },
+    ...over,
+  };
+}
+
+function bad(over: Partial<RolloutOutcome> = {}): RolloutOutcome {
+  return good({
+    service: 'bad',
+    truth: 'bad',
+    expected: 'aborted',
+    finalState: 'aborted',
+    caughtIn: 'r1',
+    finalVersions: { r1: OLD, r2: OLD, r3: OLD },
+    ...over,
+  });
+}
+
+const goodLedger = () => [entry('svc', 'deploy', 'r1', 100), entry('svc', 'deploy', 'r2', 200), entry('svc', 'deploy', 'r3', 300)];
+const badLedger = () => [entry('bad', 'deploy', 'r1', 100), entry('bad', 'rollback', 'r1', 150)];
+
+function rules(outcomes: RolloutOutcome[], ledger: LedgerEntry[]): Rule[] {
+  return [...new Set(checkInvariants(outcomes, ledger).map((v) => v.rule))].sort();
+}
+
+describe('chaos invariants', () => {
+  test('a clean run has no violations: a good rollout, a bad one caught and aborted, a retried bad one, migrations in order', () => {
+    const retried = bad({ service: 'bad2', attempts: { r1: 2, r2: 0, r3: 0 } });
+    const ledger = [
+      ...goodLedger(),
+      ...badLedger(),
+      entry('bad2', 'deploy', 'r1', 100),
+      entry('bad2', 'rollback', 'r1', 150),
+      // The operator's retry: a second attempt of the same region, its own key.
+      entry('bad2', 'deploy', 'r1', 200, 2),
+      entry('bad2', 'rollback', 'r1', 250, 2),
+    ];
+    const migrated = good({
+      migrationRuns: [
+        { at: 50, name: 'a', phase: 'expand', direction: 'apply' },
+        // At-least-once: a re-run is not a violation.
+        { at: 60, name: 'a', phase: 'expand', direction: 'apply' },
+        { at: 400, name: 'b', phase: 'contract', direction: 'apply' },
+      ],
+    });
+    assert.deepEqual(checkInvariants([migrated, bad(), retried], ledger), []);
+    assert.deepEqual(countByRule([]).verdict, 0);
+  });
+
+  test('verdict: ended otherwise than expected, never ended, or a good version halted on a breach', () => {
+    assert.deepEqual(rules([good({ finalState: 'aborted' })], goodLedger()), ['verdict']);
+    assert.deepEqual(rules([good({ finalState: undefined })], goodLedger()), ['verdict']);
+    assert.deepEqual(rules([good({ falseBreaches: 1 })], goodLedger()), ['verdict']);
+    assert.deepEqual(rules([bad({ finalState: 'succeeded' })], badLedger()), ['verdict']);
+  });
+
+  test('caught-first-region: a bad version caught later than its first region, or never', () => {
+    assert.deepEqual(rules([bad({ caughtIn: 'r2' })], badLedger()), ['caught-first-region']);
+    assert.deepEqual(rules([bad({ caughtIn: undefined })], badLedger()), ['caught-first-region']);
+  });
+
+  test('idempotency-key-reused: two ledger entries with one key', () => {
+    const ledger = [...goodLedger(), entry('svc', 'deploy', 'r2', 250, 1, `rollout-svc:run-1:r2:${NEW}:deploy:1`)];
+    assert.ok(rules([good()], ledger).includes('idempotency-key-reused'));
+  });
+
+  test('duplicate-deploy: a region and version deployed twice in one attempt (keys differing elsewhere)', () => {
+    const ledger = [...goodLedger(), entry('svc', 'deploy', 'r3', 350, 1, `rollout-svc:run-1:r3:${NEW}:redeploy:1`)];
+    // Two attempts counted, so only the keys can tell that both deploys claim attempt 1.
+    const twoAttempts = good({ attempts: { r1: 1, r2: 1, r3: 2 } });
+    assert.deepEqual(rules([twoAttempts], ledger), ['duplicate-deploy']);
+    const counts = countByRule(checkInvariants([twoAttempts], ledger));
+    assert.equal(counts['duplicate-deploy'], 1);
+  });
+
+  test('duplicate-deploy: more deploys of a region than the rollout made attempts, even under fresh keys', () => {
+    const ledger = [...goodLedger(), entry('svc', 'deploy', 'r2', 250, 1, 'f3a1c2e0-random-key')];
+    assert.deepEqual(rules([good({ attempts: { r1: 1, r2: 1, r3: 1 } })], ledger), ['duplicate-deploy']);
+    // A retried region: two attempts, two deploys, no violation.
+    assert.deepEqual(rules([good({ attempts: { r1: 1, r2: 2, r3: 1 } })], ledger), []);
+  });
+
+  test('deploy-after-failed-region: a later region deployed while an earlier one was rolled back', () => {
+    const ledger = [
+      entry('svc', 'deploy', 'r1', 100),
+      entry('svc', 'rollback', 'r1', 150),
+      entry('svc', 'deploy', 'r2', 200),
+      entry('svc', 'deploy', 'r3', 300),
+    ];
+    assert.ok(rules([good({ finalVersions: { r1: OLD, r2: NEW, r3: NEW }, finalState: 'succeeded' })], ledger).includes('deploy-after-failed-region'));
+    // A bad version past its first region, even with that region re-deployed first.
+    const past = [...badLedger(), entry('bad', 'deploy', 'r1', 200, 2), entry('bad', 'deploy', 'r2', 300), entry('bad', 'rollback', 'r2', 350)];
+    assert.ok(rules([bad({ finalVersions: { r1: NEW, r2: OLD, r3: OLD } })], past).includes('deploy-after-failed-region'));
+    // Skipping a region: r2 deployed while r1 never was.
+    assert.ok(rules([good()], [entry('svc', 'deploy', 'r2', 100)]).includes('deploy-after-failed-region'));
+  });
+
+  test('rollback-lost: an aborted or bad rollout leaves a region on the new version, a success leaves one on the old', () => {
+    assert.deepEqual(rules([bad({ finalVersions: { r1: NEW, r2: OLD, r3: OLD } })], [entry('bad', 'deploy', 'r1', 100)]), ['rollback-lost']);
+    const aborted = good({ expected: 'aborted', finalState: 'aborted', finalVersions: { r1: OLD, r2: NEW, r3: OLD } });
+    assert.deepEqual(rules([aborted], [entry('svc', 'deploy', 'r1', 100), entry('svc', 'deploy', 'r2', 200), entry('svc', 'rollback', 'r1', 300)]), [
+      'rollback-lost',
+    ]);
+    assert.deepEqual(rules([good({ finalVersions: { r1: NEW, r2: NEW, r3: undefined } })], goodLedger()), ['rollback-lost']);
+  });
+
+  test('workflow-task-failed: any WorkflowTaskFailed event', () => {
+    assert.deepEqual(rules([good({ workflowTaskFailures: 2 })], goodLedger()), ['workflow-task-failed']);
+  });
+
+  test('migration-order: expand after the first deploy, contract before the last, none at all, or the wrong ones on abort', () => {
+    const m = (runs: NonNullable<RolloutOutcome['migrationRuns']>, over: Partial<RolloutOutcome> = {}) => good({ migrationRuns: runs, ...over });
+    const expand = { name: 'a', phase: 'expand', direction: 'apply' } as const;
+    const contract = { name: 'b', phase: 'contract', direction: 'apply' } as const;
+    const revert = { name: 'a', phase: 'expand', direction: 'revert' } as const;
+    assert.deepEqual(
+      rules(
+        [
+          m([
+            { ...expand, at: 150 },
+            { ...contract, at: 400 },
+          ]),
+        ],
+        goodLedger(),
+      ),
+      ['migration-order'],
+      'expand after the first deploy',
+    );
+    assert.deepEqual(
+      rules(
+        [
+          m([
+            { ...expand, at: 50 },
+            { ...contract, at: 250 },
+          ]),
+        ],
+        goodLedger(),
+      ),
+      ['migration-order'],
+      'contract before the last deploy',
+    );
+    assert.deepEqual(rules([m([{ ...contract, at: 400 }])], goodLedger()), ['migration-order'], 'no expand');
+    assert.deepEqual(rules([m([{ ...expand, at: 50 }])], goodLedger()), ['migration-order'], 'succeeded without contract');
+    const abortLedger = [entry('svc', 'deploy', 'r1', 100), entry('svc', 'rollback', 'r1', 200)];
+    const aborted = { expected: 'aborted', finalState: 'aborted', finalVersions: { r1: OLD, r2: OLD, r3: OLD } } as const;
+    assert.deepEqual(
+      rules(
+        [
+          m(
+            [
+              { ...expand, at: 50 },
+              { ...revert, at: 300 },
+            ],
+            aborted,
+          ),
+        ],
+        abortLedger,
+      ),
+      [],
+      'a clean abort',
+    );
+    assert.deepEqual(rules([m([{ ...expand, at: 50 }], aborted)], abortLedger), ['migration-order'], 'no revert');
+    assert.deepEqual(
+      rules(
+        [
+          m(
+            [
+              { ...expand, at: 50 },
+              { ...revert, at: 150 },
+            ],
+            aborted,
+          ),
+        ],
+        abortLedger,
+      ),
+      ['migration-order'],
+      'revert before the rollback',
+    );
+    assert.deepEqual(
+      rules(
+        [
+          m(
+            [
+              { ...expand, at: 50 },
+              { ...revert, at: 300 },
+              { ...contract, at: 400 },
+            ],
+            aborted,
+          ),
+        ],
+        abortLedger,
+      ),
+      ['migration-order'],
+      'contract on an abort',
+    );
+  });
+
+  test('keys parse as operationKey() writes them', () => {
+    assert.deepEqual(parseKey('rollout-a:run-9:eu-west-1:2.0.0:deploy:3'), { run: 'run-9', target: 'eu-west-1', version: '2.0.0', step: 'deploy', attempt: 3 });
+    assert.equal(parseKey('not-a-key'), undefined);
+  });
+});
