@@ -326,6 +326,9 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
         if (TERMINAL.has(st.state)) {
           o.finalState = st.state;
           o.attempts = Object.fromEntries(st.regions.map((r) => [r.name, r.attempts]));
+          // An abort whose answer was lost (the server restarting) still took effect: the
+          // rollout's own record of accepted actions says so.
+          if (spec.truth === 'good' && st.actions.some((a) => a.action === 'abort' && a.accepted && a.by === 'chaos')) o.expected = 'aborted';
           durations.push(Date.now() - began);
           break;
         }
@@ -360,6 +363,8 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
         const op = spec.operator;
         const region = op.kind === 'none' ? undefined : st.regions[op.region];
         if (op.kind === 'pause-resume') {
+          // A pause whose answer was lost took effect all the same.
+          if (pausedAt === undefined && st.state === 'paused') pausedAt = Date.now();
           if (pausedAt === undefined && region?.status === 'soaking') {
             const a = await send(spec.service, 'pause');
             if (a === 'ok') pausedAt = Date.now();

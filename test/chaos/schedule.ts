@@ -159,7 +159,25 @@ export function makeSchedule(seed: number, config: ChaosConfig): Schedule {
   }
   faults.sort((a, b) => a.atMs - b.atMs);
 
+  ensureCoverage(rollouts);
   return { seed, config, rollouts, kills, serverRestarts, faults };
+}
+
+/**
+ * A dozen rollouts drawn at random may hold no bad version or no abort (0.8^12: one seed in 14).
+ * Then the first suitable rollouts become one, without drawing again, so every other seed's
+ * schedule stays what it was.
+ */
+function ensureCoverage(rollouts: RolloutSpec[]): void {
+  const plain = () => rollouts.find((r, i) => i > 0 && r.truth === 'good' && r.operator.kind === 'none' && r.approvalRegion === undefined);
+  if (!rollouts.some((r) => r.truth === 'bad')) {
+    const r = plain();
+    if (r) Object.assign(r, { truth: 'bad', retryBadOnce: true });
+  }
+  if (!rollouts.some((r) => r.operator.kind === 'abort')) {
+    const r = plain();
+    if (r) r.operator = { kind: 'abort', region: 0 };
+  }
 }
 
 /** A seed from the environment (MRCD_CHAOS_SEED), else a fresh one. */
