@@ -221,7 +221,12 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
         onLine: (l) => l.includes('"worker started"') && ready(),
       });
       slots[slot] = proc;
-      const outcome = await Promise.race([isReady.then(() => 'ready'), proc.exited.then(() => 'exited'), sleep(90_000).then(() => 'timeout')]);
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        isReady.then(() => 'ready'),
+        proc.exited.then(() => 'exited'),
+        new Promise<string>((r) => (timer = setTimeout(() => r('timeout'), 90_000))),
+      ]).finally(() => clearTimeout(timer));
       if (outcome === 'ready') {
         polling.set(proc, Date.now());
         replacementMs.push(Date.now() - t0);
