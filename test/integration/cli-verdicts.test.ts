@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { act, getStatus, startRollout, type MrcdClient } from '../../client/rollouts';
 import type { RolloutStatus } from '../../workflows/state';
-import { planDoc, statusUntil, useTestServer, withScriptedWorker, type Script } from '../support/rollout-harness';
+import { planDoc, statusUntil, TEST_GATE, useTestServer, withScriptedWorker, type Script } from '../support/rollout-harness';
 import { requireCli, useTempDir } from '../support/temporal';
 
 const ROOT = resolve(__dirname, '../..');
@@ -122,8 +122,14 @@ describe('mrcd verdicts for CI', { timeout: 300_000 }, () => {
   });
 
   test('--json output is complete through a slow pipe', async () => {
-    // Past a pipe's 64 KiB within the plan's bound of 50 regions: long names (search attributes take up to 2 KB).
-    const regions = Array.from({ length: 50 }, (_, i) => ({ name: `region-${String(i).padStart(2, '0')}-${'x'.repeat(1800)}`, size: i + 1 }));
+    // Past a pipe's 64 KiB: 50 regions (the plan's bound), each with a gate query of 1.8 KB
+    // for validate; for status, a hundred operator actions with reasons near their 1 KiB bound.
+    const bulkyGate = (i: number) => ({
+      checks: [
+        { ...TEST_GATE.checks[0]!, source: { ...TEST_GATE.checks[0]!.source, query: `ratio{region="{{region}}",pad="${String(i)}${'x'.repeat(1800)}"}` } },
+      ],
+    });
+    const regions = Array.from({ length: 50 }, (_, i) => ({ name: `region-${String(i).padStart(2, '0')}`, size: i + 1, gate: bulkyGate(i) }));
     const doc = planDoc({ service: 'cli-big', defaults: { ...(planDoc().defaults as object), soak: '60s' } }, regions);
     const file = planFile('big', doc);
     // Asynchronous: the worker answering the status query runs in this process.
@@ -140,6 +146,9 @@ describe('mrcd verdicts for CI', { timeout: 300_000 }, () => {
     await withWorker({}, async (m, q) => {
       await startRollout(m, doc, { startedBy: 'test' });
       await waitFor(m, 'cli-big', (s) => s.regions[0]!.status === 'soaking');
+      const handle = m.client.workflow.getHandle('rollout-cli-big');
+      for (let i = 0; i < 100; i++) await handle.signal(i % 2 === 0 ? 'pause' : 'resume', { reason: `${String(i)} ${'r'.repeat(1000)}`, by: 'tester' });
+      await waitFor(m, 'cli-big', (s) => s.actions.length === 100);
       const status = await viaPipe(q, ['--json', 'status', 'cli-big']);
       assert.ok(status.length > 90_000, `status printed ${status.length} bytes`);
       assert.equal(JSON.parse(status).regions.length, 50);
