@@ -80,7 +80,24 @@ export interface ChaosOptions {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+// Client calls given up on by within() go on retrying inside the client library; a retry
+// that fires after the connection is closed throws "Channel has been shut down" from a
+// timer, an uncaught error that fails the test file after every invariant held. So each is
+// remembered, and the connection closes only once they have all settled.
+const inFlight = new Set<Promise<unknown>>();
+
+async function settleInFlight(ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  inFlight.add(p);
+  void p.then(
+    () => inFlight.delete(p),
+    () => inFlight.delete(p),
+  );
   let timer: NodeJS.Timeout;
   return Promise.race([p, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`no answer in ${ms} ms`)), ms)))]).finally(() =>
     clearTimeout(timer),
@@ -511,6 +528,7 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
     const byFinal: Record<string, number> = {};
     for (const o of all) byFinal[o.finalState ?? 'never ended'] = (byFinal[o.finalState ?? 'never ended'] ?? 0) + 1;
 
+    await settleInFlight(60_000);
     await m.close();
     m = undefined;
     await stopAll({ fast: true });
@@ -558,6 +576,7 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
     };
   } finally {
     stopping = true;
+    if (m) await settleInFlight(60_000);
     await m?.close().catch(() => undefined);
     await stopAll({ fast: true }).catch(() => undefined);
     await server?.stop().catch(() => undefined);

@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   console.log(
     `[chaos] ${c.rollouts} rollouts over ${c.windowMs / 1000} s, ${c.workers} workers, ${c.workerKills} kills scheduled, ${c.serverRestarts} server restarts, ${c.faults} faults`,
   );
-  const figures = await runChaos(schedule, { tailMs: bounded ? 90_000 : 8 * 60_000, keepDir: args.includes('--keep') });
+  const figures = await runChaos(schedule, { tailMs: bounded ? 150_000 : 8 * 60_000, keepDir: args.includes('--keep') });
   console.log(`\n${figuresTable(figures)}`);
   if (out) {
     writeFigures(out, figures);

@@ -12,11 +12,11 @@ import { runChaos } from '../chaos/engine';
 import { figuresTable } from '../chaos/figures';
 import { BOUNDED, chaosSeed, makeSchedule } from '../chaos/schedule';
 
-test('rollouts survive worker kills, a server restart and endpoint faults with every invariant held', { timeout: 300_000 }, async (t) => {
+test('rollouts survive worker kills, a server restart and endpoint faults with every invariant held', { timeout: 420_000 }, async (t) => {
   const seed = chaosSeed();
   t.diagnostic(`seed ${seed} (replay: MRCD_CHAOS_SEED=${seed} node --import tsx --test test/integration/chaos.test.ts)`);
   const schedule = makeSchedule(seed, BOUNDED);
-  const f = await runChaos(schedule, { tailMs: 90_000, say: (l) => t.diagnostic(l) });
+  const f = await runChaos(schedule, { tailMs: 150_000, say: (l) => t.diagnostic(l) });
   for (const line of figuresTable(f).split('\n')) t.diagnostic(line);
 
   assert.equal(f.rollouts.ended, f.rollouts.total, 'every rollout ended');
