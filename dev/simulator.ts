@@ -8,7 +8,9 @@
 // (the next `count` deploy/rollback calls answered with that 4xx), hang, hangAfterAccept
 // {count} (the next `count` deploy/rollback calls are carried out but never answered), drop,
 // metricsOutage, partialDeploy, failRollback (true: every rollback operation fails;
-// {times: n}: the next n fail, then they succeed), ghostDeploy. See `Faults`.
+// {times: n}: the next n fail, then they succeed), ghostDeploy, undoRollback (a rollback
+// goes back one revision whatever version it names, as `kubectl rollout undo` does). See
+// `Faults`. POST /_sim/set changes what a region runs by hand (ledger kind 'manual').
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,9 +37,10 @@ export interface LedgerEntry {
   at: number;
   region: string;
   service: string;
-  kind: 'deploy' | 'rollback';
+  /** manual: a change made by hand (POST /_sim/set), outside any rollout. */
+  kind: 'deploy' | 'rollback' | 'manual';
   /**
-   * deploy: the version deployed. rollback: the version restored, or '' when the rollback
+   * deploy, manual: the version deployed. rollback: the version restored, or '' when the rollback
    * undid the region's first deploy of the service and it now runs nothing.
    */
   version: string;
@@ -71,6 +74,12 @@ export interface Faults {
   failRollback?: boolean | { times: number };
   /** Deploys report success and change nothing: the lie a reused idempotency key tells. */
   ghostDeploy?: boolean;
+  /**
+   * A rollback means "the revision before the current one", whatever version it names, as
+   * `kubectl rollout undo` and `helm rollback <release>` do: run twice, it puts back the
+   * version the first run removed.
+   */
+  undoRollback?: boolean;
 }
 
 export interface Simulator {
@@ -84,6 +93,8 @@ export interface Simulator {
   /** The notifications the rollouts sent to POST /_sim/notifications (a webhook target for demos and tests), oldest first. */
   notifications(): unknown[];
   versionOf(service: string, region: string): string | undefined;
+  /** Changes what a region runs by hand, outside any rollout (what an operator's kubectl would do): a new revision, ledger kind 'manual'. */
+  setVersion(service: string, region: string, version: string): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -130,6 +141,7 @@ const FAULT_KEYS = [
   'partialDeploy',
   'failRollback',
   'ghostDeploy',
+  'undoRollback',
 ] as const satisfies readonly (keyof Faults)[];
 
 const HEALTH_WINDOW_MS = 60_000;
@@ -328,6 +340,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         case 'metricsOutage':
         case 'partialDeploy':
         case 'ghostDeploy':
+        case 'undoRollback':
           if (typeof v !== 'boolean') throw new HttpError(400, `field "${k}" must be a boolean`);
           out[k] = v;
           break;
@@ -412,7 +425,38 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     ledgerEntries.push({ seq: ++ledgerSeq, at: Date.now(), ...e });
   }
 
-  function complete(op: Operation, failWith: string | undefined, ghost = false): void {
+  /** `rollout undo`: the revision before the current one becomes the newest, so a second undo toggles back. */
+  function undoOne(op: Operation, h: (string | null)[], running: string | null): void {
+    if (h.length < 2) {
+      op.status = 'failed';
+      op.error = `no revision before the current one in region "${op.region}"`;
+      return;
+    }
+    const restored = h[h.length - 2] ?? null;
+    h[h.length - 2] = running;
+    h[h.length - 1] = restored;
+    op.status = 'succeeded';
+    appendLedger({
+      region: op.region,
+      service: op.service,
+      kind: 'rollback',
+      version: restored ?? '',
+      ...(running !== null ? { fromVersion: running } : {}),
+      idempotencyKey: op.idempotencyKey,
+    });
+  }
+
+  function setVersion(service: string, region: string, version: string): void {
+    knownRegion(region);
+    const h = historyOf(service, region);
+    const running = h.length > 0 ? (h[h.length - 1] ?? null) : null;
+    if (running === version) return;
+    if (h.length === 0) h.push(null);
+    h.push(version);
+    appendLedger({ region, service, kind: 'manual', version, ...(running !== null ? { fromVersion: running } : {}), idempotencyKey: '' });
+  }
+
+  function complete(op: Operation, failWith: string | undefined, ghost = false, undo = false): void {
     const h = historyOf(op.service, op.region);
     const running = h.length > 0 ? (h[h.length - 1] ?? null) : null;
     if (op.kind === 'deploy') {
@@ -446,6 +490,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     if (failWith) {
       op.status = 'failed';
       op.error = failWith;
+      return;
+    }
+    if (undo) {
+      undoOne(op, h, running);
       return;
     }
     if (running !== op.version) {
@@ -508,11 +556,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     // clears the fault still sees the failure it asked for.
     const failWith = kind === 'deploy' ? (fault(region, 'partialDeploy') ? PARTIAL_DEPLOY_ERROR : undefined) : rollbackFailure(region);
     const ghost = kind === 'deploy' && fault(region, 'ghostDeploy') === true;
+    const undo = kind === 'rollback' && fault(region, 'undoRollback') === true;
     operations.set(op.operationId, op);
     opsByKey.set(key, op);
     const timer = setTimeout(() => {
       opTimers.delete(timer);
-      complete(op, failWith, ghost);
+      complete(op, failWith, ghost, undo);
     }, deployDelayMs);
     opTimers.add(timer);
     return { status: 202, op };
@@ -847,6 +896,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
           }
           return methodNotAllowed(res, 'POST, DELETE');
         }
+        case 'set': {
+          if (method !== 'POST') return methodNotAllowed(res, 'POST');
+          const body = await readJsonObject(req);
+          setVersion(requireString(body, 'service'), requireString(body, 'region'), requireString(body, 'version'));
+          return sendJson(res, 200, { ok: true });
+        }
         case 'ledger':
           if (method !== 'GET') return methodNotAllowed(res, 'GET');
           return sendJson(res, 200, ledgerEntries);
@@ -932,6 +987,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     ledger: () => ledgerEntries.map((e) => ({ ...e })),
     notifications: () => [...notifications],
     versionOf: (service, region) => current(service, region) ?? undefined,
+    setVersion,
     reset,
     close,
   };
