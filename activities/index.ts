@@ -4,6 +4,7 @@ import { preparePlan } from './plan';
 import { deployRegion, rollbackRegion } from './deployers';
 import { checkRegion, watchRegion } from './slo/watch';
 import { evaluateFinalGate } from './final-gate';
+import { readRegionVersions } from './region-versions';
 import { notify } from './notify';
 import { runMigration } from './migrations';
 import { nextDeployWindow } from './windows';
@@ -17,6 +18,7 @@ export function createActivities(): RolloutActivities {
     watchRegion,
     checkRegion,
     evaluateGate: (input) => evaluateFinalGate(input),
+    readRegionVersions,
     notify: (input) => notify(input),
     runMigration: (input) => runMigration(input),
     nextDeployWindow,

@@ -44,6 +44,14 @@ export interface DeploymentCheck {
   detail: string;
 }
 
+/** Which regions to read: what each runs, judged against `version`. */
+export interface RegionVersionsInput {
+  deployer: NormalizedDeployer;
+  service: string;
+  version: string;
+  regions: string[];
+}
+
 /** A final gate evaluation; with `deployer`, it also confirms the region runs the version. */
 export interface GateInput extends SloContext {
   deployer?: NormalizedDeployer;
@@ -124,6 +132,13 @@ export interface DeployResult {
   /** What the region ran before, when the deployer knows. */
   previousVersion?: string;
   idempotencyKey: string;
+  /**
+   * Rollbacks: what the region runs after it, as read from the region (null: nothing of the
+   * service); absent where the deployer cannot say (a command deployer without `status`).
+   */
+  running?: string | null;
+  /** Rollbacks: the region no longer ran the version when the rollback began, so no rollback call was made. */
+  alreadyBack?: boolean;
 }
 
 export interface RollbackInput extends DeployInput {
@@ -233,6 +248,8 @@ export interface RolloutActivities {
   /** One SLO check per attempt; healthy is a benign retryable failure, retried at the interval. */
   checkRegion(input: WatchInput): Promise<WatchOutcome>;
   evaluateGate(input: GateInput): Promise<GateResult>;
+  /** What each region runs now, read from the region (at a promotion after a hold, and before a rollout may succeed). */
+  readRegionVersions(input: RegionVersionsInput): Promise<DeploymentCheck[]>;
   notify(input: NotifyInput): Promise<NotifyResult[]>;
   runMigration(input: MigrationInput): Promise<void>;
   nextDeployWindow(input: WindowInput): Promise<WindowDecision>;

@@ -18,6 +18,8 @@ export const ACTIVITY_FAILURE = {
   deployRejected: 'DeployRejected',
   deployFailed: 'DeployFailed',
   deployNotLanded: 'DeployNotLanded',
+  /** The deployer called a rollback done, but the region does not run what it should after it. */
+  rollbackNotLanded: 'RollbackNotLanded',
   noDeployWindow: 'NoDeployWindow',
 } as const;
 

@@ -144,3 +144,48 @@ export async function confirmDeployed(
 function passing(e: unknown): boolean {
   return e instanceof ApplicationFailure && !e.nonRetryable && (e.nextRetryDelay === undefined || e.nextRetryDelay === null);
 }
+
+/**
+ * What a rollback must leave: the region no longer runs `ref.version`, and runs `previous`
+ * where it is known. A rollback "to the revision before the current one" (`kubectl rollout
+ * undo`, `helm rollback <release>`) run twice puts the bad version back, so the answer of
+ * the deployer is never taken for it. Undefined when it holds, else what the region runs in words.
+ */
+export function rollbackShortfall(ref: RegionRef, previous: string | undefined, running: string | null): string | undefined {
+  if (running === ref.version) return `${ref.region} still runs ${ref.version}`;
+  if (previous !== undefined && running !== previous) return `${ref.region} runs ${running ?? 'nothing'} of ${ref.service}, not the previous ${previous}`;
+  return undefined;
+}
+
+/**
+ * After a rollback the deployer called a success: reads what the region runs (a few tries,
+ * as for deploys: a status may lag its operation) and fails closed, non-retryable, when
+ * the rollback did not land. Returns what the region runs (undefined: not verifiable).
+ */
+export async function confirmRolledBack(
+  deployer: NormalizedDeployer,
+  ref: RegionRef,
+  previous: string | undefined,
+  opts: { signal?: AbortSignal; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<string | null | undefined> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let shortfall = '';
+  for (let i = 0; i < CONFIRM_TRIES; i++) {
+    if (i > 0) await sleep(CONFIRM_GAP_MS);
+    let running: string | null | undefined;
+    try {
+      running = await runningVersion(deployer, ref, opts.signal);
+    } catch (e) {
+      if (i + 1 < CONFIRM_TRIES && passing(e) && !cancellationOf(opts.signal, e)) continue;
+      throw e;
+    }
+    if (running === undefined) return undefined;
+    const short = rollbackShortfall(ref, previous, running);
+    if (short === undefined) return running;
+    shortfall = short;
+  }
+  throw ApplicationFailure.nonRetryable(
+    `rollback of ${ref.service} ${ref.version} in ${ref.region}: the deployer reported success, but ${shortfall}: the rollback did not land (set the region to ${previous ?? 'the version before'} by hand, then retry)`,
+    ACTIVITY_FAILURE.rollbackNotLanded,
+  );
+}
