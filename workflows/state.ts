@@ -245,7 +245,10 @@ export const MAX_NAME_CHARS = 200;
  * Validates a signal/update payload by hand: zod stays out of the workflow bundle. With
  * `bounded` (every rollout since the bounds came in) over-long texts are refused too.
  */
-export function payloadProblem(payload: unknown, opts: { bounded?: boolean } = { bounded: true }): string | undefined {
+export function payloadProblem(
+  payload: unknown,
+  opts: { bounded?: boolean; nonEmptyRegion?: boolean } = { bounded: true, nonEmptyRegion: true },
+): string | undefined {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return 'payload must be a JSON object like {"reason": "...", "by": "..."}';
   }
@@ -254,6 +257,8 @@ export function payloadProblem(payload: unknown, opts: { bounded?: boolean } = {
   if (typeof p.reason !== 'string' || p.reason.trim() === '') problems.push('reason: must be a non-empty string');
   if (typeof p.by !== 'string' || p.by.trim() === '') problems.push('by: must be a non-empty string naming who acts');
   if (p.region !== undefined && typeof p.region !== 'string') problems.push('region: must be a string');
+  else if (opts.nonEmptyRegion && typeof p.region === 'string' && p.region.trim() === '')
+    problems.push('region: must name a region (leave it out for the current one)');
   if (opts.bounded) {
     const tooLong = (field: string, v: unknown, max: number) =>
       typeof v === 'string' && v.length > max && problems.push(`${field}: at most ${max} characters (got ${v.length}); link to details instead`);

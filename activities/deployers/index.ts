@@ -7,7 +7,7 @@ import type { DeployInput, DeployResult, RollbackInput } from '../types';
 import { activitySignal, currentContext } from '../activity-context';
 import { commandDeploy, commandRollback } from './command';
 import { httpDeploy, httpRollback } from './http';
-import { confirmRolledBack, rollbackShortfall, runningVersion, type RegionRef } from './running-version';
+import { confirmRolledBack, readRunning, rollbackShortfall, type RegionRef } from './running-version';
 import { idempotencyKey } from './step';
 import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
@@ -28,10 +28,13 @@ export function deployRegion(input: DeployInput): Promise<DeployResult> {
 export async function rollbackRegion(input: RollbackInput): Promise<DeployResult> {
   const ref: RegionRef = { service: input.service, region: input.region, version: input.version };
   const signal = activitySignal();
-  // An attempt that resumes an operation it heartbeated polls that operation; every other
-  // attempt (the first, a retry after a lost worker, an operator's retry) looks first.
-  if (!resumesOperation()) {
-    const running = await runningVersion(input.deployer, ref, signal);
+  const sleep = (ms: number) => currentContext()?.sleep(ms) ?? new Promise<void>((r) => setTimeout(r, ms));
+  // The first attempt of a rollback (an operator's retry is a new one) looks first, and so
+  // does every attempt of a command, which has no idempotency key to stop a second undo.
+  // A retried http attempt polls the operation it heartbeated, or posts under the same
+  // key, which the deploy API must answer with the same operation.
+  if (!retriedUnderItsKey(input)) {
+    const running = await readRunning(input.deployer, ref, { ...(signal ? { signal } : {}), sleep });
     if (running !== undefined && running !== input.version) {
       const short = rollbackShortfall(ref, input.previousVersion, running);
       if (short !== undefined) {
@@ -52,10 +55,7 @@ export async function rollbackRegion(input: RollbackInput): Promise<DeployResult
     }
   }
   const result = await providerRollback(input);
-  const running = await confirmRolledBack(input.deployer, ref, input.previousVersion, {
-    ...(signal ? { signal } : {}),
-    sleep: (ms) => currentContext()?.sleep(ms) ?? new Promise((r) => setTimeout(r, ms)),
-  });
+  const running = await confirmRolledBack(input.deployer, ref, input.previousVersion, { ...(signal ? { signal } : {}), sleep });
   return running === undefined ? result : { ...result, running };
 }
 
@@ -70,10 +70,8 @@ function providerRollback(input: RollbackInput): Promise<DeployResult> {
   }
 }
 
-/** The http deployer heartbeats the operation it started; a retried attempt with one resumes it. */
-function resumesOperation(): boolean {
-  const d = currentContext()?.info.heartbeatDetails as { operationId?: unknown } | undefined;
-  return typeof d === 'object' && d !== null && typeof d.operationId === 'string' && d.operationId !== '';
+function retriedUnderItsKey(input: RollbackInput): boolean {
+  return input.deployer.type === 'http' && (currentContext()?.info.attempt ?? 1) > 1;
 }
 
 // Reachable only with a history recorded by a newer plan schema than this worker knows.

@@ -10,6 +10,7 @@ import type { DeploymentCheck } from '../types';
 import { cancellationOf, classifyHttpError, failureForStatus, type HttpFailureContext } from '../http-errors';
 import { baseEnv, runCommandActivity, substituteArgv } from '../run-command';
 import { authHeaders } from './auth';
+import { currentContext } from '../activity-context';
 import { ACTIVITY_FAILURE } from '../../workflows/failures';
 
 /**
@@ -86,11 +87,18 @@ async function commandStatus(deployer: Extract<NormalizedDeployer, { type: 'comm
   return last === undefined ? null : last.trim();
 }
 
-/** Reads the region's status and judges it against the expected version; never throws but for cancellation. */
+/**
+ * Reads the region's status (passing failures tried again, as in the confirmations) and
+ * judges it against the expected version; never throws but for cancellation.
+ */
 export async function checkDeployment(deployer: NormalizedDeployer, ref: RegionRef, signal?: AbortSignal): Promise<DeploymentCheck> {
   let running: string | null | undefined;
+  // Inside an activity the wait between tries ends with a cancellation (the check activity
+  // heartbeats on a timer of its own meanwhile).
+  const ctx = currentContext();
+  const sleep = ctx ? (ms: number) => ctx.sleep(ms) : undefined;
   try {
-    running = await runningVersion(deployer, ref, signal);
+    running = await readUntil(deployer, ref, (v) => v === ref.version, { ...(signal ? { signal } : {}), ...(sleep ? { sleep } : {}) });
   } catch (e) {
     const cancelled = cancellationOf(signal, e);
     if (cancelled) throw cancelled;
@@ -105,20 +113,26 @@ export async function checkDeployment(deployer: NormalizedDeployer, ref: RegionR
 export const CONFIRM_TRIES = 3;
 export const CONFIRM_GAP_MS = 1_000;
 
+export interface ReadOptions {
+  signal?: AbortSignal;
+  sleep?: (ms: number) => Promise<void>;
+}
+
 /**
- * After a deploy the deployer called a success: the region must run the version. A
- * mismatch that outlasts a few tries is a deploy that did not land (non-retryable: the
- * same operation would be handed back again). A status read that fails for a passing
- * reason (5xx, timeout, refused) is tried again the same way: failing the attempt
- * for it throws away an operation that succeeded, and a retried attempt needs a
- * successful poll and a successful read in a row, which a deploy API failing every
- * second call never gives (every attempt failed at its status read, until the retries ran out).
+ * Reads what the region runs until `settled` accepts it, up to CONFIRM_TRIES a second apart:
+ * a deployer's status may lag the end of its operation. A read that fails for a passing
+ * reason (5xx, timeout, refused) is tried again the same way: failing the attempt for it
+ * throws away an operation that succeeded, and a retried attempt needs a successful poll
+ * and a successful read in a row, which a deploy API failing every second call never gives
+ * (every attempt failed at its status read, until the retries ran out). Returns the last
+ * read (undefined: the deployer cannot say).
  */
-export async function confirmDeployed(
+async function readUntil(
   deployer: NormalizedDeployer,
   ref: RegionRef,
-  opts: { signal?: AbortSignal; sleep?: (ms: number) => Promise<void>; operation?: string } = {},
-): Promise<string | undefined> {
+  settled: (running: string | null) => boolean,
+  opts: ReadOptions,
+): Promise<string | null | undefined> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let running: string | null | undefined;
   for (let i = 0; i < CONFIRM_TRIES; i++) {
@@ -129,8 +143,28 @@ export async function confirmDeployed(
       if (i + 1 < CONFIRM_TRIES && passing(e) && !cancellationOf(opts.signal, e)) continue;
       throw e;
     }
-    if (running === undefined || running === ref.version) return running ?? undefined;
+    if (running === undefined || settled(running)) return running;
   }
+  return running;
+}
+
+/** What the region runs, read with the same tolerance of passing failures as the confirmations. */
+export function readRunning(deployer: NormalizedDeployer, ref: RegionRef, opts: ReadOptions = {}): Promise<string | null | undefined> {
+  return readUntil(deployer, ref, () => true, opts);
+}
+
+/**
+ * After a deploy the deployer called a success: the region must run the version. A
+ * mismatch that outlasts a few tries is a deploy that did not land (non-retryable: the
+ * same operation would be handed back again).
+ */
+export async function confirmDeployed(
+  deployer: NormalizedDeployer,
+  ref: RegionRef,
+  opts: ReadOptions & { operation?: string } = {},
+): Promise<string | undefined> {
+  const running = await readUntil(deployer, ref, (v) => v === ref.version, opts);
+  if (running === undefined || running === ref.version) return running ?? undefined;
   throw ApplicationFailure.nonRetryable(
     `deploy ${ref.service} ${ref.version} to ${ref.region}: the deployer reported success${opts.operation ? ` (operation ${opts.operation})` : ''}, but the region runs ${running ?? 'nothing'}: the deploy did not land`,
     ACTIVITY_FAILURE.deployNotLanded,
@@ -159,31 +193,19 @@ export function rollbackShortfall(ref: RegionRef, previous: string | undefined, 
 
 /**
  * After a rollback the deployer called a success: reads what the region runs (a few tries,
- * as for deploys: a status may lag its operation) and fails closed, non-retryable, when
- * the rollback did not land. Returns what the region runs (undefined: not verifiable).
+ * as for deploys) and fails closed, non-retryable, when the rollback did not land. Returns
+ * what the region runs (undefined: not verifiable).
  */
 export async function confirmRolledBack(
   deployer: NormalizedDeployer,
   ref: RegionRef,
   previous: string | undefined,
-  opts: { signal?: AbortSignal; sleep?: (ms: number) => Promise<void> } = {},
+  opts: ReadOptions = {},
 ): Promise<string | null | undefined> {
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  let shortfall = '';
-  for (let i = 0; i < CONFIRM_TRIES; i++) {
-    if (i > 0) await sleep(CONFIRM_GAP_MS);
-    let running: string | null | undefined;
-    try {
-      running = await runningVersion(deployer, ref, opts.signal);
-    } catch (e) {
-      if (i + 1 < CONFIRM_TRIES && passing(e) && !cancellationOf(opts.signal, e)) continue;
-      throw e;
-    }
-    if (running === undefined) return undefined;
-    const short = rollbackShortfall(ref, previous, running);
-    if (short === undefined) return running;
-    shortfall = short;
-  }
+  const running = await readUntil(deployer, ref, (v) => rollbackShortfall(ref, previous, v) === undefined, opts);
+  if (running === undefined) return undefined;
+  const shortfall = rollbackShortfall(ref, previous, running);
+  if (shortfall === undefined) return running;
   throw ApplicationFailure.nonRetryable(
     `rollback of ${ref.service} ${ref.version} in ${ref.region}: the deployer reported success, but ${shortfall}: the rollback did not land (set the region to ${previous ?? 'the version before'} by hand, then retry)`,
     ACTIVITY_FAILURE.rollbackNotLanded,

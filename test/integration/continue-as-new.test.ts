@@ -85,3 +85,41 @@ test('a rollout halted for long continues as new while halted, and a retry in th
   });
   assert.deepEqual(regionsOf(calls, 'deploy'), ['r1', 'r2', 'r2', 'r3']);
 });
+
+test(
+  'a rollout halted past the point of no return continues as new without watching promoted regions again: nothing is rolled back after the contract',
+  { timeout: 120_000 },
+  async () => {
+    const regions = ['r1', 'r2'].map((name, i) => ({ name, size: i + 1, soak: '1s' }));
+    const migrations = [{ name: 'drop-old', phase: 'contract', apply: { run: ['m', 'drop'] }, irreversible: { reason: 'drops the old column for good' } }];
+    // r1 would breach 8 s after its deploy: long after the contract step failed and the halted run handed over.
+    const calls = await runRollout(
+      env,
+      planDoc({ migrations }, regions),
+      { migrationFails: { 'drop-old:apply': 1 }, breachAfterMs: { r1: 8000 } },
+      async (h) => {
+        await h.waitUntil((s) => s.state === 'halted' && s.halt?.cause?.kind === 'migration-failed');
+        const latest = env.client.workflow.getHandle(h.handle.workflowId);
+        const startedHalted = async () => {
+          const payload = (await latest.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+          const input = payload?.data ? (JSON.parse(Buffer.from(payload.data).toString()) as { carried?: { halted?: boolean } }) : undefined;
+          return input?.carried?.halted === true;
+        };
+        const deadline = Date.now() + 30_000;
+        while (!(await startedHalted()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        assert.ok(await startedHalted(), 'the halted rollout continued as new');
+        await new Promise((r) => setTimeout(r, 9000));
+        const s = (await latest.query('status')) as { state: string; regions: { status: string }[]; legalActions: string[] };
+        assert.equal(s.state, 'halted');
+        assert.deepEqual(
+          s.regions.map((r) => r.status),
+          ['promoted', 'promoted'],
+        );
+        assert.deepEqual(s.legalActions, ['resume', 'retry']);
+        await latest.executeUpdate(actionUpdates.retry, { args: [{ reason: 'schema fixed', by: 'tester' }] });
+        assert.equal(((await latest.result()) as { state: string }).state, 'succeeded');
+      },
+    );
+    assert.deepEqual(regionsOf(calls, 'rollback'), [], 'no rollback after the contract started');
+  },
+);

@@ -156,6 +156,7 @@ describe('http deployer against the region simulator', () => {
       version: '1.1.0',
       previousVersion: '1.0.0',
       idempotencyKey: 'ro-7:eu-west-1:1.1.0:rollback',
+      running: '1.0.0',
     });
     assert.equal(sim.versionOf('api', REGION), '1.0.0');
     const ledger = sim.ledger();
@@ -168,6 +169,14 @@ describe('http deployer against the region simulator', () => {
     );
     // Compensation may run twice (retry, or abort after a failed region): still one rollback.
     await runIn(attempt().env, httpRollback, rb);
+    assert.equal(sim.ledger().length, 2);
+    assert.equal(sim.versionOf('api', REGION), '1.0.0');
+    // An operator's retry is a new key: the region is read first and not rolled back again,
+    // whatever the deploy API would make of a second rollback (an undo would restore 1.1.0).
+    sim.setFaults({ undoRollback: true });
+    const again = await runIn(attempt().env, rollbackRegion, { ...rb, idempotencyKey: 'ro-7:eu-west-1:1.1.0:rollback:2' });
+    assert.equal(again.alreadyBack, true);
+    assert.equal(again.running, '1.0.0');
     assert.equal(sim.ledger().length, 2);
     assert.equal(sim.versionOf('api', REGION), '1.0.0');
   });

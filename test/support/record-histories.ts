@@ -79,6 +79,32 @@ async function main() {
         await h.finish();
       },
     ],
+    [
+      // A workflow cancel while the contract step runs: refused by the action table, the rollout succeeds.
+      'cancel-refused-at-contract',
+      planDoc({ migrations: [{ name: 'drop-column', phase: 'contract', apply: { run: ['true'] }, irreversible: { reason: 'drops a column for good' } }] }),
+      { migrationMs: 2000 },
+      async (h) => {
+        await h.waitUntil((s) => /contract/.test(s.summary));
+        await h.handle.cancel();
+        await h.finish();
+      },
+    ],
+    [
+      // Abort, its rollback fails, a workflow cancel (a no-op), then retry finishes the compensation.
+      'abort-rollback-failed-cancel-retry',
+      planDoc(),
+      { rollbackFails: { small: 1 } },
+      async (h) => {
+        await h.waitUntil((s) => s.regions[1]!.status === 'soaking');
+        await h.handle.signal(actionSignals.abort, who);
+        await h.waitUntil((s) => s.state === 'rollback-failed');
+        await h.handle.cancel();
+        await h.waitUntil((s) => s.actions.some((a) => a.by === 'temporal'));
+        await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
+        await h.finish();
+      },
+    ],
   ];
   // MRCD_RECORD=name,name records only those (a new scenario, without re-recording the rest).
   const only = process.env.MRCD_RECORD?.split(',').filter(Boolean);

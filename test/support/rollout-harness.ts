@@ -50,6 +50,10 @@ export interface Script {
   ignorePhase?: boolean;
   /** Each migration step takes this long. */
   migrationMs?: number;
+  /** A redeploy of a region reports the version itself as what ran before (a real deployer's answer when the region still runs it). */
+  redeployReportsItself?: boolean;
+  /** Regions that read as running 1.0.0 when the workflow reads what they run (after a hold, before success). */
+  drifted?: string[];
   /** Migration steps ("name:apply" / "name:revert") that fail this many times. */
   migrationFails?: Record<string, number>;
 }
@@ -144,7 +148,7 @@ export async function createTestWorker(server: RolloutServer, taskQueue: string,
 }
 
 export interface Call {
-  kind: 'deploy' | 'rollback' | 'watch' | 'watch-stopped' | 'gate' | 'migration' | 'notify';
+  kind: 'deploy' | 'rollback' | 'watch' | 'watch-stopped' | 'gate' | 'migration' | 'notify' | 'read' | 'window';
   region?: string;
   detail?: string;
   /** The activity's input, where a test needs to see what the workflow passed. */
@@ -269,10 +273,11 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
     async deployRegion(input) {
       calls.push({ kind: 'deploy', region: input.region, input, at: await now() });
       if (script.deployFails?.includes(input.region)) throw ApplicationFailure.nonRetryable(`deployer refused ${input.region}`, ACTIVITY_FAILURE.deployFailed);
+      const again = script.redeployReportsItself && calls.filter((c) => c.kind === 'deploy' && c.region === input.region).length > 1;
       return {
         region: input.region,
         version: input.version,
-        previousVersion: '1.0.0',
+        previousVersion: again ? input.version : '1.0.0',
         idempotencyKey: `${input.rolloutId}:${input.region}:${input.version}:deploy`,
       };
     },
@@ -342,6 +347,14 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
     async evaluateGate(ctx) {
       return gateAt(ctx.region, await now());
     },
+    async readRegionVersions(input) {
+      calls.push({ kind: 'read', detail: input.regions.join(','), input, at: await now() });
+      return input.regions.map((region) =>
+        script.drifted?.includes(region)
+          ? { verdict: 'fail' as const, running: '1.0.0', detail: `${region} runs 1.0.0 of ${input.service}, not ${input.version}` }
+          : { verdict: 'pass' as const, running: input.version, detail: `${region} runs ${input.version}` },
+      );
+    },
     async notify(input) {
       calls.push({ kind: 'notify', detail: input.event.kind, input, at: await now() });
       return [];
@@ -356,6 +369,7 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
     },
     async nextDeployWindow(input) {
       const region = input.region;
+      calls.push({ kind: 'window', ...(region ? { region } : {}), at: await now() });
       if (!region || !script.windowWaitMs?.[region]) return { startAt: input.now };
       const n = windowCalls.get(region) ?? 0;
       windowCalls.set(region, n + 1);

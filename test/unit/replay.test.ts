@@ -12,6 +12,7 @@ import {
   PATCH_HOLD_REMINDERS,
   PATCH_SERVER_RETRIED_CHECKS,
   PATCH_SOAK_ENDS_IN_ITS_WATCH,
+  PATCH_TRUTH_AT_THE_EDGES,
   PATCH_WATCH_PROMOTED_AND_QUARANTINE,
   PATCH_WEEK_LONG_PROMOTED_WATCHES,
 } from '../../workflows/rollout';
@@ -22,9 +23,12 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 test('recorded histories exist for the main scenarios', () => {
   // v2-*: recorded before 'attempt-keys-verified-deploys-bounded-actions'; v3-*: before
   // 'watch-by-server-retried-checks'; v4-*: before 'week-long-promoted-watches'; v5-*:
-  // before 'soak-ends-in-its-watch'. Each generation replays the old branch of the next patch.
+  // before 'soak-ends-in-its-watch'; v6-*: before 'truth-at-the-edges'. Each generation
+  // replays the old branch of the next patch.
   assert.deepEqual(files.sort(), [
+    'abort-rollback-failed-cancel-retry.json',
     'breach-halt-abort.json',
+    'cancel-refused-at-contract.json',
     'happy-path.json',
     'hold-reminders.json',
     'late-regression-halt-abort.json',
@@ -54,6 +58,13 @@ test('recorded histories exist for the main scenarios', () => {
     'v5-pause-resume.json',
     'v5-quarantine-override.json',
     'v5-unknown-signal-retry-abort.json',
+    'v6-breach-halt-abort.json',
+    'v6-happy-path.json',
+    'v6-hold-reminders.json',
+    'v6-late-regression-halt-abort.json',
+    'v6-pause-resume.json',
+    'v6-quarantine-override.json',
+    'v6-unknown-signal-retry-abort.json',
   ]);
 });
 
@@ -70,13 +81,13 @@ test('each generation of histories carries exactly the patches of its time', () 
   // Generation vN was recorded with the first N-1 patches (v5 with all four; v1, with none,
   // is retired). Today's records only the newest marker, which implies every older patch.
   const generations = [...order.map((_, n) => order.slice(0, n)), order];
-  const newest = [PATCH_SOAK_ENDS_IN_ITS_WATCH];
   // The reminders patch is asked only when a hold starts with someone to remind.
-  const held = [PATCH_SOAK_ENDS_IN_ITS_WATCH, PATCH_HOLD_REMINDERS];
+  const newestOf = (patch: string) => (f: string) => (/hold-reminders/.test(f) ? [patch, PATCH_HOLD_REMINDERS] : [patch]);
   const want = (f: string) => {
     const g = /^v(\d+)-/.exec(f);
+    if (g && Number(g[1]) === 6) return newestOf(PATCH_SOAK_ENDS_IN_ITS_WATCH)(f);
     if (g) return generations[Number(g[1]) - 1]!;
-    return f === 'hold-reminders.json' ? held : newest;
+    return newestOf(PATCH_TRUTH_AT_THE_EDGES)(f);
   };
   for (const f of files) assert.deepEqual([...new Set(patchesOf(JSON.parse(readFileSync(join(DIR, f), 'utf8'))))].sort(), want(f).sort(), f);
 });

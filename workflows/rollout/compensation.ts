@@ -8,11 +8,14 @@ import { finish } from './end';
 import { revertExpand } from './migrations';
 import { causeMessage } from './outcomes';
 import type { RolloutRun } from './run';
-import { stopPromotedWatches } from './watches';
+import { stopPromotedWatches, stopWatching } from './watches';
 
 async function rollbackOne(run: RolloutRun, i: number): Promise<boolean> {
   const [region, r] = run.regionOf(i);
   const plan = run.plan;
+  // A region being rolled back is no longer judged: its watch could otherwise fail it again
+  // later and roll it back a second time, cancelling whatever the operator retried meanwhile.
+  if (run.gen.edges) stopWatching(run, i);
   r.status = 'rolling-back';
   // Each rollback asked for is its own operation: an operator's retry of a failed one must not get the failure back.
   if (run.gen.attemptKeys) r.rollbackAttempts = (r.rollbackAttempts ?? 0) + 1;

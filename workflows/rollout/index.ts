@@ -10,13 +10,14 @@ import type { RolloutStatus } from '../state';
 import { abortAll, onLateBreaches, rollBackEverything, rollbackAll } from './compensation';
 import { finish } from './end';
 import { continueWithState, waitHalted } from './halts';
-import { installHandlers } from './messages';
+import { cancelAsAbort, installHandlers } from './messages';
 import { applyMigrations } from './migrations';
 import { Aborted, causeMessage, type SoakOutcome } from './outcomes';
 import { readGeneration } from './patches';
 import { runRegion } from './region';
 import { RolloutRun } from './run';
 import { preparePlan } from './start';
+import { everyRegionRunsIt } from './verify';
 import { stopPromotedWatches, stopWatching, watchPromoted } from './watches';
 
 export {
@@ -24,16 +25,32 @@ export {
   PATCH_HOLD_REMINDERS,
   PATCH_SERVER_RETRIED_CHECKS,
   PATCH_SOAK_ENDS_IN_ITS_WATCH,
+  PATCH_TRUTH_AT_THE_EDGES,
   PATCH_WATCH_PROMOTED_AND_QUARANTINE,
   PATCH_WEEK_LONG_PROMOTED_WATCHES,
 } from './patches';
 
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
-  const run = new RolloutRun(input, readGeneration());
-  // Handlers go in before the first await: an update that arrives early is otherwise rejected.
-  installHandlers(run);
-  await preparePlan(run);
-  return roll(run);
+  const gen = readGeneration();
+  if (!gen.edges) {
+    const run = new RolloutRun(input, gen);
+    // Handlers go in before the first await: an update that arrives early is otherwise rejected.
+    installHandlers(run);
+    await preparePlan(run);
+    return roll(run);
+  }
+  // A workflow cancel (Web UI "Cancel", `temporal workflow cancel`) is an operator's abort
+  // and obeys the same action table: refused past the point of no return, a no-op while an
+  // abort compensates. So nothing in the flow is cancelled by it directly: the flow runs
+  // outside the root scope, and the cancel reaches it only as an action.
+  const root = CancellationScope.current();
+  return CancellationScope.nonCancellable(async () => {
+    const run = new RolloutRun(input, gen);
+    installHandlers(run);
+    root.cancelRequested.catch(() => cancelAsAbort(run));
+    await preparePlan(run);
+    return roll(run);
+  });
 }
 
 /** The flow: expand migrations, then always the first region not promoted, until every region runs the version; then contract. */
@@ -46,7 +63,9 @@ async function roll(run: RolloutRun): Promise<RolloutStatus> {
     // A continued run watches again what the previous run watched (promoted regions, and a
     // region held as inconclusive), picks up its intents, and if it was halted (a region, or a
     // migration step) waits for retry or abort first.
-    status.regions.forEach((r, j) => r.status === 'promoted' && j + 1 < plan.regions.length && watchPromoted(run, j));
+    // (Past the point of no return nothing is watched: a breach could only roll back after the contract.)
+    const pastNoReturn = run.gen.edges && input.carried !== undefined && run.firstUnpromoted() < 0;
+    if (!pastNoReturn) status.regions.forEach((r, j) => r.status === 'promoted' && j + 1 < plan.regions.length && watchPromoted(run, j));
     for (const a of input.carried?.approvals ?? []) run.approvals.add(a);
     status.regions.forEach((r, j) => r.status === 'inconclusive' && input.carried?.halted && watchPromoted(run, j));
     // Every region promoted and still running: only contract migrations were left.
@@ -59,70 +78,73 @@ async function roll(run: RolloutRun): Promise<RolloutStatus> {
     if (plan.migrations.some((m) => m.phase === 'expand')) await applyMigrations(run, 'expand', plan.regions[0]!.name, 0);
 
     // Never finishes while a region does not run the version: regions still promoted after a
-    // late regression elsewhere are skipped, not redeployed.
-    while (run.lateBreaches.length > 0 || run.firstUnpromoted() >= 0) {
-      if (run.abortRequested) throw new Aborted();
-      if (run.lateBreaches.length > 0) {
-        if (await onLateBreaches(run, i)) return await finish(run);
+    // late regression elsewhere are skipped, not redeployed. With the edges patch every
+    // region is read once more at the end, and one that no longer runs it is deployed again.
+    do {
+      while (run.lateBreaches.length > 0 || run.firstUnpromoted() >= 0) {
+        if (run.abortRequested) throw new Aborted();
+        if (run.lateBreaches.length > 0) {
+          if (await onLateBreaches(run, i)) return await finish(run);
+          i = run.firstUnpromoted();
+          await waitHalted(run, status.regions[i]!.name, i);
+          continue;
+        }
         i = run.firstUnpromoted();
-        await waitHalted(run, status.regions[i]!.name, i);
-        continue;
-      }
-      i = run.firstUnpromoted();
-      // A region held as inconclusive was watched while halted; its own soak watches it now.
-      stopWatching(run, i);
-      let outcome: SoakOutcome;
-      run.regionScope = new CancellationScope();
-      try {
-        outcome = await run.regionScope.run(() => runRegion(run, i));
-      } catch (e) {
-        if (run.abortRequested || e instanceof Aborted) throw new Aborted();
-        if (isCancellation(e)) {
-          if (run.lateBreaches.length > 0) continue; // interrupted by a late regression: handled above
-          throw new Aborted();
+        // A region held as inconclusive was watched while halted; its own soak watches it now.
+        stopWatching(run, i);
+        let outcome: SoakOutcome;
+        run.regionScope = new CancellationScope();
+        try {
+          outcome = await run.regionScope.run(() => runRegion(run, i));
+        } catch (e) {
+          if (run.abortRequested || e instanceof Aborted) throw new Aborted();
+          if (isCancellation(e)) {
+            if (run.lateBreaches.length > 0) continue; // interrupted by a late regression: handled above
+            throw new Aborted();
+          }
+          // A deploy that failed for good is a failed region: roll back what it may have touched.
+          const name = plan.regions[i]!.name;
+          outcome = {
+            kind: 'failed',
+            reason: `deploy to ${name} failed: ${causeMessage(e)}`,
+            cause: causeWithDetail({ kind: 'deploy-failed', region: name }, causeMessage(e)),
+          };
+        } finally {
+          run.regionScope = undefined;
         }
-        // A deploy that failed for good is a failed region: roll back what it may have touched.
-        const name = plan.regions[i]!.name;
-        outcome = {
-          kind: 'failed',
-          reason: `deploy to ${name} failed: ${causeMessage(e)}`,
-          cause: causeWithDetail({ kind: 'deploy-failed', region: name }, causeMessage(e)),
-        };
-      } finally {
-        run.regionScope = undefined;
-      }
-      const r = status.regions[i]!;
-      if (outcome.kind === 'passed') {
-        r.status = 'promoted';
-        r.promotedAt = Date.now();
-        if (i + 1 < plan.regions.length) watchPromoted(run, i);
-        i += 1;
-        run.publish();
-        if (i < plan.regions.length && run.lateBreaches.length === 0 && workflowInfo().continueAsNewSuggested) await continueWithState(run, i, false);
-        continue;
-      }
+        const r = status.regions[i]!;
+        if (outcome.kind === 'passed') {
+          r.status = 'promoted';
+          r.promotedAt = Date.now();
+          if (i + 1 < plan.regions.length) watchPromoted(run, i);
+          i += 1;
+          run.publish();
+          if (i < plan.regions.length && run.lateBreaches.length === 0 && workflowInfo().continueAsNewSuggested) await continueWithState(run, i, false);
+          continue;
+        }
 
-      if (outcome.gate) r.lastGate = outcome.gate;
-      r.status = outcome.kind === 'failed' ? 'failed' : 'inconclusive';
-      status.halt = { region: r.name, reason: outcome.reason, at: Date.now(), cause: outcome.cause };
-      run.publish();
-      if (outcome.kind === 'failed') {
-        // Failing a gate (not a deploy error) makes the version bad for this service.
-        if (outcome.gate) run.quarantine(r.name, outcome.reason);
-        run.notify('rollback', outcome.reason, r.name);
-        if (plan.failurePolicy === 'rollback-all') {
-          await rollBackEverything(run, r.name, `${outcome.reason}; every deployed region rolled back (policy rollback-all)`, outcome.cause);
-          return await finish(run);
+        if (outcome.gate) r.lastGate = outcome.gate;
+        r.status = outcome.kind === 'failed' ? 'failed' : 'inconclusive';
+        status.halt = { region: r.name, reason: outcome.reason, at: Date.now(), cause: outcome.cause };
+        run.publish();
+        if (outcome.kind === 'failed') {
+          // Failing a gate (not a deploy error) makes the version bad for this service.
+          if (outcome.gate) run.quarantine(r.name, outcome.reason);
+          run.notify('rollback', outcome.reason, r.name);
+          if (plan.failurePolicy === 'rollback-all') {
+            await rollBackEverything(run, r.name, `${outcome.reason}; every deployed region rolled back (policy rollback-all)`, outcome.cause);
+            return await finish(run);
+          }
+          await rollbackAll(run, [i], 'halted');
+          status.halt = { region: r.name, reason: `${outcome.reason}; ${r.name} rolled back, later regions held`, at: Date.now(), cause: outcome.cause };
+        } else {
+          // Inconclusive is not rolled back: the region keeps the version while an operator
+          // decides, so it stays watched; a breach there is a regression like any other.
+          watchPromoted(run, i);
         }
-        await rollbackAll(run, [i], 'halted');
-        status.halt = { region: r.name, reason: `${outcome.reason}; ${r.name} rolled back, later regions held`, at: Date.now(), cause: outcome.cause };
-      } else {
-        // Inconclusive is not rolled back: the region keeps the version while an operator
-        // decides, so it stays watched; a breach there is a regression like any other.
-        watchPromoted(run, i);
+        await waitHalted(run, r.name, i);
       }
-      await waitHalted(run, r.name, i);
-    }
+    } while (run.gen.edges && !(await everyRegionRunsIt(run)));
     // Watching ends with the last promotion: contract migrations are the point of no return.
     stopPromotedWatches(run);
     // Unreachable by design (the loop runs until every region is promoted); if a breach ever

@@ -18,13 +18,15 @@ import type { RolloutRun } from './run';
 /** Installs the status query and every action's handlers; must run before the workflow's first await, or an early update is rejected. */
 export function installHandlers(run: RolloutRun): void {
   const bounded = run.gen.attemptKeys;
+  // An empty region is a mistake, not "the current one": refused with the edges patch.
+  const opts = { bounded, nonEmptyRegion: run.gen.edges };
   // Descriptions (what the Web UI lists) are not part of history: replay is unaffected.
   setHandler(statusQuery, () => ({ ...run.status, legalActions: legalActions(run.ctx()) }), { description: STATUS_QUERY_DESCRIPTION });
   for (const action of OPERATOR_ACTIONS) {
     setHandler(
       actionSignals[action],
       (payload: ActionPayload) => {
-        const problem = payloadProblem(payload, { bounded });
+        const problem = payloadProblem(payload, opts);
         // Never drop an operator action silently: a malformed one is recorded as rejected.
         if (problem) rejectSignal(run, action, payload, `invalid payload: ${problem}`);
         else apply(run, action, payload, 'signal');
@@ -34,7 +36,7 @@ export function installHandlers(run: RolloutRun): void {
     setHandler(actionUpdates[action], (payload: ActionPayload) => apply(run, action, payload, 'update'), {
       description: actionUpdateDescription(action),
       validator: (payload: ActionPayload) => {
-        const problem = payloadProblem(payload, { bounded });
+        const problem = payloadProblem(payload, opts);
         const why = problem !== undefined ? `invalid ${action} payload: ${problem}` : refusal(run, action, payload);
         if (why === undefined) return;
         // A rejected update leaves no trace in history: the worker log is where it shows.
@@ -51,6 +53,15 @@ export function installHandlers(run: RolloutRun): void {
       rejectSignal(run, name, args[0], `unknown signal "${name}": the rollout takes ${OPERATOR_ACTIONS.join(', ')} (payload {"reason": "...", "by": "..."})`);
     });
   }
+}
+
+/**
+ * A workflow cancel, as the operator's abort it is: judged by the same action table, so it
+ * is refused (and recorded) past the point of no return and a no-op while an abort already
+ * compensates; the rollout then goes on to its verdict.
+ */
+export function cancelAsAbort(run: RolloutRun): void {
+  apply(run, 'abort', { by: 'temporal', reason: 'workflow cancellation requested (Temporal UI "Cancel" or `temporal workflow cancel`)' }, 'signal');
 }
 
 /** Why the action is refused now (the action table, then the region it names), or undefined. */

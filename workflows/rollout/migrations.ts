@@ -6,7 +6,7 @@ import type { NormalizedPlan } from '../../plan';
 import { causeWithDetail } from '../halt-cause';
 import { migrationActivities } from './activities';
 import { waitHalted } from './halts';
-import { causeMessage, MigrationFailed } from './outcomes';
+import { Aborted, causeMessage, MigrationFailed } from './outcomes';
 import type { RolloutRun } from './run';
 
 type Phase = 'expand' | 'contract';
@@ -20,6 +20,9 @@ async function runMigrations(run: RolloutRun, phase: Phase, direction: Direction
     if (!step) continue; // irreversible: reported in the abort summary, never silently skipped
     // A retried phase skips the steps already done; a revert undoes only what was applied.
     if (applied(m.name) === (direction === 'apply')) continue;
+    // An abort stops what is left of expand (a step in flight runs to its end): only the
+    // steps already applied are reverted, and no irreversible one runs after it.
+    if (run.gen.edges && direction === 'apply' && run.abortRequested) throw new Aborted();
     await runMigrationStep(run, m, phase, direction, step.run);
   }
 }

@@ -50,6 +50,17 @@ export const PATCH_SOAK_ENDS_IN_ITS_WATCH = 'soak-ends-in-its-watch';
  */
 export const PATCH_HOLD_REMINDERS = 'hold-reminders';
 
+/**
+ * The truth at the edges (issue 20): a workflow cancel obeys the action table like abort
+ * (refused past the point of no return, a no-op while an abort compensates) and never cuts
+ * compensation short; a region held before promotion is read again when promoted, and
+ * every region once more before the rollout may succeed; an abort stops expand migrations;
+ * a deploy window is checked again at the moment of the deploy; and smaller edges (empty
+ * region names refused, no re-armed watches past the point of no return, a rolled-back
+ * region's watch stopped, a retried region keeps its baseline). Implies every earlier patch.
+ */
+export const PATCH_TRUTH_AT_THE_EDGES = 'truth-at-the-edges';
+
 /** Which behaviour a run has: each flag is one patch, true for every rollout started today. */
 export interface Generation {
   /** PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS */
@@ -60,6 +71,8 @@ export interface Generation {
   weekLongPromotedWatches: boolean;
   /** PATCH_SOAK_ENDS_IN_ITS_WATCH */
   soakEndsInItsWatch: boolean;
+  /** PATCH_TRUTH_AT_THE_EDGES */
+  edges: boolean;
 }
 
 /**
@@ -69,11 +82,13 @@ export interface Generation {
  * finds its own markers as before.
  */
 export function readGeneration(): Generation {
+  if (patched(PATCH_TRUTH_AT_THE_EDGES))
+    return { attemptKeys: true, serverRetriedChecks: true, weekLongPromotedWatches: true, soakEndsInItsWatch: true, edges: true };
   const soakEndsInItsWatch = patched(PATCH_SOAK_ENDS_IN_ITS_WATCH);
-  if (soakEndsInItsWatch) return { attemptKeys: true, serverRetriedChecks: true, weekLongPromotedWatches: true, soakEndsInItsWatch };
+  if (soakEndsInItsWatch) return { attemptKeys: true, serverRetriedChecks: true, weekLongPromotedWatches: true, soakEndsInItsWatch, edges: false };
   deprecatePatch(PATCH_WATCH_PROMOTED_AND_QUARANTINE);
   const attemptKeys = patched(PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS);
   const serverRetriedChecks = attemptKeys && patched(PATCH_SERVER_RETRIED_CHECKS);
   const weekLongPromotedWatches = serverRetriedChecks && patched(PATCH_WEEK_LONG_PROMOTED_WATCHES);
-  return { attemptKeys, serverRetriedChecks, weekLongPromotedWatches, soakEndsInItsWatch };
+  return { attemptKeys, serverRetriedChecks, weekLongPromotedWatches, soakEndsInItsWatch, edges: false };
 }

@@ -10,6 +10,9 @@ import { soakGateAndHold } from './soak';
 export async function runRegion(run: RolloutRun, i: number): Promise<SoakOutcome> {
   const [region, r] = run.regionOf(i);
   const { status, plan } = run;
+  // A region retried after an inconclusive halt still runs the version: its redeploy reports
+  // the version itself as what ran before, which must not become the SLO baseline.
+  const keepsBaseline = run.gen.edges && r.status === 'inconclusive' && r.baselineVersion !== undefined;
   r.attempts += 1;
   status.currentRegion = region.name;
   delete status.halt;
@@ -29,19 +32,21 @@ export async function runRegion(run: RolloutRun, i: number): Promise<SoakOutcome
 
   await holdWhilePaused(run, r);
 
-  if (region.window) {
+  // The window is asked again after every wait (with the edges patch): a pause across the
+  // window, workers down at its opening or a clock that was off must not deploy outside it.
+  while (region.window) {
     const decision = await gateActs.nextDeployWindow({ window: region.window, now: Date.now(), soakMs: region.soakMs, region: region.name });
-    if (decision.startAt > Date.now()) {
-      r.status = 'waiting-window';
-      r.waitingFor = decision.reason ?? 'its deploy window';
-      r.waitingUntil = decision.startAt;
-      run.publish();
-      await sleep(decision.startAt - Date.now(), { summary: `deploy window of ${region.name}` });
-      delete r.waitingFor;
-      delete r.waitingUntil;
-      // A pause while waiting for the window holds the deploy, as it would have before.
-      await holdWhilePaused(run, r);
-    }
+    if (decision.startAt <= Date.now()) break;
+    r.status = 'waiting-window';
+    r.waitingFor = decision.reason ?? 'its deploy window';
+    r.waitingUntil = decision.startAt;
+    run.publish();
+    await sleep(decision.startAt - Date.now(), { summary: `deploy window of ${region.name}` });
+    delete r.waitingFor;
+    delete r.waitingUntil;
+    // A pause while waiting for the window holds the deploy, as it would have before.
+    await holdWhilePaused(run, r);
+    if (!run.gen.edges) break;
   }
 
   r.status = 'deploying';
@@ -56,7 +61,9 @@ export async function runRegion(run: RolloutRun, i: number): Promise<SoakOutcome
   });
   if (deployed.previousVersion !== undefined && deployed.previousVersion !== plan.version) r.previousVersion = deployed.previousVersion;
   // The baseline is what ran before this deploy, even the same version redeployed.
-  if (deployed.previousVersion !== undefined) r.baselineVersion = deployed.previousVersion;
+  if (keepsBaseline) {
+    // (the baseline of the attempt that first deployed it stays)
+  } else if (deployed.previousVersion !== undefined) r.baselineVersion = deployed.previousVersion;
   else delete r.baselineVersion;
   r.deployedAt = Date.now();
   const soakEndsAt = r.deployedAt + region.soakMs;

@@ -7,11 +7,11 @@ import type { NormalizedRegion } from '../../plan';
 import { formatDuration } from '../../plan/duration';
 import { describeGate } from '../gate-text';
 import { causeFromGate, causeWithDetail } from '../halt-cause';
-import type { RegionState } from '../state';
 import { checkActivities, gateActs } from './activities';
 import { holdWhilePaused, waitFor } from './halts';
 import { Aborted, causeMessage, type SoakOutcome } from './outcomes';
 import type { RolloutRun } from './run';
+import { stillRunsIt } from './verify';
 import { sloContext, watchInput, watchRegionUntilBreach, WATCH_HORIZON_MIN_MS } from './watches';
 
 /** Soaks, gates and holds the deployed region i; only `passed` goes on to promotion. */
@@ -39,7 +39,7 @@ export async function soakGateAndHold(run: RolloutRun, i: number, soakEndsAt: nu
     const failed = await gateUntilConclusive(run, i, gated, guard, gateInput);
     if (failed) return failed;
     delete r.waitingFor;
-    return await holdForPromotion(run, region, r, guard);
+    return await holdForPromotion(run, i, guard);
   } finally {
     soakScope.cancel();
     guard.stop();
@@ -192,7 +192,10 @@ function inconclusiveAtMaxSoak(region: NormalizedRegion, gate: GateResult): Soak
 }
 
 /** Approval and pause hold the promotion, not the watch: a breach while held still fails the region. */
-async function holdForPromotion(run: RolloutRun, region: NormalizedRegion, r: RegionState, guard: UnpromotedWatch): Promise<SoakOutcome> {
+async function holdForPromotion(run: RolloutRun, i: number, guard: UnpromotedWatch): Promise<SoakOutcome> {
+  const [region, r] = run.regionOf(i);
+  // What the region ran at its gate may have changed while it was held: read it again.
+  const held = (region.approval === 'required' && !run.approvals.has(region.name)) || run.paused;
   if (region.approval === 'required' && !run.approvals.has(region.name)) {
     r.status = 'awaiting-approval';
     r.waitingFor = 'approval';
@@ -203,5 +206,6 @@ async function holdForPromotion(run: RolloutRun, region: NormalizedRegion, r: Re
   }
   const out = await holdWhilePaused(run, r, run.paused ? guard.watch() : guard.started);
   if (out) return fromWatch(region, out);
+  if (held && run.gen.edges) return (await stillRunsIt(run, i)) ?? { kind: 'passed' };
   return { kind: 'passed' };
 }
