@@ -1,6 +1,6 @@
 // Every activity the worker registers, by the names the workflow calls.
 import type { RolloutActivities } from './types';
-import { preparePlan } from './plan';
+import { preparePlanUnderItsId } from './plan';
 import { deployRegion, rollbackRegion } from './deployers';
 import { checkRegion, watchRegion } from './slo/watch';
 import { evaluateFinalGate } from './final-gate';
@@ -12,7 +12,8 @@ import { checkQuarantine } from './quarantine';
 
 export function createActivities(): RolloutActivities {
   return {
-    preparePlan,
+    // The worker's preparePlan also refuses a rollout under an id other than rollout-<service>.
+    preparePlan: preparePlanUnderItsId,
     deployRegion,
     rollbackRegion,
     watchRegion,

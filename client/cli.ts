@@ -16,6 +16,7 @@ import {
   connectClient,
   followRollout,
   getStatus,
+  InvalidActionError,
   RolloutAlreadyRunningError,
   RolloutNotFoundError,
   startRollout,
@@ -204,7 +205,7 @@ function exitCodeOf(e: unknown): number {
   if (e instanceof ExitError) return e.code;
   if (e instanceof RolloutAlreadyRunningError || e instanceof ActionRejectedError || e instanceof VersionQuarantinedError) return EXIT.refused;
   // A payload key missing from the environment (or a payload altered): fix the env, not the network.
-  if (e instanceof PayloadDecryptError) return EXIT.invalid;
+  if (e instanceof PayloadDecryptError || e instanceof InvalidActionError) return EXIT.invalid;
   return EXIT.unreachable;
 }
 
@@ -367,6 +368,7 @@ export function buildProgram(): Command {
       const start = async (m: MrcdClient) => {
         const handle = await startRollout(m, doc, {
           startedBy: by,
+          onWaiting: (note) => process.stderr.write(`${note}\n`),
           ...(o.overrideQuarantine ? { overrideQuarantine: { reason: o.overrideQuarantine, by } } : {}),
         });
         if (!g.json) process.stdout.write(`started ${handle.workflowId} (${r.plan.service} ${r.plan.version})\n`);
@@ -524,7 +526,10 @@ export function buildProgram(): Command {
       .action(async (service: string, o: { reason: string; by?: string; region?: string }) => {
         const g = program.opts<GlobalOpts>();
         if (!o.reason.trim()) throw new ExitError(EXIT.invalid, '--reason must not be empty');
-        const payload = { reason: o.reason, by: o.by ?? whoAmI(), ...(o.region ? { region: o.region } : {}) };
+        // Dropped, an empty region would act on whatever region is current.
+        if (o.region !== undefined && !o.region.trim())
+          throw new ExitError(EXIT.invalid, `${action}: --region: must name a region (leave it out for the current one)`);
+        const payload = { reason: o.reason, by: o.by ?? whoAmI(), ...(o.region !== undefined ? { region: o.region } : {}) };
         // The rollout refuses these too; refusing here names the flag.
         const problem = payloadProblem(payload);
         if (problem) throw new ExitError(EXIT.invalid, `${action}: ${problem.replace(/^reason:/, '--reason:').replace(/^by:/, '--by:')}`);

@@ -18,72 +18,30 @@ import { TERMINAL_STATES, type ActionPayload, type OperatorActionName, type Roll
 import { SA_OWNER, SA_SERVICE, SA_STATE, SA_VERSION } from '../workflows/search-attributes';
 import type { QuarantineRecord } from '../activities/types';
 import { findQuarantine } from '../common/quarantine-lookup';
-import { describeQuarantine, quarantineDecision } from '../workflows/quarantine';
+import { quarantineDecision } from '../workflows/quarantine';
+import {
+  ActionRejectedError,
+  finishingText,
+  InvalidActionError,
+  RolloutAlreadyRunningError,
+  RolloutEndedError,
+  RolloutFinishingError,
+  RolloutNotFoundError,
+  VersionQuarantinedError,
+} from './errors';
 
 export type { RolloutStatus, ActionPayload, OperatorActionName, ActionResult, QuarantineRecord };
+export {
+  ActionRejectedError,
+  InvalidActionError,
+  RolloutAlreadyRunningError,
+  RolloutEndedError,
+  RolloutFinishingError,
+  RolloutNotFoundError,
+  VersionQuarantinedError,
+} from './errors';
 export { findQuarantine } from '../common/quarantine-lookup';
 export { ACTIVITY_FAILURE, ROLLOUT_FAILURE, type RolloutFailureType } from '../workflows/failures';
-
-/** An earlier rollout rolled this version back for failing a gate; starting it needs an override. */
-export class VersionQuarantinedError extends Error {
-  constructor(
-    readonly service: string,
-    readonly version: string,
-    readonly records: QuarantineRecord[],
-  ) {
-    super(
-      `${describeQuarantine(service, version, records)}. Ship a fixed version, or start this one anyway with a reason: mrcd deploy <plan> --override-quarantine "..."`,
-    );
-    this.name = 'VersionQuarantinedError';
-  }
-}
-
-/** A rollout of this service is already running: the pipeline lock refused a second one. */
-export class RolloutAlreadyRunningError extends Error {
-  constructor(
-    readonly service: string,
-    readonly workflowId: string,
-    readonly running?: RolloutStatus,
-  ) {
-    super(
-      `a rollout of ${service} is already running (workflow ${workflowId}${running ? `, version ${running.version}, ${running.state}` : ''}); ` +
-        `wait for it, or abort it: mrcd abort ${service} --reason "..."`,
-    );
-    this.name = 'RolloutAlreadyRunningError';
-  }
-}
-
-/** No rollout of this service exists (never started, or history expired). */
-export class RolloutNotFoundError extends Error {
-  constructor(readonly service: string) {
-    super(`no rollout of ${service} found (workflow ${rolloutWorkflowId(service)})`);
-    this.name = 'RolloutNotFoundError';
-  }
-}
-
-/** An operator action the rollout refused, with the reason it gave (what is legal now). */
-export class ActionRejectedError extends Error {
-  constructor(
-    readonly action: OperatorActionName,
-    readonly service: string,
-    reason: string,
-  ) {
-    super(`${action} of ${service} rejected: ${reason}`);
-    this.name = 'ActionRejectedError';
-  }
-}
-
-/** The rollout has ended: there is nothing left to act on. Carries its verdict. */
-export class RolloutEndedError extends ActionRejectedError {
-  constructor(
-    action: OperatorActionName,
-    service: string,
-    readonly verdict: string,
-  ) {
-    super(action, service, `the rollout of ${service} has ended (${verdict})`);
-    this.name = 'RolloutEndedError';
-  }
-}
 
 export interface MrcdClient {
   client: Client;
@@ -105,13 +63,29 @@ export interface StartOptions {
   taskQueue?: string;
   /** Start a quarantined version anyway; the reason is recorded in status and the review. */
   overrideQuarantine?: { reason: string; by?: string };
+  /**
+   * How long to wait for the previous rollout to close when it has its verdict and only
+   * sends its last notifications (CI deploys back to back); default FINISHING_WAIT_MS.
+   */
+  finishingWaitMs?: number;
+  /** Told once when the start waits for the previous rollout to close. */
+  onWaiting?: (message: string) => void;
 }
+
+/**
+ * The default bound of that wait: enough for last notifications that answer. A channel that
+ * hangs is retried for minutes (workflows/rollout/activities.ts); the start says so instead of
+ * holding the pipeline that long.
+ */
+export const FINISHING_WAIT_MS = 30_000;
 
 /**
  * Validates the plan document and starts its rollout. Throws PlanError (every problem
  * named) before anything starts, VersionQuarantinedError when an earlier rollout failed
  * this version's gate (unless overridden with a reason), and RolloutAlreadyRunningError
- * when the service has a rollout in flight.
+ * when the service has a rollout in flight. A previous rollout that has its verdict and only
+ * sends its last notifications is waited for (up to finishingWaitMs), since CI deploys
+ * back to back; past that, RolloutFinishingError says so.
  */
 export async function startRollout(m: MrcdClient, planDoc: unknown, opts: StartOptions = {}): Promise<WorkflowHandle> {
   // Imported here so that clients which only read or steer rollouts never load the plan schema.
@@ -134,8 +108,8 @@ export async function startRollout(m: MrcdClient, planDoc: unknown, opts: StartO
     ...(opts.startedBy ? { startedBy: opts.startedBy } : {}),
     ...(overrideAsSent ? { overrides: { quarantine: overrideAsSent } } : {}),
   };
-  try {
-    return await m.client.workflow.start(WORKFLOW_TYPE, {
+  const start = () =>
+    m.client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: opts.taskQueue ?? m.taskQueue,
       workflowId,
       args: [input],
@@ -151,12 +125,32 @@ export async function startRollout(m: MrcdClient, planDoc: unknown, opts: StartO
       staticSummary: `${plan.service} ${plan.version} → ${plan.regions.map((r) => r.name).join(' → ')}`,
       staticDetails: `Owner: ${plan.owner.team} (${plan.owner.contact})${plan.owner.runbook ? `\nRunbook: ${plan.owner.runbook}` : ''}\nStarted by: ${opts.startedBy ?? 'unknown'}`,
     });
-  } catch (e) {
-    if (e instanceof WorkflowExecutionAlreadyStartedError) {
+  const began = Date.now();
+  const deadline = began + (opts.finishingWaitMs ?? FINISHING_WAIT_MS);
+  let told = false;
+  for (;;) {
+    try {
+      return await start();
+    } catch (e) {
+      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
       const running = await getStatus(m, plan.service).catch(() => undefined);
-      throw new RolloutAlreadyRunningError(plan.service, workflowId, running);
+      if (!running || !TERMINAL_STATES.has(running.state)) throw new RolloutAlreadyRunningError(plan.service, workflowId, running);
+      if (!told) opts.onWaiting?.(`${finishingText(plan.service, running.state)}; waiting for it to close`);
+      told = true;
+      // Checked first too: a lock that reads closed yet refuses again must not loop forever.
+      if (Date.now() >= deadline || !(await closedBy(rolloutHandle(m, plan.service), deadline)))
+        throw new RolloutFinishingError(plan.service, workflowId, running, Date.now() - began);
     }
-    throw e;
+  }
+}
+
+/** Whether the workflow closed by the deadline (polled: a closed rollout is gone from the lock). */
+async function closedBy(handle: WorkflowHandle, deadline: number): Promise<boolean> {
+  for (;;) {
+    const d = await handle.describe().catch(() => undefined);
+    if (d && d.status.name !== 'RUNNING') return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, Math.min(250, Math.max(1, deadline - Date.now()))));
   }
 }
 
@@ -201,6 +195,9 @@ export function statusFromFailure(e: unknown): RolloutStatus | undefined {
  * ActionRejectedError with the rollout's reason (which says what is legal now).
  */
 export async function act(m: MrcdClient, service: string, action: OperatorActionName, payload: ActionPayload): Promise<ActionResult> {
+  // Rollouts from before the workflow refused it took an empty region as "the current one".
+  if (typeof payload.region === 'string' && payload.region.trim() === '')
+    throw new InvalidActionError(action, service, 'region: must name a region (leave it out for the current one)');
   const handle = rolloutHandle(m, service);
   try {
     return await handle.executeUpdate(actionUpdates[action], { args: [payload] });

@@ -6,8 +6,9 @@
 // the schema refuses part of it: a user sees every problem in one pass, not the lints only
 // after the schema errors are fixed. A field the schema refused is skipped here (validate.ts
 // also drops a lint at a path the schema already reported).
-import { DEFAULT_CHECK_INTERVAL, DEFAULT_SOAK } from './schema';
-import { parseDuration } from './duration';
+import { DEFAULT_CHECK_INTERVAL, DEFAULT_DEPLOY_TIMEOUT, DEFAULT_POLL_INTERVAL, DEFAULT_SOAK, windowSchema } from './schema';
+import { formatDuration, parseDuration } from './duration';
+import { describeWindow } from './windows';
 import type { PlanProblem, PlanSeverity } from './problem';
 
 /** Every lint: id → severity. The ids are stable: CI scripts and `--json` readers match on them. */
@@ -21,6 +22,8 @@ export const LINTS = {
   'check-name-unique': 'error',
   'prometheus-url': 'error',
   'window-empty-period': 'error',
+  'window-shorter-than-soak': 'error',
+  'poll-interval-over-timeout': 'error',
   'region-count': 'warning',
   runbook: 'error',
   'reminder-target': 'warning',
@@ -51,6 +54,21 @@ function durationOf(v: unknown, fallback?: string): { text: string; ms: number }
   return ms === undefined ? undefined : { text, ms };
 }
 
+/**
+ * The longest allowed period of a window as its wall clock reads it, and the window in words.
+ * A fall-back night lengthens a period across it by an hour once a year; a window that holds
+ * the soak only then is no window, so that hour is not counted. Undefined for a window the
+ * schema refuses (it says why).
+ */
+function longestPeriod(raw: unknown): { ms: number; window: string } | undefined {
+  const w = windowSchema.safeParse(raw);
+  if (!w.success) return undefined;
+  const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+  // An end before the start runs overnight; an equal one is empty (lint window-empty-period).
+  const lengths = w.data.allow.map((a) => (((minutes(a.end) - minutes(a.start)) % 1440) + 1440) % 1440);
+  return { ms: Math.max(...lengths) * 60_000, window: describeWindow({ ...w.data, blackout: [] }) };
+}
+
 /** Lints a plan document (as written, or the schema's output). Never throws, whatever the document. */
 export function lintPlan(doc: unknown): PlanProblem[] {
   const problems: PlanProblem[] = [];
@@ -72,6 +90,19 @@ export function lintPlan(doc: unknown): PlanProblem[] {
   const owner = obj(p.owner);
   if (owner && owner.runbook === undefined)
     add('runbook', 'owner.runbook', 'every pipeline has a runbook: set owner.runbook to the URL on-call follows when this rollout halts');
+
+  const deployer = obj(p.deployer);
+  if (deployer?.type === 'http') {
+    const poll = durationOf(deployer.pollInterval, DEFAULT_POLL_INTERVAL);
+    const timeout = durationOf(deployer.timeout, DEFAULT_DEPLOY_TIMEOUT);
+    // The deployer sleeps the rest of its budget when a poll is longer, then times out.
+    if (poll && timeout && poll.ms > timeout.ms)
+      add(
+        'poll-interval-over-timeout',
+        deployer.pollInterval !== undefined ? 'deployer.pollInterval' : 'deployer.timeout',
+        `${poll.text} is longer than the deployer's timeout (${timeout.text}): a deploy not done at its first poll would time out before the second`,
+      );
+  }
 
   const reminders = obj(p.reminders);
   if (list(p.notifications).length === 0 && list(reminders?.escalateTo).length === 0)
@@ -147,6 +178,13 @@ export function lintPlan(doc: unknown): PlanProblem[] {
           add('prometheus-url', `${gatePath}.checks[${j}].source.url`, "no Prometheus URL: set source.url or the plan's prometheus.url");
       });
     }
+    const longest = r.window === undefined ? undefined : longestPeriod(r.window);
+    if (soak && longest && longest.ms > 0 && soak.ms > longest.ms)
+      add(
+        'window-shorter-than-soak',
+        `regions[${i}].window`,
+        `soak ${soak.text} is longer than the longest allowed period ${formatDuration(longest.ms)} (window ${longest.window}): the region could never start, since its soak must fit inside one period; lengthen a period or shorten the soak`,
+      );
     list(obj(r.window)?.allow).forEach((rawAllow, j) => {
       const a = obj(rawAllow);
       if (a && typeof a.start === 'string' && a.start === a.end)

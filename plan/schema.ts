@@ -39,6 +39,9 @@ export const MAX_REGIONS = 50;
 /** What a plan without `defaults.soak` / `defaults.checkInterval` uses. */
 export const DEFAULT_SOAK = '30m';
 export const DEFAULT_CHECK_INTERVAL = '15s';
+/** What an http deployer without `timeout` / `pollInterval` uses. */
+export const DEFAULT_DEPLOY_TIMEOUT = '10m';
+export const DEFAULT_POLL_INTERVAL = '2s';
 /** A rollout held (paused, halted, rollback-failed, awaiting approval) reminds its owner this often… */
 export const DEFAULT_REMIND_EVERY = '1h';
 /** …and escalates once it has been held this long. */
@@ -57,7 +60,12 @@ const httpUrl = z.string().refine((s) => {
 }, 'must be an http(s) URL');
 
 export const ownerSchema = z.strictObject({
-  team: z.string().min(1, 'must name the owning team'),
+  // Bounded like service: the team is the MrcdOwner search attribute, and a keyword past the
+  // server's size limit would fail the start or every workflow task instead of refusing the plan.
+  team: z
+    .string()
+    .min(1, 'must name the owning team')
+    .max(63, 'must be at most 63 characters: the team is a search attribute (MrcdOwner, what mrcd list --owner matches)'),
   contact: z.string().min(1, 'must say how to reach the owner (channel, e-mail or pager)'),
   runbook: httpUrl.optional(),
 });
@@ -68,8 +76,8 @@ export const httpDeployerSchema = z.strictObject({
   baseUrl: httpUrl,
   tokenEnv: envName.optional(),
   /** How long one deploy or rollback may take before it is a failure. */
-  timeout: duration(DURATION_BOUNDS.deployTimeout).default('10m'),
-  pollInterval: duration(DURATION_BOUNDS.pollInterval).default('2s'),
+  timeout: duration(DURATION_BOUNDS.deployTimeout).default(DEFAULT_DEPLOY_TIMEOUT),
+  pollInterval: duration(DURATION_BOUNDS.pollInterval).default(DEFAULT_POLL_INTERVAL),
 });
 
 const argv = z.array(z.string().min(1)).min(1, 'must be a non-empty argv array');
@@ -81,7 +89,7 @@ export const commandDeployerSchema = z.strictObject({
   status: argv.optional(),
   /** Names of worker environment variables passed through to the command. */
   passEnv: z.array(envName).default([]),
-  timeout: duration(DURATION_BOUNDS.deployTimeout).default('10m'),
+  timeout: duration(DURATION_BOUNDS.deployTimeout).default(DEFAULT_DEPLOY_TIMEOUT),
 });
 
 export const deployerSchema = z.discriminatedUnion('type', [httpDeployerSchema, commandDeployerSchema]);
@@ -140,6 +148,15 @@ export const checkSchema = z
         code: 'custom',
         path: ['baseline'],
         message: `only prometheus sources support a baseline (it re-runs the query at the deploy time); this check's source is ${c.source.type}`,
+      });
+    }
+    // Refused rather than ignored: a guard the provider never applies would let a check
+    // pass or fail on a handful of requests while the plan says it cannot.
+    if (c.minTraffic && c.source.type !== 'prometheus') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minTraffic'],
+        message: `minTraffic needs a prometheus source (a traffic query); the ${c.source.type} provider has no traffic figure`,
       });
     }
   });

@@ -31,6 +31,19 @@ export interface HttpDeployProgress {
  */
 export const REQUEST_TIMEOUT_MS = 20_000;
 
+/**
+ * The longest the deployer goes without a heartbeat while it waits between polls. A
+ * pollInterval near or over the deploy activity's 30 s heartbeatTimeout slept in one piece
+ * made every attempt die of the heartbeat timeout, the next one resume the same operation
+ * and die the same way; the wait is slept in chunks with a heartbeat after each instead.
+ */
+export const HEARTBEAT_EVERY_MS = 10_000;
+
+/** A chunk of the wait: at most HEARTBEAT_EVERY_MS, and a third of a shorter heartbeat timeout. */
+export function heartbeatChunkMs(heartbeatTimeoutMs: number | undefined): number {
+  return heartbeatTimeoutMs && heartbeatTimeoutMs > 0 ? Math.min(HEARTBEAT_EVERY_MS, Math.max(1, Math.floor(heartbeatTimeoutMs / 3))) : HEARTBEAT_EVERY_MS;
+}
+
 type HttpDeployer = Extract<DeployInput['deployer'], { type: 'http' }>;
 
 interface OperationView {
@@ -155,7 +168,14 @@ async function runOperation(input: DeployInput | RollbackInput, step: DeployStep
     }
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw timeoutFailure(what, deployer, progress);
-    await ctx.sleep(Math.min(deployer.pollIntervalMs, remaining));
+    const waitUntil = Date.now() + Math.min(deployer.pollIntervalMs, remaining);
+    const chunk = heartbeatChunkMs(ctx.info.heartbeatTimeoutMs);
+    // The poll after the wait heartbeats anyway: only the chunks before it need one.
+    for (;;) {
+      await ctx.sleep(Math.min(chunk, Math.max(0, waitUntil - Date.now())));
+      if (Date.now() >= waitUntil) break;
+      ctx.heartbeat(progress);
+    }
   }
 }
 

@@ -85,15 +85,29 @@ test('lints under the preview; a window that never fits; errors exit 2 and bad f
       'regions:',
       '  - { name: eu, size: 1, soak: 10m }',
     ];
+    // A window too short for the soak is refused by validation (lint window-shorter-than-soak);
+    // one that never opens within the horizon for its blackouts is only known when previewed.
     const narrow = join(dir, 'narrow.yaml');
     writeFileSync(
       narrow,
       [...base, '  - { name: us, size: 2, soak: 1h, window: { timezone: UTC, allow: [{ days: [mon], start: "09:00", end: "09:30" }] } }'].join('\n'),
     );
-    const r = mrcd('plan', narrow, '--start', '2026-12-07T09:00:00Z');
+    const tooShort = mrcd('plan', narrow, '--start', '2026-12-07T09:00:00Z');
+    assert.equal(tooShort.status, 2);
+    assert.match(tooShort.stderr, /error {3}regions\[1\]\.window: soak 1h is longer than the longest allowed period 30m .*\[window-shorter-than-soak\]/);
+    const mondays = Array.from({ length: 54 }, (_, k) => new Date(Date.UTC(2026, 11, 7 + 7 * k)).toISOString().slice(0, 10));
+    const blackedOut = join(dir, 'blacked-out.yaml');
+    writeFileSync(
+      blackedOut,
+      [
+        ...base,
+        `  - { name: us, size: 2, soak: 1h, window: { timezone: UTC, allow: [{ days: [mon], start: "09:00", end: "11:00" }], blackout: [${mondays.join(', ')}] } }`,
+      ].join('\n'),
+    );
+    const r = mrcd('plan', blackedOut, '--start', '2026-12-07T09:00:00Z');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /│ 2 +│ us .*│ never +│ — +│/);
-    assert.match(r.stdout, /2\. us never starts: soak 1h is longer than the longest allowed period 30m/);
+    assert.match(r.stdout, /2\. us never starts: every period within 366 days long enough for soak 1h touches a blackout date/);
     assert.match(r.stdout, /ETA: none, a region never finds its deploy window/);
     assert.match(r.stdout, /each deploy takes 2m \(--deploy-time 5m, at most the deployer's timeout 2m\)/);
     assert.match(r.stdout, /lints \(1\):\n {2}warning regions\[0\]\.soak: 10m is outside 30m–60m.*\[soak-length\]/);
