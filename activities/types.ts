@@ -139,6 +139,8 @@ export interface DeployResult {
   running?: string | null;
   /** Rollbacks: the region no longer ran the version when the rollback began, so no rollback call was made. */
   alreadyBack?: boolean;
+  /** When the step ended, by the clock of the worker that ran it (epoch ms). */
+  at?: number;
 }
 
 export interface RollbackInput extends DeployInput {

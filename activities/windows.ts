@@ -22,7 +22,11 @@ export function computeDeployWindow(input: WindowInput): WindowDecision {
   }
 }
 
-/** Activity: when the region may start. Pure computation, safe to retry. */
+/**
+ * Activity: when the region may start. Pure computation, safe to retry. "Now" is the later
+ * of the workflow's time and this worker's clock: the first workflow task on a worker that
+ * took over a rollout can run with the time of the last task before the old worker died.
+ */
 export async function nextDeployWindow(input: WindowInput): Promise<WindowDecision> {
-  return computeDeployWindow(input);
+  return computeDeployWindow({ ...input, now: Math.max(input.now, Date.now()) });
 }

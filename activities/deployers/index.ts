@@ -14,7 +14,17 @@ import { ACTIVITY_FAILURE } from '../../workflows/failures';
 export { idempotencyKey } from './step';
 export { httpDeploy, httpRollback, commandDeploy, commandRollback };
 
-export function deployRegion(input: DeployInput): Promise<DeployResult> {
+/**
+ * A deploy, with the time it ended by this worker's clock: the workflow records when the
+ * region got the version from it, since the workflow task that reads the result may run on a
+ * worker that took over with the time of the last task before the old worker died.
+ */
+export async function deployRegion(input: DeployInput): Promise<DeployResult> {
+  const result = await providerDeploy(input);
+  return { ...result, at: Date.now() };
+}
+
+function providerDeploy(input: DeployInput): Promise<DeployResult> {
   switch (input.deployer.type) {
     case 'http':
       return httpDeploy(input);

@@ -115,7 +115,8 @@ async function roll(run: RolloutRun): Promise<RolloutStatus> {
         const r = status.regions[i]!;
         if (outcome.kind === 'passed') {
           r.status = 'promoted';
-          r.promotedAt = Date.now();
+          // Never before the gate that allowed it (a worker that took over may run with an older time).
+          r.promotedAt = run.gen.edges ? Math.max(Date.now(), r.lastGate?.at ?? 0) : Date.now();
           if (i + 1 < plan.regions.length) watchPromoted(run, i);
           i += 1;
           run.publish();

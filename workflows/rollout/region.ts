@@ -65,7 +65,9 @@ export async function runRegion(run: RolloutRun, i: number): Promise<SoakOutcome
     // (the baseline of the attempt that first deployed it stays)
   } else if (deployed.previousVersion !== undefined) r.baselineVersion = deployed.previousVersion;
   else delete r.baselineVersion;
-  r.deployedAt = Date.now();
+  // The deploy's own end, by the clock of the worker that ran it, where it is later: a worker
+  // that took the rollout over can run this task with the time of the one before the old died.
+  r.deployedAt = run.gen.edges ? Math.max(Date.now(), deployed.at ?? 0) : Date.now();
   const soakEndsAt = r.deployedAt + region.soakMs;
   r.soakEndsAt = soakEndsAt;
   r.status = 'soaking';
