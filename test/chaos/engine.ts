@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { startDevServer, type TemporalServer } from '../../dev/temporal-server';
 import { startSimulator, type Simulator } from '../../dev/simulator';
@@ -49,7 +50,20 @@ export interface ChaosFigures {
   workerKills: { total: number; byPhase: Record<Phase, number>; replacements: number; replacementStartMs: { mean: number; max: number } };
   serverRestarts: { total: number; downMs: number[] };
   faultsInjected: Record<string, number>;
-  ledger: { deploys: number; rollbacks: number };
+  /** Issue 20's edges: workflow cancels, regions whose rollbacks toggle (`rollout undo`), changes by hand. */
+  edges: {
+    /** Workflow cancels sent, by the phase they were meant for. */
+    cancels: Record<string, number>;
+    /** How the rollouts recorded them (an 'abort' by 'temporal'): accepted, accepted as a no-op, refused. */
+    cancelAnswers: { accepted: number; noop: number; refused: number };
+    undoRollbackRegions: string[];
+    /** Regions set back to the old version by hand during a soak or an approval hold. */
+    drifts: number;
+    /** not-running-version halts seen, and how the operator answered those of a drift. */
+    driftHalts: number;
+    driftAnswers: { retry: number; abort: number };
+  };
+  ledger: { deploys: number; rollbacks: number; manual: number };
   migrations: { runsByStep: Record<string, number>; reRuns: number };
   duplicateDeploys: number;
   lostRollbacks: number;
@@ -105,10 +119,12 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 export function plan(spec: RolloutSpec, simUrl: string, migrationLog: string) {
+  // The contract migration takes 2 s after it logs its start, so the operator sees the
+  // rollout in it (past the point of no return) and can send a workflow cancel there.
   const append = (phase: string, direction: string) => [
     process.execPath,
     '-e',
-    "require('fs').appendFileSync(process.argv[1], JSON.stringify({at: Date.now(), name: process.env.MIGRATION, phase: process.env.PHASE, direction: process.env.DIRECTION}) + '\\n')",
+    "require('fs').appendFileSync(process.argv[1], JSON.stringify({at: Date.now(), name: process.env.MIGRATION, phase: process.env.PHASE, direction: process.env.DIRECTION}) + '\\n'); setTimeout(() => {}, process.argv[2] === 'contract' ? 2000 : 0)",
     migrationLog,
     phase,
     direction,
@@ -195,6 +211,11 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
   /** From the start call to the end seen by the operator, per rollout that ended. */
   const durations: number[] = [];
   let maxTaskAttempt = 0;
+  const cancels: Record<string, number> = {};
+  const cancelAnswers = { accepted: 0, noop: 0, refused: 0 };
+  let drifts = 0;
+  let driftHalts = 0;
+  const driftAnswers = { retry: 0, abort: 0 };
 
   try {
     const bundle = join(dir, 'workflow-bundle.js');
@@ -213,6 +234,7 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
       requireToken: token,
     });
     for (const r of schedule.rollouts) if (r.truth === 'bad') sim.markBad(NEW_VERSION, r.service);
+    for (const region of schedule.undoRollbackRegions) sim.setFaults({ region, undoRollback: true });
 
     let workerSeq = 0;
     /** Workers polling: a kill picks among these. */
@@ -303,6 +325,17 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
       }
     };
 
+    /** A workflow cancel, as the Web UI's Cancel sends it. */
+    const cancelWorkflow = async (spec: RolloutSpec): Promise<Answer> => {
+      try {
+        await within(rolloutHandle(m!, spec.service).cancel(), 20_000);
+        cancels[spec.cancel!] = (cancels[spec.cancel!] ?? 0) + 1;
+        return 'ok';
+      } catch (e) {
+        return e instanceof WorkflowNotFoundError ? 'ended' : 'error';
+      }
+    };
+
     const drive = async (spec: RolloutSpec): Promise<void> => {
       const migrationLog = join(dir, `migrations-${spec.index}.jsonl`);
       const o: RolloutOutcome = {
@@ -336,6 +369,17 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
       let pausedAt: number | undefined;
       let resumed = false;
       let opDone = spec.operator.kind === 'none';
+      let cancelled = false;
+      let cancelledAt = 0;
+      let drifted = false;
+      const cancelNow = async () => {
+        const a = await cancelWorkflow(spec);
+        if (a !== 'error') {
+          cancelled = true;
+          cancelledAt = Date.now();
+        }
+        return a;
+      };
       while (Date.now() < deadline) {
         await sleep(800);
         let st: RolloutStatus;
@@ -348,9 +392,19 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
         if (TERMINAL.has(st.state)) {
           o.finalState = st.state;
           o.attempts = Object.fromEntries(st.regions.map((r) => [r.name, r.attempts]));
+          o.finalRegionStatus = Object.fromEntries(st.regions.map((r) => [r.name, r.status]));
           // An abort whose answer was lost (the server restarting) still took effect: the
-          // rollout's own record of accepted actions says so.
-          if (spec.truth === 'good' && st.actions.some((a) => a.action === 'abort' && a.accepted && a.by === 'chaos')) o.expected = 'aborted';
+          // rollout's own record of accepted actions says so. A workflow cancel is recorded as
+          // an abort by 'temporal', accepted or refused by the same action table.
+          if (spec.truth === 'good' && st.actions.some((a) => a.action === 'abort' && a.accepted && (a.by === 'chaos' || a.by === 'temporal')))
+            o.expected = 'aborted';
+          for (const a of st.actions.filter((x) => x.action === 'abort' && x.by === 'temporal')) {
+            if (!a.accepted) cancelAnswers.refused += 1;
+            else if (/already/i.test(a.note ?? '')) cancelAnswers.noop += 1;
+            else cancelAnswers.accepted += 1;
+            if (!a.accepted && !/point of no return/i.test(a.note ?? ''))
+              say(`[chaos] ${spec.service}: a cancel refused without naming the point of no return: ${a.note ?? '(no note)'}`);
+          }
           durations.push(Date.now() - began);
           break;
         }
@@ -363,24 +417,49 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
               if (spec.retryBadOnce && !retriedBad) {
                 a = await send(spec.service, 'retry', undefined, true);
                 if (a === 'ok') retriedBad = true;
-              } else a = await send(spec.service, 'abort', undefined, true);
+              } else if (spec.cancel === 'halted' && !cancelled) a = await cancelNow();
+              else a = await send(spec.service, 'abort', undefined, true);
             } else {
               o.falseBreaches += 1;
               a = await send(spec.service, 'abort');
             }
+          } else if (cause === 'not-running-version' && drifted && spec.drift?.then === 'abort') {
+            driftHalts += 1;
+            a = await send(spec.service, 'abort');
+            // Accepted: the operator's answer to the region changed by hand is the verdict.
+            if (a === 'ok') o.expected = 'aborted';
+            if (a === 'ok') driftAnswers.abort += 1;
           } else {
+            if (cause === 'not-running-version') driftHalts += 1;
             a = await send(spec.service, 'retry');
-            if (a === 'ok') faultHaltsRetried += 1;
+            if (a === 'ok' && cause === 'not-running-version' && drifted) driftAnswers.retry += 1;
+            else if (a === 'ok') faultHaltsRetried += 1;
           }
           if (a !== 'error') handled.add(st.halt.at);
           continue;
         }
         if (st.state === 'rollback-failed') {
-          await send(spec.service, 'retry');
+          // A cancel while the abort compensates: an accepted no-op, the hold stays for the retry.
+          if (spec.cancel === 'rollback-failed' && !cancelled) await cancelNow();
+          else await send(spec.service, 'retry');
+          continue;
+        }
+        // A change by hand: the region back on the old version while it soaks or waits for approval.
+        const dr = spec.drift;
+        if (dr && !drifted && st.regions[dr.region]?.status === (dr.during === 'soak' ? 'soaking' : 'awaiting-approval')) {
+          sim!.setVersion(spec.service, spec.regions[dr.region]!, OLD_VERSION);
+          drifted = true;
+          drifts += 1;
           continue;
         }
         const ap = spec.approvalRegion;
-        if (ap !== undefined && st.regions[ap]?.status === 'awaiting-approval') await send(spec.service, 'approve', spec.regions[ap]);
+        if (ap !== undefined && st.regions[ap]?.status === 'awaiting-approval') {
+          // A cancel instead of the approval; approved after all if it was not taken (15 s on).
+          if (spec.cancel === 'approval' && !cancelled) await cancelNow();
+          else if (spec.cancel !== 'approval' || Date.now() - cancelledAt > 15_000) await send(spec.service, 'approve', spec.regions[ap]);
+        }
+        if (!cancelled && spec.cancel === 'soak' && st.regions.some((r) => r.status === 'soaking')) await cancelNow();
+        if (!cancelled && spec.cancel === 'contract' && /contract migrations/.test(st.summary)) await cancelNow();
         if (opDone) continue;
         const op = spec.operator;
         const region = op.kind === 'none' ? undefined : st.regions[op.region];
@@ -401,6 +480,8 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
         } else if (op.kind === 'skip-soak' && region?.status === 'soaking') {
           if ((await send(spec.service, 'skip-soak', spec.regions[op.region])) !== 'error') opDone = true;
         } else if (op.kind === 'abort' && region && !['pending', 'awaiting-resume', 'waiting-window'].includes(region.status)) {
+          // The abort's rollback of the first region fails once: rollback-failed, where the cancel lands.
+          if (spec.cancel === 'rollback-failed') sim!.setFaults({ region: spec.regions[0]!, failRollback: { times: 1 } });
           const a = await send(spec.service, 'abort');
           // Accepted: the operator changed the verdict. Refused or too late: it stands.
           if (a === 'ok') o.expected = 'aborted';
@@ -494,6 +575,11 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
       const o = outcomes.get(spec.service)!;
       for (const r of spec.regions) o.finalVersions[r] = sim.versionOf(spec.service, r);
       try {
+        o.closeStatus = (await within(rolloutHandle(m, spec.service).describe(), 30_000)).status.name;
+      } catch (e) {
+        say(`[chaos] ${spec.service} not described: ${(e as Error).message}`);
+      }
+      try {
         const h = await within(rolloutHandle(m, spec.service).fetchHistory(), 30_000);
         for (const e of h.events ?? []) {
           if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) {
@@ -560,7 +646,12 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
       },
       serverRestarts: { total: serverDownMs.length, downMs: serverDownMs },
       faultsInjected,
-      ledger: { deploys: ledger.filter((e) => e.kind === 'deploy').length, rollbacks: ledger.filter((e) => e.kind === 'rollback').length },
+      edges: { cancels, cancelAnswers, undoRollbackRegions: [...schedule.undoRollbackRegions], drifts, driftHalts, driftAnswers },
+      ledger: {
+        deploys: ledger.filter((e) => e.kind === 'deploy').length,
+        rollbacks: ledger.filter((e) => e.kind === 'rollback').length,
+        manual: ledger.filter((e) => e.kind === 'manual').length,
+      },
       migrations: { runsByStep, reRuns },
       duplicateDeploys: byRule['duplicate-deploy'] + byRule['idempotency-key-reused'],
       lostRollbacks: byRule['rollback-lost'],

@@ -26,7 +26,16 @@ export function figuresTable(f: ChaosFigures): string {
     ['kills landed during', kv(f.workerKills.byPhase)],
     ['server restarts (kill -9)', `${f.serverRestarts.total}; down ${f.serverRestarts.downMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ') || '-'}`],
     ['faults injected', kv(f.faultsInjected)],
-    ['ledger', `${f.ledger.deploys} deploys, ${f.ledger.rollbacks} rollbacks`],
+    [
+      'workflow cancels',
+      `${kv(f.edges.cancels)}; recorded ${f.edges.cancelAnswers.accepted} accepted, ${f.edges.cancelAnswers.noop} no-op, ${f.edges.cancelAnswers.refused} refused`,
+    ],
+    ['toggling-rollback regions', `${f.edges.undoRollbackRegions.length}: ${f.edges.undoRollbackRegions.join(', ') || '-'}`],
+    [
+      'drifts (changed by hand)',
+      `${f.edges.drifts}; not-running-version halts ${f.edges.driftHalts}, answered retry ${f.edges.driftAnswers.retry}, abort ${f.edges.driftAnswers.abort}`,
+    ],
+    ['ledger', `${f.ledger.deploys} deploys, ${f.ledger.rollbacks} rollbacks, ${f.ledger.manual} by hand`],
     ['migration runs', `${kv(f.migrations.runsByStep)} (re-runs, at-least-once: ${f.migrations.reRuns})`],
     ['duplicate deploys', String(f.duplicateDeploys)],
     ['lost rollbacks', String(f.lostRollbacks)],

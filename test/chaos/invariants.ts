@@ -34,6 +34,10 @@ export interface RolloutOutcome {
   attempts?: Record<string, number>;
   /** Undefined: the plan has no migrations. */
   migrationRuns?: MigrationRun[];
+  /** Each region's status in the rollout's final status (RegionState.status): what the verdict claims of it. */
+  finalRegionStatus?: Record<string, string>;
+  /** How Temporal closed the workflow (describe().status.name: COMPLETED, CANCELED, FAILED...). */
+  closeStatus?: string;
 }
 
 export type Rule =
@@ -44,7 +48,11 @@ export type Rule =
   | 'deploy-after-failed-region'
   | 'rollback-lost'
   | 'workflow-task-failed'
-  | 'migration-order';
+  | 'migration-order'
+  | 'promoted-not-running'
+  | 'rolled-back-running-new'
+  | 'past-point-of-no-return'
+  | 'workflow-canceled';
 
 export interface Violation {
   rule: Rule;
@@ -65,8 +73,9 @@ export function checkInvariants(outcomes: RolloutOutcome[], ledger: LedgerEntry[
   const out: Violation[] = [];
 
   // Idempotency keys honoured: the simulator records an operation once per key.
+  // A change made by hand (kind 'manual') is no operation of a rollout and has no key.
   const byKey = new Map<string, LedgerEntry[]>();
-  for (const e of ledger) byKey.set(e.idempotencyKey, [...(byKey.get(e.idempotencyKey) ?? []), e]);
+  for (const e of ledger.filter((x) => x.kind !== 'manual')) byKey.set(e.idempotencyKey, [...(byKey.get(e.idempotencyKey) ?? []), e]);
   for (const [key, es] of byKey) {
     if (es.length > 1) out.push({ rule: 'idempotency-key-reused', service: es[0]!.service, detail: `${es.length} ledger entries for key ${key}` });
   }
@@ -102,8 +111,10 @@ export function checkInvariants(outcomes: RolloutOutcome[], ledger: LedgerEntry[
 
     // No region after a failed one: replaying the ledger, a region is deployed only while every
     // earlier region runs the new version (a failed region is rolled back before anything goes on).
+    // A change by hand is not a failed region: the rollout finds it by reading the region
+    // (the read before success at the latest) and redeploys, so the replay leaves it out.
     const running = new Map(o.regions.map((r) => [r, o.oldVersion]));
-    for (const e of mine) {
+    for (const e of mine.filter((x) => x.kind !== 'manual')) {
       const i = o.regions.indexOf(e.region);
       if (e.kind === 'deploy' && e.version === o.newVersion) {
         const behind = o.regions.slice(0, Math.max(i, 0)).filter((r) => running.get(r) !== o.newVersion);
@@ -117,6 +128,32 @@ export function checkInvariants(outcomes: RolloutOutcome[], ledger: LedgerEntry[
     for (const r of o.regions) {
       if (o.finalVersions[r] !== want) v(`${r} runs ${o.finalVersions[r] ?? 'nothing'} at the end, expected ${want}`, 'rollback-lost');
     }
+
+    // What the verdict says of each region is true of the fleet: a region a succeeded rollout
+    // calls promoted runs the new version, one an aborted or rolled-back rollout calls rolled
+    // back does not (a rollback toggled back by `rollout undo`, or a region changed by hand
+    // and not read again, would make the status lie).
+    for (const r of o.regions) {
+      const said = o.finalRegionStatus?.[r];
+      if (o.finalState === 'succeeded' && said === 'promoted' && o.finalVersions[r] !== o.newVersion)
+        v(`${r} is promoted in the succeeded verdict but runs ${o.finalVersions[r] ?? 'nothing'}`, 'promoted-not-running');
+      if ((o.finalState === 'aborted' || o.finalState === 'rolled-back') && said === 'rolled-back' && o.finalVersions[r] === o.newVersion)
+        v(`${r} is rolled-back in the ${o.finalState} verdict but runs ${o.newVersion}`, 'rolled-back-running-new');
+    }
+
+    // The point of no return: once the first contract migration ran, nothing is undone.
+    const contractAt = (o.migrationRuns ?? []).filter((r) => r.phase === 'contract' && r.direction === 'apply').map((r) => r.at);
+    if (contractAt.length) {
+      const first = Math.min(...contractAt);
+      const late = mine.filter((e) => e.kind === 'rollback' && e.at > first);
+      if (late.length)
+        v(`rollback of ${late.map((e) => `${e.region} (ledger #${e.seq})`).join(', ')} after the first contract migration`, 'past-point-of-no-return');
+      const reverts = (o.migrationRuns ?? []).filter((r) => r.phase === 'expand' && r.direction === 'revert' && r.at > first);
+      if (reverts.length) v(`${reverts.length} expand revert(s) after the first contract migration`, 'past-point-of-no-return');
+    }
+
+    // A workflow cancel is an abort by the action table: the workflow ends with its verdict.
+    if (o.closeStatus === 'CANCELED') v('the workflow closed as CANCELED, not with a verdict', 'workflow-canceled');
 
     if (o.workflowTaskFailures > 0) v(`${o.workflowTaskFailures} WorkflowTaskFailed event(s) in the history`, 'workflow-task-failed');
 
@@ -133,7 +170,8 @@ function checkMigrations(o: RolloutOutcome, mine: LedgerEntry[], v: (d: string, 
   const contractApply = of('contract', 'apply');
   const expandRevert = of('expand', 'revert');
   const deploys = mine.filter((e) => e.kind === 'deploy').map((e) => e.at);
-  const touches = mine.map((e) => e.at);
+  // Changes by hand are not the rollout's.
+  const touches = mine.filter((e) => e.kind !== 'manual').map((e) => e.at);
   if (deploys.length && !expandApply.length) v('regions deployed without the expand migration', 'migration-order');
   if (deploys.length && expandApply.length && Math.max(...expandApply) >= Math.min(...deploys))
     v('an expand migration ran after the first region was deployed', 'migration-order');
@@ -159,6 +197,10 @@ export function countByRule(vs: Violation[]): Record<Rule, number> {
     'rollback-lost',
     'workflow-task-failed',
     'migration-order',
+    'promoted-not-running',
+    'rolled-back-running-new',
+    'past-point-of-no-return',
+    'workflow-canceled',
   ];
   const c = Object.fromEntries(rules.map((r) => [r, 0])) as Record<Rule, number>;
   for (const x of vs) c[x.rule] += 1;

@@ -46,6 +46,27 @@ export interface RolloutSpec {
   /** Bad versions: the operator retries the halt once (the region fails again) before aborting. */
   retryBadOnce: boolean;
   startAtMs: number;
+  /** A workflow cancel (what the Web UI's Cancel sends) at a phase of the rollout; see CancelAt. */
+  cancel?: CancelAt;
+  /** A change by hand: the region set back to the old version while it soaks or waits for approval. */
+  drift?: DriftPlan;
+}
+
+/**
+ * Where a workflow cancel lands. soak: while `region` soaks (an abort: expected aborted);
+ * approval: instead of approving the approval region; halted: instead of the operator's abort
+ * of a bad version's halt; rollback-failed: during the operator's abort, a rollback made to fail
+ * once (an accepted no-op, then the operator's retry); contract: once every region is promoted
+ * (refused past the point of no return, or an abort if it lands before the contract runs).
+ */
+export type CancelAt = 'soak' | 'approval' | 'halted' | 'rollback-failed' | 'contract';
+
+export interface DriftPlan {
+  /** The region (index) changed by hand. */
+  region: number;
+  during: 'soak' | 'approval';
+  /** The operator's answer to the not-running-version halt it causes. */
+  then: 'retry' | 'abort';
 }
 
 export type FaultKind = '5xx' | 'latency' | 'hang' | 'drop';
@@ -83,6 +104,8 @@ export interface Schedule {
   kills: KillEvent[];
   serverRestarts: number[];
   faults: FaultEvent[];
+  /** Regions whose rollbacks undo one revision (`kubectl rollout undo`) for the whole run. */
+  undoRollbackRegions: string[];
 }
 
 /** The bounded run inside npm test, and the issue's full run (npm run chaos). */
@@ -163,7 +186,42 @@ export function makeSchedule(seed: number, config: ChaosConfig): Schedule {
   faults.sort((a, b) => a.atMs - b.atMs);
 
   ensureCoverage(rollouts);
-  return { seed, config, rollouts, kills, serverRestarts, faults };
+  const undoRollbackRegions = drawEdges(seed, rollouts);
+  return { seed, config, rollouts, kills, serverRestarts, faults, undoRollbackRegions };
+}
+
+/**
+ * Issue 20's edges, drawn from a stream of their own (seeded from the seed) after everything
+ * else, so a seed's rollouts, kills and faults stay what they were before these existed.
+ * Every rollout draws the same number of values whatever it gets, so one's draw does not
+ * shift the next's.
+ */
+function drawEdges(seed: number, rollouts: RolloutSpec[]): string[] {
+  const rnd = prng((seed ^ 0x5bd1e995) >>> 0);
+  for (const r of rollouts) {
+    const [a, b, c, d] = [rnd(), rnd(), rnd(), rnd()];
+    const n = r.regions.length;
+    const plainGood = r.truth === 'good' && r.operator.kind === 'none';
+    if (r.truth === 'bad' && a < 0.4) r.cancel = 'halted';
+    else if (r.truth === 'good' && r.operator.kind === 'abort' && a < 0.5) r.cancel = 'rollback-failed';
+    else if (plainGood && r.approvalRegion !== undefined && a < 0.3) r.cancel = 'approval';
+    else if (plainGood && r.migrations && a < 0.4) r.cancel = 'contract';
+    else if (plainGood && a < 0.12) r.cancel = 'soak';
+    if (plainGood && !r.cancel && b < 0.35) {
+      // A soak drift never in the last region: changed after the rollout's last read, the
+      // rollout would rightly have succeeded. An approval hold is re-read at promotion.
+      const during = r.approvalRegion !== undefined && c < 0.6 ? 'approval' : 'soak';
+      r.drift = { region: during === 'approval' ? r.approvalRegion! : Math.floor(c * (n - 1)), during, then: d < 0.3 ? 'abort' : 'retry' };
+    }
+  }
+  // A cancel and a drift in every schedule where some rollout can take one.
+  const soakCancel = rollouts.find((r) => r.truth === 'good' && r.operator.kind === 'none' && !r.cancel && !r.drift);
+  if (!rollouts.some((r) => r.cancel) && soakCancel) soakCancel.cancel = 'soak';
+  const drifter = rollouts.find((r) => r.truth === 'good' && r.operator.kind === 'none' && !r.cancel && !r.drift);
+  if (!rollouts.some((r) => r.drift) && drifter) drifter.drift = { region: 0, during: 'soak', then: 'retry' };
+  const undo = ALL_REGIONS.filter(() => rnd() < 0.5);
+  // The first region always: it is where bad versions are rolled back (and retried).
+  return undo.includes(ALL_REGIONS[0]) ? [...undo] : [ALL_REGIONS[0], ...undo];
 }
 
 /**

@@ -54,6 +54,11 @@ function bad(over: Partial<RolloutOutcome> = {}): RolloutOutcome {
   });
 }
 
+function manual(service: string, region: string, at: number, version = OLD): LedgerEntry {
+  seq += 1;
+  return { seq, at, service, region, kind: 'manual', version, fromVersion: version === OLD ? NEW : OLD, idempotencyKey: '' };
+}
+
 const goodLedger = () => [entry('svc', 'deploy', 'r1', 100), entry('svc', 'deploy', 'r2', 200), entry('svc', 'deploy', 'r3', 300)];
 const badLedger = () => [entry('bad', 'deploy', 'r1', 100), entry('bad', 'rollback', 'r1', 150)];
 
@@ -231,6 +236,78 @@ describe('chaos invariants', () => {
       ['migration-order'],
       'contract on an abort',
     );
+  });
+
+  test('promoted-not-running: a region the succeeded verdict calls promoted runs something else', () => {
+    const promoted = { r1: 'promoted', r2: 'promoted', r3: 'promoted' };
+    assert.deepEqual(rules([good({ finalRegionStatus: promoted })], goodLedger()), []);
+    // A rollout that succeeded (as expected) while a region changed by hand went unread.
+    const lied = good({ finalRegionStatus: promoted, finalVersions: { r1: NEW, r2: OLD, r3: NEW } });
+    const found = rules([lied], [...goodLedger(), manual('svc', 'r2', 350)]);
+    assert.ok(found.includes('promoted-not-running'), found.join());
+  });
+
+  test('rolled-back-running-new: a region the aborted verdict calls rolled back runs the new version', () => {
+    const statuses = { r1: 'rolled-back', r2: 'pending', r3: 'pending' };
+    assert.deepEqual(rules([bad({ finalRegionStatus: statuses })], badLedger()), []);
+    // `rollout undo` run twice: the second rollback toggled the bad version back.
+    const toggled = [...badLedger(), { ...entry('bad', 'rollback', 'r1', 180, 2), version: NEW, fromVersion: OLD }];
+    const found = rules([bad({ finalRegionStatus: statuses, finalVersions: { r1: NEW, r2: OLD, r3: OLD } })], toggled);
+    assert.ok(found.includes('rolled-back-running-new'), found.join());
+    for (const finalState of ['rolled-back', 'aborted']) {
+      const o = good({ expected: 'aborted', finalState, finalRegionStatus: statuses, finalVersions: { r1: NEW, r2: OLD, r3: OLD } });
+      assert.ok(rules([o], badLedger()).includes('rolled-back-running-new'), finalState);
+    }
+  });
+
+  test('past-point-of-no-return: a rollback or an expand revert after the first contract apply', () => {
+    const runs = (extra: NonNullable<RolloutOutcome['migrationRuns']> = []) => [
+      { at: 50, name: 'a', phase: 'expand', direction: 'apply' } as const,
+      { at: 400, name: 'b', phase: 'contract', direction: 'apply' } as const,
+      ...extra,
+    ];
+    assert.deepEqual(rules([good({ migrationRuns: runs() })], goodLedger()), []);
+    const afterRollback = rules([good({ migrationRuns: runs() })], [...goodLedger(), entry('svc', 'rollback', 'r3', 450)]);
+    assert.ok(afterRollback.includes('past-point-of-no-return'), afterRollback.join());
+    const afterRevert = rules([good({ migrationRuns: runs([{ at: 500, name: 'a', phase: 'expand', direction: 'revert' }]) })], goodLedger());
+    assert.deepEqual(afterRevert, ['past-point-of-no-return']);
+    // A rollback before the contract (a retried region) is no violation of this rule.
+    const retried = [entry('svc', 'deploy', 'r1', 100), entry('svc', 'rollback', 'r1', 120), entry('svc', 'deploy', 'r1', 140, 2), ...goodLedger().slice(1)];
+    assert.deepEqual(rules([good({ migrationRuns: runs(), attempts: { r1: 2, r2: 1, r3: 1 } })], retried), []);
+  });
+
+  test('workflow-canceled: a workflow that closed as CANCELED instead of with its verdict', () => {
+    assert.deepEqual(rules([good({ closeStatus: 'COMPLETED' })], goodLedger()), []);
+    assert.deepEqual(rules([bad({ closeStatus: 'CANCELED' })], badLedger()), ['workflow-canceled']);
+    assert.equal(countByRule(checkInvariants([bad({ closeStatus: 'CANCELED' })], badLedger()))['workflow-canceled'], 1);
+  });
+
+  test('manual changes are never counted as deploys of the rollout (keys, attempts, order, migrations)', () => {
+    // r2 changed by hand to the old version during its soak, to the new one later, and the
+    // rollout halted (not-running-version) and redeployed it on the operator's retry: attempt 2.
+    const ledger = [
+      entry('svc', 'deploy', 'r1', 100),
+      entry('svc', 'deploy', 'r2', 200),
+      manual('svc', 'r2', 220),
+      manual('svc', 'r2', 230, NEW),
+      manual('svc', 'r2', 240),
+      entry('svc', 'deploy', 'r2', 260, 2),
+      entry('svc', 'deploy', 'r3', 300),
+      // By hand after the contract migration: not the rollout's touch.
+      manual('svc', 'r1', 500, NEW),
+    ];
+    const o = good({
+      attempts: { r1: 1, r2: 2, r3: 1 },
+      migrationRuns: [
+        { at: 50, name: 'a', phase: 'expand', direction: 'apply' },
+        { at: 400, name: 'b', phase: 'contract', direction: 'apply' },
+      ],
+    });
+    assert.deepEqual(checkInvariants([o], ledger), []);
+    // The same changes as deploys break the rules a manual entry must not.
+    const asDeploys = ledger.map((e) => (e.kind === 'manual' ? { ...e, kind: 'deploy' as const, idempotencyKey: '' } : e));
+    const found = rules([o], asDeploys);
+    for (const r of ['idempotency-key-reused', 'duplicate-deploy', 'migration-order'] as Rule[]) assert.ok(found.includes(r), `${r} in ${found.join()}`);
   });
 
   test('keys parse as operationKey() writes them', () => {
