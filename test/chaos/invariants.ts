@@ -38,6 +38,13 @@ export interface RolloutOutcome {
   finalRegionStatus?: Record<string, string>;
   /** How Temporal closed the workflow (describe().status.name: COMPLETED, CANCELED, FAILED...). */
   closeStatus?: string;
+  /** The plan's soak; with regionTimes, every promoted region must have soaked at least this long. */
+  soakMs?: number;
+  /** What the final status recorded per region (epoch ms, the workflow's times). */
+  regionTimes?: Record<string, { deployedAt?: number; promotedAt?: number; skippedSoak?: boolean }>;
+  /** The rollout's own start and end as its final status records them. */
+  startedAt?: number;
+  endedAt?: number;
 }
 
 export type Rule =
@@ -52,7 +59,8 @@ export type Rule =
   | 'promoted-not-running'
   | 'rolled-back-running-new'
   | 'past-point-of-no-return'
-  | 'workflow-canceled';
+  | 'workflow-canceled'
+  | 'time-untrue';
 
 export interface Violation {
   rule: Rule;
@@ -152,6 +160,11 @@ export function checkInvariants(outcomes: RolloutOutcome[], ledger: LedgerEntry[
       if (reverts.length) v(`${reverts.length} expand revert(s) after the first contract migration`, 'past-point-of-no-return');
     }
 
+    // Recorded times are true and in order, whichever worker ran each task: a region is
+    // deployed no earlier than its deploy landed (the simulator's clock), promoted no sooner
+    // than a whole soak later (unless an operator skipped it), all within the rollout's life.
+    if (o.regionTimes) checkTimes(o, mine, v);
+
     // A workflow cancel is an abort by the action table: the workflow ends with its verdict.
     if (o.closeStatus === 'CANCELED') v('the workflow closed as CANCELED, not with a verdict', 'workflow-canceled');
 
@@ -163,6 +176,20 @@ export function checkInvariants(outcomes: RolloutOutcome[], ledger: LedgerEntry[
 }
 
 /** At-least-once runs are fine; order is not negotiable. */
+function checkTimes(o: RolloutOutcome, mine: LedgerEntry[], v: (d: string, rule: Rule) => void): void {
+  for (const r of o.regions) {
+    const t = o.regionTimes?.[r];
+    if (!t || t.promotedAt === undefined || t.deployedAt === undefined) continue;
+    const landed = mine.filter((e) => e.kind === 'deploy' && e.region === r && e.version === o.newVersion && e.at <= t.promotedAt!).map((e) => e.at);
+    const last = landed.length ? Math.max(...landed) : undefined;
+    if (last !== undefined && t.deployedAt < last) v(`${r}: deployedAt ${last - t.deployedAt} ms before its deploy landed`, 'time-untrue');
+    if (!t.skippedSoak && o.soakMs !== undefined && t.promotedAt - t.deployedAt < o.soakMs)
+      v(`${r}: promoted ${t.promotedAt - t.deployedAt} ms after its deploy, under the ${o.soakMs} ms soak`, 'time-untrue');
+    if (o.startedAt !== undefined && t.deployedAt < o.startedAt) v(`${r}: deployed before the rollout started`, 'time-untrue');
+    if (o.endedAt !== undefined && t.promotedAt > o.endedAt) v(`${r}: promoted after the rollout ended`, 'time-untrue');
+  }
+}
+
 function checkMigrations(o: RolloutOutcome, mine: LedgerEntry[], v: (d: string, r: Rule) => void): void {
   const runs = o.migrationRuns!;
   const of = (phase: string, direction: string) => runs.filter((r) => r.phase === phase && r.direction === direction).map((r) => r.at);
@@ -201,6 +228,7 @@ export function countByRule(vs: Violation[]): Record<Rule, number> {
     'rolled-back-running-new',
     'past-point-of-no-return',
     'workflow-canceled',
+    'time-untrue',
   ];
   const c = Object.fromEntries(rules.map((r) => [r, 0])) as Record<Rule, number>;
   for (const x of vs) c[x.rule] += 1;

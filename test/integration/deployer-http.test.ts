@@ -77,13 +77,16 @@ describe('http deployer against the region simulator', () => {
   test('deploy succeeds, reports the previous version, and leaves one ledger entry', async (t) => {
     const sim = await simulator(t);
     const { env, heartbeats } = attempt();
-    const result = await runIn(env, deployRegion, deployInput(sim));
+    const before = Date.now();
+    const { at, ...result } = await runIn(env, deployRegion, deployInput(sim));
     assert.deepEqual(result, {
       region: REGION,
       version: '1.1.0',
       previousVersion: '1.0.0',
       idempotencyKey: 'ro-7:eu-west-1:1.1.0:deploy',
     });
+    // When it ended, by this worker's clock: after the operation the ledger recorded.
+    assert.ok(at !== undefined && at >= before && at >= sim.ledger()[0]!.at, `at ${at}`);
     assert.equal(sim.versionOf('api', REGION), '1.1.0');
     assert.equal(sim.versionOf('api', 'us-east-1'), '1.0.0');
     const ledger = sim.ledger();

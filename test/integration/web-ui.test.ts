@@ -166,3 +166,47 @@ test('an operator pauses and resumes a rollout from the Web UI and sees it succe
     await browser.close();
   }
 });
+
+test(
+  '"Request Cancellation" in the Web UI past the point of no return is refused and recorded; the rollout completes with every region on the version',
+  { timeout: 180_000 },
+  async () => {
+    const migrations = [{ name: 'drop-column', phase: 'contract', apply: { run: ['m', 'drop'] }, irreversible: { reason: 'drops the old column for good' } }];
+    const doc = planDoc({ migrations, defaults: { soak: '2s', checkInterval: '1s', gate: TEST_GATE } }, [
+      { name: 'small', size: 1 },
+      { name: 'large', size: 2 },
+    ]);
+    const browser = await launchChromium();
+    let page: Page | undefined;
+    try {
+      const calls = await runRollout(server, doc, { migrationMs: 15_000 }, async (h) => {
+        await h.waitUntil((s) => /contract/.test(s.summary), 60_000);
+        const { runId } = await h.handle.describe();
+        page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+        page.setDefaultTimeout(20_000);
+        await page.goto(`${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(h.handle.workflowId)}/${runId}/history`, {
+          waitUntil: 'domcontentloaded',
+        });
+        await visible(page.getByRole('button', { name: 'Request Cancellation' })).click();
+        const dialog = visible(page.getByRole('dialog'));
+        await dialog.getByText('Are you sure you want to cancel this workflow?').waitFor();
+        await dialog.getByRole('button', { name: 'Confirm' }).click();
+        const refused = await h.waitUntil((s) => s.actions.some((a) => a.by === 'temporal'), 20_000);
+        const cancel = refused.actions.find((a) => a.by === 'temporal')!;
+        assert.equal(cancel.accepted, false);
+        assert.match(cancel.note ?? '', /past the point of no return/);
+        const { status, failureType } = await h.finish(60_000);
+        assert.equal(failureType, undefined, status?.summary);
+        assert.equal(status.state, 'succeeded');
+        await visible(page.getByTestId('execution-status').filter({ hasText: /completed/i })).waitFor();
+      });
+      assert.equal(calls.filter((c) => c.kind === 'rollback').length, 0, 'nothing rolled back after the contract');
+    } catch (e) {
+      if (page)
+        (e as Error).message += `\n(screenshot of the page: ${await screenshot(page, 'web-ui-cancel-failure').catch((err: Error) => `none: ${err.message}`)})`;
+      throw e;
+    } finally {
+      await browser.close();
+    }
+  },
+);

@@ -33,6 +33,8 @@ async function rollbackOne(run: RolloutRun, i: number): Promise<boolean> {
       }),
     );
     r.status = 'rolled-back';
+    // Whatever it waited for (an approval an abort cut short) is no longer awaited.
+    delete r.waitingFor;
     run.publish();
     return true;
   } catch (e) {
