@@ -12,6 +12,8 @@ import { createActivities } from '../../activities';
 import { act, followRollout, getStatus, startRollout, type MrcdClient } from '../../client/rollouts';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import type { RolloutStatus } from '../../workflows/state';
+import { execFileSync } from 'node:child_process';
+import { findTemporalCli } from '../../dev/temporal-binaries';
 import { statusUntil, useTestServer } from '../support/rollout-harness';
 
 const REGIONS = ['ap-southeast-2', 'eu-west-1', 'us-east-1'];
@@ -19,11 +21,21 @@ const TASK_QUEUE = `edges-${process.pid}`;
 const OLD = '1.9.0';
 const NEW = '2.0.0';
 const UNDO = join(__dirname, '..', 'fixtures', 'deployers', 'undo-deployer.mjs');
-const SERVICES = ['undo-retry', 'undo-temporal', 'lying-rollback', 'held-drift', 'late-drift', 'cancel-contract', 'abort-cancel', 'abort-expand'];
+const SERVICES = [
+  'reset-redeploy',
+  'undo-retry',
+  'undo-temporal',
+  'lying-rollback',
+  'held-drift',
+  'late-drift',
+  'cancel-contract',
+  'abort-cancel',
+  'abort-expand',
+];
 const dir = mkdtempSync(join(tmpdir(), 'mrcd-edges-'));
 let sim: Simulator;
 let m: MrcdClient;
-useTestServer({}, async (server) => {
+const server = useTestServer({}, async (server) => {
   sim = await startSimulator({ regions: REGIONS, deployDelayMs: 100, initialVersions: Object.fromEntries(SERVICES.map((s) => [s, OLD])) });
   // The command deployer's children see only the variables a plan passes (passEnv).
   process.env.MRCD_EDGES_SIM_URL = sim.url;
@@ -242,6 +254,29 @@ describe('the truth at the edges', { timeout: 600_000 }, () => {
     assert.equal(v.status.state, 'aborted', v.status.summary);
     assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), ['first apply', 'first revert']);
     assert.equal(ledger(s, 'deploy').length, 0, 'no region was deployed');
+  });
+
+  test("8. a rollout reset with `temporal workflow reset` runs its steps again under keys of its own, not the original run's", async () => {
+    const s = 'reset-redeploy';
+    sim.setFaults({ region: REGIONS[1], partialDeploy: true });
+    await startRollout(m, plan(s), { startedBy: 'ci' });
+    await waitFor(s, (x) => x.state === 'halted', 'halted at the partial deploy', 60_000);
+    sim.clearFaults(REGIONS[1]);
+    // Someone put the first region back by hand, then resets the rollout to its start.
+    sim.setVersion(s, REGIONS[0]!, OLD);
+    execFileSync(
+      findTemporalCli()!.path,
+      ['workflow', 'reset', '--address', server.address, '--workflow-id', `rollout-${s}`, '--type', 'FirstWorkflowTask', '--reason', 'start over'],
+      {
+        stdio: 'pipe',
+      },
+    );
+    const v = await waitFor(s, (x) => x.state === 'succeeded' || x.state === 'halted', 'a verdict of the reset run', 90_000);
+    assert.equal(v.state, 'succeeded', v.summary);
+    assert.deepEqual(versions(s), [NEW, NEW, NEW]);
+    const first = ledger(s, 'deploy').filter((e) => e.region === REGIONS[0]);
+    assert.equal(first.length, 2, 'the reset run deployed the first region again, for real');
+    assert.notEqual(first[0]!.idempotencyKey, first[1]!.idempotencyKey);
   });
 });
 

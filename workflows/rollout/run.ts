@@ -168,10 +168,14 @@ export class RolloutRun {
   /** The idempotency key of one intended step; runs from before attempt keys leave it to the activity. */
   keyOf(step: KeyParts['step'], target: string, attempt: number): { idempotencyKey?: string } {
     if (!this.gen.attemptKeys) return {};
+    // A run made by `temporal workflow reset` repeats steps the original run took, under the
+    // same attempt numbers: its own run id keeps them apart, so the deployer does not hand
+    // back the original's operations (a reset run's started event keeps the original's id).
+    const reset = this.gen.edges && this.info.runId !== this.info.originalExecutionRunId;
     return {
       idempotencyKey: operationKey({
         workflowId: this.info.workflowId,
-        rolloutRunId: this.info.firstExecutionRunId,
+        rolloutRunId: reset ? this.info.runId : this.info.firstExecutionRunId,
         step,
         target,
         version: this.plan.version,
