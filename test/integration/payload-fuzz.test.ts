@@ -35,16 +35,17 @@ function params(numRuns: number): fc.Parameters<unknown> {
 /**
  * What is wrong with a payload, field by field, as docs/rollout-states.md states the rule:
  * an object with a non-blank `reason` (at most 1024 characters) and `by` (at most 200), an
- * optional string `region` (at most 200), and nothing else. `payload` when it is no object.
+ * optional non-blank string `region` (at most 200), and nothing else. `payload` when it is no object.
  */
 function badFields(p: unknown): string[] {
   if (typeof p !== 'object' || p === null || Array.isArray(p)) return ['payload'];
   const o = p as Record<string, unknown>;
   const bad: string[] = [];
+  // Blank is bad whether the field is required or not: an empty region is not "the current one".
   const text = (k: string, max: number, required: boolean) => {
     const v = o[k];
     if (v === undefined && !required) return;
-    if (typeof v !== 'string' || (required && v.trim() === '') || v.length > max) bad.push(k);
+    if (typeof v !== 'string' || v.trim() === '' || v.length > max) bad.push(k);
   };
   text('reason', MAX_REASON_CHARS, true);
   text('by', MAX_NAME_CHARS, true);

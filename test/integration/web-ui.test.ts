@@ -69,8 +69,10 @@ async function sendSignal(page: Page, signal: OperatorActionName, payload: objec
 async function signalConfirmed(page: Page, t: TestContext): Promise<void> {
   try {
     await visible(page.getByText('Workflow signaled.')).waitFor({ timeout: 15_000 });
+    // Seen under load too: the confirmation shown while the dialog stayed open over the page.
+    await page.getByTestId('signal-confirmation-modal').filter({ visible: true }).waitFor({ state: 'detached', timeout: 5_000 });
   } catch {
-    t.diagnostic('the signal arrived, but the UI did not confirm it within 15 s ("Workflow signaled."): page reloaded');
+    t.diagnostic('the signal arrived, but the UI did not confirm it and close its dialog within 20 s: page reloaded');
     await page.reload({ waitUntil: 'domcontentloaded' });
   }
 }

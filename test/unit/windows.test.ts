@@ -77,8 +77,17 @@ describe('deploy windows: office hours in Europe/Dublin (GMT in November)', () =
   });
 
   test('nextDeployWindow (the activity) answers what computeDeployWindow does', async () => {
-    const input = { window: dublinOffice, now: at('2026-11-28T12:00:00.000Z'), soakMs: 30 * MIN };
+    // A now ahead of this machine's clock (a time-skipping server's) is taken as given.
+    const input = { window: dublinOffice, now: Date.now() + 400 * 24 * 3_600_000, soakMs: 30 * MIN };
     assert.deepEqual(await nextDeployWindow(input), computeDeployWindow(input));
+  });
+
+  test("nextDeployWindow never judges by a time older than its worker's clock (a workflow task run with a dead worker's last time)", async () => {
+    const stale = { window: dublinOffice, now: at('2026-11-28T12:00:00.000Z'), soakMs: 30 * MIN };
+    const before = Date.now();
+    const decision = await nextDeployWindow(stale);
+    assert.ok(decision.startAt >= before, `startAt ${new Date(decision.startAt).toISOString()} is before this machine's now`);
+    assert.notEqual(decision.startAt, computeDeployWindow(stale).startAt);
   });
 });
 
