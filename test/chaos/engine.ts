@@ -47,7 +47,14 @@ export interface ChaosFigures {
   operator: Record<string, number>;
   /** Halts the operator retried that were not the version's fault (a fault kept a gate inconclusive, a deploy or migration failed). */
   faultHaltsRetried: number;
-  workerKills: { total: number; byPhase: Record<Phase, number>; replacements: number; replacementStartMs: { mean: number; max: number } };
+  workerKills: {
+    total: number;
+    byPhase: Record<Phase, number>;
+    replacements: number;
+    replacementStartMs: { mean: number; max: number };
+    /** Of the total: replacements killed on their first tasks after a failover. */
+    afterFailover: number;
+  };
   serverRestarts: { total: number; downMs: number[] };
   faultsInjected: Record<string, number>;
   /** Issue 20's edges: workflow cancels, regions whose rollbacks toggle (`rollout undo`), changes by hand. */
@@ -203,6 +210,8 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
   const faultsInjected: Record<string, number> = { '5xx': 0, latency: 0, hang: 0, drop: 0 };
   const killPhases = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
   let kills = 0;
+  /** Kills of a replacement on its first tasks after a failover. */
+  let followUpKills = 0;
   let replacements = 0;
   const replacementMs: number[] = [];
   const serverDownMs: number[] = [];
@@ -506,6 +515,18 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
     };
 
     // --- the faults ----------------------------------------------------------------------
+    /** The replacement in `slot`, killed once it has polled for MIN_LIFE_MS: on its first tasks of the rollouts it took over. */
+    const killAfterFailover = async (slot: number): Promise<void> => {
+      await sleep(MIN_LIFE_MS);
+      const p = slots[slot];
+      if (!p?.running() || allEnded() || stopping) return;
+      await kill9(p);
+      kills += 1;
+      followUpKills += 1;
+      replacements += 1;
+      void startWorker(slot).catch((e: Error) => say(`[chaos] ${e.message}`));
+    };
+
     const killer = (async () => {
       for (const k of schedule.kills) {
         await at(k.atMs);
@@ -528,7 +549,9 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
         kills += 1;
         for (const ph of phases) killPhases[ph] += 1;
         replacements += 1;
-        void startWorker(i).catch((e: Error) => say(`[chaos] ${e.message}`));
+        const replaced = startWorker(i);
+        void replaced.catch((e: Error) => say(`[chaos] ${e.message}`));
+        if (k.followUp) void replaced.then(() => killAfterFailover(i)).catch((e: Error) => say(`[chaos] ${e.message}`));
       }
     })();
 
@@ -657,6 +680,7 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
         byPhase: killPhases,
         replacements,
         replacementStartMs: { mean: mean(replacementMs), max: Math.max(0, ...replacementMs) },
+        afterFailover: followUpKills,
       },
       serverRestarts: { total: serverDownMs.length, downMs: serverDownMs },
       faultsInjected,

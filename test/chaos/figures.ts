@@ -21,7 +21,7 @@ export function figuresTable(f: ChaosFigures): string {
     ['halts from faults, retried', String(f.faultHaltsRetried)],
     [
       'worker kills (kill -9)',
-      `${f.workerKills.total} (${f.config.workers} workers), each replaced; replacement polling after ${f.workerKills.replacementStartMs.mean} ms mean, ${f.workerKills.replacementStartMs.max} ms max`,
+      `${f.workerKills.total} (${f.config.workers} workers; ${f.workerKills.afterFailover ?? 0} of them a replacement on its first tasks after a failover), each replaced; replacement polling after ${f.workerKills.replacementStartMs.mean} ms mean, ${f.workerKills.replacementStartMs.max} ms max`,
     ],
     ['kills landed during', kv(f.workerKills.byPhase)],
     ['server restarts (kill -9)', `${f.serverRestarts.total}; down ${f.serverRestarts.downMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ') || '-'}`],

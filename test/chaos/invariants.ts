@@ -60,6 +60,7 @@ export type Rule =
   | 'rolled-back-running-new'
   | 'past-point-of-no-return'
   | 'workflow-canceled'
+  | 'compensation-unfinished'
   | 'time-untrue';
 
 export interface Violation {
@@ -167,6 +168,10 @@ export function checkInvariants(outcomes: RolloutOutcome[], ledger: LedgerEntry[
 
     // A workflow cancel is an abort by the action table: the workflow ends with its verdict.
     if (o.closeStatus === 'CANCELED') v('the workflow closed as CANCELED, not with a verdict', 'workflow-canceled');
+    // A closed rollout left no compensation half done: no region still rolling back or failed to.
+    const unfinished = o.regions.filter((r) => o.finalRegionStatus?.[r] === 'rolling-back' || o.finalRegionStatus?.[r] === 'rollback-failed');
+    if (o.finalState !== undefined && unfinished.length)
+      v(`ended ${o.finalState} with ${unfinished.join(', ')} still ${unfinished.map((r) => o.finalRegionStatus![r]).join(', ')}`, 'compensation-unfinished');
 
     if (o.workflowTaskFailures > 0) v(`${o.workflowTaskFailures} WorkflowTaskFailed event(s) in the history`, 'workflow-task-failed');
 
@@ -228,6 +233,7 @@ export function countByRule(vs: Violation[]): Record<Rule, number> {
     'rolled-back-running-new',
     'past-point-of-no-return',
     'workflow-canceled',
+    'compensation-unfinished',
     'time-untrue',
   ];
   const c = Object.fromEntries(rules.map((r) => [r, 0])) as Record<Rule, number>;

@@ -85,6 +85,11 @@ export interface KillEvent {
   atMs: number;
   /** Which worker slot (index into the live workers, modulo their number). */
   slot: number;
+  /**
+   * Kill the replacement too, as soon as it has polled for the engine's minimum life: the
+   * moment it runs its first tasks of the rollouts it took over (issue 20 item 6).
+   */
+  followUp?: boolean;
 }
 
 export interface ChaosConfig {
@@ -95,6 +100,8 @@ export interface ChaosConfig {
   faults: number;
   /** Rollouts start spread over this window; kills, faults and restarts fall inside it. */
   windowMs: number;
+  /** The share of kills whose replacement is killed too, on its first tasks after the failover. */
+  followUpShare: number;
 }
 
 export interface Schedule {
@@ -112,12 +119,13 @@ export interface Schedule {
 // A kill every ~2.8 s over 90 s: at one every 2 s (a 64 s window) on a machine also running
 // another test suite, a rollout's workflow task was lost to kills often enough that Temporal's
 // lengthened task timeout held it past the run's 90 s tail.
-export const BOUNDED: ChaosConfig = { rollouts: 12, workers: 2, workerKills: 32, serverRestarts: 1, faults: 10, windowMs: 90_000 };
+// Few kills after a failover here (about 3 more): each is one more lost workflow task.
+export const BOUNDED: ChaosConfig = { rollouts: 12, workers: 2, workerKills: 32, serverRestarts: 1, faults: 10, windowMs: 90_000, followUpShare: 0.1 };
 // A kill every ~3.2 s. At one every ~2.8 s on a machine loaded by other work (load 17, workers
 // ~10 s to start, each killed ~8 s after it polled), a workflow task was lost to kills ten times
 // in a row and Temporal's lengthened timeout for a task retried that often (up to 10 min) held
 // its rollout past the run (seed 20261202, bench/results/chaos-2026-12-02-seed-20261202.json).
-export const FULL: ChaosConfig = { rollouts: 54, workers: 3, workerKills: 225, serverRestarts: 2, faults: 80, windowMs: 14 * 60_000 };
+export const FULL: ChaosConfig = { rollouts: 54, workers: 3, workerKills: 225, serverRestarts: 2, faults: 80, windowMs: 14 * 60_000, followUpShare: 0.25 };
 
 export function makeSchedule(seed: number, config: ChaosConfig): Schedule {
   const rnd = prng(seed);
@@ -186,7 +194,7 @@ export function makeSchedule(seed: number, config: ChaosConfig): Schedule {
   faults.sort((a, b) => a.atMs - b.atMs);
 
   ensureCoverage(rollouts);
-  const undoRollbackRegions = drawEdges(seed, rollouts);
+  const undoRollbackRegions = drawEdges(seed, rollouts, kills, config.followUpShare);
   return { seed, config, rollouts, kills, serverRestarts, faults, undoRollbackRegions };
 }
 
@@ -196,7 +204,7 @@ export function makeSchedule(seed: number, config: ChaosConfig): Schedule {
  * Every rollout draws the same number of values whatever it gets, so one's draw does not
  * shift the next's.
  */
-function drawEdges(seed: number, rollouts: RolloutSpec[]): string[] {
+function drawEdges(seed: number, rollouts: RolloutSpec[], kills: KillEvent[], followUpShare: number): string[] {
   const rnd = prng((seed ^ 0x5bd1e995) >>> 0);
   for (const r of rollouts) {
     const [a, b, c, d] = [rnd(), rnd(), rnd(), rnd()];
@@ -220,6 +228,8 @@ function drawEdges(seed: number, rollouts: RolloutSpec[]): string[] {
   const drifter = rollouts.find((r) => r.truth === 'good' && r.operator.kind === 'none' && !r.cancel && !r.drift);
   if (!rollouts.some((r) => r.drift) && drifter) drifter.drift = { region: 0, during: 'soak', then: 'retry' };
   const undo = ALL_REGIONS.filter(() => rnd() < 0.5);
+  // Some kills take the replacement down too, on its first tasks after the failover.
+  for (const k of kills) if (rnd() < followUpShare) k.followUp = true;
   // The first region always: it is where bad versions are rolled back (and retried).
   return undo.includes(ALL_REGIONS[0]) ? [...undo] : [ALL_REGIONS[0], ...undo];
 }

@@ -331,4 +331,10 @@ describe('chaos invariants', () => {
     const afterEnd = good({ soakMs: 1000, startedAt: 50, endedAt: 1200, regionTimes: times({ deployedAt: 100, promotedAt: 1100 }) });
     assert.deepEqual(rules([afterEnd], goodLedger()), ['time-untrue']);
   });
+  test('compensation-unfinished: a closed rollout with a region still rolling back or rollback-failed is flagged', () => {
+    const done = bad({ finalRegionStatus: { r1: 'rolled-back', r2: 'pending', r3: 'pending' } });
+    assert.deepEqual(rules([done], badLedger()), []);
+    const cut = bad({ finalRegionStatus: { r1: 'rollback-failed', r2: 'pending', r3: 'pending' } });
+    assert.deepEqual(rules([cut], badLedger()), ['compensation-unfinished']);
+  });
 });
