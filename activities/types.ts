@@ -146,6 +146,12 @@ export interface DeployResult {
 export interface RollbackInput extends DeployInput {
   /** The version the region ran before this rollout, when known. */
   previousVersion?: string;
+  /**
+   * The region's deploy was interrupted (an abort, a regression elsewhere) or failed without
+   * an answer: it may still be under way at the deployer, so what the region runs now says
+   * nothing, and the rollback is sent for the deployer to order after it.
+   */
+  afterInterruptedDeploy?: boolean;
 }
 
 export type RolloutEventKind =

@@ -31,15 +31,8 @@ import {
 } from './errors';
 
 export type { RolloutStatus, ActionPayload, OperatorActionName, ActionResult, QuarantineRecord };
-export {
-  ActionRejectedError,
-  InvalidActionError,
-  RolloutAlreadyRunningError,
-  RolloutEndedError,
-  RolloutFinishingError,
-  RolloutNotFoundError,
-  VersionQuarantinedError,
-} from './errors';
+// The library's errors live in errors.ts; callers import them from here.
+export * from './errors';
 export { findQuarantine } from '../common/quarantine-lookup';
 export { ACTIVITY_FAILURE, ROLLOUT_FAILURE, type RolloutFailureType } from '../workflows/failures';
 

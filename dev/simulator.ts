@@ -435,13 +435,18 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     const restored = h[h.length - 2] ?? null;
     h[h.length - 2] = running;
     h[h.length - 1] = restored;
+    rolledBack(op, restored, running);
+  }
+
+  /** A rollback that changed the region: succeeded, and in the ledger. */
+  function rolledBack(op: Operation, restored: string | null, from: string | null): void {
     op.status = 'succeeded';
     appendLedger({
       region: op.region,
       service: op.service,
       kind: 'rollback',
       version: restored ?? '',
-      ...(running !== null ? { fromVersion: running } : {}),
+      ...(from !== null ? { fromVersion: from } : {}),
       idempotencyKey: op.idempotencyKey,
     });
   }
@@ -508,15 +513,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     h.pop();
     const restored = h[h.length - 1] ?? null;
     if (restored === null) h.length = 0;
-    op.status = 'succeeded';
-    appendLedger({
-      region: op.region,
-      service: op.service,
-      kind: 'rollback',
-      version: restored ?? '',
-      fromVersion: op.version,
-      idempotencyKey: op.idempotencyKey,
-    });
+    rolledBack(op, restored, op.version);
   }
 
   /** Whether a rollback accepted now fails; a counted failRollback is used up by it. */

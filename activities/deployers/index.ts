@@ -43,7 +43,9 @@ export async function rollbackRegion(input: RollbackInput): Promise<DeployResult
   // does every attempt of a command, which has no idempotency key to stop a second undo.
   // A retried http attempt polls the operation it heartbeated, or posts under the same
   // key, which the deploy API must answer with the same operation.
-  if (!retriedUnderItsKey(input)) {
+  // A region whose deploy may still be under way is not read first: a deploy landing after
+  // the read would be rolled back by nobody (found by the chaos run, seed 20261207).
+  if (!input.afterInterruptedDeploy && !retriedUnderItsKey(input)) {
     const running = await readRunning(input.deployer, ref, { ...(signal ? { signal } : {}), sleep });
     if (running !== undefined && running !== input.version) {
       const short = rollbackShortfall(ref, input.previousVersion, running);

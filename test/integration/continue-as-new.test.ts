@@ -10,6 +10,19 @@ import { planDoc, regionsOf, runRollout, useTestServer } from '../support/rollou
 // watches are server-retried), so only a run that reached the suggestion hands over.
 const env = useTestServer({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 20 } });
 
+/** Waits until the rollout's current run was started halted by continue-as-new (its input says so). */
+async function untilContinuedHalted(workflowId: string): Promise<void> {
+  const latest = env.client.workflow.getHandle(workflowId);
+  const startedHalted = async () => {
+    const payload = (await latest.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    const input = payload?.data ? (JSON.parse(Buffer.from(payload.data).toString()) as { carried?: { halted?: boolean } }) : undefined;
+    return input?.carried?.halted === true;
+  };
+  const deadline = Date.now() + 30_000;
+  while (!(await startedHalted()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(await startedHalted(), 'the halted rollout continued as new');
+}
+
 test('continue-as-new at a region boundary carries the state; every region deployed once', { timeout: 120_000 }, async () => {
   const regions = ['r1', 'r2', 'r3', 'r4'].map((name, i) => ({ name, size: i + 1, soak: '1s' }));
   const calls = await runRollout(env, planDoc({}, regions), {}, async (h) => {
@@ -59,14 +72,7 @@ test('a rollout halted for long continues as new while halted, and a retry in th
     const latest = env.client.workflow.getHandle(h.handle.workflowId);
     // The forced suggestion (20 events) is long past: the halted run hands over to a new
     // one, which is started halted (its input says so).
-    const startedHalted = async () => {
-      const payload = (await latest.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-      const input = payload?.data ? (JSON.parse(Buffer.from(payload.data).toString()) as { carried?: { halted?: boolean } }) : undefined;
-      return input?.carried?.halted === true;
-    };
-    const deadline = Date.now() + 30_000;
-    while (!(await startedHalted()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    assert.ok(await startedHalted(), 'the halted rollout continued as new');
+    await untilContinuedHalted(h.handle.workflowId);
     const s = (await latest.query('status')) as { state: string; halt?: { region?: string; reason: string }; regions: { status: string }[] };
     assert.equal(s.state, 'halted');
     assert.equal(s.halt?.region, 'r2');
@@ -100,14 +106,7 @@ test(
       async (h) => {
         await h.waitUntil((s) => s.state === 'halted' && s.halt?.cause?.kind === 'migration-failed');
         const latest = env.client.workflow.getHandle(h.handle.workflowId);
-        const startedHalted = async () => {
-          const payload = (await latest.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-          const input = payload?.data ? (JSON.parse(Buffer.from(payload.data).toString()) as { carried?: { halted?: boolean } }) : undefined;
-          return input?.carried?.halted === true;
-        };
-        const deadline = Date.now() + 30_000;
-        while (!(await startedHalted()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-        assert.ok(await startedHalted(), 'the halted rollout continued as new');
+        await untilContinuedHalted(h.handle.workflowId);
         await new Promise((r) => setTimeout(r, 9000));
         const s = (await latest.query('status')) as { state: string; regions: { status: string }[]; legalActions: string[] };
         assert.equal(s.state, 'halted');

@@ -293,6 +293,38 @@ describe('http deployer against the region simulator', () => {
     });
   });
 
+  describe('a rollback after an interrupted deploy', () => {
+    // The deploy was posted and its operation is still under way (the activity that posted it
+    // was cancelled by an abort); the rollback's answer must hold once that deploy lands too.
+    async function interrupted(t: TestContext, afterInterruptedDeploy: boolean): Promise<Simulator> {
+      const sim = await simulator(t, { deployDelayMs: 1500 });
+      sim.setFaults({ undoRollback: true });
+      const posted = await fetch(`${sim.url}/regions/${REGION}/deploy`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ service: 'api', version: '1.1.0', idempotencyKey: 'ro-7:eu-west-1:1.1.0:deploy' }),
+      });
+      assert.equal(posted.status, 202);
+      await runIn(attempt().env, rollbackRegion, { ...deployInput(sim), previousVersion: '1.0.0', afterInterruptedDeploy });
+      await new Promise((r) => setTimeout(r, 2000));
+      return sim;
+    }
+
+    test('is sent for the deployer to order after the deploy: the region ends on the previous version', async (t) => {
+      const sim = await interrupted(t, true);
+      assert.equal(sim.versionOf('api', REGION), '1.0.0');
+      assert.deepEqual(
+        sim.ledger().map((e) => e.kind),
+        ['deploy', 'rollback'],
+      );
+    });
+
+    test('read first instead, the region looked rolled back already and the deploy landed after (why the flag exists)', async (t) => {
+      const sim = await interrupted(t, false);
+      assert.equal(sim.versionOf('api', REGION), '1.1.0');
+    });
+  });
+
   describe('cancellation', () => {
     test('mid-poll: rejects promptly with the cancellation, no further polls', async (t) => {
       const sim = await simulator(t, { deployDelayMs: 30_000 });

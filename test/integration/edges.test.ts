@@ -278,6 +278,28 @@ describe('the truth at the edges', { timeout: 600_000 }, () => {
     assert.equal(first.length, 2, 'the reset run deployed the first region again, for real');
     assert.notEqual(first[0]!.idempotencyKey, first[1]!.idempotencyKey);
   });
+
+  test('1. an abort during a deploy rolls back what the deploy landed: the rollback reads the region only once the deploy ended', async () => {
+    // A deploy API whose operations take 3 s, and whose rollback is an undo: read before the
+    // deploy landed, the region looked rolled back already, and the deploy landed after
+    // (found by the chaos run, seed 20261207).
+    const slow = await startSimulator({ regions: REGIONS, deployDelayMs: 3000, initialVersions: { 'abort-mid-deploy': OLD } });
+    try {
+      const s = 'abort-mid-deploy';
+      // Every call answers after 1.5 s: the abort arrives while the deploy is being posted,
+      // so the activity learns of it at its first heartbeat, with the operation just begun.
+      slow.setFaults({ undoRollback: true, latencyMs: 1500 });
+      await startRollout(m, { ...plan(s), deployer: { type: 'http', baseUrl: slow.url, pollInterval: '100ms', timeout: '30s' } }, { startedBy: 'ci' });
+      await waitFor(s, (x) => x.regions[0]!.status === 'deploying', 'the first deploy in flight');
+      await act(m, s, 'abort', who);
+      const v = await end(s);
+      assert.equal(v.status.state, 'aborted', v.status.summary);
+      assert.equal(v.status.regions[0]!.status, 'rolled-back');
+      assert.equal(slow.versionOf(s, REGIONS[0]!), OLD, 'rolled back means the region does not run the version');
+    } finally {
+      await slow.close();
+    }
+  });
 });
 
 function existsFile(p: string): boolean {

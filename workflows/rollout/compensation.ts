@@ -29,9 +29,11 @@ async function rollbackOne(run: RolloutRun, i: number): Promise<boolean> {
         version: plan.version,
         deployer: plan.deployer,
         ...(r.previousVersion ? { previousVersion: r.previousVersion } : {}),
+        ...(run.gen.edges && run.unsettledDeploys.has(i) ? { afterInterruptedDeploy: true } : {}),
         ...run.keyOf('rollback', region.name, r.rollbackAttempts ?? 0),
       }),
     );
+    run.unsettledDeploys.delete(i);
     r.status = 'rolled-back';
     // Whatever it waited for (an approval an abort cut short) is no longer awaited.
     delete r.waitingFor;

@@ -51,6 +51,7 @@ export async function runRegion(run: RolloutRun, i: number): Promise<SoakOutcome
 
   r.status = 'deploying';
   run.publish();
+  run.unsettledDeploys.add(i);
   const deployed = await run.deployActs.deployRegion({
     rolloutId: status.rolloutId,
     service: plan.service,
@@ -59,6 +60,7 @@ export async function runRegion(run: RolloutRun, i: number): Promise<SoakOutcome
     deployer: plan.deployer,
     ...run.keyOf('deploy', region.name, r.attempts),
   });
+  run.unsettledDeploys.delete(i);
   if (deployed.previousVersion !== undefined && deployed.previousVersion !== plan.version) r.previousVersion = deployed.previousVersion;
   // The baseline is what ran before this deploy, even the same version redeployed.
   if (keepsBaseline) {
