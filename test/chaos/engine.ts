@@ -402,18 +402,12 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
           o.finalState = st.state;
           o.attempts = Object.fromEntries(st.regions.map((r) => [r.name, r.attempts]));
           o.finalRegionStatus = Object.fromEntries(st.regions.map((r) => [r.name, r.status]));
-          o.soakMs = spec.soakMs;
           o.startedAt = st.startedAt;
           if (st.endedAt !== undefined) o.endedAt = st.endedAt;
-          const skipped = new Set((st.overrides ?? []).filter((x) => x.kind === 'skip-soak').map((x) => x.region));
           o.regionTimes = Object.fromEntries(
             st.regions.map((r) => [
               r.name,
-              {
-                ...(r.deployedAt !== undefined ? { deployedAt: r.deployedAt } : {}),
-                ...(r.promotedAt !== undefined ? { promotedAt: r.promotedAt } : {}),
-                ...(skipped.has(r.name) ? { skippedSoak: true } : {}),
-              },
+              { ...(r.deployedAt !== undefined ? { deployedAt: r.deployedAt } : {}), ...(r.promotedAt !== undefined ? { promotedAt: r.promotedAt } : {}) },
             ]),
           );
           // An abort whose answer was lost (the server restarting) still took effect: the

@@ -38,10 +38,8 @@ export interface RolloutOutcome {
   finalRegionStatus?: Record<string, string>;
   /** How Temporal closed the workflow (describe().status.name: COMPLETED, CANCELED, FAILED...). */
   closeStatus?: string;
-  /** The plan's soak; with regionTimes, every promoted region must have soaked at least this long. */
-  soakMs?: number;
   /** What the final status recorded per region (epoch ms, the workflow's times). */
-  regionTimes?: Record<string, { deployedAt?: number; promotedAt?: number; skippedSoak?: boolean }>;
+  regionTimes?: Record<string, { deployedAt?: number; promotedAt?: number }>;
   /** The rollout's own start and end as its final status records them. */
   startedAt?: number;
   endedAt?: number;

@@ -315,17 +315,17 @@ describe('chaos invariants', () => {
     assert.equal(parseKey('not-a-key'), undefined);
   });
   test('time-untrue: a region recorded as deployed before its deploy landed, or promoted after the rollout ended, is flagged; true times pass', () => {
-    const times = (r1: { deployedAt: number; promotedAt: number; skippedSoak?: boolean }) => ({
+    const times = (r1: { deployedAt: number; promotedAt: number }) => ({
       r1,
       r2: { deployedAt: 200, promotedAt: 1300 },
       r3: { deployedAt: 300, promotedAt: 1400 },
     });
-    const ok = good({ soakMs: 1000, startedAt: 50, endedAt: 2000, regionTimes: times({ deployedAt: 100, promotedAt: 1100 }) });
+    const ok = good({ startedAt: 50, endedAt: 2000, regionTimes: times({ deployedAt: 100, promotedAt: 1100 }) });
     assert.deepEqual(rules([ok], goodLedger()), []);
     // A worker that took over ran with a time from before the deploy landed (item 6).
-    const stale = good({ soakMs: 1000, regionTimes: times({ deployedAt: 60, promotedAt: 1100 }) });
+    const stale = good({ regionTimes: times({ deployedAt: 60, promotedAt: 1100 }) });
     assert.deepEqual(rules([stale], goodLedger()), ['time-untrue']);
-    const afterEnd = good({ soakMs: 1000, startedAt: 50, endedAt: 1200, regionTimes: times({ deployedAt: 100, promotedAt: 1100 }) });
+    const afterEnd = good({ startedAt: 50, endedAt: 1200, regionTimes: times({ deployedAt: 100, promotedAt: 1100 }) });
     assert.deepEqual(rules([afterEnd], goodLedger()), ['time-untrue']);
   });
   test('compensation-unfinished: a closed rollout with a region still rolling back or rollback-failed is flagged', () => {
