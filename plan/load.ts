@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { Parser, parse as parseYaml, YAMLParseError } from 'yaml';
+import { Parser, parseDocument, YAMLError } from 'yaml';
 import { PlanError, parsePlan } from './validate';
 import type { NormalizedPlan } from './normalize';
 
@@ -50,9 +50,15 @@ export function parsePlanText(text: string, source: string): unknown {
     throw new PlanError([{ id: 'syntax', severity: 'error', path, message: `nested deeper than ${MAX_YAML_DEPTH} levels (a plan nests about 8)` }], source);
   }
   try {
-    return isJson ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+    if (isJson) return JSON.parse(text);
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    // A warning is refused like an error: a plan has no tags, and yaml would otherwise print
+    // an unresolved `!<tag:x>` to stderr and go on with the bare string.
+    const first = doc.errors[0] ?? doc.warnings[0];
+    if (first) throw first;
+    return doc.toJS();
   } catch (e) {
-    const where = e instanceof YAMLParseError && e.linePos ? `line ${e.linePos[0].line}` : '(syntax)';
+    const where = e instanceof YAMLError && e.linePos ? `line ${e.linePos[0].line}` : '(syntax)';
     throw new PlanError([{ id: 'syntax', severity: 'error', path: where, message: (e as Error).message.split('\n')[0]! }], source);
   }
 }
