@@ -20,6 +20,7 @@ FROM deps AS build
 COPY tsconfig.json ./
 COPY scripts/ scripts/
 COPY plan/ plan/
+COPY domain/ domain/
 COPY workflows/ workflows/
 COPY activities/ activities/
 COPY common/ common/
@@ -39,6 +40,7 @@ ENV NODE_ENV=production \
 COPY --from=deps /app/node_modules/ node_modules/
 COPY --from=build /app/package.json /app/tsconfig.json ./
 COPY --from=build /app/plan/ plan/
+COPY --from=build /app/domain/ domain/
 COPY --from=build /app/workflows/ workflows/
 COPY --from=build /app/activities/ activities/
 COPY --from=build /app/common/ common/

@@ -1,6 +1,6 @@
 // ESLint, run by `npm test` (npm run lint) beside Prettier, which owns all formatting.
 // typescript-eslint's type-checked recommended rules on the TypeScript of tsconfig.json,
-// no floating promises anywhere, and the workflow sandbox's import rule on workflows/.
+// no floating promises anywhere, and the workflow sandbox's import rule on workflows/ and domain/.
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
@@ -12,7 +12,7 @@ import tseslint from 'typescript-eslint';
 // no Node built-ins, and anything doing I/O belongs in an activity. The rule of the Temporal
 // samples (samples-typescript .shared/.eslintrc.js), plus the SDK packages and our
 // dependencies that only make sense outside the sandbox. dependency-cruiser checks the
-// layer rules (workflows/ imports only plan/, workflows/ and activities/types.ts).
+// layer rules (docs/architecture.md, "Layers").
 const notInWorkflows = 'Workflow code runs in the deterministic workflow sandbox: do I/O and Node work in an activity.';
 const workflowImports = {
   paths: [
@@ -75,7 +75,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'domain/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', workflowImports] },
   },
   {

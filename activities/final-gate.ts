@@ -2,9 +2,9 @@
 // asks, what the deployer says the region runs. One activity for both keeps history at
 // one step per gate; the two answers stay apart so that a region changed from outside
 // is never mistaken for a bad version (which would quarantine it).
-import { ROLLOUT_METRICS } from '../workflows/metrics';
+import { ROLLOUT_METRICS } from '../domain/metrics';
 import { activitySignal, currentContext } from './activity-context';
-import type { GateInput, GateResult } from './types';
+import type { GateInput, GateResult } from '../domain/activity-contract';
 import { evaluateGate } from './slo/gate';
 import { checkDeployment } from './deployers/running-version';
 

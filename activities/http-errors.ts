@@ -7,16 +7,16 @@
 // safe only because every mutating call we make carries an idempotency key.
 import axios, { type AxiosError } from 'axios';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { DependencyFailures } from '../domain/failures';
 
 /**
- * Failure types are `${prefix}Rejected` (4xx, non-retryable), `${prefix}Unavailable`
- * (5xx, network, 408) and `${prefix}Throttled` (429): the prefix names the caller's domain
- * ("Deploy", "Metrics", …) so a workflow can tell which dependency failed.
+ * Failure types are the dependency's `rejected` (4xx, non-retryable), `unavailable` (5xx,
+ * network, 408) and `throttled` (429), so a workflow can tell which dependency failed.
  */
 export interface HttpFailureContext {
   /** What was being attempted, in words, e.g. "deploy api 1.4.2 to eu-west-1". */
   what: string;
-  prefix: string;
+  failures: DependencyFailures;
 }
 
 /** Error bodies can be whole HTML pages; a failure message must stay readable. */
@@ -95,13 +95,13 @@ export function failureForStatus(status: number, headers: Record<string, unknown
     const delay = parseRetryAfter(headerValue(headers, 'retry-after'));
     return ApplicationFailure.create({
       message,
-      type: `${ctx.prefix}Throttled`,
+      type: ctx.failures.throttled,
       nonRetryable: false,
       ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
     });
   }
-  if (isRetryableStatus(status)) return ApplicationFailure.retryable(message, `${ctx.prefix}Unavailable`);
-  return ApplicationFailure.nonRetryable(message, `${ctx.prefix}Rejected`);
+  if (isRetryableStatus(status)) return ApplicationFailure.retryable(message, ctx.failures.unavailable);
+  return ApplicationFailure.nonRetryable(message, ctx.failures.rejected);
 }
 
 function headerValue(headers: Record<string, unknown> | undefined, name: string): unknown {
@@ -163,7 +163,7 @@ export function classifyHttpError(err: unknown, ctx: HttpFailureContext, signal?
     }
     const code = e.code ?? 'ERR_NETWORK';
     const kind = isTimeoutError(e) ? 'timed out' : 'unreachable';
-    return ApplicationFailure.retryable(`${ctx.what}: ${kind} (${code}: ${e.message})`, `${ctx.prefix}Unavailable`);
+    return ApplicationFailure.retryable(`${ctx.what}: ${kind} (${code}: ${e.message})`, ctx.failures.unavailable);
   }
-  return ApplicationFailure.retryable(`${ctx.what}: ${transportErrorText(err)}`, `${ctx.prefix}Unavailable`);
+  return ApplicationFailure.retryable(`${ctx.what}: ${transportErrorText(err)}`, ctx.failures.unavailable);
 }

@@ -1,5 +1,5 @@
 // Every activity the worker registers, by the names the workflow calls.
-import type { RolloutActivities } from './types';
+import type { RolloutActivities } from '../domain/activity-contract';
 import { preparePlanUnderItsId } from './plan';
 import { deployRegion, rollbackRegion } from './deployers';
 import { checkRegion, watchRegion } from './slo/watch';
@@ -27,4 +27,4 @@ export function createActivities(): RolloutActivities {
   };
 }
 
-export type { RolloutActivities } from './types';
+export type { RolloutActivities } from '../domain/activity-contract';

@@ -1,6 +1,7 @@
 // Runs one migration step (expand/contract, apply/revert) as a child process, with the
 // same exit-code contract as the command deployer: 0 done, 75 retry later, else failed.
-import type { MigrationInput } from './types';
+import type { MigrationInput } from '../domain/activity-contract';
+import { MIGRATION_FAILURE } from '../domain/failures';
 import { baseEnv, runCommandActivity, substituteArgv, type LineLogger } from './run-command';
 
 /**
@@ -27,7 +28,7 @@ export async function runMigration(
     argv: substituteArgv(input.run, { service: input.service, version: input.version }),
     env,
     timeoutMs: input.timeoutMs ?? DEFAULT_MIGRATION_TIMEOUT_MS,
-    prefix: 'Migration',
+    failures: MIGRATION_FAILURE,
     what: `migration ${input.name} (${input.phase}, ${input.direction}) for ${input.service} ${input.version}`,
     logMeta: { service: input.service, migration: input.name, phase: input.phase, direction: input.direction },
     ...options,

@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import axios from 'axios';
 import { currentContext } from './activity-context';
 import type { Notification } from '../plan';
-import type { NotifyInput, NotifyResult } from './types';
+import type { NotifyInput, NotifyResult } from '../domain/activity-contract';
 import { bodyErrorText, cancellationOf, isRetryableStatus, transportErrorText } from './http-errors';
 
 export const NOTIFY_MAX_ATTEMPTS = 3;

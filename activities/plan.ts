@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { validatePlan, type NormalizedPlan, type PlanProblem } from '../plan';
-import { ACTIVITY_FAILURE } from '../workflows/failures';
-import { rolloutWorkflowId } from '../workflows/definitions';
+import { ACTIVITY_FAILURE } from '../domain/failures';
+import { rolloutWorkflowId } from '../domain/definitions';
 import { currentContext } from './activity-context';
 
 /**

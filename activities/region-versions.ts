@@ -4,7 +4,7 @@
 // parallel; one unreadable region is an `error` for it, never a pass.
 import { activitySignal } from './activity-context';
 import { checkDeployment } from './deployers/running-version';
-import type { DeploymentCheck, RegionVersionsInput } from './types';
+import type { DeploymentCheck, RegionVersionsInput } from '../domain/activity-contract';
 
 export function readRegionVersions(input: RegionVersionsInput): Promise<DeploymentCheck[]> {
   const signal = activitySignal();

@@ -7,7 +7,8 @@
 import { spawn } from 'node:child_process';
 import { currentContext } from './activity-context';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { formatDuration } from '../plan/duration';
+import { formatDuration } from '../domain/duration';
+import type { DependencyFailures } from '../domain/failures';
 
 export interface LineLogger {
   info(message: string, meta?: Record<string, unknown>): unknown;
@@ -259,8 +260,8 @@ export function substituteArgv(argv: readonly string[], values: Record<string, s
 }
 
 export interface ActivityCommandOptions extends Omit<RunCommandOptions, 'signal' | 'heartbeat' | 'logger'> {
-  /** Failure types are `${prefix}Failed`, `${prefix}Timeout`, `${prefix}Unavailable`, `${prefix}Config`. */
-  prefix: string;
+  /** Whose failure types it raises: failed, timeout, unavailable, config. */
+  failures: DependencyFailures;
   /** What is being done, in words, for failure messages. */
   what: string;
   logger?: LineLogger;
@@ -275,7 +276,7 @@ export const EX_TEMPFAIL = 75;
  */
 export async function runCommandActivity(opts: ActivityCommandOptions): Promise<CommandOutcome & { kind: 'exited' }> {
   const ctx = currentContext();
-  const { prefix, what, ...run } = opts;
+  const { failures, what, ...run } = opts;
   let outcome: CommandOutcome;
   try {
     outcome = await runCommand({
@@ -288,7 +289,7 @@ export async function runCommandActivity(opts: ActivityCommandOptions): Promise<
       // A missing or non-executable program stays missing on the next attempt.
       throw ApplicationFailure.nonRetryable(
         `${what}: cannot run ${JSON.stringify(e.program)}: ${e.code === 'ENOENT' ? 'no such program (check the path and the worker PATH)' : e.message}`,
-        `${prefix}Config`,
+        failures.config,
       );
     }
     throw e;
@@ -298,15 +299,15 @@ export async function runCommandActivity(opts: ActivityCommandOptions): Promise<
     case 'exited':
       if (outcome.code === 0) return outcome;
       if (outcome.code === EX_TEMPFAIL) {
-        throw ApplicationFailure.retryable(`${what}: exit code 75 (temporary failure)${tailText}`, `${prefix}Unavailable`);
+        throw ApplicationFailure.retryable(`${what}: exit code 75 (temporary failure)${tailText}`, failures.unavailable);
       }
-      throw ApplicationFailure.nonRetryable(`${what}: exit code ${outcome.code}${tailText}`, `${prefix}Failed`);
+      throw ApplicationFailure.nonRetryable(`${what}: exit code ${outcome.code}${tailText}`, failures.failed);
     case 'signalled':
       // Killed from outside (OOM killer, node drain): not a verdict on the change itself,
       // and retrying is safe because commands receive an idempotency key.
-      throw ApplicationFailure.retryable(`${what}: killed by ${outcome.signal}${tailText}`, `${prefix}Unavailable`);
+      throw ApplicationFailure.retryable(`${what}: killed by ${outcome.signal}${tailText}`, failures.unavailable);
     case 'timed-out':
-      throw ApplicationFailure.retryable(`${what}: no exit within ${formatDuration(opts.timeoutMs)}; process stopped${tailText}`, `${prefix}Timeout`);
+      throw ApplicationFailure.retryable(`${what}: no exit within ${formatDuration(opts.timeoutMs)}; process stopped${tailText}`, failures.timeout);
     case 'cancelled': {
       const reason = outcome.reason;
       throw reason instanceof Error ? reason : new CancelledFailure(`${what}: cancelled`);

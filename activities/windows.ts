@@ -3,8 +3,8 @@
 // become the activity, with a window that never opens as a non-retryable failure.
 import { ApplicationFailure } from '@temporalio/common';
 import { computeDeployWindow as computeWindow, NoDeployWindowError } from '../plan/windows';
-import type { WindowDecision, WindowInput } from './types';
-import { ACTIVITY_FAILURE } from '../workflows/failures';
+import type { WindowDecision, WindowInput } from '../domain/activity-contract';
+import { ACTIVITY_FAILURE } from '../domain/failures';
 
 export { describeWindow, WINDOW_HORIZON_DAYS } from '../plan/windows';
 

@@ -8,7 +8,7 @@
 import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
-import { actionUpdates } from '../workflows/definitions';
+import { actionUpdates } from '../domain/definitions';
 import { planDoc, scriptedActivities, TEST_GATE, type TestServer } from '../test/support/rollout-harness';
 import { workflowBundle } from '../test/support/temporal';
 import { ms, naiveActivities, naiveCode, next, pct, QUICK, results, rssMb, sleep, table } from './support';

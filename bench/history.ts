@@ -1,7 +1,7 @@
 // M1: history events per region, ours beside the naive design, on the time-skipping server
 // (real durations, skipped; every check of ours is a real server-retried attempt).
 import { Worker } from '@temporalio/worker';
-import { parseDuration } from '../plan/duration';
+import { parseDuration } from '../domain/duration';
 import { planDoc, scriptedActivities, TEST_GATE } from '../test/support/rollout-harness';
 import { commandlessWorkflowTasks } from '../test/support/history-shape';
 import { onOwnTimeSkipping, workflowBundle } from '../test/support/temporal';

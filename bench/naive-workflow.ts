@@ -2,7 +2,7 @@
 // Per region: deploy, then a timer loop with one activity per SLO check for the whole soak,
 // then the gate. Every check costs its own activity (and workflow task) events.
 import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
-import type { GateResult, WatchOutcome } from '../activities/types';
+import type { GateResult, WatchOutcome } from '../domain/activity-contract';
 
 export interface NaiveInput {
   regions: string[];

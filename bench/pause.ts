@@ -1,6 +1,6 @@
 // M2: pause acknowledged (the update returns) with many rollouts soaking, on the dev server.
 import { Worker } from '@temporalio/worker';
-import { actionUpdates } from '../workflows/definitions';
+import { actionUpdates } from '../domain/definitions';
 import { planDoc, scriptedActivities, TEST_GATE, type TestServer } from '../test/support/rollout-harness';
 import { workflowBundle } from '../test/support/temporal';
 import { ms, next, pct, QUICK, results, sleep, table } from './support';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { freePort } from '../dev/ports';
 import { startDevServer, type TemporalServer } from '../dev/temporal-server';
-import { actionUpdates } from '../workflows/definitions';
+import { actionUpdates } from '../domain/definitions';
 import { planDoc, TEST_GATE } from '../test/support/rollout-harness';
 import { workflowBundle } from '../test/support/temporal';
 import { ms, naiveCode, next, pct, QUICK, results, sleep, table } from './support';

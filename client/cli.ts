@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import Table from 'cli-table3';
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { formatDuration, parseDuration } from '../plan/duration';
+import { formatDuration, parseDuration } from '../domain/duration';
 import type { PlanProblem } from '../plan/problem';
 import { ConfigError, connectionConfigFromEnv, type ConnectionConfig } from '../common/connection';
 import {
@@ -26,11 +26,11 @@ import {
   type RolloutStatus,
 } from './rollouts';
 import { followMode, followOutput, type FollowOutput } from './follow-output';
-import { rolloutWorkflowId } from '../workflows/definitions';
-import { OPERATOR_ACTIONS, payloadProblem, ROLLOUT_STATES, type OperatorActionName, type RolloutState } from '../workflows/state';
-import { failingChecks } from '../workflows/gate-text';
-import { runbookLink } from '../workflows/runbook';
-import { holdLine } from '../workflows/summary';
+import { rolloutWorkflowId } from '../domain/definitions';
+import { OPERATOR_ACTIONS, payloadProblem, ROLLOUT_STATES, type OperatorActionName, type RolloutState } from '../domain/state';
+import { failingChecks } from '../domain/gate-text';
+import { runbookLink } from '../domain/runbook';
+import { holdLine } from '../domain/summary';
 import { listRollouts, rolloutQuery, type RolloutFilter, type RolloutRow } from './listing';
 import { PayloadDecryptError } from '../common/payload-codec';
 

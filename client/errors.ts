@@ -1,8 +1,8 @@
 // What the client library throws, by what went wrong: the CLI maps each to its exit code.
-import { rolloutWorkflowId } from '../workflows/definitions';
-import type { OperatorActionName, RolloutStatus } from '../workflows/state';
-import type { QuarantineRecord } from '../activities/types';
-import { describeQuarantine } from '../workflows/quarantine';
+import { rolloutWorkflowId } from '../domain/definitions';
+import type { OperatorActionName, RolloutStatus } from '../domain/state';
+import type { QuarantineRecord } from '../domain/activity-contract';
+import { describeQuarantine } from '../domain/quarantine';
 
 /** An earlier rollout rolled this version back for failing a gate; starting it needs an override. */
 export class VersionQuarantinedError extends Error {

@@ -1,9 +1,9 @@
 // Rollouts found through Temporal visibility (the Mrcd* search attributes): `mrcd list` and
 // `mrcd history`. One query, paged by the server; no history is fetched per rollout.
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import { WORKFLOW_TYPE } from '../workflows/definitions';
-import { SA_OWNER, SA_QUARANTINE, SA_REGION, SA_SERVICE, SA_STATE, SA_VERSION } from '../workflows/search-attributes';
-import { ROLLOUT_STATES, type RolloutState } from '../workflows/state';
+import { WORKFLOW_TYPE } from '../domain/definitions';
+import { SA_OWNER, SA_QUARANTINE, SA_REGION, SA_SERVICE, SA_STATE, SA_VERSION } from '../domain/search-attributes';
+import { ROLLOUT_STATES, type RolloutState } from '../domain/state';
 import type { MrcdClient } from './rollouts';
 
 export interface RolloutFilter {

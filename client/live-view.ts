@@ -1,10 +1,10 @@
 // The live terminal view of `mrcd deploy --follow` and `mrcd watch`: one frame for a status
 // at a moment. Pure (no I/O, the clock comes in as `nowMs`) so every frame can be tested;
 // client/follow-output.ts redraws it in place.
-import type { CheckResult, GateResult } from '../activities/types';
-import type { OperatorActionName, RegionState, RolloutStatus } from '../workflows/state';
-import { failingChecks } from '../workflows/gate-text';
-import { runbookLink } from '../workflows/runbook';
+import type { CheckResult, GateResult } from '../domain/activity-contract';
+import type { OperatorActionName, RegionState, RolloutStatus } from '../domain/state';
+import { failingChecks } from '../domain/gate-text';
+import { runbookLink } from '../domain/runbook';
 
 export interface LiveViewOptions {
   /** Prefix of the runbook link ($MRCD_RUNBOOK_BASE), as `mrcd status` uses it. */

@@ -2,7 +2,7 @@
 // order, what each soaks and is gated on, approvals, deploy windows, migrations, and when
 // each region could start and finish if nothing fails. Pure: the clock is an input.
 import Table from 'cli-table3';
-import { formatDuration } from '../plan/duration';
+import { formatDuration } from '../domain/duration';
 import { computeDeployWindow, describeWindow, NoDeployWindowError } from '../plan/windows';
 import type { NormalizedPlan, NormalizedMigration, NormalizedRegion } from '../plan/normalize';
 import type { PlanProblem } from '../plan/problem';

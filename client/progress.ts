@@ -1,8 +1,8 @@
 // Turns two successive statuses into what changed: lines an operator reads in a log, and
 // events (NDJSON) a CI job parses. Both see the same changes, so neither misses one.
-import type { CheckResult, GateResult } from '../activities/types';
-import type { HaltInfo, HoldInfo, RecordedAction, RegionState, RolloutStatus } from '../workflows/state';
-import { checkText, failingChecks } from '../workflows/gate-text';
+import type { CheckResult, GateResult } from '../domain/activity-contract';
+import type { HaltInfo, HoldInfo, RecordedAction, RegionState, RolloutStatus } from '../domain/state';
+import { checkText, failingChecks } from '../domain/gate-text';
 
 function time(ms: number | undefined): string {
   return ms ? new Date(ms).toISOString().slice(11, 19) + 'Z' : '?';

@@ -13,12 +13,12 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { connectTemporal, type ConnectionConfig } from '../common/connection';
 import { payloadCodecs } from '../common/payload-codec';
-import { actionUpdates, rolloutWorkflowId, statusQuery, WORKFLOW_TYPE, type ActionResult, type RolloutInput } from '../workflows/definitions';
-import { TERMINAL_STATES, type ActionPayload, type OperatorActionName, type RolloutStatus } from '../workflows/state';
-import { SA_OWNER, SA_SERVICE, SA_STATE, SA_VERSION } from '../workflows/search-attributes';
-import type { QuarantineRecord } from '../activities/types';
+import { actionUpdates, rolloutWorkflowId, statusQuery, WORKFLOW_TYPE, type ActionResult, type RolloutInput } from '../domain/definitions';
+import { TERMINAL_STATES, type ActionPayload, type OperatorActionName, type RolloutStatus } from '../domain/state';
+import { SA_OWNER, SA_SERVICE, SA_STATE, SA_VERSION } from '../domain/search-attributes';
+import type { QuarantineRecord } from '../domain/activity-contract';
 import { findQuarantine } from '../common/quarantine-lookup';
-import { quarantineDecision } from '../workflows/quarantine';
+import { quarantineDecision } from '../domain/quarantine';
 import {
   ActionRejectedError,
   finishingText,
@@ -34,7 +34,7 @@ export type { RolloutStatus, ActionPayload, OperatorActionName, ActionResult, Qu
 // The library's errors live in errors.ts; callers import them from here.
 export * from './errors';
 export { findQuarantine } from '../common/quarantine-lookup';
-export { ACTIVITY_FAILURE, ROLLOUT_FAILURE, type RolloutFailureType } from '../workflows/failures';
+export { ACTIVITY_FAILURE, ROLLOUT_FAILURE, type RolloutFailureType } from '../domain/failures';
 
 export interface MrcdClient {
   client: Client;

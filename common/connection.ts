@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Connection } from '@temporalio/client';
 import { z } from 'zod';
-import { TASK_QUEUE_DEFAULT } from '../workflows/definitions';
+import { TASK_QUEUE_DEFAULT } from '../domain/definitions';
 import { selectProfile } from './profile';
 import { probeTls } from './tls-probe';
 import { payloadKeysFromEnv, type PayloadKeys } from './payload-codec';

@@ -1,9 +1,9 @@
 // Finds the quarantine records of a version through Temporal visibility: used by the
 // workflow's checkQuarantine activity and by the client library before a start.
 import type { Client } from '@temporalio/client';
-import type { QuarantineQuery, QuarantineRecord } from '../activities/types';
-import { quarantineQuery } from '../workflows/quarantine';
-import { SA_QUARANTINE, SA_STATE } from '../workflows/search-attributes';
+import type { QuarantineQuery, QuarantineRecord } from '../domain/activity-contract';
+import { quarantineQuery } from '../domain/quarantine';
+import { SA_QUARANTINE, SA_STATE } from '../domain/search-attributes';
 
 /**
  * Lists the rollouts that quarantined this version, newest first. Visibility is eventually

@@ -18,9 +18,9 @@ import { payloadKeysFromEnv } from '../common/payload-codec';
 import { act, connectClient, followRollout, getStatus, rolloutHandle, startRollout, waitForVerdict, type MrcdClient } from '../client/rollouts';
 import { progressLines } from '../client/progress';
 import { freePort } from './ports';
-import { TASK_QUEUE_DEFAULT, rolloutWorkflowId } from '../workflows/definitions';
-import { TERMINAL_STATES } from '../workflows/state';
-import { runbookLink } from '../workflows/runbook';
+import { TASK_QUEUE_DEFAULT, rolloutWorkflowId } from '../domain/definitions';
+import { TERMINAL_STATES } from '../domain/state';
+import { runbookLink } from '../domain/runbook';
 
 const ROOT = resolve(__dirname, '..');
 const say = (line: string) => process.stdout.write(`${line}\n`);

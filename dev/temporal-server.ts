@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { findTemporalCli, INSTALL_HINT } from './temporal-binaries';
 import { freePort } from './ports';
-import { ALL_SEARCH_ATTRIBUTE_KEYS, SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { ALL_SEARCH_ATTRIBUTE_KEYS, SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 
 export interface TemporalServer {

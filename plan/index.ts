@@ -1,7 +1,7 @@
 export * from './schema';
 export * from './normalize';
 export * from './validate';
-export * from './duration';
+export * from '../domain/duration';
 export { loadPlanFile, loadPlanDocument, parsePlanText } from './load';
 export { lintPlan, LINTS, SOAK_PRACTICE, REGIONS_TO_START_WITH, type LintId } from './lint';
 export type { PlanProblem, PlanSeverity } from './problem';

@@ -7,7 +7,7 @@
 // after the schema errors are fixed. A field the schema refused is skipped here (validate.ts
 // also drops a lint at a path the schema already reported).
 import { DEFAULT_CHECK_INTERVAL, DEFAULT_DEPLOY_TIMEOUT, DEFAULT_POLL_INTERVAL, DEFAULT_SOAK, windowSchema } from './schema';
-import { formatDuration, parseDuration } from './duration';
+import { formatDuration, parseDuration } from '../domain/duration';
 import { describeWindow } from './windows';
 import type { PlanProblem, PlanSeverity } from './problem';
 

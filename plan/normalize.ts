@@ -1,5 +1,5 @@
 import type { Check, DeployWindow, Gate, Migration, MigrationStep, Notification, Owner, ParsedPlan } from './schema';
-import { parseDuration } from './duration';
+import { parseDuration } from '../domain/duration';
 
 export interface NormalizedRegion {
   name: string;

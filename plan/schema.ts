@@ -1,7 +1,7 @@
 // The plan document as users write it (YAML or JSON). Strict objects everywhere: an
 // unknown key is almost always a typo or a secret pasted inline, and both must be refused.
 import { z } from 'zod';
-import { formatDuration, readDuration } from './duration';
+import { formatDuration, readDuration } from '../domain/duration';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

@@ -22,7 +22,7 @@
 // workflow's nextDeployWindow activity (activities/windows.ts) runs.
 import { DateTime, IANAZone } from 'luxon';
 import type { DeployWindow } from './schema';
-import { formatDuration } from './duration';
+import { formatDuration } from '../domain/duration';
 
 /** When may a region start: its window, the instant asked about, and the soak that must fit. */
 export interface WindowQuery {

@@ -3,7 +3,7 @@
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
 import { createActivities } from '../activities';
-import type { RolloutActivities } from '../activities/types';
+import type { RolloutActivities } from '../domain/activity-contract';
 import { connectOptions, type ConnectionConfig } from '../common/connection';
 import { payloadCodecs } from '../common/payload-codec';
 

@@ -2,11 +2,11 @@
 // (a second install throws in the SDK). It routes the SDK's logs through our logger and,
 // when the worker is asked to, serves Prometheus metrics: the SDK's own (workers, polls,
 // workflow and activity tasks, requests: temporal_*) and the rollout metrics
-// (workflows/metrics.ts: mrcd_*) on one endpoint. Only worker/main.ts asks: the dev stack
+// (domain/metrics.ts: mrcd_*) on one endpoint. Only worker/main.ts asks: the dev stack
 // and the tests run several workers in one process, and a port is the process's.
 import type { Logger } from 'pino';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
-import { METRIC_BUCKETS } from '../workflows/metrics';
+import { METRIC_BUCKETS } from '../domain/metrics';
 import type { MetricsEndpoint } from './config';
 
 const SDK_LEVEL: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR' };

@@ -3,7 +3,7 @@
 // worker checks at start; the dev stack and the time-skipping tests register them.
 import type { ConnectionLike } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 
 const GRPC_UNIMPLEMENTED = 12;
 

@@ -2,7 +2,7 @@
 // call time, so no token ever enters workflow history.
 import { ApplicationFailure } from '@temporalio/common';
 import type { NormalizedDeployer } from '../../plan';
-import { ACTIVITY_FAILURE } from '../../workflows/failures';
+import { ACTIVITY_FAILURE } from '../../domain/failures';
 import { bearerHeader } from '../bearer-token';
 
 type HttpDeployer = Extract<NormalizedDeployer, { type: 'http' }>;

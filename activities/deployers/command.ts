@@ -1,12 +1,12 @@
 // The command deployer: runs the plan's deploy/rollback argv on the worker. The command
 // learns what to do from its environment (and {{placeholders}} in argv), and reports
 // with its exit code: 0 done, 75 try again later, anything else a real failure.
-import type { DeployInput, DeployResult, RollbackInput } from '../types';
+import type { DeployInput, DeployResult, RollbackInput } from '../../domain/activity-contract';
 import { ApplicationFailure } from '@temporalio/common';
 import { baseEnv, runCommandActivity, substituteArgv, type LineLogger } from '../run-command';
 import { idempotencyKey, stepText, type DeployStep } from './step';
 import { confirmDeployed } from './running-version';
-import { ACTIVITY_FAILURE } from '../../workflows/failures';
+import { ACTIVITY_FAILURE, DEPLOY_FAILURE } from '../../domain/failures';
 
 export interface CommandDeployOptions {
   /** Overrides the activity logger (tests, or running outside an activity). */
@@ -54,7 +54,7 @@ async function runStep(input: DeployInput | RollbackInput, step: DeployStep, opt
     argv,
     env: commandEnv(input, step, deployer.passEnv),
     timeoutMs: deployer.timeoutMs,
-    prefix: 'Deploy',
+    failures: DEPLOY_FAILURE,
     what: stepText(input, step),
     logMeta: { service: input.service, region: input.region, version: input.version, step },
     ...options,

@@ -7,13 +7,13 @@
 import axios, { type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DeployInput, DeployResult, RollbackInput } from '../types';
+import type { DeployInput, DeployResult, RollbackInput } from '../../domain/activity-contract';
 import { cancellationOf, classifyHttpError, failureForStatus, isTimeoutError, type HttpFailureContext } from '../http-errors';
-import { formatDuration } from '../../plan/duration';
+import { formatDuration } from '../../domain/duration';
 import { confirmDeployed } from './running-version';
 import { authHeaders } from './auth';
 import { idempotencyKey, stepText, type DeployStep } from './step';
-import { ACTIVITY_FAILURE } from '../../workflows/failures';
+import { ACTIVITY_FAILURE, DEPLOY_FAILURE } from '../../domain/failures';
 
 /** What every poll heartbeats; a retried attempt reads it back from heartbeatDetails. */
 export interface HttpDeployProgress {
@@ -70,7 +70,7 @@ async function runOperation(input: DeployInput | RollbackInput, step: DeployStep
   const ctx = Context.current();
   const key = idempotencyKey(input, step);
   const what = stepText(input, step);
-  const fail: HttpFailureContext = { what, prefix: 'Deploy' };
+  const fail: HttpFailureContext = { what, failures: DEPLOY_FAILURE };
   const headers = requestHeaders(deployer, key);
   const regionUrl = `${deployer.baseUrl}/regions/${encodeURIComponent(input.region)}`;
   // Per attempt: a retry after a timeout gets a fresh budget on the same operation,
@@ -207,7 +207,7 @@ function parseOperation(data: unknown): OperationView | undefined {
 
 function timeoutFailure(what: string, deployer: HttpDeployer, progress: HttpDeployProgress | undefined): ApplicationFailure {
   const where = progress ? ` (operation ${progress.operationId}, last status ${progress.status})` : '';
-  return ApplicationFailure.retryable(`${what}: no result within ${formatDuration(deployer.timeoutMs)}${where}`, 'DeployTimeout');
+  return ApplicationFailure.retryable(`${what}: no result within ${formatDuration(deployer.timeoutMs)}${where}`, DEPLOY_FAILURE.timeout);
 }
 
 function protocolFailure(what: string, phase: string, data: unknown): ApplicationFailure {

@@ -3,13 +3,13 @@
 // (a region already back is not rolled back again: an "undo" run twice would restore the
 // bad version) and after it (the deployer's "succeeded" is not taken for it).
 import { ApplicationFailure } from '@temporalio/common';
-import type { DeployInput, DeployResult, RollbackInput } from '../types';
+import type { DeployInput, DeployResult, RollbackInput } from '../../domain/activity-contract';
 import { activitySignal, currentContext } from '../activity-context';
 import { commandDeploy, commandRollback } from './command';
 import { httpDeploy, httpRollback } from './http';
 import { confirmRolledBack, readRunning, rollbackShortfall, type RegionRef } from './running-version';
 import { idempotencyKey } from './step';
-import { ACTIVITY_FAILURE } from '../../workflows/failures';
+import { ACTIVITY_FAILURE } from '../../domain/failures';
 
 export { idempotencyKey } from './step';
 export { httpDeploy, httpRollback, commandDeploy, commandRollback };

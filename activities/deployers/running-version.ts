@@ -6,12 +6,12 @@
 import axios from 'axios';
 import { ApplicationFailure } from '@temporalio/common';
 import type { NormalizedDeployer } from '../../plan';
-import type { DeploymentCheck } from '../types';
+import type { DeploymentCheck } from '../../domain/activity-contract';
 import { cancellationOf, classifyHttpError, failureForStatus, type HttpFailureContext } from '../http-errors';
 import { baseEnv, runCommandActivity, substituteArgv } from '../run-command';
 import { authHeaders } from './auth';
 import { currentContext } from '../activity-context';
-import { ACTIVITY_FAILURE } from '../../workflows/failures';
+import { ACTIVITY_FAILURE, DEPLOY_FAILURE } from '../../domain/failures';
 
 /**
  * How long one status call may take; it is a small GET or a short command. Below the deploy
@@ -43,7 +43,7 @@ export async function runningVersion(deployer: NormalizedDeployer, ref: RegionRe
 
 async function httpStatus(deployer: Extract<NormalizedDeployer, { type: 'http' }>, ref: RegionRef, signal?: AbortSignal): Promise<string | null> {
   const url = `${deployer.baseUrl}/regions/${encodeURIComponent(ref.region)}/status?service=${encodeURIComponent(ref.service)}`;
-  const fail: HttpFailureContext = { what: statusText(ref), prefix: 'Deploy' };
+  const fail: HttpFailureContext = { what: statusText(ref), failures: DEPLOY_FAILURE };
   let res;
   try {
     res = await axios.get<unknown>(url, {
@@ -79,7 +79,7 @@ async function commandStatus(deployer: Extract<NormalizedDeployer, { type: 'comm
     argv: substituteArgv(deployer.status, values),
     env: { ...baseEnv(deployer.passEnv), SERVICE: ref.service, REGION: ref.region, VERSION: ref.version, STEP: 'status' },
     timeoutMs: Math.min(deployer.timeoutMs, STATUS_TIMEOUT_MS),
-    prefix: 'Deploy',
+    failures: DEPLOY_FAILURE,
     what: statusText(ref),
   });
   // The contract: the command prints the running version as its last line (nothing: none).

@@ -1,12 +1,12 @@
 // What both deployers share about a step: its name, its idempotency key, and how it reads
 // in failures and logs.
-import type { DeployInput, RollbackInput } from '../types';
+import type { DeployInput, RollbackInput } from '../../domain/activity-contract';
 
 export type DeployStep = 'deploy' | 'rollback';
 
 /**
  * The key of one intended deploy or rollback. The workflow builds it per rollout run and
- * per attempt of the step (see workflows/idempotency.ts), so activity retries and worker
+ * per attempt of the step (see domain/idempotency.ts), so activity retries and worker
  * crashes reuse it while a new rollout or an operator's retry never does. Inputs recorded
  * before the workflow passed one fall back to the old rollout + region + version + step.
  */

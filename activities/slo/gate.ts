@@ -2,7 +2,7 @@
 // worst-first: one failing check fails the gate even if another could not be measured.
 import { activitySignal } from '../activity-context';
 import type { Check } from '../../plan';
-import type { CheckResult, GateResult, SloContext } from '../types';
+import type { CheckResult, GateResult, SloContext } from '../../domain/activity-contract';
 import { cancellationOf } from '../http-errors';
 import { evaluateHttpCheck, type ProviderOptions } from './http';
 import { evaluatePrometheusCheck, type PrometheusOptions } from './prometheus';

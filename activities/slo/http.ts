@@ -5,7 +5,7 @@
 // thing they do throw is the activity's cancellation, which must reach Temporal as such.
 import axios from 'axios';
 import type { Check } from '../../plan';
-import type { CheckResult, SloContext } from '../types';
+import type { CheckResult, SloContext } from '../../domain/activity-contract';
 import { bearerHeader } from '../bearer-token';
 import { cancellationOf, errorCode, isRetryableStatus, isTimeoutError, transportErrorText } from '../http-errors';
 import { compare } from './verdict';

@@ -31,7 +31,7 @@
 // So the range selectors of the check's queries are also asked for as instant selectors
 // (one query, in parallel): when none of them has a current series, the answer is stale.
 import type { Check } from '../../plan';
-import type { CheckResult, SloContext } from '../types';
+import type { CheckResult, SloContext } from '../../domain/activity-contract';
 import { bearerHeader } from '../bearer-token';
 import { isRetryableStatus } from '../http-errors';
 import { baselineLimit, compare, lowerIsBetter, regressedFromBaseline } from './verdict';

@@ -2,7 +2,7 @@
 // threshold or a baseline, and how a gate's verdicts aggregate. Pure, and imported by the
 // providers and the gate alike, so neither depends on the other.
 import type { Baseline, Check } from '../../plan';
-import type { Verdict } from '../types';
+import type { Verdict } from '../../domain/activity-contract';
 
 /** True when `value` satisfies `value <comparator> threshold`, i.e. is within the SLO. */
 export function compare(value: number, comparator: Check['comparator'], threshold: number): boolean {

@@ -8,7 +8,7 @@
 // current design) and `watchRegion` (one attempt that loops, for older rollouts).
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import type { GateInput, GateResult, SloContext, Verdict, WatchInput, WatchOutcome } from '../types';
+import type { GateInput, GateResult, SloContext, Verdict, WatchInput, WatchOutcome } from '../../domain/activity-contract';
 import { evaluateGate } from './gate';
 import { evaluateFinalGate } from '../final-gate';
 

@@ -1,7 +1,7 @@
 // The review's arithmetic: pure, over collected rollouts (client/review/collect.ts does the
 // I/O), so the figures are tested on a recorded fixture without a server. Definitions of
 // every figure: footnotes.ts and docs/review.md.
-import type { RecordedAction, RolloutStatus } from '../../workflows/state';
+import type { RecordedAction, RolloutStatus } from '../../domain/state';
 import { FOOTNOTES } from './footnotes';
 import {
   STAGES,

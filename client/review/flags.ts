@@ -1,6 +1,6 @@
 // `mrcd review`'s flags as a window of time and a format: refused with the flag's name
 // (the CLI exits 2) rather than guessed at.
-import { parseDuration } from '../../plan/duration';
+import { parseDuration } from '../../domain/duration';
 
 export const REVIEW_FORMATS = ['md', 'html', 'json'] as const;
 export type ReviewFormat = (typeof REVIEW_FORMATS)[number];

@@ -1,7 +1,7 @@
 // What the review reads (one finished rollout as visibility and its close event tell it)
 // and what it reports. Plain JSON both ways: the collected rollouts are the recorded
 // fixture of test/fixtures/review, the report is `mrcd review --format json`.
-import type { RolloutStatus } from '../../workflows/state';
+import type { RolloutStatus } from '../../domain/state';
 
 /** Fields the review reads that older rollouts lack (and older workers never write). */
 export type ReviewedStatus = RolloutStatus & {

@@ -24,7 +24,7 @@ import {
   startRollout,
   type MrcdClient,
 } from '../../client/rollouts';
-import type { OperatorActionName, RolloutStatus } from '../../workflows/state';
+import type { OperatorActionName, RolloutStatus } from '../../domain/state';
 import { kill9, orphans, startProcess, stopAll, tail, type Proc } from '../cluster/processes';
 import { ALL_REGIONS, NEW_VERSION, OLD_VERSION, type FaultEvent, type RolloutSpec, type Schedule } from './schedule';
 import { checkInvariants, countByRule, type MigrationRun, type RolloutOutcome, type Violation, type Rule } from './invariants';

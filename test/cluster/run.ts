@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import { connectClient, getStatus, type MrcdClient } from '../../client/rollouts';
-import type { RolloutStatus } from '../../workflows/state';
+import type { RolloutStatus } from '../../domain/state';
 import { startPostgres, type Postgres } from './postgres';
 import { createCluster, registerNamespace, setupSchema, type TemporalCluster } from './temporal-cluster';
 import { kill9, orphans, startProcess, stopAll, stopProcess, tail, type Proc } from './processes';

@@ -14,7 +14,7 @@ import { Connection } from '@temporalio/client';
 import { freePort } from '../../dev/ports';
 import { waitForTemporal } from '../../dev/temporal-server';
 import { findTemporalCli, INSTALL_HINT } from '../../dev/temporal-binaries';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { missingSearchAttributes } from '../../worker/search-attributes';
 import type { Postgres } from './postgres';
 import { kill9, runOrThrow, startProcess, stopProcess, tail, type Proc } from './processes';

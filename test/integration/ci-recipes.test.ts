@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { MrcdClient } from '../../client/rollouts';
-import type { RolloutStatus } from '../../workflows/state';
+import type { RolloutStatus } from '../../domain/state';
 import { planDoc, scriptedActivities, statusUntil, useTestServer, type Script } from '../support/rollout-harness';
 import { requireCli, useTempDir } from '../support/temporal';
 

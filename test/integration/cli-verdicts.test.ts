@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { act, getStatus, startRollout, type MrcdClient } from '../../client/rollouts';
-import type { RolloutStatus } from '../../workflows/state';
+import type { RolloutStatus } from '../../domain/state';
 import { planDoc, statusUntil, TEST_GATE, useTestServer, withScriptedWorker, type Script } from '../support/rollout-harness';
 import { requireCli, useTempDir } from '../support/temporal';
 

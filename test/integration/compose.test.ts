@@ -3,7 +3,7 @@
 // installed with apt on first use when running as root), and the rest fails on drift
 // between them and the code: the workers' variables against what worker/config.ts and
 // common/connection.ts read, the registered search attributes against
-// workflows/search-attributes.ts, Prometheus against the workers' metrics port, the image's
+// domain/search-attributes.ts, Prometheus against the workers' metrics port, the image's
 // entry point and bundle against the files that exist. What can run without an engine runs:
 // the workflow bundle script (its bundle replays the recorded histories), the one-shot setup
 // scripts against a real dev server with the pinned CLI, and the image's entry point with
@@ -20,8 +20,8 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../../plan';
 import { loadWorkerConfig, WORKER_ENV_KEYS } from '../../worker/config';
 import { missingSearchAttributes } from '../../worker/search-attributes';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
-import { TASK_QUEUE_DEFAULT } from '../../workflows/definitions';
+import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
+import { TASK_QUEUE_DEFAULT } from '../../domain/definitions';
 import { startDevServer } from '../../dev/temporal-server';
 import { parseSimulatorArgs } from '../../dev/simulator-main';
 import { findTemporalCli, INSTALL_HINT } from '../../dev/temporal-binaries';
@@ -260,7 +260,7 @@ test('the workers serve metrics on every interface of their container, on the po
   assert.equal(loadWorkerConfig({}, false).metrics, undefined, 'no port, no endpoint');
 });
 
-test('the search attributes registered at start are those of workflows/search-attributes.ts', () => {
+test('the search attributes registered at start are those of domain/search-attributes.ts', () => {
   const sa = service('search-attributes');
   const listed = envOf(sa).MRCD_SEARCH_ATTRIBUTES!.trim().split(/\s+/);
   const registered = Object.fromEntries(listed.map((pair) => pair.split('=') as [string, string]));

@@ -3,7 +3,7 @@
 // carrying its whole state, and still deploys every region exactly once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { actionUpdates } from '../../workflows/definitions';
+import { actionUpdates } from '../../domain/definitions';
 import { planDoc, regionsOf, runRollout, useTestServer } from '../support/rollout-harness';
 
 // Low enough that a run halts past it: a halted rollout makes no history of its own (its

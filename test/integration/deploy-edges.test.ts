@@ -11,7 +11,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Logger } from '@temporalio/common';
 import { startSimulator } from '../../dev/simulator';
 import { heartbeatChunkMs, httpDeploy, HEARTBEAT_EVERY_MS, type HttpDeployProgress } from '../../activities/deployers/http';
-import type { DeployInput, NotifyInput } from '../../activities/types';
+import type { DeployInput, NotifyInput } from '../../domain/activity-contract';
 import { act, rolloutHandle, startRollout, waitForVerdict, type MrcdClient } from '../../client/rollouts';
 import { planDoc, scriptedActivities, statusUntil, TEST_GATE, useTestServer } from '../support/rollout-harness';
 

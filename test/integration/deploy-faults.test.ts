@@ -26,7 +26,7 @@ import type { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
 import { act, getStatus, rolloutHandle, startRollout, waitForVerdict, type MrcdClient } from '../../client/rollouts';
 import { PARTIAL_DEPLOY_ERROR, FAILED_ROLLBACK_ERROR, startSimulator, type LedgerEntry, type Simulator, type SimulatorOptions } from '../../dev/simulator';
-import type { RolloutStatus } from '../../workflows/state';
+import type { RolloutStatus } from '../../domain/state';
 import { startPrometheus, waitForSeries, type RunningPrometheus } from '../support/prometheus';
 import { useTestServer } from '../support/rollout-harness';
 

@@ -8,8 +8,8 @@ import { ApplicationFailure, CancelledFailure, type Logger } from '@temporalio/c
 import { startSimulator, PARTIAL_DEPLOY_ERROR, type Simulator, type SimulatorOptions } from '../../dev/simulator';
 import { httpDeploy, httpRollback, type HttpDeployProgress } from '../../activities/deployers/http';
 import { deployRegion, rollbackRegion } from '../../activities/deployers';
-import type { DeployInput, RollbackInput } from '../../activities/types';
-import { ACTIVITY_FAILURE } from '../../workflows/failures';
+import type { DeployInput, RollbackInput } from '../../domain/activity-contract';
+import { ACTIVITY_FAILURE } from '../../domain/failures';
 
 const REGION = 'eu-west-1';
 const TOKEN_ENV = 'MRCD_TEST_DEPLOY_TOKEN';

@@ -3,7 +3,7 @@
 // name refused, a rolled-back region's watch stopped, a drifted region found before success.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { actionSignals, actionUpdates } from '../../workflows/definitions';
+import { actionSignals, actionUpdates } from '../../domain/definitions';
 import { assertUpdateRejected, planDoc, regionsOf, runRollout, useTestServer } from '../support/rollout-harness';
 
 const env = useTestServer();

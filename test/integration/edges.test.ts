@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createActivities } from '../../activities';
 import { act, followRollout, getStatus, startRollout, type MrcdClient } from '../../client/rollouts';
 import { startSimulator, type Simulator } from '../../dev/simulator';
-import type { RolloutStatus } from '../../workflows/state';
+import type { RolloutStatus } from '../../domain/state';
 import { execFileSync } from 'node:child_process';
 import { findTemporalCli } from '../../dev/temporal-binaries';
 import { statusUntil, useTestServer } from '../support/rollout-harness';

@@ -5,9 +5,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { temporal } from '@temporalio/proto';
-import { actionSignals, actionUpdates } from '../../workflows/definitions';
+import { actionSignals, actionUpdates } from '../../domain/definitions';
 import { PATCH_HOLD_REMINDERS } from '../../workflows/rollout/patches';
-import type { NotifyInput } from '../../activities/types';
+import type { NotifyInput } from '../../domain/activity-contract';
 import { planDoc, runRollout, TEST_GATE, type Call, type Harness, type RunOptions, type Script } from '../support/rollout-harness';
 import { useTimeSkipping } from '../support/temporal';
 

@@ -14,7 +14,7 @@ import type { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
 import { errorRatioQuery, requestCountQuery } from '../../activities/slo/prometheus';
 import { getStatus, startRollout, type MrcdClient, type RolloutStatus } from '../../client/rollouts';
-import type { GateResult } from '../../activities/types';
+import type { GateResult } from '../../domain/activity-contract';
 import { freePort } from '../../dev/ports';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import { startPrometheus, waitForSeries, type RunningPrometheus } from '../support/prometheus';

@@ -5,11 +5,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { actionSignals, actionUpdates } from '../../workflows/definitions';
-import { MAX_RECORDED_ACTIONS } from '../../workflows/action-log';
-import type { DeployInput, MigrationInput } from '../../activities/types';
+import { actionSignals, actionUpdates } from '../../domain/definitions';
+import { MAX_RECORDED_ACTIONS } from '../../domain/action-log';
+import type { DeployInput, MigrationInput } from '../../domain/activity-contract';
 import { assertUpdateRejected, planDoc, runRollout, useTestServer, type Call } from '../support/rollout-harness';
-import { ACTIVITY_FAILURE } from '../../workflows/failures';
+import { ACTIVITY_FAILURE } from '../../domain/failures';
 
 const env = useTestServer();
 

@@ -17,9 +17,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { actionSignals, actionUpdates } from '../../workflows/definitions';
-import { MAX_RECORDED_ACTIONS } from '../../workflows/action-log';
-import { OPERATOR_ACTIONS, TERMINAL_STATES, type OperatorActionName, type RolloutStatus } from '../../workflows/state';
+import { actionSignals, actionUpdates } from '../../domain/definitions';
+import { MAX_RECORDED_ACTIONS } from '../../domain/action-log';
+import { OPERATOR_ACTIONS, TERMINAL_STATES, type OperatorActionName, type RolloutStatus } from '../../domain/state';
 import { planDoc, runRollout, useTestServer, type Call, type Script } from '../support/rollout-harness';
 
 const env = useTestServer();

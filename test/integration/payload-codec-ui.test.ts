@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { freePort } from '../../dev/ports';
 import { waitForTemporal } from '../../dev/temporal-server';
 import { findTemporalCli, INSTALL_HINT } from '../../dev/temporal-binaries';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { connectClient, startRollout, type MrcdClient } from '../../client/rollouts';
 import { connectionConfigFromEnv } from '../../common/connection';
 import { startCodecServer, type CodecServer } from '../../client/codec-server';

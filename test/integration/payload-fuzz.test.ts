@@ -14,9 +14,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { clip } from '../../workflows/action-log';
-import { actionSignals, actionUpdates } from '../../workflows/definitions';
-import { MAX_NAME_CHARS, MAX_REASON_CHARS, OPERATOR_ACTIONS, payloadProblem, type OperatorActionName, type RolloutStatus } from '../../workflows/state';
+import { clip } from '../../domain/action-log';
+import { actionSignals, actionUpdates } from '../../domain/definitions';
+import { MAX_NAME_CHARS, MAX_REASON_CHARS, OPERATOR_ACTIONS, payloadProblem, type OperatorActionName, type RolloutStatus } from '../../domain/state';
 import { planDoc, regionsOf, runRollout, useTestServer } from '../support/rollout-harness';
 
 const env = useTestServer();

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { checkQuarantine } from '../../activities/quarantine';
 import { findQuarantine, startRollout, VersionQuarantinedError, waitForVerdict, type MrcdClient } from '../../client/rollouts';
 import { runCli } from '../../client/cli';
-import { rolloutWorkflowId } from '../../workflows/definitions';
+import { rolloutWorkflowId } from '../../domain/definitions';
 import { planDoc, regionsOf, useTestServer, withScriptedWorker, type Call, type Script } from '../support/rollout-harness';
 import { useTempDir } from '../support/temporal';
-import { ROLLOUT_FAILURE } from '../../workflows/failures';
-import type { RolloutStatus } from '../../workflows/state';
+import { ROLLOUT_FAILURE } from '../../domain/failures';
+import type { RolloutStatus } from '../../domain/state';
 
 const env = useTestServer();
 const dir = useTempDir('mrcd-quarantine-');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createActivities } from '../../activities';
 import { act, followRollout, startRollout, type MrcdClient } from '../../client/rollouts';
 import { PARTIAL_DEPLOY_ERROR, startSimulator, type Simulator } from '../../dev/simulator';
-import type { RolloutStatus } from '../../workflows/state';
+import type { RolloutStatus } from '../../domain/state';
 import { statusUntil, useTestServer } from '../support/rollout-harness';
 
 const REGIONS = ['ap-southeast-2', 'eu-west-1', 'us-east-1'];

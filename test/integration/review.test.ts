@@ -15,7 +15,7 @@ import { checkQuarantine } from '../../activities/quarantine';
 import { act, findQuarantine, startRollout, statusFromFailure, waitForVerdict, type MrcdClient } from '../../client/rollouts';
 import { collectRollouts, finalStatus } from '../../client/review/collect';
 import type { CollectedRollout, ReviewReport } from '../../client/review/types';
-import type { RolloutStatus } from '../../workflows/state';
+import type { RolloutStatus } from '../../domain/state';
 import { planDoc, statusUntil, useTestServer, withScriptedWorker, type Script } from '../support/rollout-harness';
 import { useTempDir } from '../support/temporal';
 import { launchChromium } from '../support/browser';

@@ -5,9 +5,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createActivities } from '../../activities';
-import { ACTIVITY_FAILURE } from '../../workflows/failures';
-import { statusQuery } from '../../workflows/definitions';
-import type { RolloutStatus } from '../../workflows/state';
+import { ACTIVITY_FAILURE } from '../../domain/failures';
+import { statusQuery } from '../../domain/definitions';
+import type { RolloutStatus } from '../../domain/state';
 import { planDoc, TEST_GATE, useTestServer, verdictOf } from '../support/rollout-harness';
 
 const server = useTestServer();

@@ -7,10 +7,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nextDeployWindow } from '../../activities/windows';
-import { actionSignals, actionUpdates } from '../../workflows/definitions';
+import { actionSignals, actionUpdates } from '../../domain/definitions';
 import { planDoc, regionsOf, runRollout, TEST_GATE, type Harness, type RunOptions, type Script } from '../support/rollout-harness';
 import { useTimeSkipping } from '../support/temporal';
-import { ROLLOUT_FAILURE } from '../../workflows/failures';
+import { ROLLOUT_FAILURE } from '../../domain/failures';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -2,11 +2,11 @@
 // of seconds (3 s soak, 500 ms checks): every behaviour of docs/rollout-states.md.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { actionSignals, actionUpdates } from '../../workflows/definitions';
-import { SA_QUARANTINE } from '../../workflows/search-attributes';
+import { actionSignals, actionUpdates } from '../../domain/definitions';
+import { SA_QUARANTINE } from '../../domain/search-attributes';
 import { assertUpdateRejected, causeOf, planDoc, regionsOf, runRollout, useTestServer, type Harness } from '../support/rollout-harness';
-import { ACTIVITY_FAILURE, ROLLOUT_FAILURE } from '../../workflows/failures';
-import type { HaltCause, HaltKind } from '../../workflows/halt-cause';
+import { ACTIVITY_FAILURE, ROLLOUT_FAILURE } from '../../domain/failures';
+import type { HaltCause, HaltKind } from '../../domain/halt-cause';
 
 const SOAK = 3000;
 const env = useTestServer();

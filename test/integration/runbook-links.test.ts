@@ -3,10 +3,10 @@
 // section of the cause; once it is aborted, the link follows the new state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NotifyInput } from '../../activities/types';
-import { actionUpdates } from '../../workflows/definitions';
-import { runbookLink } from '../../workflows/runbook';
-import { renderDetails } from '../../workflows/summary';
+import type { NotifyInput } from '../../domain/activity-contract';
+import { actionUpdates } from '../../domain/definitions';
+import { runbookLink } from '../../domain/runbook';
+import { renderDetails } from '../../domain/summary';
 import { planDoc, runRollout, useTestServer } from '../support/rollout-harness';
 
 const env = useTestServer();

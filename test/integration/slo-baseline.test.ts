@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Check } from '../../plan';
-import type { CheckResult, SloContext } from '../../activities/types';
+import type { CheckResult, SloContext } from '../../domain/activity-contract';
 import { sloContext } from '../support/slo-context';
 import { evaluatePrometheusCheck, type PrometheusCheck } from '../../activities/slo/prometheus';
 import { startPrometheus, waitForSeries, type RunningPrometheus } from '../support/prometheus';

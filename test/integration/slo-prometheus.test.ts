@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Check } from '../../plan';
-import type { CheckResult, SloContext } from '../../activities/types';
+import type { CheckResult, SloContext } from '../../domain/activity-contract';
 import { sloContext } from '../support/slo-context';
 import {
   burnRateQuery,

@@ -11,7 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { act, connectClient, followRollout, startRollout, type MrcdClient } from '../../client/rollouts';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import { freePort } from '../../dev/ports';
-import { exportedName, ROLLOUT_METRICS } from '../../workflows/metrics';
+import { exportedName, ROLLOUT_METRICS } from '../../domain/metrics';
 import { startPrometheus, waitForSeries, type RunningPrometheus } from '../support/prometheus';
 import { startTestServer, statusUntil, type TestServer } from '../support/rollout-harness';
 import { forTheFile } from '../support/temporal';
@@ -263,7 +263,7 @@ test("the SDK's own metrics share the endpoint; no series carries a rollout's id
       assert.doesNotMatch(value, /rollout-|2\.0\.0/, `${s.metric.__name__}{${label}} names a rollout or a version`);
     }
   }
-  // Every metric of workflows/metrics.ts was emitted by these rollouts but the hold kinds never held.
+  // Every metric of domain/metrics.ts was emitted by these rollouts but the hold kinds never held.
   const names = new Set(series.map((s) => s.metric.__name__!.replace(/_(bucket|sum|count)$/, '')));
   for (const name of Object.values(M)) assert.ok(names.has(name), `${name} is served`);
 });

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { actionSignals, actionUpdates } from '../../workflows/definitions';
+import { actionSignals, actionUpdates } from '../../domain/definitions';
 import { planDoc, runRollout, startTestServer, type RunOptions, type Script } from './rollout-harness';
 
 const who = { reason: 'recording', by: 'recorder' };

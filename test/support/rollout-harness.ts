@@ -10,13 +10,13 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { startDevServer, type DevServerOptions } from '../../dev/temporal-server';
-import type { GateResult, QuarantineRecord, RolloutActivities, Verdict, WatchInput, WatchOutcome } from '../../activities/types';
+import type { GateResult, QuarantineRecord, RolloutActivities, Verdict, WatchInput, WatchOutcome } from '../../domain/activity-contract';
 import { preparePlan } from '../../activities/plan';
-import { statusQuery } from '../../workflows/definitions';
-import type { RolloutStatus } from '../../workflows/state';
+import { statusQuery } from '../../domain/definitions';
+import type { RolloutStatus } from '../../domain/state';
 import { forTheFile, workflowBundle } from './temporal';
 import { getStatus, type MrcdClient } from '../../client/rollouts';
-import { ACTIVITY_FAILURE } from '../../workflows/failures';
+import { ACTIVITY_FAILURE } from '../../domain/failures';
 
 export interface Script {
   /** Deploys to these regions fail for good. */

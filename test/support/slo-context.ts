@@ -1,5 +1,5 @@
 // The SloContext every provider test starts from; each file fills in its Prometheus and deploy time.
-import type { SloContext } from '../../activities/types';
+import type { SloContext } from '../../domain/activity-contract';
 
 export function sloContext(over: Partial<SloContext> & Pick<SloContext, 'since'>): SloContext {
   return {

@@ -2,7 +2,7 @@
 // (duplicated, out of order, naming the wrong region) interleaved with what the rollout
 // itself does (soaks start and end, gates pass or breach, rollbacks finish or fail,
 // contract migrations start). Each action is judged by the action table of
-// workflows/state.ts and applied the way workflows/rollout/messages.ts applies it; after
+// domain/state.ts and applied the way workflows/rollout/messages.ts applies it; after
 // every step the rollout must be in a legal state, each action accepted (maybe as a no-op)
 // or refused with the actions legal now, and an abort final: nothing but its duplicate (or a
 // retry of a failed rollback) is accepted after it, and the rollout ends aborted.
@@ -23,7 +23,7 @@ import {
   type ActionContext,
   type OperatorActionName,
   type RolloutState,
-} from '../../workflows/state';
+} from '../../domain/state';
 
 function params(numRuns: number): fc.Parameters<unknown> {
   return {

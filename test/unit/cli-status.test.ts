@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statusTable } from '../../client/cli';
-import { summarize } from '../../workflows/summary';
-import type { RolloutStatus } from '../../workflows/state';
+import { summarize } from '../../domain/summary';
+import type { RolloutStatus } from '../../domain/state';
 
 function status(over: Partial<RolloutStatus> = {}): RolloutStatus {
   const s: RolloutStatus = {

@@ -8,8 +8,8 @@ import { ApplicationFailure, CancelledFailure, type Logger, type LogLevel, type 
 import { commandDeploy, commandRollback } from '../../activities/deployers/command';
 import { deployRegion } from '../../activities/deployers';
 import { runMigration } from '../../activities/migrations';
-import type { DeployInput, RollbackInput } from '../../activities/types';
-import { ACTIVITY_FAILURE } from '../../workflows/failures';
+import type { DeployInput, RollbackInput } from '../../domain/activity-contract';
+import { ACTIVITY_FAILURE } from '../../domain/failures';
 
 const node = process.execPath;
 

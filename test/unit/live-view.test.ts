@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { renderLiveView, span } from '../../client/live-view';
 import { progressEvents, progressLines, type FollowEvent } from '../../client/progress';
 import { followMode, followOutput } from '../../client/follow-output';
-import { summarize } from '../../workflows/summary';
-import type { GateResult } from '../../activities/types';
-import type { RecordedAction, RolloutStatus } from '../../workflows/state';
+import { summarize } from '../../domain/summary';
+import type { GateResult } from '../../domain/activity-contract';
+import type { RecordedAction, RolloutStatus } from '../../domain/state';
 
 const T = Date.UTC(2026, 11, 2, 12, 0, 0);
 const sec = 1000;

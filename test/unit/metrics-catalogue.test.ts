@@ -1,11 +1,11 @@
 // The rollout metrics as documented: docs/operations.md ("Metrics") lists every metric of
-// workflows/metrics.ts under the name Prometheus shows, with its type and tags, and the
+// domain/metrics.ts under the name Prometheus shows, with its type and tags, and the
 // exporter has buckets for every histogram (its defaults stop at 10 s).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportedName, METRIC_BUCKETS, ROLLOUT_METRICS } from '../../workflows/metrics';
+import { exportedName, METRIC_BUCKETS, ROLLOUT_METRICS } from '../../domain/metrics';
 
 const ROOT = join(__dirname, '..', '..');
 

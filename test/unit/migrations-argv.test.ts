@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
 import { runMigration } from '../../activities/migrations';
-import type { MigrationInput } from '../../activities/types';
+import type { MigrationInput } from '../../domain/activity-contract';
 
 function stdoutOf(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];

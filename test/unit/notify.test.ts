@@ -4,7 +4,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { freePort } from '../../dev/ports';
 import { notify, signBody } from '../../activities/notify';
-import type { NotifyInput } from '../../activities/types';
+import type { NotifyInput } from '../../domain/activity-contract';
 import type { Notification } from '../../plan';
 
 interface Received {

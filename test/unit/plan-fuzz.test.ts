@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { stringify as toYaml } from 'yaml';
 import { parsePlanText, PlanError, validatePlan, type PlanProblem } from '../../plan';
-import { payloadProblem } from '../../workflows/state';
+import { payloadProblem } from '../../domain/state';
 
 const ROOT = resolve(__dirname, '../..');
 const CORPUS = join(ROOT, 'test/fixtures/fuzz-corpus');

@@ -13,7 +13,7 @@ import { reviewMarkdown } from '../../client/review/markdown';
 import { renderCharts } from '../../client/review/charts';
 import { FOOTNOTES } from '../../client/review/footnotes';
 import type { CollectedRollout, ReviewedStatus, ReviewOptions } from '../../client/review/types';
-import type { RecordedAction, RegionState } from '../../workflows/state';
+import type { RecordedAction, RegionState } from '../../domain/state';
 
 const fixture = JSON.parse(readFileSync(join(__dirname, '../fixtures/review/rollouts.json'), 'utf8')) as { recordedAt: number; rollouts: CollectedRollout[] };
 const HOUR = 3_600_000;

@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HALT_KINDS, type HaltKind } from '../../workflows/halt-cause';
-import { RUNBOOK_WAITS, runbookLink, runbookSection } from '../../workflows/runbook';
-import { renderDetails } from '../../workflows/summary';
-import type { RolloutState, RolloutStatus } from '../../workflows/state';
+import { HALT_KINDS, type HaltKind } from '../../domain/halt-cause';
+import { RUNBOOK_WAITS, runbookLink, runbookSection } from '../../domain/runbook';
+import { renderDetails } from '../../domain/summary';
+import type { RolloutState, RolloutStatus } from '../../domain/state';
 import { statusTable } from '../../client/cli';
 import { slackText } from '../../activities/notify';
 

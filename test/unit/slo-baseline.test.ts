@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Baseline } from '../../plan';
-import type { SloContext } from '../../activities/types';
+import type { SloContext } from '../../domain/activity-contract';
 import { sloContext } from '../support/slo-context';
 import { baselineLimit, regressedFromBaseline } from '../../activities/slo/verdict';
 import { evaluatePrometheusCheck, templateUses, type PrometheusCheck } from '../../activities/slo/prometheus';

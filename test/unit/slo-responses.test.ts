@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CancelledFailure } from '@temporalio/common';
 import type { Check } from '../../plan';
-import type { SloContext } from '../../activities/types';
+import type { SloContext } from '../../domain/activity-contract';
 import { sloContext } from '../support/slo-context';
 import {
   burnRateQuery,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, ApplicationFailureCategory, CancelledFailure } from '@temporalio/common';
-import type { GateInput, GateResult, SloContext, Verdict, WatchInput, WatchOutcome } from '../../activities/types';
+import type { GateInput, GateResult, SloContext, Verdict, WatchInput, WatchOutcome } from '../../domain/activity-contract';
 import {
   createCheckRegion,
   createWatchRegion,

@@ -10,7 +10,7 @@ import {
   type ActionContext,
   type OperatorActionName,
   type RolloutState,
-} from '../../workflows/state';
+} from '../../domain/state';
 
 // expected[state] = actions that act (legal, not a no-op), with a region soaking and one awaiting approval
 const EXPECTED: Record<RolloutState, OperatorActionName[]> = {

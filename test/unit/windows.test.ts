@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import { computeDeployWindow, describeWindow, nextDeployWindow } from '../../activities/windows';
 import type { DeployWindow } from '../../plan';
-import { ACTIVITY_FAILURE } from '../../workflows/failures';
+import { ACTIVITY_FAILURE } from '../../domain/failures';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

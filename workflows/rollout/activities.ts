@@ -7,7 +7,7 @@ import {
   type ActivityInterfaceFor,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { RolloutActivities } from '../../activities/types';
+import type { RolloutActivities } from '../../domain/activity-contract';
 import type { NormalizedPlan, NormalizedRegion } from '../../plan';
 
 type Stubs = ActivityInterfaceFor<RolloutActivities>;

@@ -2,8 +2,8 @@
 // failing one halts as rollback-failed until an operator retries. Abort, the rollback-all
 // policy and late regressions all come down to rolling back a list of regions.
 import { CancellationScope, condition } from '@temporalio/workflow';
-import type { HaltCause } from '../halt-cause';
-import type { HaltInfo, RegionState, RolloutState, RolloutStatus } from '../state';
+import type { HaltCause } from '../../domain/halt-cause';
+import type { HaltInfo, RegionState, RolloutState, RolloutStatus } from '../../domain/state';
 import { finish } from './end';
 import { revertExpand } from './migrations';
 import { causeMessage } from './outcomes';

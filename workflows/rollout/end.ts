@@ -1,8 +1,8 @@
 // How a rollout ends: watches stopped, notifications and handlers drained, and a verdict
 // the workflow's own result carries (a rollout that did not succeed fails the workflow).
 import { allHandlersFinished, ApplicationFailure, condition } from '@temporalio/workflow';
-import { ROLLOUT_FAILURE } from '../failures';
-import type { RolloutStatus } from '../state';
+import { ROLLOUT_FAILURE } from '../../domain/failures';
+import type { RolloutStatus } from '../../domain/state';
 import type { RolloutRun } from './run';
 import { stopPromotedWatches } from './watches';
 

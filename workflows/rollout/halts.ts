@@ -1,9 +1,9 @@
 // Holds: waits an abort interrupts, a pause, a halt until retry or abort, and the
 // continue-as-new that keeps a long halt's history short.
 import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
-import type { WatchOutcome } from '../../activities/types';
-import type { RolloutInput } from '../definitions';
-import type { RegionState, RolloutStatus } from '../state';
+import type { WatchOutcome } from '../../domain/activity-contract';
+import type { RolloutInput } from '../../domain/definitions';
+import type { RegionState, RolloutStatus } from '../../domain/state';
 import { Aborted } from './outcomes';
 import type { RolloutRun } from './run';
 import { stopPromotedWatches } from './watches';

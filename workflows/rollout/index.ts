@@ -3,10 +3,10 @@
 // activity (activities/), every wait is a durable timer or condition. This file is the
 // flow; docs/architecture.md ("The workflow's modules") maps the rest of this folder.
 import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
-import type { RolloutInput } from '../definitions';
-import { ROLLOUT_FAILURE } from '../failures';
-import { causeWithDetail } from '../halt-cause';
-import type { RolloutStatus } from '../state';
+import type { RolloutInput } from '../../domain/definitions';
+import { ROLLOUT_FAILURE } from '../../domain/failures';
+import { causeWithDetail } from '../../domain/halt-cause';
+import type { RolloutStatus } from '../../domain/state';
 import { abortAll, onLateBreaches, rollBackEverything, rollbackAll } from './compensation';
 import { finish } from './end';
 import { continueWithState, waitHalted } from './halts';

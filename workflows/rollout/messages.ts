@@ -2,7 +2,7 @@
 // judged by the action table of state.ts, recorded accepted or not, and turned into an
 // intent on the run that the flow acts on at its next safe point.
 import { log, setDefaultSignalHandler, setHandler } from '@temporalio/workflow';
-import { boundActions, MAX_RECORDED_TEXT, type ActionRecord } from '../action-log';
+import { boundActions, MAX_RECORDED_TEXT, type ActionRecord } from '../../domain/action-log';
 import {
   ACTION_DESCRIPTIONS,
   actionSignals,
@@ -11,8 +11,8 @@ import {
   STATUS_QUERY_DESCRIPTION,
   statusQuery,
   type ActionResult,
-} from '../definitions';
-import { checkAction, legalActions, OPERATOR_ACTIONS, payloadProblem, type ActionPayload, type OperatorActionName } from '../state';
+} from '../../domain/definitions';
+import { checkAction, legalActions, OPERATOR_ACTIONS, payloadProblem, type ActionPayload, type OperatorActionName } from '../../domain/state';
 import type { RolloutRun } from './run';
 
 /** Installs the status query and every action's handlers; must run before the workflow's first await, or an early update is rejected. */

@@ -11,9 +11,9 @@
 // not counted twice. What this class remembers between publishes is rebuilt by that replay.
 import type { MetricCounter, MetricHistogram } from '@temporalio/common';
 import { metricMeter } from '@temporalio/workflow';
-import type { HaltCause } from '../halt-cause';
-import { ROLLOUT_METRICS, type MetricDefinition } from '../metrics';
-import { TERMINAL_STATES, type HoldKind, type RegionStatus, type RolloutState, type RolloutStatus } from '../state';
+import type { HaltCause } from '../../domain/halt-cause';
+import { ROLLOUT_METRICS, type MetricDefinition } from '../../domain/metrics';
+import { TERMINAL_STATES, type HoldKind, type RegionStatus, type RolloutState, type RolloutStatus } from '../../domain/state';
 
 const counter = (m: MetricDefinition): MetricCounter => metricMeter.createCounter(m.name, undefined, m.help);
 // No unit: the exporter would append it to the name, which already says seconds.

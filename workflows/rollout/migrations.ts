@@ -3,7 +3,7 @@
 // retried or continued run only does what is left and an abort reverts only what ran.
 import { CancellationScope } from '@temporalio/workflow';
 import type { NormalizedPlan } from '../../plan';
-import { causeWithDetail } from '../halt-cause';
+import { causeWithDetail } from '../../domain/halt-cause';
 import { migrationActivities } from './activities';
 import { waitHalted } from './halts';
 import { Aborted, causeMessage, MigrationFailed } from './outcomes';

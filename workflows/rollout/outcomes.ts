@@ -1,6 +1,6 @@
 // What a region step, a watch or a migration comes back with, and the innermost words of a failure.
-import type { GateResult } from '../../activities/types';
-import type { HaltCause } from '../halt-cause';
+import type { GateResult } from '../../domain/activity-contract';
+import type { HaltCause } from '../../domain/halt-cause';
 
 /** A region's soak ended in one of these; only `passed` goes on to approval and promotion. */
 export type SoakOutcome =

@@ -5,10 +5,10 @@
 // timer and one notify activity, so a hold of days costs O(1) history per reminder, and a
 // halt that long continues as new like any other (halts.ts) with the hold carried along.
 import { CancellationScope, isCancellation, patched, sleep } from '@temporalio/workflow';
-import type { RolloutEventKind } from '../../activities/types';
+import type { RolloutEventKind } from '../../domain/activity-contract';
 import type { NormalizedReminders, Notification } from '../../plan';
-import { formatDuration } from '../../plan/duration';
-import { MAX_RECORDED_HOLDS, type HoldInfo, type HoldKind, type RolloutStatus } from '../state';
+import { formatDuration } from '../../domain/duration';
+import { MAX_RECORDED_HOLDS, type HoldInfo, type HoldKind, type RolloutStatus } from '../../domain/state';
 import { PATCH_HOLD_REMINDERS } from './patches';
 
 /** What the reminders need of the run (kept narrow so this module does not import run.ts). */

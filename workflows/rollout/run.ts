@@ -1,15 +1,15 @@
 // The state of one rollout run: the status every query returns, the operator intents the
 // handlers set and the flow acts on, and the one way status is published and reported.
 import { ApplicationFailure, CancellationScope, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { RolloutEventKind } from '../../activities/types';
+import type { RolloutEventKind } from '../../domain/activity-contract';
 import type { NormalizedPlan, NormalizedRegion, Notification } from '../../plan';
-import type { RolloutInput } from '../definitions';
-import type { HaltCause } from '../halt-cause';
-import { operationKey, type KeyParts } from '../idempotency';
-import { SA_QUARANTINE, SA_REGION, SA_STATE } from '../search-attributes';
-import { legalActions, type ActionContext, type RegionState, type RolloutState, type RolloutStatus } from '../state';
-import { runbookLink } from '../runbook';
-import { renderDetails, summarize } from '../summary';
+import type { RolloutInput } from '../../domain/definitions';
+import type { HaltCause } from '../../domain/halt-cause';
+import { operationKey, type KeyParts } from '../../domain/idempotency';
+import { SA_QUARANTINE, SA_REGION, SA_STATE } from '../../domain/search-attributes';
+import { legalActions, type ActionContext, type RegionState, type RolloutState, type RolloutStatus } from '../../domain/state';
+import { runbookLink } from '../../domain/runbook';
+import { renderDetails, summarize } from '../../domain/summary';
 import { deployActivities, notifyActs } from './activities';
 import type { LateBreach } from './outcomes';
 import { RolloutMetrics } from './metrics';

@@ -2,11 +2,11 @@
 // is the final gate), soak extensions while evidence is missing, and the approval and
 // pause holds, during which the region stays watched: a breach while held fails it.
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
-import type { GateResult, SloContext, WatchOutcome } from '../../activities/types';
+import type { GateResult, SloContext, WatchOutcome } from '../../domain/activity-contract';
 import type { NormalizedRegion } from '../../plan';
-import { formatDuration } from '../../plan/duration';
-import { describeGate } from '../gate-text';
-import { causeFromGate, causeWithDetail } from '../halt-cause';
+import { formatDuration } from '../../domain/duration';
+import { describeGate } from '../../domain/gate-text';
+import { causeFromGate, causeWithDetail } from '../../domain/halt-cause';
 import { checkActivities, gateActs } from './activities';
 import { holdWhilePaused, waitFor } from './halts';
 import { Aborted, causeMessage, type SoakOutcome } from './outcomes';

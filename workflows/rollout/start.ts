@@ -2,11 +2,11 @@
 // quarantine rule ("may this version start?"). Either failing ends the rollout before any
 // region is touched.
 import { upsertSearchAttributes } from '@temporalio/workflow';
-import { ACTIVITY_FAILURE, ROLLOUT_FAILURE } from '../failures';
-import { causeWithDetail } from '../halt-cause';
-import { quarantineDecision } from '../quarantine';
-import { SA_OWNER, SA_SERVICE, SA_VERSION } from '../search-attributes';
-import { payloadProblem } from '../state';
+import { ACTIVITY_FAILURE, ROLLOUT_FAILURE } from '../../domain/failures';
+import { causeWithDetail } from '../../domain/halt-cause';
+import { quarantineDecision } from '../../domain/quarantine';
+import { SA_OWNER, SA_SERVICE, SA_VERSION } from '../../domain/search-attributes';
+import { payloadProblem } from '../../domain/state';
 import { prepActs } from './activities';
 import { causeMessage } from './outcomes';
 import type { RolloutRun } from './run';
@@ -41,7 +41,7 @@ export async function preparePlan(run: RolloutRun): Promise<void> {
   );
 }
 
-/** A version that failed its gate before starts only with an override (the rule is workflows/quarantine.ts). */
+/** A version that failed its gate before starts only with an override (the rule is domain/quarantine.ts). */
 async function checkQuarantineAtStart(run: RolloutRun): Promise<void> {
   const { status, input, plan } = run;
   const override = input.overrides?.quarantine;

@@ -2,8 +2,8 @@
 // approval or by a pause is read again at its promotion (someone may have rolled it back by
 // hand meanwhile), and every region once more before the rollout may succeed: "succeeded"
 // means every region runs the version at the end, not that each did at its own gate.
-import type { DeploymentCheck } from '../../activities/types';
-import { causeWithDetail } from '../halt-cause';
+import type { DeploymentCheck } from '../../domain/activity-contract';
+import { causeWithDetail } from '../../domain/halt-cause';
 import { gateActs } from './activities';
 import { waitHalted } from './halts';
 import { Aborted, type SoakOutcome } from './outcomes';

@@ -1,10 +1,10 @@
 // SLO watches: what a region is judged on, the watch of a region until a breach, and the
 // watches that keep guarding promoted regions until the last promotion.
 import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
-import type { SloContext, WatchInput, WatchOutcome } from '../../activities/types';
-import { formatDuration } from '../../plan/duration';
-import { describeGate } from '../gate-text';
-import { causeFromGate } from '../halt-cause';
+import type { SloContext, WatchInput, WatchOutcome } from '../../domain/activity-contract';
+import { formatDuration } from '../../domain/duration';
+import { describeGate } from '../../domain/gate-text';
+import { causeFromGate } from '../../domain/halt-cause';
 import { checkActivities, longWatchActivities } from './activities';
 import { causeMessage } from './outcomes';
 import type { RolloutRun } from './run';

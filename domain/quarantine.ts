@@ -3,7 +3,7 @@
 // before starting anything, with the same words. A version is quarantined for a service
 // when a rollout rolled it back for failing a gate; the records are those rollouts, found
 // through their MrcdQuarantine search attribute (common/quarantine-lookup.ts).
-import type { QuarantineRecord } from '../activities/types';
+import type { QuarantineRecord } from './activity-contract';
 import { WORKFLOW_TYPE } from './definitions';
 import { SA_QUARANTINE, SA_SERVICE, SA_VERSION } from './search-attributes';
 import { payloadProblem } from './state';

@@ -1,7 +1,7 @@
 // The rollout state machine as data: which operator action is legal in which state, and
 // why not otherwise. Pure and deterministic, so the workflow, the update validators, the
 // docs (docs/rollout-states.md) and a table-driven test all read the same table.
-import type { GateResult } from '../activities/types';
+import type { GateResult } from './activity-contract';
 import type { HaltCause } from './halt-cause';
 
 export const ROLLOUT_STATES = ['running', 'paused', 'halted', 'rolling-back', 'rollback-failed', 'succeeded', 'rolled-back', 'aborted', 'failed'] as const;

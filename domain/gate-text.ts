@@ -1,7 +1,7 @@
 // How a gate's checks read as text: one rule for the workflow's halt reasons and
 // notifications and for mrcd's progress lines and status table. Pure, so workflow code and
 // the client library can both import it.
-import type { CheckResult, GateResult } from '../activities/types';
+import type { CheckResult, GateResult } from './activity-contract';
 
 /** The checks that kept the gate from passing (fail, inconclusive, error). */
 export function failingChecks(g: GateResult): CheckResult[] {

@@ -54,7 +54,7 @@ export const ROLLOUT_METRICS = {
     name: 'mrcd_halts',
     kind: 'counter',
     tags: ['service', 'kind'],
-    help: 'Halt causes recorded, by kind (workflows/halt-cause.ts), aborts included.',
+    help: 'Halt causes recorded, by kind (domain/halt-cause.ts), aborts included.',
   },
   soakSeconds: {
     name: 'mrcd_soak_seconds',

@@ -1,7 +1,7 @@
 // The contract between the workflow and its activities. Workflows import these with
 // `import type` only; every value here travels through history, so it is plain JSON and
 // never holds a secret (secrets are named by *Env fields and read by the activity).
-import type { Gate, NormalizedDeployer, NormalizedPlan, Notification, Owner } from '../plan';
+import type { DeployWindow, Gate, NormalizedDeployer, NormalizedPlan, Notification, Owner } from '../plan';
 
 /** The four verdicts of a check. Only `pass` promotes. */
 export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
@@ -211,7 +211,7 @@ export interface MigrationInput {
 }
 
 export interface WindowInput {
-  window: import('../plan').DeployWindow;
+  window: DeployWindow;
   /** Epoch ms the region would start. */
   now: number;
   /** The region must be able to finish its soak inside the same allowed period. */

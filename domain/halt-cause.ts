@@ -1,6 +1,6 @@
 // Why a rollout stopped, as data: the runbook section, the notifications, the review and
 // the tests read the cause; `halt.reason` stays the sentence for people.
-import type { CheckResult, GateResult } from '../activities/types';
+import type { CheckResult, GateResult } from './activity-contract';
 
 export const HALT_KINDS = [
   /** A check breached while the region soaked (or waited for approval). */

@@ -2,6 +2,7 @@
 // workflow both import these, so a renamed handler cannot silently drift apart.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ActionPayload, OperatorActionName, RolloutState, RolloutStatus } from './state';
+import type { NormalizedPlan } from '../plan';
 
 export const TASK_QUEUE_DEFAULT = 'mrcd-rollouts';
 export const WORKFLOW_TYPE = 'rolloutWorkflow';
@@ -78,7 +79,7 @@ export interface StartOverrides {
 
 export interface CarriedState {
   status: RolloutStatus;
-  plan: import('../plan').NormalizedPlan;
+  plan: NormalizedPlan;
   regionIndex: number;
   /** The run continued as new while halted: the next one waits for retry or abort first. */
   halted?: boolean;
