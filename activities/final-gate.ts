@@ -7,13 +7,14 @@ import { activitySignal, currentContext } from './activity-context';
 import type { GateInput, GateResult } from '../domain/activity-contract';
 import { evaluateGate } from './slo/gate';
 import { checkDeployment } from './deployers/running-version';
+import { readerFor } from './deployers/registry';
 
 export async function evaluateFinalGate(input: GateInput): Promise<GateResult> {
   const { deployer, ...slo } = input;
   const gate = await evaluateGate(slo);
   if (!deployer) return counted(input.service, gate);
   const signal = activitySignal();
-  const deployment = await checkDeployment(deployer, { service: input.service, region: input.region, version: input.version }, signal);
+  const deployment = await checkDeployment(readerFor(deployer), { service: input.service, region: input.region, version: input.version }, signal);
   return counted(input.service, { ...gate, deployment });
 }
 

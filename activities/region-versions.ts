@@ -4,9 +4,12 @@
 // parallel; one unreadable region is an `error` for it, never a pass.
 import { activitySignal } from './activity-context';
 import { checkDeployment } from './deployers/running-version';
+import { readerFor } from './deployers/registry';
 import type { DeploymentCheck, RegionVersionsInput } from '../domain/activity-contract';
 
 export function readRegionVersions(input: RegionVersionsInput): Promise<DeploymentCheck[]> {
   const signal = activitySignal();
-  return Promise.all(input.regions.map((region) => checkDeployment(input.deployer, { service: input.service, region, version: input.version }, signal)));
+  return Promise.all(
+    input.regions.map((region) => checkDeployment(readerFor(input.deployer), { service: input.service, region, version: input.version }, signal)),
+  );
 }

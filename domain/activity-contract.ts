@@ -112,12 +112,13 @@ export type WatchOutcome =
   | { kind: 'gated'; result: GateResult; checksRun: number }
   | { kind: 'ended'; checksRun: number };
 
-export interface DeployInput {
+/** One deploy step; a deployer provider sees it with its own settings (`D`). */
+export interface DeployInput<D extends NormalizedDeployer = NormalizedDeployer> {
   rolloutId: string;
   service: string;
   region: string;
   version: string;
-  deployer: NormalizedDeployer;
+  deployer: D;
   /**
    * Names one intended step: this rollout (its first run id), region, version, step and
    * attempt. Activity retries reuse it; a new rollout or an operator's retry never does.
@@ -143,7 +144,7 @@ export interface DeployResult {
   at?: number;
 }
 
-export interface RollbackInput extends DeployInput {
+export interface RollbackInput<D extends NormalizedDeployer = NormalizedDeployer> extends DeployInput<D> {
   /** The version the region ran before this rollout, when known. */
   previousVersion?: string;
   /**

@@ -10,8 +10,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DeployInput, DeployResult, RollbackInput } from '../../domain/activity-contract';
 import { cancellationOf, classifyHttpError, failureForStatus, isTimeoutError, type HttpFailureContext } from '../http-errors';
 import { formatDuration } from '../../domain/duration';
-import { confirmDeployed } from './running-version';
+import { confirmDeployed, STATUS_TIMEOUT_MS, statusText } from './running-version';
 import { authHeaders } from './auth';
+import { readerOf, type Deployer, type DeployerConfig, type RegionRef } from './deployer';
 import { idempotencyKey, stepText, type DeployStep } from './step';
 import { ACTIVITY_FAILURE, DEPLOY_FAILURE } from '../../domain/failures';
 
@@ -44,7 +45,7 @@ export function heartbeatChunkMs(heartbeatTimeoutMs: number | undefined): number
   return heartbeatTimeoutMs && heartbeatTimeoutMs > 0 ? Math.min(HEARTBEAT_EVERY_MS, Math.max(1, Math.floor(heartbeatTimeoutMs / 3))) : HEARTBEAT_EVERY_MS;
 }
 
-type HttpDeployer = Extract<DeployInput['deployer'], { type: 'http' }>;
+type HttpDeployer = DeployerConfig<'http'>;
 
 interface OperationView {
   operationId: string;
@@ -54,19 +55,18 @@ interface OperationView {
   error?: string;
 }
 
-export function httpDeploy(input: DeployInput): Promise<DeployResult> {
-  return runOperation(input, 'deploy');
-}
+export const httpDeployer: Deployer<HttpDeployer> = {
+  deploy: (input) => runOperation(input, 'deploy'),
+  rollback: (input) => runOperation(input, 'rollback'),
+  running: httpStatus,
+  // A retried attempt polls the operation it heartbeated, or posts under the same key.
+  resumesByKey: true,
+};
 
-export function httpRollback(input: RollbackInput): Promise<DeployResult> {
-  return runOperation(input, 'rollback');
-}
+export const { deploy: httpDeploy, rollback: httpRollback } = httpDeployer;
 
-async function runOperation(input: DeployInput | RollbackInput, step: DeployStep): Promise<DeployResult> {
+async function runOperation(input: DeployInput<HttpDeployer> | RollbackInput<HttpDeployer>, step: DeployStep): Promise<DeployResult> {
   const deployer = input.deployer;
-  if (deployer.type !== 'http') {
-    throw ApplicationFailure.nonRetryable(`http deployer called for a ${deployer.type} deployer`, ACTIVITY_FAILURE.deployConfig);
-  }
   const ctx = Context.current();
   const key = idempotencyKey(input, step);
   const what = stepText(input, step);
@@ -151,7 +151,7 @@ async function runOperation(input: DeployInput | RollbackInput, step: DeployStep
           ctx.heartbeat(done);
           return ctx.sleep(ms);
         };
-        await confirmDeployed(deployer, input, { signal: ctx.cancellationSignal, sleep, operation: op.operationId });
+        await confirmDeployed(readerOf(httpDeployer, deployer), input, { signal: ctx.cancellationSignal, sleep, operation: op.operationId });
       }
       // `version` is the version this step acted on (deployed, or rolled back), and
       // previousVersion the one before it, i.e. what a rollback returns the region to.
@@ -217,4 +217,36 @@ function protocolFailure(what: string, phase: string, data: unknown): Applicatio
     `${what}: unexpected ${phase} response from deployer: ${(shown ?? '').slice(0, 200)}`,
     ACTIVITY_FAILURE.deployRejected,
   );
+}
+
+/** What the region runs, by the deploy API's status endpoint. */
+async function httpStatus(deployer: HttpDeployer, ref: RegionRef, signal?: AbortSignal): Promise<string | null> {
+  const url = `${deployer.baseUrl}/regions/${encodeURIComponent(ref.region)}/status?service=${encodeURIComponent(ref.service)}`;
+  const fail: HttpFailureContext = { what: statusText(ref), failures: DEPLOY_FAILURE };
+  let res;
+  try {
+    res = await axios.get<unknown>(url, {
+      headers: { Accept: 'application/json', ...authHeaders(deployer) },
+      timeout: STATUS_TIMEOUT_MS,
+      ...(signal ? { signal } : {}),
+      validateStatus: () => true,
+      maxRedirects: 0,
+      responseType: 'json',
+    });
+  } catch (err) {
+    throw classifyHttpError(err, fail, signal);
+  }
+  if (res.status === 404 || res.status === 405 || res.status === 501) {
+    // Without a status endpoint no deploy can be confirmed: a configuration problem, not luck.
+    throw ApplicationFailure.nonRetryable(
+      `${fail.what}: the deployer has no status endpoint (GET ${url} answered ${res.status}); mrcd needs it to confirm what a region runs (docs/deployers.md)`,
+      ACTIVITY_FAILURE.deployConfig,
+    );
+  }
+  if (res.status < 200 || res.status >= 300) throw failureForStatus(res.status, res.headers, res.data, fail);
+  const body = res.data as { version?: unknown } | null;
+  const v = typeof body === 'object' && body !== null ? body.version : undefined;
+  if (typeof v === 'string' && v !== '') return v;
+  if (v === null || v === undefined || v === '') return null;
+  throw ApplicationFailure.nonRetryable(`${fail.what}: unexpected status response (version ${JSON.stringify(v)})`, ACTIVITY_FAILURE.deployRejected);
 }

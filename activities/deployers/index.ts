@@ -1,18 +1,18 @@
-// One entry point per step for the workflow; the plan's deployer type picks the provider.
+// One entry point per step for the workflow; the plan's deployer type picks the provider
+// from the registry, and nothing here names one.
 // A rollback is judged here, for every deployer, by what the region runs: before the call
 // (a region already back is not rolled back again: an "undo" run twice would restore the
 // bad version) and after it (the deployer's "succeeded" is not taken for it).
 import { ApplicationFailure } from '@temporalio/common';
 import type { DeployInput, DeployResult, RollbackInput } from '../../domain/activity-contract';
 import { activitySignal, currentContext } from '../activity-context';
-import { commandDeploy, commandRollback } from './command';
-import { httpDeploy, httpRollback } from './http';
-import { confirmRolledBack, readRunning, rollbackShortfall, type RegionRef } from './running-version';
+import { confirmRolledBack, readRunning, rollbackShortfall } from './running-version';
 import { idempotencyKey } from './step';
 import { ACTIVITY_FAILURE } from '../../domain/failures';
+import type { RegionRef } from './deployer';
+import { deployerFor, readerFor } from './registry';
 
 export { idempotencyKey } from './step';
-export { httpDeploy, httpRollback, commandDeploy, commandRollback };
 
 /**
  * A deploy, with the time it ended by this worker's clock: the workflow records when the
@@ -20,19 +20,8 @@ export { httpDeploy, httpRollback, commandDeploy, commandRollback };
  * worker that took over with the time of the last task before the old worker died.
  */
 export async function deployRegion(input: DeployInput): Promise<DeployResult> {
-  const result = await providerDeploy(input);
+  const result = await deployerFor(input.deployer).deploy(input);
   return { ...result, at: Date.now() };
-}
-
-function providerDeploy(input: DeployInput): Promise<DeployResult> {
-  switch (input.deployer.type) {
-    case 'http':
-      return httpDeploy(input);
-    case 'command':
-      return commandDeploy(input);
-    default:
-      return Promise.reject(unknownDeployer(input.deployer));
-  }
 }
 
 export async function rollbackRegion(input: RollbackInput): Promise<DeployResult> {
@@ -46,7 +35,7 @@ export async function rollbackRegion(input: RollbackInput): Promise<DeployResult
   // A region whose deploy may still be under way is not read first: a deploy landing after
   // the read would be rolled back by nobody (found by the chaos run, seed 20261207).
   if (!input.afterInterruptedDeploy && !retriedUnderItsKey(input)) {
-    const running = await readRunning(input.deployer, ref, { ...(signal ? { signal } : {}), sleep });
+    const running = await readRunning(readerFor(input.deployer), ref, { ...(signal ? { signal } : {}), sleep });
     if (running !== undefined && running !== input.version) {
       const short = rollbackShortfall(ref, input.previousVersion, running);
       if (short !== undefined) {
@@ -66,28 +55,11 @@ export async function rollbackRegion(input: RollbackInput): Promise<DeployResult
       return result;
     }
   }
-  const result = await providerRollback(input);
-  const running = await confirmRolledBack(input.deployer, ref, input.previousVersion, { ...(signal ? { signal } : {}), sleep });
+  const result = await deployerFor(input.deployer).rollback(input);
+  const running = await confirmRolledBack(readerFor(input.deployer), ref, input.previousVersion, { ...(signal ? { signal } : {}), sleep });
   return running === undefined ? result : { ...result, running };
 }
 
-function providerRollback(input: RollbackInput): Promise<DeployResult> {
-  switch (input.deployer.type) {
-    case 'http':
-      return httpRollback(input);
-    case 'command':
-      return commandRollback(input);
-    default:
-      return Promise.reject(unknownDeployer(input.deployer));
-  }
-}
-
 function retriedUnderItsKey(input: RollbackInput): boolean {
-  return input.deployer.type === 'http' && (currentContext()?.info.attempt ?? 1) > 1;
-}
-
-// Reachable only with a history recorded by a newer plan schema than this worker knows.
-function unknownDeployer(deployer: never): ApplicationFailure {
-  const type = (deployer as { type?: unknown }).type;
-  return ApplicationFailure.nonRetryable(`unknown deployer type ${JSON.stringify(type)}`, ACTIVITY_FAILURE.deployConfig);
+  return deployerFor(input.deployer).resumesByKey && (currentContext()?.info.attempt ?? 1) > 1;
 }

@@ -3,15 +3,12 @@
 // hands back an old operation, and a region can be changed from outside during a soak.
 // So a deploy is confirmed against the region's status, and a gate re-reads it before
 // a promotion.
-import axios from 'axios';
 import { ApplicationFailure } from '@temporalio/common';
-import type { NormalizedDeployer } from '../../plan';
 import type { DeploymentCheck } from '../../domain/activity-contract';
-import { cancellationOf, classifyHttpError, failureForStatus, type HttpFailureContext } from '../http-errors';
-import { baseEnv, runCommandActivity, substituteArgv } from '../run-command';
-import { authHeaders } from './auth';
+import { cancellationOf } from '../http-errors';
 import { currentContext } from '../activity-context';
-import { ACTIVITY_FAILURE, DEPLOY_FAILURE } from '../../domain/failures';
+import { ACTIVITY_FAILURE } from '../../domain/failures';
+import type { RegionReader, RegionRef } from './deployer';
 
 /**
  * How long one status call may take; it is a small GET or a short command. Below the deploy
@@ -20,91 +17,29 @@ import { ACTIVITY_FAILURE, DEPLOY_FAILURE } from '../../domain/failures';
  */
 export const STATUS_TIMEOUT_MS = 20_000;
 
-export interface RegionRef {
-  service: string;
-  region: string;
-  /** The version expected; passed to a status command as VERSION. */
-  version: string;
-}
-
 /** The status call in words, for its failures: "status of api in eu-west-1". */
-function statusText(ref: RegionRef): string {
+export function statusText(ref: RegionRef): string {
   return `status of ${ref.service} in ${ref.region}`;
-}
-
-/**
- * The version the deployer says the region runs (null: it runs nothing of the service),
- * or `undefined` when the deployer cannot say (a command deployer without `status`).
- * Throws a classified ApplicationFailure when the deployer could not be asked.
- */
-export async function runningVersion(deployer: NormalizedDeployer, ref: RegionRef, signal?: AbortSignal): Promise<string | null | undefined> {
-  return deployer.type === 'http' ? httpStatus(deployer, ref, signal) : commandStatus(deployer, ref);
-}
-
-async function httpStatus(deployer: Extract<NormalizedDeployer, { type: 'http' }>, ref: RegionRef, signal?: AbortSignal): Promise<string | null> {
-  const url = `${deployer.baseUrl}/regions/${encodeURIComponent(ref.region)}/status?service=${encodeURIComponent(ref.service)}`;
-  const fail: HttpFailureContext = { what: statusText(ref), failures: DEPLOY_FAILURE };
-  let res;
-  try {
-    res = await axios.get<unknown>(url, {
-      headers: { Accept: 'application/json', ...authHeaders(deployer) },
-      timeout: STATUS_TIMEOUT_MS,
-      ...(signal ? { signal } : {}),
-      validateStatus: () => true,
-      maxRedirects: 0,
-      responseType: 'json',
-    });
-  } catch (err) {
-    throw classifyHttpError(err, fail, signal);
-  }
-  if (res.status === 404 || res.status === 405 || res.status === 501) {
-    // Without a status endpoint no deploy can be confirmed: a configuration problem, not luck.
-    throw ApplicationFailure.nonRetryable(
-      `${fail.what}: the deployer has no status endpoint (GET ${url} answered ${res.status}); mrcd needs it to confirm what a region runs (docs/deployers.md)`,
-      ACTIVITY_FAILURE.deployConfig,
-    );
-  }
-  if (res.status < 200 || res.status >= 300) throw failureForStatus(res.status, res.headers, res.data, fail);
-  const body = res.data as { version?: unknown } | null;
-  const v = typeof body === 'object' && body !== null ? body.version : undefined;
-  if (typeof v === 'string' && v !== '') return v;
-  if (v === null || v === undefined || v === '') return null;
-  throw ApplicationFailure.nonRetryable(`${fail.what}: unexpected status response (version ${JSON.stringify(v)})`, ACTIVITY_FAILURE.deployRejected);
-}
-
-async function commandStatus(deployer: Extract<NormalizedDeployer, { type: 'command' }>, ref: RegionRef): Promise<string | null | undefined> {
-  if (!deployer.status) return undefined;
-  const values = { service: ref.service, region: ref.region, version: ref.version };
-  const outcome = await runCommandActivity({
-    argv: substituteArgv(deployer.status, values),
-    env: { ...baseEnv(deployer.passEnv), SERVICE: ref.service, REGION: ref.region, VERSION: ref.version, STEP: 'status' },
-    timeoutMs: Math.min(deployer.timeoutMs, STATUS_TIMEOUT_MS),
-    failures: DEPLOY_FAILURE,
-    what: statusText(ref),
-  });
-  // The contract: the command prints the running version as its last line (nothing: none).
-  const last = [...outcome.tail].reverse().find((l) => l.trim() !== '');
-  return last === undefined ? null : last.trim();
 }
 
 /**
  * Reads the region's status (passing failures tried again, as in the confirmations) and
  * judges it against the expected version; never throws but for cancellation.
  */
-export async function checkDeployment(deployer: NormalizedDeployer, ref: RegionRef, signal?: AbortSignal): Promise<DeploymentCheck> {
+export async function checkDeployment(reader: RegionReader, ref: RegionRef, signal?: AbortSignal): Promise<DeploymentCheck> {
   let running: string | null | undefined;
   // Inside an activity the wait between tries ends with a cancellation (the check activity
   // heartbeats on a timer of its own meanwhile).
   const ctx = currentContext();
   const sleep = ctx ? (ms: number) => ctx.sleep(ms) : undefined;
   try {
-    running = await readUntil(deployer, ref, (v) => v === ref.version, { ...(signal ? { signal } : {}), ...(sleep ? { sleep } : {}) });
+    running = await readUntil(reader, ref, (v) => v === ref.version, { ...(signal ? { signal } : {}), ...(sleep ? { sleep } : {}) });
   } catch (e) {
     const cancelled = cancellationOf(signal, e);
     if (cancelled) throw cancelled;
     return { verdict: 'error', detail: `could not read what ${ref.region} runs: ${(e as Error).message}` };
   }
-  if (running === undefined) return { verdict: 'unverified', detail: 'the command deployer has no status command: what the region runs is not confirmed' };
+  if (running === undefined) return { verdict: 'unverified', detail: `${reader.unknownWhy}: what the region runs is not confirmed` };
   if (running === ref.version) return { verdict: 'pass', running, detail: `${ref.region} runs ${running}` };
   return { verdict: 'fail', running, detail: `${ref.region} runs ${running ?? 'nothing'} of ${ref.service}, not ${ref.version}` };
 }
@@ -128,7 +63,7 @@ export interface ReadOptions {
  * read (undefined: the deployer cannot say).
  */
 async function readUntil(
-  deployer: NormalizedDeployer,
+  reader: RegionReader,
   ref: RegionRef,
   settled: (running: string | null) => boolean,
   opts: ReadOptions,
@@ -138,7 +73,7 @@ async function readUntil(
   for (let i = 0; i < CONFIRM_TRIES; i++) {
     if (i > 0) await sleep(CONFIRM_GAP_MS);
     try {
-      running = await runningVersion(deployer, ref, opts.signal);
+      running = await reader.read(ref, opts.signal);
     } catch (e) {
       if (i + 1 < CONFIRM_TRIES && passing(e) && !cancellationOf(opts.signal, e)) continue;
       throw e;
@@ -149,8 +84,8 @@ async function readUntil(
 }
 
 /** What the region runs, read with the same tolerance of passing failures as the confirmations. */
-export function readRunning(deployer: NormalizedDeployer, ref: RegionRef, opts: ReadOptions = {}): Promise<string | null | undefined> {
-  return readUntil(deployer, ref, () => true, opts);
+export function readRunning(reader: RegionReader, ref: RegionRef, opts: ReadOptions = {}): Promise<string | null | undefined> {
+  return readUntil(reader, ref, () => true, opts);
 }
 
 /**
@@ -158,12 +93,8 @@ export function readRunning(deployer: NormalizedDeployer, ref: RegionRef, opts: 
  * mismatch that outlasts a few tries is a deploy that did not land (non-retryable: the
  * same operation would be handed back again).
  */
-export async function confirmDeployed(
-  deployer: NormalizedDeployer,
-  ref: RegionRef,
-  opts: ReadOptions & { operation?: string } = {},
-): Promise<string | undefined> {
-  const running = await readUntil(deployer, ref, (v) => v === ref.version, opts);
+export async function confirmDeployed(reader: RegionReader, ref: RegionRef, opts: ReadOptions & { operation?: string } = {}): Promise<string | undefined> {
+  const running = await readUntil(reader, ref, (v) => v === ref.version, opts);
   if (running === undefined || running === ref.version) return running ?? undefined;
   throw ApplicationFailure.nonRetryable(
     `deploy ${ref.service} ${ref.version} to ${ref.region}: the deployer reported success${opts.operation ? ` (operation ${opts.operation})` : ''}, but the region runs ${running ?? 'nothing'}: the deploy did not land`,
@@ -197,12 +128,12 @@ export function rollbackShortfall(ref: RegionRef, previous: string | undefined, 
  * what the region runs (undefined: not verifiable).
  */
 export async function confirmRolledBack(
-  deployer: NormalizedDeployer,
+  reader: RegionReader,
   ref: RegionRef,
   previous: string | undefined,
   opts: ReadOptions = {},
 ): Promise<string | null | undefined> {
-  const running = await readUntil(deployer, ref, (v) => rollbackShortfall(ref, previous, v) === undefined, opts);
+  const running = await readUntil(reader, ref, (v) => rollbackShortfall(ref, previous, v) === undefined, opts);
   if (running === undefined) return undefined;
   const shortfall = rollbackShortfall(ref, previous, running);
   if (shortfall === undefined) return running;

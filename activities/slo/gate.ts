@@ -4,21 +4,15 @@ import { activitySignal } from '../activity-context';
 import type { Check } from '../../plan';
 import type { CheckResult, GateResult, SloContext } from '../../domain/activity-contract';
 import { cancellationOf } from '../http-errors';
-import { evaluateHttpCheck, type ProviderOptions } from './http';
-import { evaluatePrometheusCheck, type PrometheusOptions } from './prometheus';
+import type { SloProviderOptions } from './provider';
+import { evaluateWithProvider } from './registry';
 import { aggregate } from './verdict';
 
-export type GateOptions = ProviderOptions & PrometheusOptions;
+export type GateOptions = SloProviderOptions;
 
 /** Runs one check with the provider its source names. */
 export function evaluateCheck(check: Check, ctx: SloContext, opts: GateOptions = {}): Promise<CheckResult> {
-  const source = check.source;
-  switch (source.type) {
-    case 'prometheus':
-      return evaluatePrometheusCheck({ ...check, source }, ctx, opts);
-    case 'http':
-      return evaluateHttpCheck({ ...check, source }, ctx, opts);
-  }
+  return evaluateWithProvider(check, ctx, opts);
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Logger } from '@temporalio/common';
 import { startSimulator } from '../../dev/simulator';
 import { heartbeatChunkMs, httpDeploy, HEARTBEAT_EVERY_MS, type HttpDeployProgress } from '../../activities/deployers/http';
 import type { DeployInput, NotifyInput } from '../../domain/activity-contract';
+import type { DeployerConfig } from '../../activities/deployers/deployer';
 import { act, rolloutHandle, startRollout, waitForVerdict, type MrcdClient } from '../../client/rollouts';
 import { planDoc, scriptedActivities, statusUntil, TEST_GATE, useTestServer } from '../support/rollout-harness';
 
@@ -68,7 +69,7 @@ describe('the http deployer heartbeats while it waits between polls', () => {
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs }, { logger: quiet });
     const beats: { at: number; progress: HttpDeployProgress }[] = [];
     env.on('heartbeat', (progress: HttpDeployProgress) => beats.push({ at: Date.now(), progress }));
-    const input: DeployInput = {
+    const input: DeployInput<DeployerConfig<'http'>> = {
       rolloutId: 'ro-hb',
       service: 'api',
       region: 'eu-west-1',

@@ -9,6 +9,7 @@ import { startSimulator, PARTIAL_DEPLOY_ERROR, type Simulator, type SimulatorOpt
 import { httpDeploy, httpRollback, type HttpDeployProgress } from '../../activities/deployers/http';
 import { deployRegion, rollbackRegion } from '../../activities/deployers';
 import type { DeployInput, RollbackInput } from '../../domain/activity-contract';
+import type { DeployerConfig } from '../../activities/deployers/deployer';
 import { ACTIVITY_FAILURE } from '../../domain/failures';
 
 const REGION = 'eu-west-1';
@@ -39,7 +40,10 @@ async function simulator(t: TestContext, opts: Partial<SimulatorOptions> = {}): 
   return sim;
 }
 
-function deployInput(sim: Simulator, over: { timeoutMs?: number; pollIntervalMs?: number; tokenEnv?: string; version?: string } = {}): DeployInput {
+function deployInput(
+  sim: Simulator,
+  over: { timeoutMs?: number; pollIntervalMs?: number; tokenEnv?: string; version?: string } = {},
+): DeployInput<DeployerConfig<'http'>> {
   return {
     rolloutId: 'ro-7',
     service: 'api',
@@ -152,7 +156,7 @@ describe('http deployer against the region simulator', () => {
     const sim = await simulator(t);
     await runIn(attempt().env, deployRegion, deployInput(sim));
     assert.equal(sim.versionOf('api', REGION), '1.1.0');
-    const rb: RollbackInput = { ...deployInput(sim), previousVersion: '1.0.0' };
+    const rb: RollbackInput<DeployerConfig<'http'>> = { ...deployInput(sim), previousVersion: '1.0.0' };
     const result = await runIn(attempt().env, rollbackRegion, rb);
     assert.deepEqual(result, {
       region: REGION,

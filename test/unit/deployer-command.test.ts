@@ -9,6 +9,7 @@ import { commandDeploy, commandRollback } from '../../activities/deployers/comma
 import { deployRegion } from '../../activities/deployers';
 import { runMigration } from '../../activities/migrations';
 import type { DeployInput, RollbackInput } from '../../domain/activity-contract';
+import type { DeployerConfig } from '../../activities/deployers/deployer';
 import { ACTIVITY_FAILURE } from '../../domain/failures';
 
 const node = process.execPath;
@@ -41,7 +42,7 @@ function captureLogger(): Logger & { entries: Logged[] } {
   };
 }
 
-function input(deploy: string[], extra: { passEnv?: string[]; timeoutMs?: number; rollback?: string[] } = {}): DeployInput {
+function input(deploy: string[], extra: { passEnv?: string[]; timeoutMs?: number; rollback?: string[] } = {}): DeployInput<DeployerConfig<'command'>> {
   return {
     rolloutId: 'ro-42',
     service: 'api',
@@ -133,7 +134,10 @@ describe('command deployer', () => {
     const logger = captureLogger();
     const env = new MockActivityEnvironment({}, { logger });
     const script = 'console.log([process.env.STEP, process.env.PREVIOUS_VERSION, process.env.IDEMPOTENCY_KEY].join(" "))';
-    const rb: RollbackInput = { ...input([node, '-e', 'process.exit(9)'], { rollback: [node, '-e', script] }), previousVersion: '1.4.1' };
+    const rb: RollbackInput<DeployerConfig<'command'>> = {
+      ...input([node, '-e', 'process.exit(9)'], { rollback: [node, '-e', script] }),
+      previousVersion: '1.4.1',
+    };
     const result = await runIn(env, commandRollback, rb);
     assert.deepEqual(stdoutLines(logger), ['rollback 1.4.1 ro-42:eu-west-1:1.4.2:rollback']);
     assert.equal(result.previousVersion, '1.4.1');
@@ -285,11 +289,11 @@ describe('command deployer: keys and confirmation', () => {
       ];
       const env = new MockActivityEnvironment({}, { logger: captureLogger() });
       const landing = input([...deploy, 'land']);
-      await runIn(env, commandDeploy, { ...landing, deployer: { ...landing.deployer, status } as DeployInput['deployer'] });
+      await runIn(env, commandDeploy, { ...landing, deployer: { ...landing.deployer, status } as DeployerConfig<'command'> });
       assert.equal(readFileSync(file, 'utf8'), '1.4.2');
       rmSync(file);
       const ghost = input([...deploy, 'stay']);
-      const err = await runIn(env, commandDeploy, { ...ghost, deployer: { ...ghost.deployer, status } as DeployInput['deployer'] }).then(
+      const err = await runIn(env, commandDeploy, { ...ghost, deployer: { ...ghost.deployer, status } as DeployerConfig<'command'> }).then(
         () => assert.fail('a deploy that did not land must fail'),
         (e: unknown) => failureOf(e),
       );
