@@ -8,14 +8,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Check } from '../../plan';
 import type { CheckResult, SloContext } from '../../domain/activity-contract';
 import { sloContext } from '../support/slo-context';
-import {
-  burnRateQuery,
-  errorRatioQuery,
-  evaluatePrometheusCheck,
-  latencyQuantileQuery,
-  requestCountQuery,
-  type PrometheusCheck,
-} from '../../activities/slo/prometheus';
+import { evaluatePrometheusCheck, type PrometheusCheck } from '../../activities/slo/prometheus';
+import { burnRateQuery, errorRatioQuery, latencyQuantileQuery, requestCountQuery } from '../../activities/slo/promql';
 import { evaluateGate } from '../../activities/slo/gate';
 import { freePort } from '../../dev/ports';
 import { startPrometheus, waitForSeries, type RunningPrometheus } from '../support/prometheus';

@@ -10,7 +10,8 @@ import type { Baseline } from '../../plan';
 import type { SloContext } from '../../domain/activity-contract';
 import { sloContext } from '../support/slo-context';
 import { baselineLimit, regressedFromBaseline } from '../../activities/slo/verdict';
-import { evaluatePrometheusCheck, templateUses, type PrometheusCheck } from '../../activities/slo/prometheus';
+import { evaluatePrometheusCheck, type PrometheusCheck } from '../../activities/slo/prometheus';
+import { templateUses } from '../../activities/slo/promql';
 
 const rule = (maxRatio: number, minDelta = 0): Baseline => ({ maxRatio, minDelta });
 

@@ -9,17 +9,9 @@ import { CancelledFailure } from '@temporalio/common';
 import type { Check } from '../../plan';
 import type { SloContext } from '../../domain/activity-contract';
 import { sloContext } from '../support/slo-context';
-import {
-  burnRateQuery,
-  errorRatioQuery,
-  evaluatePrometheusCheck,
-  latencyQuantileQuery,
-  parsePromValue,
-  promDuration,
-  renderPromQL,
-  requestCountQuery,
-  type PrometheusCheck,
-} from '../../activities/slo/prometheus';
+import { evaluatePrometheusCheck, type PrometheusCheck } from '../../activities/slo/prometheus';
+import { burnRateQuery, errorRatioQuery, latencyQuantileQuery, promDuration, renderPromQL, requestCountQuery } from '../../activities/slo/promql';
+import { parsePromValue } from '../../activities/slo/prometheus-api';
 import { TemplateError, evaluateHttpCheck, parsePath, type HttpJsonCheck } from '../../activities/slo/http';
 import { evaluateGate } from '../../activities/slo/gate';
 import { aggregate, compare } from '../../activities/slo/verdict';
