@@ -51,7 +51,7 @@ async function main() {
   }
   const result = await esbuild.build({
     absWorkingDir: ROOT,
-    entryPoints: ['client/cli.ts'],
+    entryPoints: ['cli/main.ts'],
     outfile: OUT,
     bundle: true,
     minify: true,

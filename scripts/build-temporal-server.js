@@ -21,10 +21,10 @@
 //   GO=/path/to/go             the Go toolchain (default: go on PATH, then /usr/local/go/bin/go)
 //   MRCD_TOOLS_DIR=dir         instead of .tools/
 'use strict';
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
+const { runQuietly } = require('./run-quietly');
 
 const TOOLS_DIR = process.env.MRCD_TOOLS_DIR || path.resolve(__dirname, '..', '.tools');
 
@@ -83,25 +83,6 @@ function current(toolsDir = TOOLS_DIR) {
   );
 }
 
-/** Runs a command; its output (hundreds of "go: downloading" lines) is kept only to show on failure. */
-function run(cmd, args, opts) {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (b) => (output = (output + b.toString()).slice(-20_000));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    // Low priority: a compile on a shared CI machine must not starve timing-sensitive tests.
-    try {
-      os.setPriority(child.pid, 10);
-    } catch {
-      // not permitted here: build at normal priority
-    }
-    child.on('error', (e) => resolve({ status: null, error: e, output }));
-    child.on('close', (status) => resolve({ status, output }));
-  });
-}
-
 /** Staging directories of builds that died (killed mid-build) go. */
 function removeAbandonedStaging(toolsDir) {
   for (const name of fs.readdirSync(toolsDir)) {
@@ -140,12 +121,12 @@ async function build(go, toolsDir) {
     // replace directives, so @version is accepted); the wrapper-module route of
     // install-tctl.js is the fallback when the proxy refuses that.
     const pkgs = ['cmd/server', 'cmd/tools/sql'].map((p) => `${MODULE}/${p}@v${VERSION}`);
-    let r = await run(go, ['install', ...pkgs], { cwd: work, env });
+    let r = await runQuietly(go, ['install', ...pkgs], { cwd: work, env });
     if (r.status !== 0) {
       const first = r.output;
-      r = await run(go, ['mod', 'init', 'mrcd-build-temporal-server'], { cwd: work, env });
-      if (r.status === 0) r = await run(go, ['get', `${MODULE}@v${VERSION}`], { cwd: work, env });
-      if (r.status === 0) r = await run(go, ['install', `${MODULE}/cmd/server`, `${MODULE}/cmd/tools/sql`], { cwd: work, env });
+      r = await runQuietly(go, ['mod', 'init', 'mrcd-build-temporal-server'], { cwd: work, env });
+      if (r.status === 0) r = await runQuietly(go, ['get', `${MODULE}@v${VERSION}`], { cwd: work, env });
+      if (r.status === 0) r = await runQuietly(go, ['install', `${MODULE}/cmd/server`, `${MODULE}/cmd/tools/sql`], { cwd: work, env });
       if (r.status !== 0) {
         process.stderr.write(`${first.split('\n').slice(-15).join('\n')}\n${r.output.split('\n').slice(-25).join('\n')}\n`);
         if (/requires go >= |toolchain not available/.test(first + r.output)) {

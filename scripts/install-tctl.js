@@ -19,10 +19,11 @@
 //   GO=/path/to/go             the Go toolchain (default: go on PATH, then /usr/local/go/bin/go)
 //   MRCD_TOOLS_DIR=dir         instead of .tools/ (as for the Temporal binaries)
 'use strict';
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { runQuietly } = require('./run-quietly');
 
 const TOOLS_DIR = process.env.MRCD_TOOLS_DIR || path.resolve(__dirname, '..', '.tools');
 const GO_DIR = path.join(TOOLS_DIR, 'go');
@@ -77,25 +78,6 @@ function toolEnv() {
   return { ...process.env, HOME: home };
 }
 
-/** Runs a go command; its output (hundreds of "go: added" lines) is shown only when it fails. */
-function run(cmd, args, opts) {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (b) => (output = (output + b.toString()).slice(-20_000));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    // Low priority: a compile on a shared CI machine must not starve timing-sensitive tests.
-    try {
-      os.setPriority(child.pid, 10);
-    } catch {
-      // not permitted here: build at normal priority
-    }
-    child.on('error', (e) => resolve({ status: null, error: e, output }));
-    child.on('close', (status) => resolve({ status, output }));
-  });
-}
-
 async function build(go, tool) {
   const work = fs.mkdtempSync(path.join(GO_DIR, `build-${tool.key}-`));
   const env = {
@@ -117,7 +99,7 @@ async function build(go, tool) {
     ];
     fs.mkdirSync(path.dirname(tool.out), { recursive: true });
     for (const args of steps) {
-      const r = await run(go, args, { cwd: work, env });
+      const r = await runQuietly(go, args, { cwd: work, env });
       if (r.status !== 0) {
         process.stderr.write(r.output.split('\n').slice(-40).join('\n'));
         return `\`go ${args.join(' ')}\` failed (${r.error ? r.error.message : `exit ${r.status}`})`;
