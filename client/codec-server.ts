@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Payload } from '@temporalio/common';
 import { EncryptionCodec, PayloadDecryptError, type PayloadKeys } from '../common/payload-codec';
+import { HttpError, readRequestBody } from '../common/request-body';
 
 export interface CodecServerOptions {
   keys?: PayloadKeys;
@@ -38,15 +39,6 @@ interface JsonPayload {
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 const isBase64 = (s: unknown): s is string => typeof s === 'string' && s.length % 4 === 0 && BASE64.test(s);
 
@@ -84,24 +76,6 @@ export function payloadToJson(p: Payload): JsonPayload {
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, `body: larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 /** Starts the codec endpoint; resolves once it listens. */
 export async function startCodecServer(opts: CodecServerOptions): Promise<CodecServer> {
   const codec = new EncryptionCodec(opts.keys);
@@ -136,7 +110,7 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
     const namespace = (req.headers['x-namespace'] as string | undefined) ?? (m[1] ? decodeURIComponent(m[1]) : undefined);
     if (opts.namespaces && (namespace === undefined || !opts.namespaces.includes(namespace)))
       throw new HttpError(403, `namespace ${namespace ?? '(no X-Namespace header)'}: this codec server serves ${opts.namespaces.join(', ')}`);
-    const payloads = parsePayloadsBody(await readBody(req));
+    const payloads = parsePayloadsBody(await readRequestBody(req, MAX_BODY_BYTES));
     let out: Payload[];
     try {
       out = m[2] === 'encode' ? await codec.encode(payloads) : await codec.decode(payloads);
