@@ -1,10 +1,11 @@
 // The import rules of docs/architecture.md ("Layers"), checked by `npm test` (npm run
 // lint:deps), with no exceptions. At run time, bottom up: domain (the vocabulary every side
 // shares: pure, sandbox-safe) → plan (the plan language) → workflows | activities | common
-// → worker | client → dev, bench, test. The domain names the plan's normalized types, and
-// workflow code names them too: `import type` only, erased when compiled. What workflow
-// code can reach at run time is checked by .dependency-cruiser-sandbox.cjs.
-const ours = '^(domain|plan|workflows|activities|common|worker|client|dev|bench|test|scripts|bin)/';
+// → worker | client → cli (the mrcd command line) | dev, bench → test; nothing of ours but
+// the tests imports cli/ (bin/mrcd.js runs it). The domain names the plan's normalized
+// types, and workflow code names them too: `import type` only, erased when compiled. What
+// workflow code can reach at run time is checked by .dependency-cruiser-sandbox.cjs.
+const ours = '^(domain|plan|workflows|activities|common|worker|client|cli|dev|bench|test|scripts|bin)/';
 const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error', from: { path: from }, to });
 const typesOnly = { path: '^plan/', dependencyTypesNot: ['type-only', 'type-import'] };
 
@@ -34,7 +35,19 @@ module.exports = {
     forbid('client-not-worker', 'The client library does not load the worker, the workflow or activity code.', '^client/', {
       path: '^(worker|workflows|activities|dev|bench|test)/',
     }),
-    forbid('product-not-tests', 'Shipped code never imports tests or benchmarks.', '^(domain|plan|workflows|activities|common|worker|client|dev)/', {
+    forbid('cli-on-the-library', 'The mrcd command line imports the client library, common/, domain/, plan/ and itself: nothing else of ours.', '^cli/', {
+      path: ours,
+      pathNot: '^(cli|client|common|domain|plan)/',
+    }),
+    forbid(
+      'nothing-imports-the-cli',
+      'cli/ is the top of the product: only bin/mrcd.js (not cruised) and tests run it.',
+      '^(domain|plan|workflows|activities|common|worker|client|dev|bench)/',
+      {
+        path: '^cli/',
+      },
+    ),
+    forbid('product-not-tests', 'Shipped code never imports tests or benchmarks.', '^(domain|plan|workflows|activities|common|worker|client|cli|dev)/', {
       path: '^(test|bench)/',
     }),
   ],

@@ -26,6 +26,7 @@ COPY activities/ activities/
 COPY common/ common/
 COPY worker/ worker/
 COPY client/ client/
+COPY cli/ cli/
 COPY dev/ dev/
 COPY bin/ bin/
 # MRCD_WORKFLOW_BUNDLE: the worker starts without webpack. dist/mrcd.js: the fast CLI.
@@ -46,6 +47,7 @@ COPY --from=build /app/activities/ activities/
 COPY --from=build /app/common/ common/
 COPY --from=build /app/worker/ worker/
 COPY --from=build /app/client/ client/
+COPY --from=build /app/cli/ cli/
 COPY --from=build /app/dev/ dev/
 COPY --from=build /app/bin/ bin/
 COPY --from=build /app/dist/ dist/

@@ -66,6 +66,6 @@ if (!stale) {
   cli = loadCached(path.join(DIST, 'mrcd.js'));
 } else {
   require('tsx/cjs');
-  cli = require('../client/cli.ts');
+  cli = require('../cli/main.ts');
 }
 cli.runCli(process.argv.slice(2)).then(cli.exitWhenFlushed);

@@ -7,12 +7,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkQuarantine } from '../../activities/quarantine';
 import { findQuarantine, startRollout, VersionQuarantinedError, waitForVerdict, type MrcdClient } from '../../client/rollouts';
-import { runCli } from '../../client/cli';
+import { runCli } from '../../cli/main';
 import { rolloutWorkflowId } from '../../domain/definitions';
 import { planDoc, regionsOf, useTestServer, withScriptedWorker, type Call, type Script } from '../support/rollout-harness';
 import { useTempDir } from '../support/temporal';
 import { ROLLOUT_FAILURE } from '../../domain/failures';
 import type { RolloutStatus } from '../../domain/state';
+import { pollFor } from '../support/poll';
 
 const env = useTestServer();
 const dir = useTempDir('mrcd-quarantine-');
@@ -27,15 +28,7 @@ const doc = (version: string) =>
 /** Runs `body` with a worker whose activities are scripted, except the real quarantine check. */
 const withWorker = <T>(script: Script, body: (m: MrcdClient, calls: Call[]) => Promise<T>) => withScriptedWorker(env, script, body, { checkQuarantine });
 
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what} not seen within 15 s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const eventually = <T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> => pollFor(what, fn, ok, { timeoutMs: 15_000 });
 
 test('a version that failed its gate is refused by the library, mrcd and the workflow, until overridden with a reason', { timeout: 180_000 }, async () => {
   // 1. 3.1.0 fails its gate in small and is rolled back.

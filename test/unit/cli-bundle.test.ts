@@ -45,10 +45,10 @@ test('an unchanged install runs the bundle, which needs no node_modules', () => 
 test('a source edited after the build sends bin/mrcd.js to the sources, naming the file', () => {
   const dir = copyOfInstall();
   try {
-    appendFileSync(join(dir, 'client/cli.ts'), '\n');
+    appendFileSync(join(dir, 'cli/main.ts'), '\n');
     const r = run(dir, 'validate', 'examples/demo.yaml');
     // The copy has no tsx, so running the sources fails after the choice is reported.
-    assert.match(r.stderr, /^mrcd: from the TypeScript sources: client\/cli\.ts changed since the build/m);
+    assert.match(r.stderr, /^mrcd: from the TypeScript sources: cli\/main\.ts changed since the build/m);
     rmSync(join(dir, 'dist/mrcd.inputs.json'));
     assert.match(run(dir, 'validate', 'examples/demo.yaml').stderr, /^mrcd: from the TypeScript sources: no dist\/mrcd\.js build/m);
   } finally {

@@ -1,7 +1,7 @@
 // What `mrcd status` prints for the states operators act on in an incident.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statusTable } from '../../client/cli';
+import { statusTable } from '../../cli/main';
 import { summarize } from '../../domain/summary';
 import type { RolloutStatus } from '../../domain/state';
 

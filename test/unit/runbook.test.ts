@@ -8,7 +8,7 @@ import { HALT_KINDS, type HaltKind } from '../../domain/halt-cause';
 import { RUNBOOK_WAITS, runbookLink, runbookSection } from '../../domain/runbook';
 import { renderDetails } from '../../domain/summary';
 import type { RolloutState, RolloutStatus } from '../../domain/state';
-import { statusTable } from '../../client/cli';
+import { statusTable } from '../../cli/main';
 import { slackText } from '../../activities/notify';
 
 const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'runbook.md'), 'utf8');

@@ -1,0 +1,200 @@
+// Every mrcd command declared once, as data: its name, description, arguments and options,
+// and the module that runs it. buildProgram() makes the commander program from this table
+// in one loop, so what a command accepts and what its help says come from the same entry.
+import { Command, Option } from 'commander';
+import { OPERATOR_ACTIONS, ROLLOUT_STATES, type OperatorActionName } from '../domain/state';
+import type { CommandInput, GlobalOpts } from './command-helpers';
+import { codecServer } from './commands/codec-server';
+import { deploy } from './commands/deploy';
+import { history } from './commands/history';
+import { list } from './commands/list';
+import { operatorAction, type OperatorActionOpts } from './commands/operator-actions';
+import { plan } from './commands/plan';
+import { review } from './commands/review';
+import { status } from './commands/status';
+import { validate } from './commands/validate';
+import { watch } from './commands/watch';
+
+interface ArgumentSpec {
+  /** As commander writes it: `<plan>` is required. */
+  name: string;
+  description?: string;
+}
+
+interface OptionSpec {
+  /** As commander writes them: `--limit <n>`, `--allow-origin <urls...>`, `--json`. */
+  flags: string;
+  description: string;
+  default?: string;
+  required?: boolean;
+}
+
+interface CommandSpec<O = Record<string, unknown>> {
+  name: string;
+  description: string;
+  arguments?: readonly ArgumentSpec[];
+  options?: readonly OptionSpec[];
+  run(input: CommandInput<O>): Promise<void>;
+}
+
+const PROGRAM = {
+  name: 'mrcd',
+  description: 'multi-region-cd: staged multi-region rollouts on Temporal',
+  options: [
+    { flags: '--address <host:port>', description: "Temporal frontend (default $TEMPORAL_ADDRESS, the profile's address or 127.0.0.1:7233)" },
+    { flags: '--namespace <ns>', description: "Temporal namespace (default $TEMPORAL_NAMESPACE, the profile's namespace or default)" },
+    { flags: '--task-queue <name>', description: 'task queue of the mrcd workers (default $MRCD_TASK_QUEUE or mrcd-rollouts)' },
+    { flags: '--profile <name>', description: "profile of Temporal's client config file, as the temporal CLI's (default $TEMPORAL_PROFILE or default)" },
+    {
+      flags: '--config-file <path>',
+      description: "Temporal's client config file (TOML; default $TEMPORAL_CONFIG_FILE or ~/.config/temporalio/temporal.toml)",
+    },
+    { flags: '--json', description: 'machine-readable output' },
+  ],
+} as const;
+
+const planFile = { name: '<plan>', description: 'plan file (.yaml, .yml or .json)' };
+
+const OPERATOR_ACTION_DESCRIPTIONS: Record<OperatorActionName, string> = {
+  pause: 'hold the next promotion (soaks and SLO watches go on)',
+  resume: 'release a pause, or retry a halted rollout',
+  abort: 'roll back every deployed region in reverse order and end the rollout',
+  approve: 'approve a region that waits for approval',
+  retry: 'retry the failed region (or failed rollback) of a halted rollout',
+  'skip-soak': 'override: end the current soak now (the gate is still evaluated); needs a reason',
+};
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'validate',
+    description: 'check a plan file: exit 2 and every problem when it has errors; warnings alone print and exit 0',
+    arguments: [planFile],
+    options: [{ flags: '--strict', description: 'warnings are errors too (exit 2): for CI' }],
+    run: validate,
+  },
+  {
+    name: 'plan',
+    description: 'preview a rollout without starting it: region order, soaks, gates, approvals, windows, migrations, ETA, lints',
+    arguments: [planFile],
+    options: [
+      { flags: '--start <time>', description: 'when the rollout would start (ISO 8601; default now)' },
+      { flags: '--deploy-time <duration>', description: 'how long one deploy is assumed to take', default: '5m' },
+    ],
+    run: plan,
+  },
+  {
+    name: 'deploy',
+    description: 'start a rollout of a plan; with --follow, follow it and exit 0 only if it succeeded',
+    arguments: [{ name: '<plan>', description: 'plan file' }],
+    options: [
+      {
+        flags: '--follow',
+        description:
+          'follow the rollout until it ends (exit 0 succeeded, 1 not, 5 halted): a live view on a terminal, lines in logs, NDJSON events with --json',
+      },
+      { flags: '--wait', description: 'the same as --follow' },
+      { flags: '--timeout <duration>', description: 'with --follow: stop following after this long (exit 6); the rollout goes on' },
+      { flags: '--through-halts', description: 'with --follow: keep following while the rollout is halted for an operator' },
+      { flags: '--by <who>', description: 'who starts it (default $MRCD_USER or your user name)' },
+      { flags: '--override-quarantine <reason>', description: 'start a version an earlier rollout quarantined for failing its gate (recorded)' },
+      { flags: '--version <version>', description: "ship this version instead of the plan file's (the file is not changed)" },
+    ],
+    run: deploy,
+  },
+  {
+    name: 'status',
+    description: "show a service's latest rollout",
+    arguments: [{ name: '<service>' }],
+    run: status,
+  },
+  {
+    name: 'list',
+    description: 'rollouts through Temporal visibility, newest first: filter by state, owner, service',
+    options: [
+      { flags: '--state <states>', description: `comma-separated, any of: ${ROLLOUT_STATES.join(', ')}` },
+      { flags: '--owner <team>', description: "the plan's owner.team" },
+      { flags: '--service <name>', description: 'one service' },
+      { flags: '--limit <n>', description: 'at most this many', default: '50' },
+    ],
+    run: list,
+  },
+  {
+    name: 'history',
+    description: "a service's past rollouts with their verdicts, newest first",
+    arguments: [{ name: '<service>' }],
+    options: [{ flags: '--limit <n>', description: 'at most this many', default: '20' }],
+    run: history,
+  },
+  {
+    name: 'review',
+    description: 'the rollout-quality review of finished rollouts: verdicts, where problems were caught, holds, stage times, overrides (docs/review.md)',
+    options: [
+      { flags: '--since <when>', description: 'start of the window: a duration ago ("90d") or an ISO 8601 time', required: true },
+      { flags: '--until <when>', description: 'end of the window: a duration ago or an ISO 8601 time (default now)' },
+      { flags: '--service <name>', description: 'one service' },
+      { flags: '--owner <team>', description: "one owner (the plan's owner.team)" },
+      { flags: '--format <format>', description: 'md, html (self-contained, with charts) or json', default: 'md' },
+      { flags: '--stale-after <duration>', description: 'a pause, halt or approval wait longer than this is a stale hold', default: '1h' },
+      { flags: '--out <file>', description: 'write the review to this file instead of stdout' },
+    ],
+    run: review,
+  },
+  {
+    name: 'watch',
+    description: 'follow a rollout until it ends (a live view on a terminal, NDJSON events with --json); exit 0 succeeded, 1 not, 5 halted for an operator',
+    arguments: [{ name: '<rollout>', description: 'the service, or its rollout id (rollout-<service>)' }],
+    options: [
+      { flags: '--timeout <duration>', description: 'stop following after this long (exit 6); the rollout goes on' },
+      { flags: '--through-halts', description: 'keep following while the rollout is halted for an operator' },
+    ],
+    run: watch,
+  },
+  ...OPERATOR_ACTIONS.map((action): CommandSpec<OperatorActionOpts> => ({
+    name: action,
+    description: OPERATOR_ACTION_DESCRIPTIONS[action],
+    arguments: [{ name: '<service>' }],
+    options: [
+      { flags: '--reason <text>', description: 'why (recorded in the rollout and the quarterly review)', required: true },
+      { flags: '--by <who>', description: 'who acts (default $MRCD_USER or your user name)' },
+      { flags: '--region <name>', description: 'the region meant (approve, skip-soak)' },
+    ],
+    run: (input) => operatorAction(action, input),
+  })),
+  {
+    name: 'codec-server',
+    description: "serve the Temporal Web UI's and CLI's codec endpoint (POST /decode, /encode) with this environment's payload keys; runs until interrupted",
+    options: [
+      { flags: '--port <n>', description: 'port to listen on (0: any free one)', default: '8081' },
+      { flags: '--host <address>', description: 'address to listen on; whoever reaches it can decrypt payloads', default: '127.0.0.1' },
+      {
+        flags: '--allow-origin <urls...>',
+        description: "browser origins allowed (the Web UI's, e.g. http://localhost:8233); default any http origin on loopback",
+      },
+      { flags: '--only-namespace <names...>', description: 'refuse requests for other namespaces (X-Namespace)' },
+    ],
+    run: codecServer,
+  },
+];
+
+function optionOf(spec: OptionSpec): Option {
+  const option = new Option(spec.flags, spec.description);
+  if (spec.default !== undefined) option.default(spec.default);
+  return option.makeOptionMandatory(Boolean(spec.required));
+}
+
+export function buildProgram(): Command {
+  const program = new Command(PROGRAM.name).description(PROGRAM.description);
+  for (const o of PROGRAM.options) program.addOption(optionOf(o));
+  // Set before the commands are added: each command inherits them.
+  program.exitOverride().showHelpAfterError();
+  for (const spec of COMMANDS) {
+    const command = program.command(spec.name).description(spec.description);
+    for (const a of spec.arguments ?? []) command.argument(a.name, a.description);
+    for (const o of spec.options ?? []) command.addOption(optionOf(o));
+    command.action(async (...params: unknown[]) => {
+      const self = params[params.length - 1] as Command;
+      await spec.run({ args: self.processedArgs as string[], options: self.opts(), global: program.opts<GlobalOpts>() });
+    });
+  }
+  return program;
+}
