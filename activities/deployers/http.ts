@@ -170,11 +170,15 @@ async function runOperation(input: DeployInput<HttpDeployer> | RollbackInput<Htt
     if (remaining <= 0) throw timeoutFailure(what, deployer, progress);
     const waitUntil = Date.now() + Math.min(deployer.pollIntervalMs, remaining);
     const chunk = heartbeatChunkMs(ctx.info.heartbeatTimeoutMs);
-    // The poll after the wait heartbeats anyway: only the chunks before it need one.
+    // The poll after the wait heartbeats anyway: only a full chunk with more wait after it
+    // needs one. (A timer can fire a millisecond before Date.now() reaches its end; the short
+    // sleep that follows is not worth a heartbeat of its own.)
     for (;;) {
-      await ctx.sleep(Math.min(chunk, Math.max(0, waitUntil - Date.now())));
-      if (Date.now() >= waitUntil) break;
-      ctx.heartbeat(progress);
+      const left = waitUntil - Date.now();
+      if (left <= 0) break;
+      const step = Math.min(chunk, left);
+      await ctx.sleep(step);
+      if (step === chunk && Date.now() < waitUntil) ctx.heartbeat(progress);
     }
   }
 }

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { actionUpdates } from '../../domain/definitions';
 import { planDoc, regionsOf, runRollout, useTestServer } from '../support/rollout-harness';
+import { pollFor } from '../support/poll';
 
 // Low enough that a run halts past it: a halted rollout makes no history of its own (its
 // watches are server-retried), so only a run that reached the suggestion hands over.
@@ -18,9 +19,7 @@ async function untilContinuedHalted(workflowId: string): Promise<void> {
     const input = payload?.data ? (JSON.parse(Buffer.from(payload.data).toString()) as { carried?: { halted?: boolean } }) : undefined;
     return input?.carried?.halted === true;
   };
-  const deadline = Date.now() + 30_000;
-  while (!(await startedHalted()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(await startedHalted(), 'the halted rollout continued as new');
+  await pollFor('the halted rollout continued as new', startedHalted, (halted) => halted, { everyMs: 100 });
 }
 
 test('continue-as-new at a region boundary carries the state; every region deployed once', { timeout: 120_000 }, async () => {

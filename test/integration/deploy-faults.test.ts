@@ -29,6 +29,7 @@ import { PARTIAL_DEPLOY_ERROR, FAILED_ROLLBACK_ERROR, startSimulator, type Ledge
 import type { RolloutStatus } from '../../domain/state';
 import { startPrometheus, waitForSeries, type RunningPrometheus } from '../support/prometheus';
 import { useTestServer } from '../support/rollout-harness';
+import { pollUntil } from '../support/poll';
 
 const REGIONS = ['ap-southeast-2', 'eu-west-1', 'us-east-1'] as const;
 const [R0, R1, R2] = REGIONS;
@@ -228,22 +229,9 @@ async function pendingOf(c: CaseName, type: 'deployRegion' | 'rollbackRegion', r
   return { attempt: p.attempt ?? 1, ...(lastFailure ? { lastFailure } : {}) };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 40_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e; // e.g. the rollout not started or its plan not prepared yet
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${ms} ms${last instanceof Error ? ` (last problem: ${last.message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
+// A probe can fail while the rollout is not started or its plan not prepared yet: asked again.
+const until = <T>(what: string, probe: () => Promise<T | undefined>, ms = 40_000, everyMs = 200): Promise<T> =>
+  pollUntil(what, probe, { timeoutMs: ms, everyMs });
 
 const statusWhen = (c: CaseName, ok: (s: RolloutStatus) => boolean, what: string) =>
   until(`${c}: ${what}`, async () => {

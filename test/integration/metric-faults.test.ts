@@ -20,6 +20,7 @@ import { startSimulator, type Simulator } from '../../dev/simulator';
 import { startPrometheus, waitForSeries, type RunningPrometheus } from '../support/prometheus';
 import { startTestServer, type TestServer } from '../support/rollout-harness';
 import { forTheFile } from '../support/temporal';
+import { pollFor, pollUntil } from '../support/poll';
 
 const REGIONS = ['ap-1', 'eu-1'];
 const [FIRST, SECOND] = REGIONS as [string, string];
@@ -264,26 +265,20 @@ const CASES: Case[] = [
 
 const ENDED: ReadonlySet<RolloutStatus['state']> = new Set(['halted', 'succeeded', 'failed', 'rolled-back', 'aborted', 'rollback-failed']);
 
-async function untilSettled(m: MrcdClient, service: string, ms: number): Promise<RolloutStatus> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const s = await getStatus(m, service);
-    if (ENDED.has(s.state)) return s;
-    if (Date.now() > deadline) throw new Error(`${service}: no verdict in ${ms} ms: ${s.summary}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function untilSettled(m: MrcdClient, service: string, ms: number): Promise<RolloutStatus> {
+  return pollFor(
+    `${service}: a verdict`,
+    () => getStatus(m, service),
+    (s) => ENDED.has(s.state),
+    { timeoutMs: ms },
+  );
 }
 
 /** When the first region was deployed, as the rollout recorded it. */
-async function untilDeployed(m: MrcdClient, service: string): Promise<number> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const s = await getStatus(m, service).catch(() => undefined);
-    const at = s?.regions.find((r) => r.name === FIRST)?.deployedAt;
-    if (at !== undefined) return at;
-    if (Date.now() > deadline) throw new Error(`${service}: ${FIRST} not deployed in 30 s: ${s?.summary}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function untilDeployed(m: MrcdClient, service: string): Promise<number> {
+  return pollUntil(`${service}: ${FIRST} deployed`, async () => (await getStatus(m, service)).regions.find((r) => r.name === FIRST)?.deployedAt, {
+    everyMs: 100,
+  });
 }
 
 /** SLO readings the rollout took: every check attempt of its watches and every gate activity. */

@@ -15,6 +15,7 @@ import type { RolloutStatus } from '../../domain/state';
 import { UPGRADE_PATCH } from '../fixtures/upgrade/patched-region';
 import { createTestWorker, planDoc, regionsOf, scriptedActivities, useTestServer, verdictOf, type Call } from '../support/rollout-harness';
 import { workflowBundle } from '../support/temporal';
+import { pollFor } from '../support/poll';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -64,14 +65,8 @@ async function startRollouts(taskQueue: string, n: number): Promise<WorkflowHand
   return handles;
 }
 
-async function until(h: WorkflowHandle, ok: (s: RolloutStatus) => boolean, ms = 30_000): Promise<RolloutStatus> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const s = await h.query(statusQuery).catch(() => undefined);
-    if (s && ok(s)) return s;
-    if (Date.now() > deadline) throw new Error(`${h.workflowId}: not reached in ${ms} ms (${s?.summary ?? 'no status'})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function until(h: WorkflowHandle, ok: (s: RolloutStatus) => boolean, ms = 30_000): Promise<RolloutStatus> {
+  return pollFor(h.workflowId, () => h.query(statusQuery), ok, { timeoutMs: ms, everyMs: 100 });
 }
 
 const events = async (h: WorkflowHandle): Promise<HistoryEvent[]> => (await h.fetchHistory()).events ?? [];

@@ -15,6 +15,7 @@ import { exportedName, ROLLOUT_METRICS } from '../../domain/metrics';
 import { startPrometheus, waitForSeries, type RunningPrometheus } from '../support/prometheus';
 import { startTestServer, statusUntil, type TestServer } from '../support/rollout-harness';
 import { forTheFile } from '../support/temporal';
+import { pollFor } from '../support/poll';
 
 const ROOT = resolve(__dirname, '../..');
 const REGIONS = ['ap-southeast-2', 'eu-west-1', 'us-east-1'];
@@ -144,12 +145,12 @@ async function valueOf(q: string): Promise<number | undefined> {
 
 /** Waits until the query reaches `expected` (scrapes lag the worker by up to an interval). */
 async function until(q: string, expected: number, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  let last: number | undefined;
-  while ((last = await valueOf(q)) !== expected) {
-    assert.ok(Date.now() < deadline, `${q}: ${last}, expected ${expected} within ${ms} ms`);
-    await delay(250);
-  }
+  await pollFor(
+    `${q} = ${expected}`,
+    () => valueOf(q),
+    (v) => v === expected,
+    { timeoutMs: ms, everyMs: 250 },
+  );
 }
 
 test('a rollout counted once across a worker killed mid-rollout and the worker that replays it', { timeout: 300_000 }, async () => {

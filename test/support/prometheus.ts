@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { freePort } from '../../dev/ports';
 import { tools } from './tools';
+import { pollUntil } from './poll';
 
 export interface PrometheusOptions {
   /** host:port of each metrics endpoint to scrape at /metrics. */
@@ -125,21 +126,17 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
 
 /** Polls an instant query until it returns at least one series; returns that result. */
 export async function waitForSeries(url: string, query: string, timeoutMs = 20_000): Promise<unknown[]> {
-  const deadline = Date.now() + timeoutMs;
-  let last: string;
-  for (;;) {
-    try {
-      const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query }).toString()}`, {
-        signal: AbortSignal.timeout(2000),
-      });
+  let last: string | undefined;
+  return pollUntil(
+    `a series for ${query}`,
+    async () => {
+      const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query }).toString()}`, { signal: AbortSignal.timeout(2000) });
       const body = (await res.json()) as { status?: string; data?: { result?: unknown } };
       const result = body.data?.result;
-      if (body.status === 'success' && Array.isArray(result) && result.length > 0) return result;
+      if (body.status === 'success' && Array.isArray(result) && result.length > 0) return result as unknown[];
       last = JSON.stringify(body).slice(0, 300);
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    if (Date.now() > deadline) throw new Error(`no series for ${query} within ${timeoutMs} ms; last answer: ${last}`);
-    await delay(200);
-  }
+      return undefined;
+    },
+    { timeoutMs, describe: () => (last ? `last answer: ${last}` : undefined) },
+  );
 }

@@ -17,6 +17,7 @@ import type { RolloutStatus } from '../../domain/state';
 import { forTheFile, workflowBundle } from './temporal';
 import { getStatus, type MrcdClient } from '../../client/rollouts';
 import { ACTIVITY_FAILURE } from '../../domain/failures';
+import { pollFor, pollUntil } from './poll';
 
 export interface Script {
   /** Deploys to these regions fail for good. */
@@ -451,22 +452,16 @@ export async function runRollout(
       handle,
       status,
       async waitUntil(until, ms = 30_000) {
-        const deadline = Date.now() + ms;
         let last: RolloutStatus | undefined;
-        let problem: unknown;
-        for (;;) {
-          try {
+        // A status read can fail while the plan is being prepared (no regions yet): asked again.
+        return pollUntil(
+          'condition',
+          async () => {
             last = await status();
-            if (until(last)) return last;
-          } catch (e) {
-            problem = e; // e.g. regions not known yet while the plan is being prepared
-          }
-          if (Date.now() > deadline)
-            throw new Error(
-              `condition not reached within ${ms} ms; status: ${last?.summary ?? 'never read'}${problem instanceof Error ? `; last problem: ${problem.message}` : ''}`,
-            );
-          await new Promise((r) => setTimeout(r, 50));
-        }
+            return until(last) ? last : undefined;
+          },
+          { timeoutMs: ms, everyMs: 50, describe: () => `status: ${last?.summary ?? 'never read'}` },
+        );
       },
       async finish(ms = 60_000) {
         result ??= verdictOf(handle.result());
@@ -526,13 +521,12 @@ export async function withScriptedWorker<T>(
 
 /** Polls a service's rollout through the library until `ok` holds (regions are known once the plan is prepared). */
 export async function statusUntil(m: MrcdClient, service: string, ok: (s: RolloutStatus) => boolean, what = 'condition', ms = 60_000): Promise<RolloutStatus> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const s = await getStatus(m, service);
-    if (s.regions.length > 0 && ok(s)) return s;
-    if (Date.now() > deadline) throw new Error(`${what} not reached in ${ms} ms: ${s.summary}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return pollFor(
+    what,
+    () => getStatus(m, service),
+    (s) => s.regions.length > 0 && ok(s),
+    { timeoutMs: ms, everyMs: 100 },
+  );
 }
 
 /** What a test asserts about a halt: its structured cause's kind and region (region omitted when the cause has none). */
