@@ -16,7 +16,7 @@ async function rollbackOne(run: RolloutRun, i: number): Promise<boolean> {
   // A region being rolled back is no longer judged: its watch could otherwise fail it again
   // later and roll it back a second time, cancelling whatever the operator retried meanwhile.
   if (run.gen.edges) stopWatching(run, i);
-  r.status = 'rolling-back';
+  run.move(r, 'rolling-back');
   // Each rollback asked for is its own operation: an operator's retry of a failed one must not get the failure back.
   if (run.gen.attemptKeys) r.rollbackAttempts = (r.rollbackAttempts ?? 0) + 1;
   run.publish();
@@ -34,13 +34,13 @@ async function rollbackOne(run: RolloutRun, i: number): Promise<boolean> {
       }),
     );
     run.unsettledDeploys.delete(i);
-    r.status = 'rolled-back';
+    run.move(r, 'rolled-back');
     // Whatever it waited for (an approval an abort cut short) is no longer awaited.
     delete r.waitingFor;
     run.publish();
     return true;
   } catch (e) {
-    r.status = 'rollback-failed';
+    run.move(r, 'rollback-failed');
     r.waitingFor = `operator: rollback failed (${causeMessage(e)})`;
     run.publish();
     return false;
@@ -88,8 +88,8 @@ export function isDeployed(r: RegionState): boolean {
 }
 
 /** A region that was only waiting (for its window, or a resume) never ran this version: it is pending again. */
-function forgetWait(r: RegionState): void {
-  r.status = 'pending';
+function forgetWait(run: RolloutRun, r: RegionState): void {
+  run.move(r, 'pending');
   delete r.waitingFor;
   delete r.waitingUntil;
 }
@@ -113,7 +113,7 @@ export async function abortAll(run: RolloutRun): Promise<RolloutStatus> {
   // A rollback that failed meanwhile replaced the halt with its own and deleted it on retry:
   // the rollout ends with the abort's.
   status.halt = halt;
-  for (const r of status.regions) if ((r.status === 'waiting-window' || r.status === 'awaiting-resume') && !isDeployed(r)) forgetWait(r);
+  for (const r of status.regions) if ((r.status === 'waiting-window' || r.status === 'awaiting-resume') && !isDeployed(r)) forgetWait(run, r);
   await revertExpand(run);
   const irreversible = plan.migrations.filter((m) => m.irreversible && m.phase === 'expand').map((m) => m.name);
   if (irreversible.length) halt.reason += `; not undone (irreversible): ${irreversible.join(', ')}`;
@@ -154,7 +154,7 @@ export async function onLateBreaches(run: RolloutRun, current: number): Promise<
   const back = [...regressed];
   if (inFlight && !regressed.includes(current) && inFlight.status !== 'promoted') {
     if (isDeployed(inFlight)) back.push(current);
-    else if (inFlight.status === 'waiting-window' || inFlight.status === 'awaiting-resume') forgetWait(inFlight);
+    else if (inFlight.status === 'waiting-window' || inFlight.status === 'awaiting-resume') forgetWait(run, inFlight);
   }
   back.sort((a, b) => b - a); // newest first
   await rollbackAll(run, back, 'halted');

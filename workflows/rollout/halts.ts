@@ -20,12 +20,12 @@ export async function waitFor(run: RolloutRun, fn: () => boolean, breach?: Promi
 export async function holdWhilePaused(run: RolloutRun, r: RegionState, breach?: Promise<WatchOutcome | undefined>): Promise<WatchOutcome | undefined> {
   if (!run.paused) return undefined;
   const before = r.status;
-  r.status = 'awaiting-resume';
+  run.move(r, 'awaiting-resume');
   r.waitingFor = `resume (paused by ${run.status.pausedBy ?? 'an operator'})`;
   run.publish();
   const out = await waitFor(run, () => !run.paused, breach);
   delete r.waitingFor;
-  if (!out) r.status = before;
+  if (!out) run.move(r, before);
   run.publish();
   return out;
 }

@@ -114,7 +114,7 @@ async function roll(run: RolloutRun): Promise<RolloutStatus> {
         }
         const r = status.regions[i]!;
         if (outcome.kind === 'passed') {
-          r.status = 'promoted';
+          run.move(r, 'promoted');
           // Never before the gate that allowed it (a worker that took over may run with an older time).
           r.promotedAt = run.gen.edges ? Math.max(Date.now(), r.lastGate?.at ?? 0) : Date.now();
           if (i + 1 < plan.regions.length) watchPromoted(run, i);
@@ -125,7 +125,7 @@ async function roll(run: RolloutRun): Promise<RolloutStatus> {
         }
 
         if (outcome.gate) r.lastGate = outcome.gate;
-        r.status = outcome.kind === 'failed' ? 'failed' : 'inconclusive';
+        run.move(r, outcome.kind === 'failed' ? 'failed' : 'inconclusive');
         status.halt = { region: r.name, reason: outcome.reason, at: Date.now(), cause: outcome.cause };
         run.publish();
         if (outcome.kind === 'failed') {

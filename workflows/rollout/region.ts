@@ -37,7 +37,7 @@ export async function runRegion(run: RolloutRun, i: number): Promise<SoakOutcome
   while (region.window) {
     const decision = await gateActs.nextDeployWindow({ window: region.window, now: Date.now(), soakMs: region.soakMs, region: region.name });
     if (decision.startAt <= Date.now()) break;
-    r.status = 'waiting-window';
+    run.move(r, 'waiting-window');
     r.waitingFor = decision.reason ?? 'its deploy window';
     r.waitingUntil = decision.startAt;
     run.publish();
@@ -49,7 +49,7 @@ export async function runRegion(run: RolloutRun, i: number): Promise<SoakOutcome
     if (!run.gen.edges) break;
   }
 
-  r.status = 'deploying';
+  run.move(r, 'deploying');
   run.publish();
   run.unsettledDeploys.add(i);
   const deployed = await run.deployActs.deployRegion({
@@ -72,7 +72,7 @@ export async function runRegion(run: RolloutRun, i: number): Promise<SoakOutcome
   r.deployedAt = run.gen.edges ? Math.max(Date.now(), deployed.at ?? 0) : Date.now();
   const soakEndsAt = r.deployedAt + region.soakMs;
   r.soakEndsAt = soakEndsAt;
-  r.status = 'soaking';
+  run.move(r, 'soaking');
   run.publish();
   return soakGateAndHold(run, i, soakEndsAt);
 }

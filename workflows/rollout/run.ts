@@ -7,7 +7,8 @@ import type { RolloutInput } from '../../domain/definitions';
 import type { HaltCause } from '../../domain/halt-cause';
 import { operationKey, type KeyParts } from '../../domain/idempotency';
 import { SA_QUARANTINE, SA_REGION, SA_STATE } from '../../domain/search-attributes';
-import { legalActions, type ActionContext, type RegionState, type RolloutState, type RolloutStatus } from '../../domain/state';
+import { legalActions, type ActionContext, type RegionState, type RegionStatus, type RolloutState, type RolloutStatus } from '../../domain/state';
+import { moveRegion } from '../../domain/region-transitions';
 import { runbookLink } from '../../domain/runbook';
 import { renderDetails, summarize } from '../../domain/summary';
 import { deployActivities, notifyActs } from './activities';
@@ -135,6 +136,11 @@ export class RolloutRun {
   setState(s: RolloutState): void {
     this.status.state = s;
     this.publish();
+  }
+
+  /** Moves a region's status, checked against the domain's table (for rollouts started with the edges patch). */
+  move(r: RegionState, to: RegionStatus): void {
+    moveRegion(r, to, this.gen.edges);
   }
 
   /** Sends a notification in the background: it never blocks or fails a rollout (the activity records per-target results). */

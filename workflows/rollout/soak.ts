@@ -144,7 +144,7 @@ async function gateUntilConclusive(
         if (run.abortRequested) throw new Aborted();
         if (early) return fromWatch(region, early);
       }
-      r.status = 'gating';
+      run.move(r, 'gating');
       run.publish();
       gate = await gateActs.evaluateGate(gateInput);
     }
@@ -166,7 +166,7 @@ async function gateUntilConclusive(
     const next = Date.now() + region.checkIntervalMs;
     if (next > r.deployedAt! + region.maxSoakMs) return inconclusiveAtMaxSoak(region, gate);
     soakEnd = next;
-    r.status = 'soaking';
+    run.move(r, 'soaking');
     r.soakEndsAt = soakEnd;
     r.waitingFor = `more evidence (${gate.verdict === 'pass' ? `deployer status ${deployment}: ${gate.deployment?.detail}` : gate.verdict}): soak extended`;
     run.publish();
@@ -197,7 +197,7 @@ async function holdForPromotion(run: RolloutRun, i: number, guard: UnpromotedWat
   // What the region ran at its gate may have changed while it was held: read it again.
   const held = (region.approval === 'required' && !run.approvals.has(region.name)) || run.paused;
   if (region.approval === 'required' && !run.approvals.has(region.name)) {
-    r.status = 'awaiting-approval';
+    run.move(r, 'awaiting-approval');
     r.waitingFor = 'approval';
     run.publish();
     const out = await waitFor(run, () => run.approvals.has(region.name), guard.watch());

@@ -51,7 +51,7 @@ export async function everyRegionRunsIt(run: RolloutRun): Promise<boolean> {
   if (off.length === 0) return true;
   for (const { c, i } of off) {
     stopWatching(run, i);
-    status.regions[i]!.status = c.verdict === 'fail' ? 'failed' : 'inconclusive';
+    run.move(status.regions[i]!, c.verdict === 'fail' ? 'failed' : 'inconclusive');
   }
   const first = off[0]!;
   const name = plan.regions[first.i]!.name;

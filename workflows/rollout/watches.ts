@@ -120,7 +120,7 @@ export function watchPromoted(run: RolloutRun, i: number): void {
             ? `SLO breach in ${r.name} while it was held as inconclusive: ${describeGate(outcome.result)}`
             : `late regression in ${r.name} after promotion: ${describeGate(outcome.result)}`;
         r.lastGate = outcome.result;
-        r.status = 'failed';
+        run.move(r, 'failed');
         r.regressedAt = Date.now();
         run.quarantine(r.name, why);
         run.publish();
