@@ -2,7 +2,8 @@
 // and the module that runs it. buildProgram() makes the commander program from this table
 // in one loop, so what a command accepts and what its help says come from the same entry.
 import { Command, Option } from 'commander';
-import { OPERATOR_ACTIONS, ROLLOUT_STATES, type OperatorActionName } from '../domain/state';
+import { actionSpec } from '../domain/operator-actions';
+import { OPERATOR_ACTIONS, ROLLOUT_STATES } from '../domain/state';
 import type { CommandInput, GlobalOpts } from './command-helpers';
 import { codecServer } from './commands/codec-server';
 import { deploy } from './commands/deploy';
@@ -54,15 +55,6 @@ const PROGRAM = {
 } as const;
 
 const planFile = { name: '<plan>', description: 'plan file (.yaml, .yml or .json)' };
-
-const OPERATOR_ACTION_DESCRIPTIONS: Record<OperatorActionName, string> = {
-  pause: 'hold the next promotion (soaks and SLO watches go on)',
-  resume: 'release a pause, or retry a halted rollout',
-  abort: 'roll back every deployed region in reverse order and end the rollout',
-  approve: 'approve a region that waits for approval',
-  retry: 'retry the failed region (or failed rollback) of a halted rollout',
-  'skip-soak': 'override: end the current soak now (the gate is still evaluated); needs a reason',
-};
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -151,7 +143,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   ...OPERATOR_ACTIONS.map((action): CommandSpec<OperatorActionOpts> => ({
     name: action,
-    description: OPERATOR_ACTION_DESCRIPTIONS[action],
+    description: actionSpec(action).summary,
     arguments: [{ name: '<service>' }],
     options: [
       { flags: '--reason <text>', description: 'why (recorded in the rollout and the quarterly review)', required: true },

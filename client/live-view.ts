@@ -5,6 +5,7 @@ import type { CheckResult, GateResult } from '../domain/activity-contract';
 import type { OperatorActionName, RegionState, RolloutStatus } from '../domain/state';
 import { failingChecks } from '../domain/gate-text';
 import { runbookLink } from '../domain/runbook';
+import { actionSpec } from '../domain/operator-actions';
 
 export interface LiveViewOptions {
   /** Prefix of the runbook link ($MRCD_RUNBOOK_BASE), as `mrcd status` uses it. */
@@ -93,14 +94,10 @@ export function pauseReason(s: RolloutStatus): string | undefined {
   return (pauses.filter((a) => a.by === s.pausedBy).at(-1) ?? pauses.at(-1))?.reason;
 }
 
-/** An action legal now as the command that does it: approve and skip-soak name their region. */
+/** An action legal now as the command that does it: an action with a target region names it. */
 export function actionCommand(s: RolloutStatus, action: OperatorActionName, command = 'mrcd'): string {
-  const region =
-    action === 'approve'
-      ? s.regions.find((r) => r.status === 'awaiting-approval')?.name
-      : action === 'skip-soak'
-        ? s.regions.find((r) => r.status === 'soaking')?.name
-        : undefined;
+  const target = actionSpec(action).target;
+  const region = target ? s.regions.find((r) => r.status === target.status)?.name : undefined;
   return `${command} ${action} ${s.service}${region ? ` --region ${region}` : ''} --reason "..."`;
 }
 

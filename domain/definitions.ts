@@ -1,7 +1,8 @@
 // Names and shapes of everything an operator can send to a rollout. The client and the
 // workflow both import these, so a renamed handler cannot silently drift apart.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ActionPayload, OperatorActionName, RolloutState, RolloutStatus } from './state';
+import { actionSpec } from './operator-actions';
+import { OPERATOR_ACTIONS, type ActionPayload, type OperatorActionName, type RolloutState, type RolloutStatus } from './state';
 import type { NormalizedPlan } from '../plan';
 
 export const TASK_QUEUE_DEFAULT = 'mrcd-rollouts';
@@ -25,16 +26,7 @@ export const statusQuery = defineQuery<RolloutStatus>('status');
 // Temporal Web UI ("Send a Signal") and `__temporal_workflow_metadata` offer every action by
 // name with its payload. Descriptions live in the worker, not in history: changing one needs
 // no patch.
-const WHO_WHY = '{"reason": "...", "by": "..."}';
-const WHO_WHY_REGION = '{"reason": "...", "by": "...", "region": "..."} (region optional: the current one)';
-export const ACTION_DESCRIPTIONS: Readonly<Record<OperatorActionName, string>> = {
-  pause: `Hold the next promotion; soaks and SLO watches go on. Payload ${WHO_WHY}`,
-  resume: `Release a pause (or retry a halted rollout). Payload ${WHO_WHY}`,
-  abort: `Roll back every deployed region, newest first, and end the rollout. Payload ${WHO_WHY}`,
-  approve: `Approve the promotion of the region waiting for approval. Payload ${WHO_WHY_REGION}`,
-  retry: `Run the halted step again (a failed region, rollback or migration). Payload ${WHO_WHY}`,
-  'skip-soak': `Override: cut the soaking region's soak short; its gate is still evaluated. Payload ${WHO_WHY_REGION}`,
-};
+export const ACTION_DESCRIPTIONS = byAction((a) => actionSpec(a).description);
 /** The update of the same name says more: it answers with the state after the action, or rejects it. */
 export const actionUpdateDescription = (action: OperatorActionName): string =>
   `${ACTION_DESCRIPTIONS[action]}; answers with the state after it, or rejects an illegal action`;
@@ -42,23 +34,13 @@ export const STATUS_QUERY_DESCRIPTION = 'The rollout now: state, regions, halt a
 
 // Each action is a signal (for the Temporal UI and `temporal workflow signal`, plain JSON)
 // and an update of the same name (for the CLI, which gets accepted/rejected back).
-export const actionSignals = {
-  pause: defineSignal<[ActionPayload]>('pause'),
-  resume: defineSignal<[ActionPayload]>('resume'),
-  abort: defineSignal<[ActionPayload]>('abort'),
-  approve: defineSignal<[ActionPayload]>('approve'),
-  retry: defineSignal<[ActionPayload]>('retry'),
-  'skip-soak': defineSignal<[ActionPayload]>('skip-soak'),
-} as const;
+export const actionSignals = byAction((a) => defineSignal<[ActionPayload]>(a));
+export const actionUpdates = byAction((a) => defineUpdate<ActionResult, [ActionPayload]>(a));
 
-export const actionUpdates = {
-  pause: defineUpdate<ActionResult, [ActionPayload]>('pause'),
-  resume: defineUpdate<ActionResult, [ActionPayload]>('resume'),
-  abort: defineUpdate<ActionResult, [ActionPayload]>('abort'),
-  approve: defineUpdate<ActionResult, [ActionPayload]>('approve'),
-  retry: defineUpdate<ActionResult, [ActionPayload]>('retry'),
-  'skip-soak': defineUpdate<ActionResult, [ActionPayload]>('skip-soak'),
-} as const;
+/** One value per operator action of the catalogue. */
+function byAction<T>(of: (action: OperatorActionName) => T): Readonly<Record<OperatorActionName, T>> {
+  return Object.fromEntries(OPERATOR_ACTIONS.map((a) => [a, of(a)])) as Record<OperatorActionName, T>;
+}
 
 /** What a rollout workflow is started with. */
 export interface RolloutInput {

@@ -3,6 +3,8 @@
 // docs (docs/rollout-states.md) and a table-driven test all read the same table.
 import type { GateResult } from './activity-contract';
 import type { HaltCause } from './halt-cause';
+import { OPERATOR_ACTION_CATALOGUE, type OperatorActionName } from './operator-actions';
+export type { OperatorActionName } from './operator-actions';
 
 export const ROLLOUT_STATES = ['running', 'paused', 'halted', 'rolling-back', 'rollback-failed', 'succeeded', 'rolled-back', 'aborted', 'failed'] as const;
 export type RolloutState = (typeof ROLLOUT_STATES)[number];
@@ -24,8 +26,8 @@ export type RegionStatus =
   | 'rolled-back'
   | 'rollback-failed';
 
-export const OPERATOR_ACTIONS = ['pause', 'resume', 'abort', 'approve', 'retry', 'skip-soak'] as const;
-export type OperatorActionName = (typeof OPERATOR_ACTIONS)[number];
+/** Every operator action, in the catalogue's order (domain/operator-actions.ts). */
+export const OPERATOR_ACTIONS = Object.keys(OPERATOR_ACTION_CATALOGUE) as readonly OperatorActionName[];
 
 /** What every operator action carries: who and why. Plain JSON so the Temporal UI can send it. */
 export interface ActionPayload {

@@ -14,6 +14,7 @@ import {
 } from '../../domain/definitions';
 import { checkAction, legalActions, OPERATOR_ACTIONS, payloadProblem, type ActionPayload, type OperatorActionName } from '../../domain/state';
 import type { RolloutRun } from './run';
+import { actionSpec } from '../../domain/operator-actions';
 
 /** Installs the status query and every action's handlers; must run before the workflow's first await, or an early update is rejected. */
 export function installHandlers(run: RolloutRun): void {
@@ -70,13 +71,12 @@ function refusal(run: RolloutRun, action: OperatorActionName, payload: ActionPay
   return check.legal ? regionMismatch(run, action, payload) : check.reason;
 }
 
-/** approve and skip-soak act on the region that waits or soaks now; naming another is refused. */
+/** An action with a target region acts on the one that waits or soaks now; naming another is refused. */
 function regionMismatch(run: RolloutRun, action: OperatorActionName, payload: ActionPayload): string | undefined {
-  if (!payload.region || (action !== 'approve' && action !== 'skip-soak')) return undefined;
-  const want = action === 'approve' ? run.ctx().awaitingApproval : run.ctx().soaking;
-  return payload.region === want
-    ? undefined
-    : `${action} names region ${payload.region}, but the region ${action === 'approve' ? 'waiting for approval' : 'soaking'} is ${want}`;
+  const target = actionSpec(action).target;
+  if (!payload.region || !target) return undefined;
+  const want = target.status === 'awaiting-approval' ? run.ctx().awaitingApproval : run.ctx().soaking;
+  return payload.region === want ? undefined : `${action} names region ${payload.region}, but the region ${target.words} is ${want}`;
 }
 
 /** Every operator action lands here, accepted or not; with attempt keys the list and its texts stay bounded. */
