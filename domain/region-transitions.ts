@@ -29,7 +29,8 @@ export const REGION_TRANSITIONS: Readonly<Record<RegionStatus, readonly RegionSt
   // A region held inconclusive is still watched: a breach fails it.
   inconclusive: [...STARTS, 'failed', 'rolling-back'],
   'rolling-back': ['rolled-back', 'rollback-failed'],
-  'rolled-back': STARTS,
+  // A retried region whose window cannot be computed fails before its deploy.
+  'rolled-back': [...STARTS, 'failed'],
   // An operator's retry runs the rollback again.
   'rollback-failed': ['rolling-back'],
 };
