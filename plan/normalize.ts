@@ -37,6 +37,11 @@ export interface NormalizedPlan {
   version: string;
   owner: Owner;
   deployer: NormalizedDeployer;
+  /**
+   * Only in plans normalized before provider settings were folded into each check
+   * (recorded by rollouts still running): `normalizePlan` now folds `prometheus` into every
+   * `prometheus` check and leaves this out.
+   */
   prometheus?: { url: string; tokenEnv?: string };
   failurePolicy: 'halt' | 'rollback-all';
   regions: NormalizedRegion[];
@@ -61,6 +66,34 @@ function ms(text: string): number {
   // The schema already refused bad durations; reaching this is a programming error.
   if (v === undefined) throw new Error(`unvalidated duration ${JSON.stringify(text)}`);
   return v;
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The gate with the plan-level provider settings folded into each check, so a check carries
+ * all a provider needs. The plan's token goes only to a check of the plan's Prometheus
+ * origin: a typo in a check's URL must not hand the token to another host.
+ */
+function withProviderSettings(gate: Gate, p: ParsedPlan): Gate {
+  const prom = p.prometheus;
+  // lint refuses a gate that is not an object; it is passed on as written for it to report.
+  if (!prom || !gate || !Array.isArray(gate.checks)) return gate;
+  return {
+    ...gate,
+    checks: gate.checks.map((c) => {
+      if (c.source.type !== 'prometheus') return c;
+      const url = c.source.url ?? prom.url;
+      const tokenEnv = c.source.tokenEnv ?? (prom.tokenEnv && sameOrigin(url, prom.url) ? prom.tokenEnv : undefined);
+      return { ...c, source: { ...c.source, url, ...(tokenEnv ? { tokenEnv } : {}) } };
+    }),
+  };
 }
 
 /** Resolves defaults of an already schema-valid plan. Returns undefined gates as-is for lint to report. */
@@ -88,7 +121,6 @@ export function normalizePlan(p: ParsedPlan): NormalizedPlan {
     version: p.version,
     owner: p.owner,
     deployer,
-    ...(p.prometheus ? { prometheus: p.prometheus } : {}),
     failurePolicy: p.failurePolicy,
     regions: p.regions.map((r) => {
       const soakMs = ms(r.soak ?? p.defaults.soak);
@@ -100,7 +132,7 @@ export function normalizePlan(p: ParsedPlan): NormalizedPlan {
         checkIntervalMs: ms(r.checkInterval ?? p.defaults.checkInterval),
         approval: r.approval,
         // lint guarantees one of the two exists before a plan is accepted
-        gate: (r.gate ?? p.defaults.gate)!,
+        gate: withProviderSettings((r.gate ?? p.defaults.gate)!, p),
         ...(r.window ? { window: r.window } : {}),
       };
     }),

@@ -100,6 +100,11 @@ export const prometheusSourceSchema = z.strictObject({
   query: z.string().min(1),
   /** Overrides the plan's `prometheus.url`. */
   url: httpUrl.optional(),
+  /**
+   * The worker's environment variable holding this Prometheus' bearer token. Without it, the
+   * plan's `prometheus.tokenEnv` applies when the check's URL has the plan URL's origin.
+   */
+  tokenEnv: envName.optional(),
 });
 
 export const httpJsonSourceSchema = z.strictObject({

@@ -88,6 +88,8 @@ export async function evaluatePrometheusCheck(check: PrometheusCheck, ctx: SloCo
   const base = { name: check.name, comparator: check.comparator, threshold: check.threshold };
   const error = (detail: string, retryable: boolean): CheckResult => ({ ...base, verdict: 'error', detail, retryable });
 
+  // Normalization folds the plan's `prometheus` into each check; `ctx.prometheus` comes only
+  // with plans recorded before it did.
   const rawUrl = check.source.url ?? ctx.prometheus?.url;
   if (!rawUrl) return error('no Prometheus URL: set prometheus.url in the plan or source.url on the check', false);
   const baseUrl = rawUrl.replace(/\/+$/, '');
@@ -120,7 +122,7 @@ export async function evaluatePrometheusCheck(check: PrometheusCheck, ctx: SloCo
 
   // The plan's token belongs to the plan's Prometheus: a check pointing elsewhere does
   // not get it, or a typo in a URL would hand the token to another host.
-  const tokenEnv = sameOrigin(baseUrl, ctx.prometheus?.url) ? ctx.prometheus?.tokenEnv : undefined;
+  const tokenEnv = check.source.tokenEnv ?? (sameOrigin(baseUrl, ctx.prometheus?.url) ? ctx.prometheus?.tokenEnv : undefined);
   const auth = bearerHeader(tokenEnv);
   if ('missing' in auth) {
     return error(`environment variable ${auth.missing} is not set on the worker; it must hold the bearer token for Prometheus at ${where}`, false);

@@ -48,6 +48,23 @@ test('baseline: absent stays absent, {} gets maxRatio 1.5 and minDelta 0', () =>
   assert.deepEqual(set.regions[0]!.gate.checks[0]!.baseline, { maxRatio: 2, minDelta: 0.005 });
 });
 
+test("the plan's prometheus is folded into each prometheus check: its URL, and its token only for the same origin", () => {
+  const elsewhere = { ...promCheck, name: 'elsewhere', source: { ...promCheck.source, url: 'http://localhost:9090' } };
+  const ownToken = { ...promCheck, name: 'own', source: { ...promCheck.source, url: 'http://localhost:9090', tokenEnv: 'OTHER_TOKEN' } };
+  const plan = valid(
+    doc({ prometheus: { url: 'http://127.0.0.1:9090', tokenEnv: 'PROM_TOKEN' }, defaults: { gate: { checks: [promCheck, elsewhere, ownToken, httpCheck] } } }),
+  );
+  assert.equal(plan.prometheus, undefined, 'nothing of the plan-level settings is left for the workflow to carry');
+  const sources = plan.regions[0]!.gate.checks.map((c) => c.source);
+  assert.deepEqual(sources[0], { type: 'prometheus', query: promCheck.source.query, url: 'http://127.0.0.1:9090', tokenEnv: 'PROM_TOKEN' });
+  // Another origin: the plan's token would reach another host.
+  assert.deepEqual(sources[1], { type: 'prometheus', query: promCheck.source.query, url: 'http://localhost:9090' });
+  assert.deepEqual(sources[2], { type: 'prometheus', query: promCheck.source.query, url: 'http://localhost:9090', tokenEnv: 'OTHER_TOKEN' });
+  assert.deepEqual(sources[3], httpCheck.source);
+  // Without a plan-level token, the URL alone.
+  assert.deepEqual(valid(doc()).regions[0]!.gate.checks[0]!.source, { ...promCheck.source, url: 'http://127.0.0.1:9090' });
+});
+
 test('baseline: maxRatio below 1, negative minDelta, non-numbers and unknown keys are refused at their paths', () => {
   const at = 'defaults.gate.checks[0].baseline';
   const gate = (baseline: unknown) => doc({ defaults: { gate: { checks: [{ ...promCheck, baseline }] } } });

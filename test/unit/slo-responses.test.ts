@@ -188,6 +188,19 @@ describe('Prometheus provider: request', () => {
     }
   });
 
+  test("a check's own tokenEnv (a plan normalized now) is sent, with no plan-level settings in the context", async () => {
+    process.env.MRCD_TEST_PROM_TOKEN = 'sekrit-token-456';
+    try {
+      answer(200, vector({ value: '0.01' }));
+      const check = prom('<', 0.05, { source: { type: 'prometheus', query: 'up', url: base, tokenEnv: 'MRCD_TEST_PROM_TOKEN' } });
+      const r = await evaluatePrometheusCheck(check, ctx({ prometheus: undefined }), opts);
+      assert.equal(r.verdict, 'pass', r.detail);
+      assert.equal(seen[0]!.headers.authorization, 'Bearer sekrit-token-456');
+    } finally {
+      delete process.env.MRCD_TEST_PROM_TOKEN;
+    }
+  });
+
   test('a missing token variable is a config error naming the variable, and nothing is sent', async () => {
     delete process.env.MRCD_MISSING_TOKEN;
     const r = await evaluatePrometheusCheck(prom(), ctx({ prometheus: { url: base, tokenEnv: 'MRCD_MISSING_TOKEN' } }), opts);

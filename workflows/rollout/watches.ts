@@ -31,6 +31,7 @@ export function sloContext(run: RolloutRun, i: number): SloContext {
     gate: region.gate,
     since: r.deployedAt ?? Date.now(),
     ...(r.baselineVersion !== undefined ? { baselineVersion: r.baselineVersion } : {}),
+    // Plans normalized before provider settings were folded into each check carry them here.
     ...(plan.prometheus ? { prometheus: plan.prometheus } : {}),
   };
 }
