@@ -5,9 +5,10 @@
 // 408 (the server gave up waiting) and 429 (come back later). 5xx, timeouts and
 // connection errors are the server's or the network's fault: retryable. Retries are
 // safe only because every mutating call we make carries an idempotency key.
-import axios, { type AxiosError } from 'axios';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import type { DependencyFailures } from '../domain/failures';
+import { cancellationOf } from './activity-context';
+import { TransportError, transportErrorText } from './http-transport';
 
 /**
  * Failure types are the dependency's `rejected` (4xx, non-retryable), `unavailable` (5xx,
@@ -106,45 +107,8 @@ export function failureForStatus(status: number, headers: Record<string, unknown
 
 function headerValue(headers: Record<string, unknown> | undefined, name: string): unknown {
   if (!headers) return undefined;
-  // AxiosHeaders has a case-insensitive get; plain objects from other clients do not.
-  const getter = (headers as { get?: (n: string) => unknown }).get;
-  if (typeof getter === 'function') {
-    const v = getter.call(headers, name);
-    if (v !== undefined && v !== null) return v;
-  }
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v;
   return undefined;
-}
-
-/** The error code of an axios or Node error (ECONNREFUSED, ETIMEDOUT …), if it has one. */
-export function errorCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-/** An error without an HTTP answer as `CODE: message`, or the message alone when it has no code. */
-export function transportErrorText(err: unknown): string {
-  const code = errorCode(err);
-  const msg = err instanceof Error ? err.message : String(err);
-  return `${code !== undefined ? `${code}: ` : ''}${msg}`;
-}
-
-/** True for an axios (or Node) error that means the request ran out of time. */
-export function isTimeoutError(err: unknown): boolean {
-  const code = errorCode(err);
-  return code === 'ECONNABORTED' || code === 'ETIMEDOUT';
-}
-
-/**
- * If the activity was cancelled, the error to rethrow so Temporal records a cancellation
- * rather than a failure (axios reports an aborted request as its own CanceledError).
- */
-export function cancellationOf(signal: AbortSignal | undefined, err?: unknown): Error | undefined {
-  if (err instanceof CancelledFailure) return err;
-  if (!signal?.aborted) return undefined;
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  return new CancelledFailure(typeof reason === 'string' ? reason : 'cancelled');
 }
 
 /**
@@ -156,14 +120,9 @@ export function classifyHttpError(err: unknown, ctx: HttpFailureContext, signal?
   const cancelled = cancellationOf(signal, err);
   if (cancelled) return cancelled;
   if (err instanceof ApplicationFailure) return err;
-  if (axios.isAxiosError(err)) {
-    const e = err as AxiosError;
-    if (e.response) {
-      return failureForStatus(e.response.status, e.response.headers, e.response.data, ctx);
-    }
-    const code = e.code ?? 'ERR_NETWORK';
-    const kind = isTimeoutError(e) ? 'timed out' : 'unreachable';
-    return ApplicationFailure.retryable(`${ctx.what}: ${kind} (${code}: ${e.message})`, ctx.failures.unavailable);
+  if (err instanceof TransportError) {
+    if (!err.retryable) return ApplicationFailure.nonRetryable(`${ctx.what}: ${err.message}`, ctx.failures.rejected);
+    return ApplicationFailure.retryable(`${ctx.what}: ${err.message}`, ctx.failures.unavailable);
   }
   return ApplicationFailure.retryable(`${ctx.what}: ${transportErrorText(err)}`, ctx.failures.unavailable);
 }

@@ -5,11 +5,12 @@
 // the exact request body bytes, keyed with the plan's secretEnv value. X-MRCD-Timestamp
 // (unix seconds) is the send time; the body's `at` is when the event happened.
 import { createHmac } from 'node:crypto';
-import axios from 'axios';
 import { currentContext } from './activity-context';
 import type { Notification } from '../plan';
 import type { NotifyInput, NotifyResult } from '../domain/activity-contract';
-import { bodyErrorText, cancellationOf, isRetryableStatus, transportErrorText } from './http-errors';
+import { cancellationOf } from './activity-context';
+import { bodyErrorText, isRetryableStatus } from './http-errors';
+import { httpRequest, transportErrorText } from './http-transport';
 
 export const NOTIFY_MAX_ATTEMPTS = 3;
 export const NOTIFY_REQUEST_TIMEOUT_MS = 5_000;
@@ -99,19 +100,10 @@ async function deliver(n: Notification, input: NotifyInput, options: NotifyOptio
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     let retry = true;
     try {
-      const res = await axios.post(url, body, {
-        headers,
-        timeout: NOTIFY_REQUEST_TIMEOUT_MS,
-        // A redirected POST becomes a GET and loses the signed body: report it instead.
-        maxRedirects: 0,
-        validateStatus: () => true,
-        // The body is signed as a string; axios must send exactly these bytes.
-        transformRequest: [(data: unknown) => data],
-        responseType: 'text',
-        ...(signal ? { signal } : {}),
-      });
+      // The body is signed as a string: sent as exactly these bytes, never redirected.
+      const res = await httpRequest({ method: 'POST', url, headers, body, timeoutMs: NOTIFY_REQUEST_TIMEOUT_MS, ...(signal ? { signal } : {}) });
       if (res.status >= 200 && res.status < 300) return { target, ok: true, status: res.status };
-      const detail = bodyErrorText(res.data);
+      const detail = bodyErrorText(res.body);
       last = { target, ok: false, status: res.status, error: redact(`HTTP ${res.status}${detail ? ` ${detail}` : ''}`, secrets) };
       retry = isRetryableStatus(res.status);
     } catch (err) {

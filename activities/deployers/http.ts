@@ -4,11 +4,12 @@
 // idempotency key (same rollout + region + version + step → the server hands back the
 // same operation), and the heartbeat, which records the operation id so the next attempt
 // resumes polling instead of posting at all.
-import axios, { type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DeployInput, DeployResult, RollbackInput } from '../../domain/activity-contract';
-import { cancellationOf, classifyHttpError, failureForStatus, isTimeoutError, type HttpFailureContext } from '../http-errors';
+import { cancellationOf } from '../activity-context';
+import { classifyHttpError, failureForStatus, type HttpFailureContext } from '../http-errors';
+import { httpRequest, jsonOrText, TransportError } from '../http-transport';
 import { formatDuration } from '../../domain/duration';
 import { confirmDeployed, STATUS_TIMEOUT_MS, statusText } from './running-version';
 import { authHeaders } from './auth';
@@ -79,24 +80,24 @@ async function runOperation(input: DeployInput<HttpDeployer> | RollbackInput<Htt
   let progress: HttpDeployProgress | undefined = resumedProgress(ctx.info.heartbeatDetails);
   let resumed = progress !== undefined;
 
-  const call = async <T>(config: AxiosRequestConfig): Promise<AxiosResponse<T>> => {
+  const call = async (method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; headers: Record<string, string>; data: unknown }> => {
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw timeoutFailure(what, deployer, progress);
     try {
-      return await axios.request<T>({
-        ...config,
+      const res = await httpRequest({
+        method,
+        url,
         headers,
-        timeout: Math.min(remaining, REQUEST_TIMEOUT_MS),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        timeoutMs: Math.min(remaining, REQUEST_TIMEOUT_MS),
         signal: ctx.cancellationSignal,
-        // Status codes are classified here, not by axios, so 4xx bodies are kept.
-        validateStatus: () => true,
-        maxRedirects: 0,
-        responseType: 'json',
       });
+      // Status codes are classified here, so 4xx bodies are kept.
+      return { status: res.status, headers: res.headers, data: jsonOrText(res.body) };
     } catch (err) {
       const cancelled = cancellationOf(ctx.cancellationSignal, err);
       if (cancelled) throw cancelled;
-      if (isTimeoutError(err) && Date.now() >= deadline - 5) throw timeoutFailure(what, deployer, progress);
+      if (err instanceof TransportError && err.fault === 'timeout' && Date.now() >= deadline - 5) throw timeoutFailure(what, deployer, progress);
       throw classifyHttpError(err, fail, ctx.cancellationSignal);
     }
   };
@@ -106,7 +107,7 @@ async function runOperation(input: DeployInput<HttpDeployer> | RollbackInput<Htt
     if (step === 'rollback' && 'previousVersion' in input && input.previousVersion) {
       body.previousVersion = input.previousVersion;
     }
-    const res = await call<unknown>({ method: 'POST', url: `${regionUrl}/${step}`, data: body });
+    const res = await call('POST', `${regionUrl}/${step}`, body);
     if (res.status < 200 || res.status >= 300) throw failureForStatus(res.status, res.headers, res.data, fail);
     const op = parseOperation(res.data);
     if (!op) throw protocolFailure(what, 'start', res.data);
@@ -123,10 +124,7 @@ async function runOperation(input: DeployInput<HttpDeployer> | RollbackInput<Htt
   }
 
   for (;;) {
-    const res = await call<unknown>({
-      method: 'GET',
-      url: `${regionUrl}/operations/${encodeURIComponent(progress.operationId)}`,
-    });
+    const res = await call('GET', `${regionUrl}/operations/${encodeURIComponent(progress.operationId)}`);
     if (res.status === 404 && resumed) {
       // The deployer forgot the operation we heartbeated (restart, expiry). Posting again
       // is safe: the idempotency key lets the server decide whether it is a new operation.
@@ -227,19 +225,19 @@ function protocolFailure(what: string, phase: string, data: unknown): Applicatio
 async function httpStatus(deployer: HttpDeployer, ref: RegionRef, signal?: AbortSignal): Promise<string | null> {
   const url = `${deployer.baseUrl}/regions/${encodeURIComponent(ref.region)}/status?service=${encodeURIComponent(ref.service)}`;
   const fail: HttpFailureContext = { what: statusText(ref), failures: DEPLOY_FAILURE };
-  let res;
+  let answer;
   try {
-    res = await axios.get<unknown>(url, {
+    answer = await httpRequest({
+      method: 'GET',
+      url,
       headers: { Accept: 'application/json', ...authHeaders(deployer) },
-      timeout: STATUS_TIMEOUT_MS,
+      timeoutMs: STATUS_TIMEOUT_MS,
       ...(signal ? { signal } : {}),
-      validateStatus: () => true,
-      maxRedirects: 0,
-      responseType: 'json',
     });
   } catch (err) {
     throw classifyHttpError(err, fail, signal);
   }
+  const res = { status: answer.status, headers: answer.headers, data: jsonOrText(answer.body) };
   if (res.status === 404 || res.status === 405 || res.status === 501) {
     // Without a status endpoint no deploy can be confirmed: a configuration problem, not luck.
     throw ApplicationFailure.nonRetryable(

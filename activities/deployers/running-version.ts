@@ -5,7 +5,7 @@
 // a promotion.
 import { ApplicationFailure } from '@temporalio/common';
 import type { DeploymentCheck } from '../../domain/activity-contract';
-import { cancellationOf } from '../http-errors';
+import { cancellationOf } from '../activity-context';
 import { currentContext } from '../activity-context';
 import { ACTIVITY_FAILURE } from '../../domain/failures';
 import type { RegionReader, RegionRef } from './deployer';

@@ -1,19 +1,12 @@
 // A gate is the conjunction of its checks. Only `pass` promotes, so aggregation is
 // worst-first: one failing check fails the gate even if another could not be measured.
-import { activitySignal } from '../activity-context';
-import type { Check } from '../../plan';
+import { activitySignal, cancellationOf } from '../activity-context';
 import type { CheckResult, GateResult, SloContext } from '../../domain/activity-contract';
-import { cancellationOf } from '../http-errors';
 import type { SloProviderOptions } from './provider';
 import { evaluateWithProvider } from './registry';
 import { aggregate } from './verdict';
 
 export type GateOptions = SloProviderOptions;
-
-/** Runs one check with the provider its source names. */
-export function evaluateCheck(check: Check, ctx: SloContext, opts: GateOptions = {}): Promise<CheckResult> {
-  return evaluateWithProvider(check, ctx, opts);
-}
 
 /**
  * Evaluates every check of the gate in parallel. Usable as an activity on its own (the
@@ -24,7 +17,7 @@ export async function evaluateGate(ctx: SloContext, opts: GateOptions = {}): Pro
   const now = opts.now ?? Date.now;
   const signal = opts.signal ?? activitySignal();
   const checks = ctx.gate?.checks ?? [];
-  const settled = await Promise.allSettled(checks.map((c) => evaluateCheck(c, ctx, { ...opts, signal })));
+  const settled = await Promise.allSettled(checks.map((c) => evaluateWithProvider(c, ctx, { ...opts, signal })));
   const cancelled = cancellationOf(signal);
   if (cancelled) throw cancelled;
   const results = settled.map((s, i): CheckResult => {

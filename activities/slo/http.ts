@@ -1,13 +1,13 @@
-// The HTTP JSON SLO provider, and the one GET both providers use.
+// The HTTP JSON SLO provider, and what both providers share: options, URL display, status words.
 //
 // Providers never throw for a provider fault: a fault is an `error` verdict with a
 // `retryable` flag, so the gate can aggregate it and the watch can count it. The one
 // thing they do throw is the activity's cancellation, which must reach Temporal as such.
-import axios from 'axios';
 import type { Check } from '../../plan';
 import type { CheckResult, SloContext } from '../../domain/activity-contract';
 import { bearerHeader } from '../bearer-token';
-import { cancellationOf, errorCode, isRetryableStatus, isTimeoutError, transportErrorText } from '../http-errors';
+import { isRetryableStatus } from '../http-errors';
+import { httpRequest, TransportError, type HttpAnswer } from '../http-transport';
 import { compare } from './verdict';
 
 export type HttpJsonSource = Extract<Check['source'], { type: 'http' }>;
@@ -26,63 +26,23 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 /** SLO answers are a number or a small vector; anything bigger is a query that returns too much. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
-export interface RawResponse {
-  status: number;
-  body: string;
-}
-
-/** A request that got no HTTP answer (or an unusable one), already phrased for an operator. */
-export class TransportError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-    this.name = 'TransportError';
-  }
-}
-
 /**
- * GET `url` and return status and raw text whatever the status; callers classify.
- * Throws TransportError for no answer, or the cancellation when `signal` fired.
+ * GET `url` for a provider: the answer whatever its status (callers classify). Rejects with
+ * a TransportError for no answer, or the cancellation when `signal` fired.
  */
-export async function httpGet(url: string, headers: Record<string, string>, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<RawResponse> {
-  const early = cancellationOf(opts.signal);
-  if (early) throw early;
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), opts.timeoutMs);
-  const onCancel = (): void => deadline.abort();
-  opts.signal?.addEventListener('abort', onCancel, { once: true });
+export async function httpGet(url: string, headers: Record<string, string>, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<HttpAnswer> {
   try {
-    const res = await axios.get<string>(url, {
+    return await httpRequest({
+      method: 'GET',
+      url,
       headers: { Accept: 'application/json', ...headers },
-      responseType: 'text',
-      // Keep the raw text: axios would silently hand back a string for bad JSON, and
-      // "malformed answer" must be told apart from "answered".
-      transformResponse: [(d: unknown) => d],
-      validateStatus: () => true,
-      // A redirect would replay the bearer token to wherever it points.
-      maxRedirects: 0,
-      timeout: opts.timeoutMs,
-      signal: deadline.signal,
-      maxContentLength: MAX_BODY_BYTES,
+      timeoutMs: opts.timeoutMs,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      maxBytes: MAX_BODY_BYTES,
     });
-    return { status: res.status, body: typeof res.data === 'string' ? res.data : String(res.data ?? '') };
   } catch (err) {
-    const cancelled = cancellationOf(opts.signal, err);
-    if (cancelled) throw cancelled;
-    const message = err instanceof Error ? err.message : String(err);
-    if (deadline.signal.aborted || isTimeoutError(err)) {
-      throw new TransportError(`no complete answer within ${opts.timeoutMs} ms (timeout)`, true);
-    }
-    if (/maxContentLength/i.test(message)) {
-      throw new TransportError(`answer larger than ${MAX_BODY_BYTES} bytes: narrow the query`, false);
-    }
-    if (errorCode(err) === 'ECONNREFUSED') throw new TransportError(`connection refused (${message})`, true);
-    throw new TransportError(`unreachable (${transportErrorText(err)})`, true);
-  } finally {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onCancel);
+    if (err instanceof TransportError && err.fault === 'too-large') throw new TransportError(`${err.message}: narrow the query`, err.fault, false);
+    throw err;
   }
 }
 
@@ -202,7 +162,7 @@ export async function evaluateHttpCheck(check: HttpJsonCheck, ctx: SloContext, o
     return error(`environment variable ${auth.missing} is not set on the worker; it must hold the bearer token for ${displayUrl(url)}`, false);
   }
   const where = displayUrl(url);
-  let res: RawResponse;
+  let res: HttpAnswer;
   try {
     res = await httpGet(url, auth.headers, { timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: opts.signal });
   } catch (err) {

@@ -1,7 +1,8 @@
 // Prometheus' HTTP API: one instant query, and its envelope read into samples or a
 // classified error (retryable or not), never an exception but for cancellation.
 import { isRetryableStatus } from '../http-errors';
-import { TransportError, httpGet, statusWords } from './http';
+import { TransportError } from '../http-transport';
+import { httpGet, statusWords } from './http';
 import { clip, type Sample } from './evidence';
 
 export type QueryResult = { kind: 'ok'; samples: Sample[]; warnings: string[] } | { kind: 'error'; detail: string; retryable: boolean };
