@@ -3,13 +3,11 @@
 // docs (docs/rollout-states.md) and a table-driven test all read the same table.
 import type { GateResult } from './activity-contract';
 import type { HaltCause } from './halt-cause';
-import { OPERATOR_ACTION_CATALOGUE, type OperatorActionName } from './operator-actions';
+import { actionSpec, OPERATOR_ACTION_CATALOGUE, type OperatorActionName } from './operator-actions';
 export type { OperatorActionName } from './operator-actions';
 
-export const ROLLOUT_STATES = ['running', 'paused', 'halted', 'rolling-back', 'rollback-failed', 'succeeded', 'rolled-back', 'aborted', 'failed'] as const;
-export type RolloutState = (typeof ROLLOUT_STATES)[number];
-
-export const TERMINAL_STATES: ReadonlySet<RolloutState> = new Set(['succeeded', 'rolled-back', 'aborted', 'failed']);
+import { TERMINAL_STATES, type RolloutState } from './rollout-states';
+export { ROLLOUT_STATES, TERMINAL_STATES, type RolloutState } from './rollout-states';
 
 export type RegionStatus =
   | 'pending'
@@ -205,38 +203,25 @@ function whyNothing(ctx: ActionContext): string {
   return `the rollout is ${ctx.state}`;
 }
 
+/** The catalogue's rules of the action (domain/operator-actions.ts), applied to the context. */
 function decide(action: OperatorActionName, ctx: ActionContext): ActionCheck {
   const { state } = ctx;
+  const { rules, target } = actionSpec(action);
   const no = (reason: string): ActionCheck => ({ legal: false, reason });
   if (TERMINAL_STATES.has(state)) return no(`the rollout has ended (${state})`);
-  if (ctx.pastPointOfNoReturn && state === 'halted' && (action === 'retry' || action === 'resume')) return { legal: true };
-  if (ctx.pastPointOfNoReturn)
+  if (ctx.pastPointOfNoReturn) {
+    if (rules.pastPointOfNoReturn?.includes(state)) return { legal: true };
     return no('every region is promoted and contract migrations are running: past the point of no return, nothing can be held or rolled back');
+  }
   if (ctx.abortRequested) {
-    if (state === 'rollback-failed' && (action === 'retry' || action === 'resume')) return { legal: true };
-    return action === 'abort' ? { legal: true, noop: 'abort already requested' } : no('the rollout is being aborted');
+    if (rules.whileAborting?.acceptedIn?.includes(state)) return { legal: true };
+    return rules.whileAborting?.noop ? { legal: true, noop: rules.whileAborting.noop } : no('the rollout is being aborted');
   }
-  switch (action) {
-    case 'pause':
-      if (state === 'running') return { legal: true };
-      if (state === 'paused') return { legal: true, noop: 'already paused' };
-      return no(`the rollout is ${state}, not running`);
-    case 'resume':
-      if (state === 'paused' || state === 'halted' || state === 'rollback-failed') return { legal: true };
-      if (state === 'running') return { legal: true, noop: 'not paused' };
-      return no(`the rollout is ${state}`);
-    case 'retry':
-      if (state === 'halted' || state === 'rollback-failed') return { legal: true };
-      return no(`only a halted rollout can retry; it is ${state}`);
-    case 'abort':
-      return { legal: true };
-    case 'approve':
-      if (ctx.awaitingApproval && (state === 'running' || state === 'paused')) return { legal: true };
-      return no('no region is waiting for approval');
-    case 'skip-soak':
-      if (ctx.soaking && (state === 'running' || state === 'paused')) return { legal: true };
-      return no('no region is soaking');
-  }
+  const noop = rules.noopIn?.[state];
+  if (noop) return { legal: true, noop };
+  const region = target?.status === 'awaiting-approval' ? ctx.awaitingApproval : target?.status === 'soaking' ? ctx.soaking : undefined;
+  if (rules.acceptedIn.includes(state) && (!target || region)) return { legal: true };
+  return no(rules.refused.replace('{state}', state));
 }
 
 /** Bounds of an action payload: a reason is a sentence or a link, not a log file. */

@@ -25,6 +25,7 @@ import {
   type RolloutState,
 } from '../../domain/state';
 
+import { acceptAction, OperatorIntents } from '../../domain/operator-intents';
 function params(numRuns: number): fc.Parameters<unknown> {
   return {
     numRuns: process.env.FC_RUNS ? Number(process.env.FC_RUNS) : numRuns,
@@ -67,17 +68,14 @@ type Step = Op | Flow;
  */
 class RolloutSim {
   state: RolloutState = 'running';
-  abortRequested = false;
-  retryRequested = false;
-  paused = false;
+  /** The workflow's own intents object, moved by the workflow's own acceptAction. */
+  readonly intents = new OperatorIntents();
   pastPointOfNoReturn = false;
   region = 0;
   soaking?: string;
   awaitingApproval?: string;
   /** Soaked, its gate next (no approval needed). */
   gating?: string;
-  approvals = new Set<string>();
-  skipSoak = new Set<string>();
   recorded: { action: string; accepted: boolean; note?: string }[] = [];
   everAborted = false;
 
@@ -86,7 +84,7 @@ class RolloutSim {
   ctx(): ActionContext {
     return {
       state: this.state,
-      abortRequested: this.abortRequested,
+      abortRequested: this.intents.abortRequested,
       ...(this.soaking ? { soaking: this.soaking } : {}),
       ...(this.awaitingApproval ? { awaitingApproval: this.awaitingApproval } : {}),
       ...(this.pastPointOfNoReturn ? { pastPointOfNoReturn: true } : {}),
@@ -115,52 +113,30 @@ class RolloutSim {
     return { accepted: true };
   }
 
+  /** messages.ts act(): the intents and the state by the workflow's own code; the flow's reaction to it modelled here. */
   private act(action: OperatorActionName, region: string | undefined): void {
-    switch (action) {
-      case 'pause':
-        this.paused = true;
-        this.state = 'paused';
-        return;
-      case 'resume':
-        if (this.state !== 'paused') return this.requestRetry();
-        this.paused = false;
-        this.state = 'running';
-        return;
-      case 'retry':
-        return this.requestRetry();
-      case 'abort':
-        this.abortRequested = true;
-        this.everAborted = true;
-        this.retryRequested = this.state === 'rollback-failed';
-        // The region's scope is cancelled: its soak or approval wait ends.
-        this.soaking = undefined;
-        this.awaitingApproval = undefined;
-        this.gating = undefined;
-        this.state = 'rolling-back';
-        return;
-      case 'approve':
-        this.approvals.add(region ?? this.awaitingApproval!);
-        return;
-      case 'skip-soak':
-        this.skipSoak.add(region ?? this.soaking!);
-        return;
+    const target = action === 'approve' ? (region ?? this.awaitingApproval!) : action === 'skip-soak' ? (region ?? this.soaking!) : undefined;
+    const found = this.state;
+    this.state = acceptAction(this.intents, action, found, target, true);
+    if (action === 'abort') {
+      this.everAborted = true;
+      // The region's scope is cancelled: its soak or approval wait ends.
+      this.soaking = undefined;
+      this.awaitingApproval = undefined;
+      this.gating = undefined;
     }
-  }
-
-  private requestRetry(): void {
-    this.retryRequested = true;
-    this.state = this.state === 'rollback-failed' ? 'rolling-back' : 'running';
-    if (this.state === 'running') this.paused = false;
+    // A retry (or resume of a halt) is picked up at once here, and a retried halt is not paused.
+    if ((action === 'retry' || (action === 'resume' && found !== 'paused')) && this.state === 'running') this.intents.unpause();
   }
 
   /** The flow's own events, when they can happen (docs/rollout-states.md); false when this one cannot now. */
   flow(event: Flow['event']): boolean {
-    const inFlight = (this.state === 'running' || this.state === 'paused') && !this.abortRequested && !this.pastPointOfNoReturn;
+    const inFlight = (this.state === 'running' || this.state === 'paused') && !this.intents.abortRequested && !this.pastPointOfNoReturn;
     const name = REGIONS[this.region];
     switch (event) {
       case 'deploy-and-soak':
         // A pause holds the next deploy.
-        if (!inFlight || this.paused || this.soaking || this.awaitingApproval || this.gating || !name) return false;
+        if (!inFlight || this.intents.paused || this.soaking || this.awaitingApproval || this.gating || !name) return false;
         this.soaking = name;
         return true;
       case 'soak-ends':
@@ -172,7 +148,7 @@ class RolloutSim {
       case 'gate-passes': {
         // Promotion: needs the approval when required, and no pause.
         const r = this.awaitingApproval ?? this.gating;
-        if (!inFlight || !r || this.paused || (this.approvalRequired && !this.approvals.has(r))) return false;
+        if (!inFlight || !r || this.intents.paused || (this.approvalRequired && !this.intents.isApproved(r))) return false;
         this.awaitingApproval = undefined;
         this.gating = undefined;
         this.region++;
@@ -183,7 +159,7 @@ class RolloutSim {
         this.soaking = undefined;
         this.awaitingApproval = undefined;
         this.gating = undefined;
-        this.approvals.clear(); // an approval holds for one attempt
+        for (const r of REGIONS) this.intents.forgetApproval(r); // an approval holds for one attempt
         this.state = 'rolling-back';
         return true;
       case 'inconclusive':
@@ -193,19 +169,19 @@ class RolloutSim {
         return true;
       case 'rollbacks-done':
         if (this.state !== 'rolling-back') return false;
-        if (this.abortRequested) this.state = 'aborted';
+        if (this.intents.abortRequested) this.state = 'aborted';
         else {
           this.state = 'halted';
-          this.retryRequested = false;
+          this.intents.dropRetry();
         }
         return true;
       case 'rollback-fails':
         if (this.state !== 'rolling-back') return false;
         this.state = 'rollback-failed';
-        this.retryRequested = false;
+        this.intents.dropRetry();
         return true;
       case 'contract-starts':
-        if (this.state !== 'running' || this.abortRequested || this.pastPointOfNoReturn || this.region < REGIONS.length) return false;
+        if (this.state !== 'running' || this.intents.abortRequested || this.pastPointOfNoReturn || this.region < REGIONS.length) return false;
         this.pastPointOfNoReturn = true;
         return true;
       case 'contract-fails':
@@ -221,7 +197,7 @@ class RolloutSim {
 
   /** After a halt, a retry re-runs the region (the flow picks it up at once here). */
   pickUpRetry(): void {
-    if (this.state === 'running' && this.retryRequested) this.retryRequested = false;
+    if (this.state === 'running') this.intents.takeRetry();
   }
 }
 
@@ -268,12 +244,12 @@ function assertLegalState(sim: RolloutSim, history: string[]): void {
     assert.equal(legal.includes(a), c.legal && !c.noop, `${a} in ${sim.state}: legalActions and checkAction disagree (${where})`);
   }
   if (TERMINAL_STATES.has(sim.state)) assert.deepEqual(legal, [], `an ended rollout offers nothing (${where})`);
-  if (sim.state === 'paused') assert.ok(sim.paused, where);
+  if (sim.state === 'paused') assert.ok(sim.intents.paused, where);
   if (sim.soaking || sim.awaitingApproval || sim.gating)
     assert.ok(sim.state === 'running' || sim.state === 'paused', `a region soaks or waits while ${sim.state} (${where})`);
   // Abort is final.
   if (sim.everAborted) {
-    assert.ok(sim.abortRequested, `the abort was forgotten (${where})`);
+    assert.ok(sim.intents.abortRequested, `the abort was forgotten (${where})`);
     assert.ok(['rolling-back', 'rollback-failed', 'aborted'].includes(sim.state), `aborted, then ${sim.state} (${where})`);
     const offered = new Set(legal);
     for (const a of offered)

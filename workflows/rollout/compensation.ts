@@ -71,11 +71,11 @@ export async function rollbackAll(run: RolloutRun, indices: number[], then: Roll
       at: Date.now(),
       cause: { kind: 'rollback-failed', region: first },
     };
-    run.retryRequested = false;
+    run.intents.dropRetry();
     run.setState('rollback-failed');
     run.notify('rollback-failed', status.halt.reason, status.halt.region);
-    await condition(() => run.retryRequested);
-    run.retryRequested = false;
+    await condition(() => run.intents.retryRequested);
+    run.intents.takeRetry();
     delete status.halt;
   }
 }

@@ -10,20 +10,20 @@ import { stopPromotedWatches } from './watches';
 
 /** Waits for fn (or a breach, which wins); an abort interrupts it by throwing Aborted. */
 export async function waitFor(run: RolloutRun, fn: () => boolean, breach?: Promise<WatchOutcome | undefined>): Promise<WatchOutcome | undefined> {
-  const done = condition(() => fn() || run.abortRequested).then(() => undefined);
+  const done = condition(() => fn() || run.intents.abortRequested).then(() => undefined);
   const winner = await (breach ? Promise.race([done, breach]) : done);
-  if (run.abortRequested) throw new Aborted();
+  if (run.intents.abortRequested) throw new Aborted();
   return winner;
 }
 
 /** Holds region r while the rollout is paused; a breach meanwhile comes back as the result. */
 export async function holdWhilePaused(run: RolloutRun, r: RegionState, breach?: Promise<WatchOutcome | undefined>): Promise<WatchOutcome | undefined> {
-  if (!run.paused) return undefined;
+  if (!run.intents.paused) return undefined;
   const before = r.status;
   run.move(r, 'awaiting-resume');
   r.waitingFor = `resume (paused by ${run.status.pausedBy ?? 'an operator'})`;
   run.publish();
-  const out = await waitFor(run, () => !run.paused, breach);
+  const out = await waitFor(run, () => !run.intents.paused, breach);
   delete r.waitingFor;
   if (!out) run.move(r, before);
   run.publish();
@@ -36,12 +36,12 @@ export async function continueWithState(run: RolloutRun, regionIndex: number, ha
   await condition(allHandlersFinished);
   await Promise.all(run.pendingNotifications);
   // An abort accepted while draining must not leave with this run.
-  if (run.abortRequested) throw new Aborted();
+  if (run.intents.abortRequested) throw new Aborted();
   const { input, status, plan } = run;
   await continueAsNew<(input: RolloutInput) => Promise<RolloutStatus>>({
     plan: input.plan,
     startedBy: input.startedBy,
-    carried: { status, plan, regionIndex, halted, retry: run.retryRequested, approvals: [...run.approvals] },
+    carried: { status, plan, regionIndex, halted, ...run.intents.carried() },
   });
 }
 
@@ -51,23 +51,22 @@ export async function continueWithState(run: RolloutRun, regionIndex: number, ha
  * when the history grows long: promoted regions' watches renew while it waits.
  */
 export async function waitHalted(run: RolloutRun, region: string, index: number, carriedOver = false): Promise<void> {
-  if (run.abortRequested) throw new Aborted();
+  if (run.intents.abortRequested) throw new Aborted();
   if (!carriedOver) {
-    run.retryRequested = false;
+    run.intents.dropRetry();
     run.setState('halted');
     run.notify('halted', run.status.halt!.reason, region);
   }
   for (;;) {
-    await condition(() => run.retryRequested || run.abortRequested || run.lateBreaches.length > 0 || workflowInfo().continueAsNewSuggested);
-    if (run.abortRequested) throw new Aborted();
-    if (run.retryRequested || run.lateBreaches.length > 0) break;
+    await condition(() => run.intents.retryRequested || run.intents.abortRequested || run.lateBreaches.length > 0 || workflowInfo().continueAsNewSuggested);
+    if (run.intents.abortRequested) throw new Aborted();
+    if (run.intents.retryRequested || run.lateBreaches.length > 0) break;
     await continueWithState(run, index, true);
   }
-  if (!run.retryRequested) return;
-  run.retryRequested = false;
+  if (!run.intents.takeRetry()) return;
   // Retry means go: a pause from before the halt would otherwise hold the retried region
   // with no way out, and approve/pause need the rollout to be running again.
-  run.paused = false;
+  run.intents.unpause();
   delete run.status.pausedBy;
   run.setState('running');
 }

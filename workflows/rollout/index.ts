@@ -66,12 +66,13 @@ async function roll(run: RolloutRun): Promise<RolloutStatus> {
     // (Past the point of no return nothing is watched: a breach could only roll back after the contract.)
     const pastNoReturn = run.gen.edges && input.carried !== undefined && run.firstUnpromoted() < 0;
     if (!pastNoReturn) status.regions.forEach((r, j) => r.status === 'promoted' && j + 1 < plan.regions.length && watchPromoted(run, j));
-    for (const a of input.carried?.approvals ?? []) run.approvals.add(a);
+    for (const a of input.carried?.approvals ?? []) run.intents.approve(a);
     status.regions.forEach((r, j) => r.status === 'inconclusive' && input.carried?.halted && watchPromoted(run, j));
     // Every region promoted and still running: only contract migrations were left.
     if (input.carried && run.firstUnpromoted() < 0) run.pastPointOfNoReturn = true;
     if (input.carried?.halted) {
-      run.retryRequested = input.carried.retry ?? false;
+      if (input.carried.retry) run.intents.requestRetry();
+      else run.intents.dropRetry();
       await waitHalted(run, status.halt?.region ?? plan.regions[Math.min(i, plan.regions.length - 1)]!.name, i, true);
     }
     // Applied steps are skipped, so a continued run only finishes what is left.
@@ -82,7 +83,7 @@ async function roll(run: RolloutRun): Promise<RolloutStatus> {
     // region is read once more at the end, and one that no longer runs it is deployed again.
     do {
       while (run.lateBreaches.length > 0 || run.firstUnpromoted() >= 0) {
-        if (run.abortRequested) throw new Aborted();
+        if (run.intents.abortRequested) throw new Aborted();
         if (run.lateBreaches.length > 0) {
           if (await onLateBreaches(run, i)) return await finish(run);
           i = run.firstUnpromoted();
@@ -97,7 +98,7 @@ async function roll(run: RolloutRun): Promise<RolloutStatus> {
         try {
           outcome = await run.regionScope.run(() => runRegion(run, i));
         } catch (e) {
-          if (run.abortRequested || e instanceof Aborted) throw new Aborted();
+          if (run.intents.abortRequested || e instanceof Aborted) throw new Aborted();
           if (isCancellation(e)) {
             if (run.lateBreaches.length > 0) continue; // interrupted by a late regression: handled above
             throw new Aborted();
@@ -168,8 +169,8 @@ async function roll(run: RolloutRun): Promise<RolloutStatus> {
     // cancels the root scope. It is an abort, with its rollbacks, never a silent stop; and
     // the abort must run outside the cancelled scope to finish at all.
     const workflowCancelled = CancellationScope.current().consideredCancelled;
-    if (workflowCancelled && !run.abortRequested && (isCancellation(e) || e instanceof Aborted)) {
-      run.abortRequested = true;
+    if (workflowCancelled && !run.intents.abortRequested && (isCancellation(e) || e instanceof Aborted)) {
+      run.intents.abortOnCancel();
       run.status.actions.push({
         action: 'abort',
         by: 'temporal',
@@ -180,7 +181,7 @@ async function roll(run: RolloutRun): Promise<RolloutStatus> {
         note: 'treated as abort',
       });
     }
-    if (e instanceof Aborted || (run.abortRequested && isCancellation(e)))
+    if (e instanceof Aborted || (run.intents.abortRequested && isCancellation(e)))
       return workflowCancelled ? CancellationScope.nonCancellable(() => abortAll(run)) : abortAll(run);
     throw e;
   }

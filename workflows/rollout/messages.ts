@@ -13,6 +13,7 @@ import {
   type ActionResult,
 } from '../../domain/definitions';
 import { checkAction, legalActions, OPERATOR_ACTIONS, payloadProblem, type ActionPayload, type OperatorActionName } from '../../domain/state';
+import { acceptAction } from '../../domain/operator-intents';
 import type { RolloutRun } from './run';
 import { actionSpec } from '../../domain/operator-actions';
 
@@ -121,53 +122,41 @@ function apply(run: RolloutRun, action: OperatorActionName, payload: ActionPaylo
   return { action, state: status.state, note };
 }
 
-/** Turns an accepted action into the run's intents; returns what the operator is told. */
+/** Records an accepted action as the run's intents (domain/operator-intents.ts) and reports it; returns what the operator is told. */
 function act(run: RolloutRun, action: OperatorActionName, payload: ActionPayload): string {
   const { status } = run;
+  const found = status.state;
+  const region =
+    action === 'approve' ? (payload.region ?? run.ctx().awaitingApproval!) : action === 'skip-soak' ? (payload.region ?? run.ctx().soaking!) : undefined;
+  status.state = acceptAction(run.intents, action, found, region, run.gen.attemptKeys);
   switch (action) {
     case 'pause':
-      run.paused = true;
       status.pausedBy = payload.by;
-      status.state = 'paused';
       run.notify('paused', `paused by ${payload.by}: ${payload.reason}`, status.currentRegion);
       return 'paused: the next promotion is held; soaks and SLO watches go on';
     case 'resume':
-      if (status.state !== 'paused') return requestRetry(run);
-      run.paused = false;
+      if (found !== 'paused') return retrying(run);
       delete status.pausedBy;
-      status.state = 'running';
       run.notify('resumed', `resumed by ${payload.by}: ${payload.reason}`, status.currentRegion);
       return 'resumed';
     case 'retry':
-      return requestRetry(run);
+      return retrying(run);
     case 'abort':
-      run.abortRequested = true;
-      run.retryRequested = status.state === 'rollback-failed';
       run.regionScope?.cancel();
-      // The answer says the state the action put the rollout in, not the one it found.
-      if (run.gen.attemptKeys) status.state = 'rolling-back';
       return 'aborting: every deployed region will be rolled back in reverse order';
     case 'approve': {
-      const region = payload.region ?? run.ctx().awaitingApproval!;
-      run.approvals.add(region);
       const r = status.regions.find((x) => x.name === region);
       if (r) r.approvedBy = payload.by;
       return `approved ${region}`;
     }
-    case 'skip-soak': {
-      const region = payload.region ?? run.ctx().soaking!;
-      run.skipSoak.add(region);
-      status.overrides!.push({ kind: 'skip-soak', by: payload.by, reason: payload.reason, at: Date.now(), region });
+    case 'skip-soak':
+      status.overrides!.push({ kind: 'skip-soak', by: payload.by, reason: payload.reason, at: Date.now(), region: region! });
       run.notify('override', `skip-soak of ${region} by ${payload.by}: ${payload.reason}`, region);
       return `soak of ${region} cut short; its gate is still evaluated`;
-    }
   }
 }
 
 /** retry (or resume of a halt): the flow acts on it at its next safe point; the state says so at once. */
-function requestRetry(run: RolloutRun): string {
-  const { status } = run;
-  run.retryRequested = true;
-  if (run.gen.attemptKeys) status.state = status.state === 'rollback-failed' ? 'rolling-back' : 'running';
-  return `retrying ${status.halt?.region ?? 'the halted step'}`;
+function retrying(run: RolloutRun): string {
+  return `retrying ${run.status.halt?.region ?? 'the halted step'}`;
 }

@@ -22,7 +22,7 @@ async function runMigrations(run: RolloutRun, phase: Phase, direction: Direction
     if (applied(m.name) === (direction === 'apply')) continue;
     // An abort stops what is left of expand (a step in flight runs to its end): only the
     // steps already applied are reverted, and no irreversible one runs after it.
-    if (run.gen.edges && direction === 'apply' && run.abortRequested) throw new Aborted();
+    if (run.gen.edges && direction === 'apply' && run.intents.abortRequested) throw new Aborted();
     await runMigrationStep(run, m, phase, direction, step.run);
   }
 }

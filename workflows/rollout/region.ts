@@ -25,7 +25,7 @@ export async function runRegion(run: RolloutRun, i: number): Promise<SoakOutcome
   delete r.watchProblem;
   if (r.attempts > 1) {
     // An approval was for the attempt that failed; a redeploy needs a fresh one.
-    run.approvals.delete(region.name);
+    run.intents.forgetApproval(region.name);
     delete r.approvedBy;
   }
   run.publish();

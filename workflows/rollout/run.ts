@@ -9,6 +9,7 @@ import { operationKey, type KeyParts } from '../../domain/idempotency';
 import { SA_QUARANTINE, SA_REGION, SA_STATE } from '../../domain/search-attributes';
 import { legalActions, type ActionContext, type RegionState, type RegionStatus, type RolloutState, type RolloutStatus } from '../../domain/state';
 import { moveRegion } from '../../domain/region-transitions';
+import { OperatorIntents } from '../../domain/operator-intents';
 import { runbookLink } from '../../domain/runbook';
 import { renderDetails, summarize } from '../../domain/summary';
 import { deployActivities, notifyActs } from './activities';
@@ -21,14 +22,10 @@ export class RolloutRun {
   readonly info = workflowInfo();
   readonly status: RolloutStatus;
 
-  // Operator intents. Handlers only set these; the main flow acts on them at safe points.
-  paused: boolean;
-  abortRequested = false;
-  retryRequested = false;
+  /** Operator intents. Handlers only record them; the main flow acts on them at safe points. */
+  readonly intents: OperatorIntents;
   /** Every region is promoted: only contract migrations are left, and abort is refused. */
   pastPointOfNoReturn = false;
-  readonly approvals = new Set<string>();
-  readonly skipSoak = new Set<string>();
 
   /** The region step in flight: an abort or a late regression cancels it. */
   regionScope: CancellationScope | undefined;
@@ -68,7 +65,7 @@ export class RolloutRun {
       ...(input.startedBy !== undefined ? { startedBy: input.startedBy } : {}),
     };
     this.status.overrides ??= [];
-    this.paused = this.status.state === 'paused';
+    this.intents = new OperatorIntents({ paused: this.status.state === 'paused' });
     this.preparedPlan = input.carried?.plan;
     this.metrics = new RolloutMetrics(this.status, input.carried !== undefined);
   }
@@ -101,14 +98,14 @@ export class RolloutRun {
   }
 
   needsApproval(name: string): boolean {
-    return this.preparedPlan?.regions.find((r) => r.name === name)?.approval === 'required' && !this.approvals.has(name);
+    return this.preparedPlan?.regions.find((r) => r.name === name)?.approval === 'required' && !this.intents.isApproved(name);
   }
 
   /** What the action table (state.ts) decides on. */
   ctx(): ActionContext {
     return {
       state: this.status.state,
-      abortRequested: this.abortRequested,
+      abortRequested: this.intents.abortRequested,
       pastPointOfNoReturn: this.pastPointOfNoReturn,
       awaitingApproval: this.status.regions.find((r) => r.status === 'awaiting-approval' || (r.status === 'soaking' && this.needsApproval(r.name)))?.name,
       soaking: this.status.regions.find((r) => r.status === 'soaking')?.name,

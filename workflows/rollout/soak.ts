@@ -29,7 +29,7 @@ export async function soakGateAndHold(run: RolloutRun, i: number, soakEndsAt: nu
     // an abort cuts it short. (A watch on an older worker ends without a gate: the gate
     // activity evaluates it then.)
     let gated: GateResult | undefined;
-    if (run.gen.soakEndsInItsWatch && !run.skipSoak.has(region.name)) {
+    if (run.gen.soakEndsInItsWatch && !run.intents.soakSkipped(region.name)) {
       const out = await soakInItsWatch(run, i, soakEndsAt, soakScope);
       if (out?.kind === 'gated') gated = out.result;
       else if (out && out.kind !== 'ended') return fromWatch(region, out);
@@ -43,7 +43,7 @@ export async function soakGateAndHold(run: RolloutRun, i: number, soakEndsAt: nu
   } finally {
     soakScope.cancel();
     guard.stop();
-    run.skipSoak.delete(region.name);
+    run.intents.forgetSkipSoak(region.name);
   }
 }
 
@@ -109,10 +109,10 @@ async function soakInItsWatch(run: RolloutRun, i: number, soakEndsAt: number, so
   );
   let settled = false;
   // (`settled` lets the condition go once the watch has answered.)
-  const cut = condition(() => settled || run.skipSoak.has(region.name) || run.abortRequested).then(() => undefined);
+  const cut = condition(() => settled || run.intents.soakSkipped(region.name) || run.intents.abortRequested).then(() => undefined);
   const out = await Promise.race([soakWatch, cut]);
   settled = true;
-  if (run.abortRequested) throw new Aborted();
+  if (run.intents.abortRequested) throw new Aborted();
   return out;
 }
 
@@ -136,12 +136,12 @@ async function gateUntilConclusive(
     gated = undefined;
     if (!gate) {
       const remaining = soakEnd - Date.now();
-      if (remaining > 0 && !run.skipSoak.has(region.name)) {
-        const timer = condition(() => run.skipSoak.has(region.name) || run.abortRequested, remaining, {
+      if (remaining > 0 && !run.intents.soakSkipped(region.name)) {
+        const timer = condition(() => run.intents.soakSkipped(region.name) || run.intents.abortRequested, remaining, {
           summary: `soak of ${region.name}: ${formatDuration(remaining)} to its gate`,
         }).then(() => undefined);
         const early = await Promise.race([timer, guard.watch()]);
-        if (run.abortRequested) throw new Aborted();
+        if (run.intents.abortRequested) throw new Aborted();
         if (early) return fromWatch(region, early);
       }
       run.move(r, 'gating');
@@ -195,16 +195,16 @@ function inconclusiveAtMaxSoak(region: NormalizedRegion, gate: GateResult): Soak
 async function holdForPromotion(run: RolloutRun, i: number, guard: UnpromotedWatch): Promise<SoakOutcome> {
   const [region, r] = run.regionOf(i);
   // What the region ran at its gate may have changed while it was held: read it again.
-  const held = (region.approval === 'required' && !run.approvals.has(region.name)) || run.paused;
-  if (region.approval === 'required' && !run.approvals.has(region.name)) {
+  const held = (region.approval === 'required' && !run.intents.isApproved(region.name)) || run.intents.paused;
+  if (region.approval === 'required' && !run.intents.isApproved(region.name)) {
     run.move(r, 'awaiting-approval');
     r.waitingFor = 'approval';
     run.publish();
-    const out = await waitFor(run, () => run.approvals.has(region.name), guard.watch());
+    const out = await waitFor(run, () => run.intents.isApproved(region.name), guard.watch());
     delete r.waitingFor;
     if (out) return fromWatch(region, out);
   }
-  const out = await holdWhilePaused(run, r, run.paused ? guard.watch() : guard.started);
+  const out = await holdWhilePaused(run, r, run.intents.paused ? guard.watch() : guard.started);
   if (out) return fromWatch(region, out);
   if (held && run.gen.edges) return (await stillRunsIt(run, i)) ?? { kind: 'passed' };
   return { kind: 'passed' };

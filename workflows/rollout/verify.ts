@@ -13,7 +13,7 @@ import { stopWatching } from './watches';
 async function read(run: RolloutRun, regions: string[]): Promise<DeploymentCheck[]> {
   const { plan } = run;
   const checks = await gateActs.readRegionVersions({ deployer: plan.deployer, service: plan.service, version: plan.version, regions });
-  if (run.abortRequested) throw new Aborted();
+  if (run.intents.abortRequested) throw new Aborted();
   return checks;
 }
 
