@@ -2,7 +2,7 @@
 // same exit-code contract as the command deployer: 0 done, 75 retry later, else failed.
 import type { MigrationInput } from '../domain/activity-contract';
 import { MIGRATION_FAILURE } from '../domain/failures';
-import { baseEnv, runCommandActivity, substituteArgv, type LineLogger } from './run-command';
+import { baseEnv, runCommandActivity, substituteArgv, type LineLogger } from './command-activity';
 
 /**
  * For inputs without a timeout: histories recorded before the plan had one. Long, because

@@ -1,19 +1,14 @@
 // The client library: start rollouts, read their state, act on them. The CLI is a thin
 // shell over these functions; services and CI jobs call them directly.
 import {
-  Client,
   WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { connectTemporal, type ConnectionConfig } from '../common/connection';
-import { payloadCodecs } from '../common/payload-codec';
-import { actionUpdates, rolloutWorkflowId, statusQuery, WORKFLOW_TYPE, type ActionResult, type RolloutInput } from '../domain/definitions';
+import { actionUpdates, rolloutWorkflowId, WORKFLOW_TYPE, type ActionResult, type RolloutInput } from '../domain/definitions';
 import { TERMINAL_STATES, type ActionPayload, type OperatorActionName, type RolloutStatus } from '../domain/state';
 import { SA_OWNER, SA_SERVICE, SA_STATE, SA_VERSION } from '../domain/search-attributes';
 import type { QuarantineRecord } from '../domain/activity-contract';
@@ -31,24 +26,12 @@ import {
 } from './errors';
 
 export type { RolloutStatus, ActionPayload, OperatorActionName, ActionResult, QuarantineRecord };
-// The library's errors live in errors.ts; callers import them from here.
+// The library's errors live in errors.ts, reading a rollout in rollout-handle.ts, following
+// it in follow.ts; callers import them all from here.
 export * from './errors';
+import { getStatus, rolloutHandle, type MrcdClient } from './rollout-handle';
 export { findQuarantine } from '../common/quarantine-lookup';
 export { ACTIVITY_FAILURE, ROLLOUT_FAILURE, type RolloutFailureType } from '../domain/failures';
-
-export interface MrcdClient {
-  client: Client;
-  taskQueue: string;
-  close(): Promise<void>;
-}
-
-/** Connects to Temporal with the given settings (connectionConfigFromEnv in common/connection.ts reads them from the environment). */
-export async function connectClient(c: ConnectionConfig): Promise<MrcdClient> {
-  const connection = await connectTemporal(c);
-  // The same codec as the workers: plans, statuses and actions are encrypted when keys are set.
-  const client = new Client({ connection, namespace: c.namespace, dataConverter: { payloadCodecs: payloadCodecs(c.payloadKeys) } });
-  return { client, taskQueue: c.taskQueue, close: () => connection.close() };
-}
 
 export interface StartOptions {
   /** Who starts it; recorded in status and notifications. */
@@ -147,42 +130,6 @@ async function closedBy(handle: WorkflowHandle, deadline: number): Promise<boole
   }
 }
 
-export function rolloutHandle(m: MrcdClient, service: string): WorkflowHandle {
-  return m.client.workflow.getHandle(rolloutWorkflowId(service));
-}
-
-/** The whole state of a service's latest rollout, running or ended. */
-export async function getStatus(m: MrcdClient, service: string): Promise<RolloutStatus> {
-  const handle = rolloutHandle(m, service);
-  let desc;
-  try {
-    desc = await handle.describe();
-  } catch (e) {
-    if (e instanceof WorkflowNotFoundError) throw new RolloutNotFoundError(service);
-    throw e;
-  }
-  if (desc.status.name === 'RUNNING') return handle.query(statusQuery);
-  // An ended rollout carries its final status in its result or its failure's details,
-  // so reading it needs no worker.
-  try {
-    return (await handle.result()) as RolloutStatus;
-  } catch (e) {
-    const fromFailure = statusFromFailure(e);
-    if (fromFailure) return fromFailure;
-    throw e;
-  }
-}
-
-/** Extracts the final RolloutStatus a failed rollout attaches to its failure. */
-export function statusFromFailure(e: unknown): RolloutStatus | undefined {
-  const cause = e instanceof WorkflowFailedError ? e.cause : e;
-  if (cause instanceof ApplicationFailure && Array.isArray(cause.details) && cause.details[0] && typeof cause.details[0] === 'object') {
-    const d = cause.details[0] as Partial<RolloutStatus>;
-    if (typeof d.state === 'string' && Array.isArray(d.regions)) return d as RolloutStatus;
-  }
-  return undefined;
-}
-
 /**
  * Sends an operator action as an update: the rollout validates it and answers. Throws
  * ActionRejectedError with the rollout's reason (which says what is legal now).
@@ -223,109 +170,5 @@ async function endedVerdict(m: MrcdClient, service: string): Promise<string | un
   return s && TERMINAL_STATES.has(s.state) ? s.state : desc.status.name.toLowerCase().replace(/_/g, '-');
 }
 
-export interface Verdict {
-  succeeded: boolean;
-  status: RolloutStatus;
-}
-
-/** Where following stopped: the rollout ended, halted for an operator, or the wait ran out. */
-export type FollowOutcome = 'ended' | 'halted' | 'timed-out';
-
-export interface FollowResult extends Verdict {
-  outcome: FollowOutcome;
-}
-
-export interface FollowOptions {
-  /** How often to read status; default 1 s. */
-  intervalMs?: number;
-  /**
-   * Return at a halt (halted, rollback-failed) instead of waiting for an operator: what CI
-   * wants, since a halt can last hours. The rollout stays halted. Default: wait.
-   */
-  stopAtHalt?: boolean;
-  /** Stop waiting after this long; the rollout goes on. */
-  timeoutMs?: number;
-  /**
-   * Stop following when aborted (the promise rejects with the signal's reason) once nothing
-   * is left in flight, so the caller may close the connection next. The rollout goes on.
-   */
-  signal?: AbortSignal;
-}
-
-/** States in which a rollout waits for an operator's retry or abort. */
-export const HALT_STATES: ReadonlySet<string> = new Set(['halted', 'rollback-failed']);
-
-/** Waits for the rollout to end and returns its final status; never throws for a failed rollout. */
-export async function waitForVerdict(handle: WorkflowHandle): Promise<Verdict> {
-  try {
-    const status = (await handle.result()) as RolloutStatus;
-    return { succeeded: status.state === 'succeeded', status };
-  } catch (e) {
-    const status = statusFromFailure(e);
-    if (status) return { succeeded: false, status };
-    throw e;
-  }
-}
-
-/**
- * Polls status and calls onChange whenever something an operator would care about
- * changed, until the rollout ends, or (per options) halts or the wait runs out. A number
- * for `opts` is the poll interval.
- */
-export async function followRollout(
-  m: MrcdClient,
-  service: string,
-  onChange: (s: RolloutStatus, prev?: RolloutStatus) => void,
-  opts: FollowOptions | number = {},
-): Promise<FollowResult> {
-  const o: FollowOptions = typeof opts === 'number' ? { intervalMs: opts } : opts;
-  const intervalMs = o.intervalMs ?? 1000;
-  const deadline = o.timeoutMs === undefined ? Infinity : Date.now() + o.timeoutMs;
-  let prev: RolloutStatus | undefined;
-  let prevKey = '';
-  const show = (s: RolloutStatus) => {
-    const key = JSON.stringify([s.state, s.currentRegion, s.regions.map((r) => [r.status, r.waitingFor]), s.actions.length, s.actions.at(-1)?.at]);
-    if (key === prevKey) return;
-    onChange(s, prev);
-    prev = s;
-    prevKey = key;
-  };
-  // The result's long poll ends the wait the moment the rollout does; it is cancelled when
-  // following stops earlier, so nothing is left waiting on the server.
-  const stop = new AbortController();
-  const verdict = m.client.withAbortSignal(stop.signal, () => waitForVerdict(rolloutHandle(m, service)));
-  let done = false;
-  verdict.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  try {
-    const aborted = new Promise<void>((r) => o.signal?.addEventListener('abort', () => r(), { once: true }));
-    while (!done) {
-      o.signal?.throwIfAborted();
-      const s = await getStatus(m, service).catch((e: unknown) => {
-        if (e instanceof RolloutNotFoundError) throw e;
-        return undefined; // a passing fault: the next poll tries again
-      });
-      if (s && !done) {
-        show(s);
-        if (o.stopAtHalt && HALT_STATES.has(s.state)) return { outcome: 'halted', succeeded: false, status: s };
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        const last = s ?? prev;
-        if (last && !done) return { outcome: 'timed-out', succeeded: false, status: last };
-      }
-      let timer: NodeJS.Timeout | undefined;
-      const pause = left <= 0 ? intervalMs : Math.min(intervalMs, left);
-      await Promise.race([verdict.catch(() => undefined), aborted, new Promise((r) => (timer = setTimeout(r, pause)))]);
-      clearTimeout(timer);
-    }
-    const v = await verdict;
-    show(v.status);
-    return { outcome: 'ended', ...v };
-  } finally {
-    stop.abort();
-    await verdict.catch(() => undefined);
-  }
-}
+export * from './rollout-handle';
+export * from './follow';

@@ -2,7 +2,7 @@
 // learns what to do from its environment (and {{placeholders}} in argv), and reports
 // with its exit code: 0 done, 75 try again later, anything else a real failure.
 import type { DeployInput, DeployResult, RollbackInput } from '../../domain/activity-contract';
-import { baseEnv, runCommandActivity, substituteArgv, type LineLogger } from '../run-command';
+import { baseEnv, runCommandActivity, substituteArgv, type LineLogger } from '../command-activity';
 import { idempotencyKey, stepText, type DeployStep } from './step';
 import { confirmDeployed, STATUS_TIMEOUT_MS, statusText } from './running-version';
 import { DEPLOY_FAILURE } from '../../domain/failures';

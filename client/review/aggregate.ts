@@ -1,8 +1,8 @@
 // The review's arithmetic: pure, over collected rollouts (client/review/collect.ts does the
 // I/O), so the figures are tested on a recorded fixture without a server. Definitions of
 // every figure: footnotes.ts and docs/review.md.
-import type { RecordedAction, RolloutStatus } from '../../domain/state';
 import { FOOTNOTES } from './footnotes';
+import { holdsFromStatus, inferHolds, type HoldFacts } from './holds';
 import {
   STAGES,
   VERDICTS,
@@ -21,14 +21,10 @@ import {
 } from './types';
 
 /** What one rollout contributes, before grouping. */
-interface RolloutFacts {
+interface RolloutFacts extends HoldFacts {
   verdict: Verdict;
-  everHalted: boolean;
   /** Index of the first region that caught a problem. */
   caughtAt?: number;
-  pausedMs: number;
-  paused: boolean;
-  haltedMs: number;
   stages: Record<Stage, number[]>;
   overrides: OverrideRow[];
   staleHolds: StaleHold[];
@@ -45,11 +41,6 @@ function verdictOf(c: CollectedRollout): Verdict {
   return 'no-status';
 }
 
-/** An accepted action. (A no-op pause comes only while paused, a no-op resume only while not: neither moves an interval.) */
-const took = (a: RecordedAction, action: string) => a.accepted && a.action === action;
-/** A resume that released a halt answers "retrying …" rather than "resumed". */
-const retried = (a: RecordedAction) => a.accepted && (a.action === 'retry' || (a.action === 'resume' && /^retrying/.test(a.note ?? '')));
-
 /** The region index that first caught a problem: failed gate or breach in its last result, or a regression. */
 function caughtAt(s: ReviewedStatus): number | undefined {
   const hits: number[] = [];
@@ -62,20 +53,6 @@ function caughtAt(s: ReviewedStatus): number | undefined {
     if (i >= 0) hits.push(i);
   }
   return hits.length ? Math.min(...hits) : undefined;
-}
-
-/** Intervals that start at one kind of moment and end at the next accepted ender, or at the rollout's end. */
-function intervals(starts: number[], enders: number[], end: number): { from: number; to: number; open: boolean }[] {
-  const out: { from: number; to: number; open: boolean }[] = [];
-  const ends = [...enders].sort((a, b) => a - b);
-  let last = -Infinity;
-  for (const from of [...starts].sort((a, b) => a - b)) {
-    if (from < last) continue; // still inside the previous one
-    const to = ends.find((t) => t >= from);
-    out.push({ from, to: to ?? end, open: to === undefined });
-    last = to ?? end;
-  }
-  return out;
 }
 
 function factsOf(c: CollectedRollout, o: ReviewOptions): RolloutFacts {
@@ -260,57 +237,4 @@ export function aggregate(collected: CollectedRollout[], o: ReviewOptions): Revi
       .map(({ c }): GrowthRow => ({ service: c.service, version: c.version, workflowId: c.workflowId, regions: c.status!.regions.length })),
     footnotes: { ...FOOTNOTES },
   };
-}
-
-type Stale = (kind: StaleHold['kind'], from: number, to: number, open: boolean, region?: string) => void;
-
-/** Rollouts that record their holds (status.holds): the time paused, halted and awaiting approval, exactly. */
-function holdsFromStatus(s: RolloutStatus, end: number, facts: RolloutFacts, stale: Stale): void {
-  const ended = [...(s.holds ?? []), ...(s.hold ? [{ ...s.hold, until: end }] : [])];
-  for (const h of ended) {
-    const open = h.until >= end;
-    if (h.kind === 'paused') {
-      facts.pausedMs += h.until - h.since;
-      facts.paused = true;
-      stale('pause', h.since, h.until, open, h.region);
-    } else if (h.kind === 'awaiting-approval') stale('approval', h.since, h.until, open, h.region);
-    else {
-      facts.haltedMs += h.until - h.since;
-      facts.everHalted = true;
-      stale('halt', h.since, h.until, open, h.region);
-    }
-  }
-}
-
-/** Rollouts from before status.holds: pauses and halts inferred from the actions and the gates' evidence (lower bounds). */
-function inferHolds(s: RolloutStatus, end: number, facts: RolloutFacts, stale: Stale): void {
-  const actions = s.actions;
-  // Pauses: an accepted pause to the next resume, retry or abort that was accepted.
-  const pauses = intervals(
-    actions.filter((a) => took(a, 'pause')).map((a) => a.at),
-    actions.filter((a) => a.accepted && (took(a, 'resume') || retried(a) || a.action === 'abort')).map((a) => a.at),
-    end,
-  );
-  for (const p of pauses) {
-    facts.pausedMs += p.to - p.from;
-    stale('pause', p.from, p.to, p.open);
-  }
-  facts.paused = pauses.length > 0;
-
-  // Halts: from their evidence to the operator's retry or abort.
-  const evidence: number[] = [];
-  s.regions.forEach((r) => {
-    if (r.regressedAt !== undefined) evidence.push(r.regressedAt);
-    if (r.lastGate && r.lastGate.verdict !== 'pass' && (r.status !== 'promoted' || r.regressedAt !== undefined)) evidence.push(r.lastGate.at);
-  });
-  if (s.halt && s.halt.cause?.kind !== 'aborted' && s.state !== 'rolled-back') evidence.push(s.halt.at);
-  const retries = actions.filter(retried).map((a) => a.at);
-  const aborts = actions.filter((a) => a.accepted && a.action === 'abort').map((a) => a.at);
-  // A rolled-back rollout (policy rollback-all) never waited for anyone.
-  const halts = s.state === 'rolled-back' ? [] : intervals(evidence, [...retries, ...aborts], end);
-  for (const h of halts) {
-    facts.haltedMs += h.to - h.from;
-    stale('halt', h.from, h.to, h.open, s.halt?.region);
-  }
-  facts.everHalted = retries.length > 0 || halts.length > 0;
 }

@@ -66,60 +66,28 @@ export function validateFaults(input: Record<string, unknown>): Faults {
         out.errorRate5xx = v;
         break;
       case 'status429': {
-        const o = v as { retryAfterSeconds?: unknown; count?: unknown };
-        if (typeof v !== 'object' || v === null) throw new HttpError(400, 'field "status429" must be an object {retryAfterSeconds, count}');
+        const o = objectOf(k, v, ['retryAfterSeconds', 'count'], 'an object {retryAfterSeconds, count}');
         if (typeof o.retryAfterSeconds !== 'number' || !Number.isFinite(o.retryAfterSeconds) || o.retryAfterSeconds < 0) {
           throw new HttpError(400, 'field "status429.retryAfterSeconds" must be a number >= 0');
         }
-        if (typeof o.count !== 'number' || !Number.isInteger(o.count) || o.count < 0) {
-          throw new HttpError(400, 'field "status429.count" must be an integer >= 0');
-        }
-        out.status429 = { retryAfterSeconds: o.retryAfterSeconds, count: o.count };
+        out.status429 = { retryAfterSeconds: o.retryAfterSeconds, count: integerAtLeast('status429.count', o.count, 0) };
         break;
       }
       case 'status4xx': {
-        const o = v as { status?: unknown; count?: unknown };
-        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, 'field "status4xx" must be an object {status, count}');
-        for (const key of Object.keys(o)) {
-          if (key !== 'status' && key !== 'count') throw new HttpError(400, `unknown field "status4xx.${key}" (known: status, count)`);
-        }
+        const o = objectOf(k, v, ['status', 'count'], 'an object {status, count}');
         if (typeof o.status !== 'number' || !Number.isInteger(o.status) || o.status < 400 || o.status > 499) {
           throw new HttpError(400, 'field "status4xx.status" must be an integer HTTP status in 400..499');
         }
-        if (typeof o.count !== 'number' || !Number.isInteger(o.count) || o.count < 0) {
-          throw new HttpError(400, 'field "status4xx.count" must be an integer >= 0');
-        }
-        out.status4xx = { status: o.status, count: o.count };
+        out.status4xx = { status: o.status, count: integerAtLeast('status4xx.count', o.count, 0) };
         break;
       }
-      case 'hangAfterAccept': {
-        const o = v as { count?: unknown };
-        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, 'field "hangAfterAccept" must be an object {count}');
-        for (const key of Object.keys(o)) {
-          if (key !== 'count') throw new HttpError(400, `unknown field "hangAfterAccept.${key}" (known: count)`);
-        }
-        if (typeof o.count !== 'number' || !Number.isInteger(o.count) || o.count < 0) {
-          throw new HttpError(400, 'field "hangAfterAccept.count" must be an integer >= 0');
-        }
-        out.hangAfterAccept = { count: o.count };
+      case 'hangAfterAccept':
+        out.hangAfterAccept = { count: integerAtLeast('hangAfterAccept.count', objectOf(k, v, ['count'], 'an object {count}').count, 0) };
         break;
-      }
-      case 'failRollback': {
-        if (typeof v === 'boolean') {
-          out.failRollback = v;
-          break;
-        }
-        const o = v as { times?: unknown };
-        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, 'field "failRollback" must be a boolean or an object {times}');
-        for (const key of Object.keys(o)) {
-          if (key !== 'times') throw new HttpError(400, `unknown field "failRollback.${key}" (known: times)`);
-        }
-        if (typeof o.times !== 'number' || !Number.isInteger(o.times) || o.times < 1) {
-          throw new HttpError(400, 'field "failRollback.times" must be an integer >= 1');
-        }
-        out.failRollback = { times: o.times };
+      case 'failRollback':
+        out.failRollback =
+          typeof v === 'boolean' ? v : { times: integerAtLeast('failRollback.times', objectOf(k, v, ['times'], 'a boolean or an object {times}').times, 1) };
         break;
-      }
       case 'hang':
       case 'drop':
       case 'metricsOutage':
@@ -134,4 +102,18 @@ export function validateFaults(input: Record<string, unknown>): Faults {
     }
   }
   return out;
+}
+
+/** `v` as an object with no field but `known` (a missing one is for the field's own check to refuse). */
+function objectOf(field: string, v: unknown, known: readonly string[], shape: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, `field "${field}" must be ${shape}`);
+  for (const key of Object.keys(v)) {
+    if (!known.includes(key)) throw new HttpError(400, `unknown field "${field}.${key}" (known: ${known.join(', ')})`);
+  }
+  return v as Record<string, unknown>;
+}
+
+function integerAtLeast(path: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new HttpError(400, `field "${path}" must be an integer >= ${min}`);
+  return v;
 }
