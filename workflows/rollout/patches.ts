@@ -61,6 +61,14 @@ export const PATCH_HOLD_REMINDERS = 'hold-reminders';
  */
 export const PATCH_TRUTH_AT_THE_EDGES = 'truth-at-the-edges';
 
+/**
+ * A promoted region's breach that arrives in the same workflow task as the last check before
+ * success is handled like any late regression, instead of the rollout succeeding with the
+ * region marked failed right after. Asked only when that happens (workflows/rollout/index.ts),
+ * so no other history records it.
+ */
+export const PATCH_LATE_BREACH_AT_THE_END = 'late-breach-at-the-end';
+
 /** Which behaviour a run has: each flag is one patch, true for every rollout started today. */
 export interface Generation {
   /** PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS */

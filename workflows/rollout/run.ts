@@ -33,6 +33,8 @@ export class RolloutRun {
   readonly promotedWatches = new Map<number, CancellationScope>();
   /** Regions whose deploy was asked for and has not answered: it may be under way at the deployer. */
   readonly unsettledDeploys = new Set<number>();
+  /** Promoted regions whose watch returned a breach that is not in lateBreaches yet (handled a few steps later). */
+  readonly breachesArriving = new Set<number>();
   /** Regressions the watches found, waiting for the main loop's next safe point. */
   readonly lateBreaches: LateBreach[] = [];
   readonly pendingNotifications: Promise<unknown>[] = [];

@@ -74,6 +74,9 @@ export async function watchRegionUntilBreach(run: RolloutRun, i: number, phase: 
   for (;;) {
     const until = Date.now() + horizonMs;
     const out = await (serverRetriedChecks ? acts.checkRegion : acts.watchRegion)(watchInput(run, i, phase, until));
+    // Known at once, in the first step after the result: the flow's last check before
+    // success may run in the same workflow task, before this breach is handled below.
+    if (out.kind === 'breach' && phase === 'promoted') run.breachesArriving.add(i);
     if (out.kind !== 'ended') return out;
     // A watch that ended before its horizon (a clock running ahead) is not renewed early:
     // that would spin. The next one starts at the horizon.
@@ -116,6 +119,7 @@ export function watchPromoted(run: RolloutRun, i: number): void {
     .then(
       (outcome) => {
         run.promotedWatches.delete(i);
+        run.breachesArriving.delete(i);
         const why =
           r.status === 'inconclusive'
             ? `SLO breach in ${r.name} while it was held as inconclusive: ${describeGate(outcome.result)}`
