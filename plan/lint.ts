@@ -24,6 +24,7 @@ export const LINTS = {
   'window-empty-period': 'error',
   'window-shorter-than-soak': 'error',
   'poll-interval-over-timeout': 'error',
+  'deployer-region': 'error',
   'region-count': 'warning',
   runbook: 'error',
   'reminder-target': 'warning',
@@ -92,7 +93,14 @@ export function lintPlan(doc: unknown): PlanProblem[] {
     add('runbook', 'owner.runbook', 'every pipeline has a runbook: set owner.runbook to the URL on-call follows when this rollout halts');
 
   const deployer = obj(p.deployer);
-  if (deployer?.type === 'http') {
+  // A cluster named for a region the plan does not have is a typo: that region would fall
+  // back to the templates and be deployed to the wrong place.
+  if (deployer?.type === 'kubernetes') {
+    const names = new Set(list(p.regions).map((r) => str(obj(r)?.name)));
+    for (const key of Object.keys(obj(deployer.regions) ?? {}))
+      if (!names.has(key)) add('deployer-region', `deployer.regions.${key}`, `no region "${key}" in the plan (regions: ${[...names].join(', ')})`);
+  }
+  if (deployer?.type === 'http' || deployer?.type === 'kubernetes') {
     const poll = durationOf(deployer.pollInterval, DEFAULT_POLL_INTERVAL);
     const timeout = durationOf(deployer.timeout, DEFAULT_DEPLOY_TIMEOUT);
     // The deployer sleeps the rest of its budget when a poll is longer, then times out.

@@ -14,7 +14,22 @@ export interface NormalizedRegion {
 
 export type NormalizedDeployer =
   | { type: 'http'; baseUrl: string; tokenEnv?: string; timeoutMs: number; pollIntervalMs: number }
-  | { type: 'command'; deploy: string[]; rollback: string[]; status?: string[]; passEnv: string[]; timeoutMs: number };
+  | { type: 'command'; deploy: string[]; rollback: string[]; status?: string[]; passEnv: string[]; timeoutMs: number }
+  | NormalizedKubernetesDeployer;
+
+export interface NormalizedKubernetesDeployer {
+  type: 'kubernetes';
+  kubeconfigEnv?: string;
+  /** Templates of {{service}} {{region}} (and {{version}} in image). */
+  context: string;
+  namespace: string;
+  deployment: string;
+  container: string;
+  image: string;
+  regions: Record<string, { context?: string; namespace?: string }>;
+  timeoutMs: number;
+  pollIntervalMs: number;
+}
 
 export interface NormalizedMigration {
   name: string;
@@ -96,25 +111,36 @@ function withProviderSettings(gate: Gate, p: ParsedPlan): Gate {
   };
 }
 
+/** The deployer with its durations in milliseconds and trailing slashes gone. */
+function normalizeDeployer(d: ParsedPlan['deployer']): NormalizedDeployer {
+  switch (d.type) {
+    case 'http':
+      return {
+        type: 'http',
+        baseUrl: d.baseUrl.replace(/\/+$/, ''),
+        ...(d.tokenEnv ? { tokenEnv: d.tokenEnv } : {}),
+        timeoutMs: ms(d.timeout),
+        pollIntervalMs: ms(d.pollInterval),
+      };
+    case 'command':
+      return {
+        type: 'command',
+        deploy: d.deploy,
+        rollback: d.rollback,
+        ...(d.status ? { status: d.status } : {}),
+        passEnv: d.passEnv,
+        timeoutMs: ms(d.timeout),
+      };
+    case 'kubernetes': {
+      const { timeout, pollInterval, kubeconfigEnv, ...rest } = d;
+      return { ...rest, ...(kubeconfigEnv ? { kubeconfigEnv } : {}), timeoutMs: ms(timeout), pollIntervalMs: ms(pollInterval) };
+    }
+  }
+}
+
 /** Resolves defaults of an already schema-valid plan. Returns undefined gates as-is for lint to report. */
 export function normalizePlan(p: ParsedPlan): NormalizedPlan {
-  const deployer: NormalizedDeployer =
-    p.deployer.type === 'http'
-      ? {
-          type: 'http',
-          baseUrl: p.deployer.baseUrl.replace(/\/+$/, ''),
-          ...(p.deployer.tokenEnv ? { tokenEnv: p.deployer.tokenEnv } : {}),
-          timeoutMs: ms(p.deployer.timeout),
-          pollIntervalMs: ms(p.deployer.pollInterval),
-        }
-      : {
-          type: 'command',
-          deploy: p.deployer.deploy,
-          rollback: p.deployer.rollback,
-          ...(p.deployer.status ? { status: p.deployer.status } : {}),
-          passEnv: p.deployer.passEnv,
-          timeoutMs: ms(p.deployer.timeout),
-        };
+  const deployer = normalizeDeployer(p.deployer);
   return {
     apiVersion: p.apiVersion,
     service: p.service,

@@ -25,6 +25,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { runQuietly } = require('./run-quietly');
+const { log, relative, findGo, removeAbandonedStaging } = require('./go-tools');
 
 const TOOLS_DIR = process.env.MRCD_TOOLS_DIR || path.resolve(__dirname, '..', '.tools');
 
@@ -49,21 +50,6 @@ function paths(toolsDir = TOOLS_DIR) {
   };
 }
 
-function log(msg) {
-  process.stdout.write(`[mrcd] ${msg}\n`);
-}
-
-function relative(p) {
-  const r = path.relative(process.cwd(), p);
-  return r && !r.startsWith('..') ? r : p;
-}
-
-/** GO when set (and only it), else go on PATH, else Go's default install location. */
-function findGo() {
-  const candidates = process.env.GO ? [process.env.GO] : ['go', '/usr/local/go/bin/go'];
-  return candidates.find((g) => spawnSync(g, ['version'], { stdio: 'ignore' }).status === 0);
-}
-
 /** "temporal version 1.32.1" / "temporal-sql-tool version 1.32.1"; undefined when it does not run. */
 function reportedVersion(bin) {
   if (!fs.existsSync(bin)) return undefined;
@@ -81,19 +67,6 @@ function current(toolsDir = TOOLS_DIR) {
     fs.existsSync(path.join(p.schema, 'temporal', 'versioned')) &&
     fs.existsSync(path.join(p.schema, 'visibility', 'versioned'))
   );
-}
-
-/** Staging directories of builds that died (killed mid-build) go. */
-function removeAbandonedStaging(toolsDir) {
-  for (const name of fs.readdirSync(toolsDir)) {
-    const pid = Number(/^\.temporal-server-staging-(\d+)-/.exec(name)?.[1]);
-    if (!pid) continue;
-    try {
-      process.kill(pid, 0);
-    } catch (e) {
-      if (e.code === 'ESRCH') fs.rmSync(path.join(toolsDir, name), { recursive: true, force: true });
-    }
-  }
 }
 
 /** Builds into a staging directory and renames it into place; returns why it failed, or undefined. */
@@ -177,7 +150,7 @@ async function ensureTemporalServer({ toolsDir = TOOLS_DIR, say = log } = {}) {
       `cannot build temporal-server ${VERSION}: no Go toolchain found (go on PATH, /usr/local/go/bin/go, or GO=/path/to/go); install Go ${GO_NEEDED}+`,
     );
   fs.mkdirSync(toolsDir, { recursive: true });
-  removeAbandonedStaging(toolsDir);
+  removeAbandonedStaging(toolsDir, 'temporal-server');
   // A directory left by an older layout or a killed rename: rebuilt from scratch.
   if (fs.existsSync(p.dir)) fs.rmSync(p.dir, { recursive: true, force: true });
   say(

@@ -24,6 +24,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { runQuietly } = require('./run-quietly');
+const { log, findGo } = require('./go-tools');
 
 const TOOLS_DIR = process.env.MRCD_TOOLS_DIR || path.resolve(__dirname, '..', '.tools');
 const GO_DIR = path.join(TOOLS_DIR, 'go');
@@ -53,16 +54,6 @@ const GO_TOOLS = [
     reports: /^v1\.7\.12$/m,
   },
 ];
-
-function log(msg) {
-  process.stdout.write(`[mrcd] ${msg}\n`);
-}
-
-/** GO when set (and only it), else go on PATH, else Go's default install location. */
-function findGo() {
-  const candidates = process.env.GO ? [process.env.GO] : ['go', '/usr/local/go/bin/go'];
-  return candidates.find((g) => spawnSync(g, ['version'], { stdio: 'ignore' }).status === 0);
-}
 
 /** The binary exists and reports its pinned version. */
 function current(tool) {

@@ -6,7 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { DeployInput, DeployResult, RollbackInput } from '../../domain/activity-contract';
 import { activitySignal, currentContext } from '../activity-context';
-import { confirmRolledBack, readRunning, rollbackShortfall } from './running-version';
+import { confirmRolledBack, readRunning, rollbackShortfall, rollingOutTo } from './running-version';
 import { idempotencyKey } from './step';
 import { ACTIVITY_FAILURE } from '../../domain/failures';
 import type { RegionRef } from './deployer';
@@ -36,7 +36,9 @@ export async function rollbackRegion(input: RollbackInput): Promise<DeployResult
   // the read would be rolled back by nobody (found by the chaos run, seed 20261207).
   if (!input.afterInterruptedDeploy && !retriedUnderItsKey(input)) {
     const running = await readRunning(readerFor(input.deployer), ref, { ...(signal ? { signal } : {}), sleep });
-    if (running !== undefined && running !== input.version) {
+    // A region in motion (a rollout stuck or under way, to this version or back) is not
+    // back: the rollback is sent, and confirmed once it has settled.
+    if (running !== undefined && running !== input.version && rollingOutTo(running) === undefined) {
       const short = rollbackShortfall(ref, input.previousVersion, running);
       if (short !== undefined) {
         throw ApplicationFailure.nonRetryable(

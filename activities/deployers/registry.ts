@@ -6,10 +6,12 @@ import { ACTIVITY_FAILURE } from '../../domain/failures';
 import { commandDeployer } from './command';
 import { readerOf, type Deployer, type DeployerRegistry, type RegionReader } from './deployer';
 import { httpDeployer } from './http';
+import { kubernetesDeployer } from './kubernetes';
 
 export const DEPLOYERS: DeployerRegistry = {
   http: httpDeployer,
   command: commandDeployer,
+  kubernetes: kubernetesDeployer,
 };
 
 /** The provider for `config`, typed for it; a type this worker does not know fails as a configuration error. */

@@ -44,6 +44,20 @@ export async function checkDeployment(reader: RegionReader, ref: RegionRef, sign
   return { verdict: 'fail', running, detail: `${ref.region} runs ${running ?? 'nothing'} of ${ref.service}, not ${ref.version}` };
 }
 
+/**
+ * What a region runs while its own controller moves it from one version to another (a
+ * Kubernetes Deployment mid-rollout): both, in words that never equal a version (versions
+ * have no spaces), so a check against either fails with what runs.
+ */
+export function rollingOut(to: string, from: string | null): string {
+  return `${to} (rolling out; ${from ?? 'nothing'} still serving)`;
+}
+
+/** The version a mid-rollout answer moves to; undefined for a settled answer. */
+export function rollingOutTo(running: string | null | undefined): string | undefined {
+  return running ? /^(\S+) \(rolling out; /.exec(running)?.[1] : undefined;
+}
+
 /** Tries for a little while: a deployer's status may lag the end of its operation. */
 export const CONFIRM_TRIES = 3;
 export const CONFIRM_GAP_MS = 1_000;

@@ -25,9 +25,9 @@ test('every SLO source type of the plan schema has its provider, and only those'
 
 test('a deployer type this worker does not know is a configuration failure', () => {
   assert.throws(
-    () => deployerFor({ type: 'kubernetes' } as unknown as NormalizedDeployer),
+    () => deployerFor({ type: 'nomad' } as unknown as NormalizedDeployer),
     (e: unknown) =>
-      e instanceof ApplicationFailure && e.type === ACTIVITY_FAILURE.deployConfig && e.nonRetryable && /unknown deployer type "kubernetes"/.test(e.message),
+      e instanceof ApplicationFailure && e.type === ACTIVITY_FAILURE.deployConfig && e.nonRetryable && /unknown deployer type "nomad"/.test(e.message),
   );
 });
 
