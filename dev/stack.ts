@@ -5,6 +5,8 @@
 //   MRCD_PLAN=file     roll out another plan instead of examples/demo.yaml
 //   MRCD_DEMO=bad      roll out a bad version: its first region breaches, is rolled back, and
 //                      the rollout halts with the runbook link (the failure path in a minute)
+//   MRCD_DEMO=kubernetes  the same rollout onto real Deployments: a local Kubernetes control
+//                      plane (dev/kube-demo.ts), one namespace per region
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createServer } from 'node:net';
@@ -18,6 +20,7 @@ import { payloadKeysFromEnv } from '../common/payload-codec';
 import { act, connectClient, followRollout, getStatus, rolloutHandle, startRollout, waitForVerdict, type MrcdClient } from '../client/rollouts';
 import { progressLines } from '../client/progress';
 import { freePort } from './ports';
+import { demoKubernetesDeployer, startKubeDemo } from './kube-demo';
 import { TASK_QUEUE_DEFAULT, rolloutWorkflowId } from '../domain/definitions';
 import { TERMINAL_STATES } from '../domain/state';
 import { runbookLink } from '../domain/runbook';
@@ -40,11 +43,13 @@ async function preferred(port: number): Promise<number> {
 async function main(): Promise<number> {
   const planFile = resolve(process.env.MRCD_PLAN ?? `${ROOT}/examples/demo.yaml`);
   const demo = process.env.MRCD_DEMO ?? 'good';
-  if (demo !== 'good' && demo !== 'bad') throw new Error(`MRCD_DEMO must be "good" or "bad", not ${JSON.stringify(demo)}`);
+  if (demo !== 'good' && demo !== 'bad' && demo !== 'kubernetes')
+    throw new Error(`MRCD_DEMO must be "good", "bad" or "kubernetes", not ${JSON.stringify(demo)}`);
   const doc = loadPlanDocument(planFile) as Record<string, unknown>;
   // A version of its own per run: a bad version is quarantined once it fails its gate, and
   // the same one started again would be refused before it showed the breach.
   if (demo === 'bad') doc.version = `${String(doc.version)}-bad.${Date.now()}`;
+  if (demo === 'kubernetes') doc.deployer = demoKubernetesDeployer();
   const plan = parsePlan(doc, planFile);
   const simUrl = new URL(plan.deployer.type === 'http' ? plan.deployer.baseUrl : 'http://127.0.0.1:18480');
 
@@ -71,6 +76,19 @@ async function main(): Promise<number> {
     const server = await startTemporal({ dbFile: `${ROOT}/.data/temporal.db`, port: grpcPort, uiPort });
     stops.push(() => server.stop());
     say(`Temporal ${server.kind} at ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl.replace('127.0.0.1', 'localhost')}` : ''}`);
+
+    if (demo === 'kubernetes') {
+      say('starting a local Kubernetes control plane (built once from the Go module proxy, ~7 minutes; then seconds)…');
+      const kube = await startKubeDemo(
+        plan.service,
+        plan.regions.map((r) => r.name),
+        '1.9.0',
+        say,
+      );
+      stops.push(() => kube.stop());
+      say(`Kubernetes API server at ${kube.server}: Deployment ${plan.service} on 1.9.0 in namespaces ${plan.regions.map((r) => r.name).join(', ')}`);
+      say(`  watch it: kubectl --kubeconfig ${kube.kubeconfigPath} get deploy -A -w`);
+    }
 
     let sim: Simulator | undefined;
     if (simUrl.hostname === '127.0.0.1' || simUrl.hostname === 'localhost') {

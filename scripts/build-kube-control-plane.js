@@ -4,7 +4,7 @@
 // kube-scheduler (k8s.io/kubernetes; kwok fakes kubelets, not the scheduler), etcd (go.etcd.io/etcd/server/v3) and kwok (sigs.k8s.io/kwok, fake
 // nodes and pod status), with kwok's own Stage files (node/fast, node/heartbeat, pod/fast of
 // its module's kustomize/stage) copied beside them into stages/. Used by
-// test/support/kube-control-plane.ts. No PyPI, npm or Debian package ships kube-apiserver.
+// dev/kube-control-plane.ts (tests and `MRCD_DEMO=kubernetes npm start`). No PyPI, npm or Debian package ships kube-apiserver.
 //
 // How: k8s.io/kubernetes cannot be `go install`ed (its go.mod replaces its ~33 staging
 // modules k8s.io/api, k8s.io/apiserver, … with directories), so a throwaway wrapper module

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { livePids, startKubeControlPlane, type KubeControlPlane } from '../support/kube-control-plane';
+import { livePids, startKubeControlPlane, type KubeControlPlane } from '../../dev/kube-control-plane';
 import { pollFor } from '../support/poll';
 
 const IMAGE = 'registry.example.com/demo';

@@ -19,7 +19,7 @@ import { ANNOTATION } from '../../activities/deployers/kubernetes-api';
 import type { DeployInput, DeployResult, RollbackInput } from '../../domain/activity-contract';
 import type { NormalizedKubernetesDeployer } from '../../plan';
 import { ACTIVITY_FAILURE } from '../../domain/failures';
-import { startKubeControlPlane, type KubeControlPlane } from '../support/kube-control-plane';
+import { startKubeControlPlane, type KubeControlPlane } from '../../dev/kube-control-plane';
 import { pollFor } from '../support/poll';
 
 const REGIONS = ['region-a', 'region-b'];

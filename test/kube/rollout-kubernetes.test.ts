@@ -14,7 +14,7 @@ import { startDevServer, type TemporalServer } from '../../dev/temporal-server';
 import { act, connectClient, followRollout, getStatus, rolloutHandle, startRollout, type MrcdClient } from '../../client/rollouts';
 import type { RolloutStatus } from '../../domain/state';
 import { ANNOTATION } from '../../activities/deployers/kubernetes-api';
-import { startKubeControlPlane, type KubeControlPlane } from '../support/kube-control-plane';
+import { startKubeControlPlane, type KubeControlPlane } from '../../dev/kube-control-plane';
 import { startPrometheus, waitForSeries, type RunningPrometheus } from '../support/prometheus';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { pollFor } from '../support/poll';

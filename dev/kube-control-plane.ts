@@ -21,7 +21,7 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort } from '../../dev/ports';
+import { freePort } from './ports';
 import { pollUntil } from './poll';
 
 interface ProvisionedControlPlane {
@@ -38,7 +38,7 @@ interface ProvisionedControlPlane {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain JS shared with `node scripts/build-kube-control-plane.js`, as in dev/temporal-binaries.ts
-const builder = require('../../scripts/build-kube-control-plane.js') as {
+const builder = require('../scripts/build-kube-control-plane.js') as {
   KUBE_VERSION: string;
   ensureKubeControlPlane(opts?: { say?: (line: string) => void }): Promise<ProvisionedControlPlane>;
 };
