@@ -108,7 +108,7 @@ function setImageByHand(region: string, service: string, image: string): Promise
   );
 }
 
-function plan(service: string, version: string, over: { regions?: Record<string, unknown>[]; soak?: string } = {}) {
+function plan(service: string, version: string, over: { regions?: Record<string, unknown>[]; soak?: string; failing?: boolean } = {}) {
   return {
     service,
     version,
@@ -126,7 +126,11 @@ function plan(service: string, version: string, over: { regions?: Record<string,
     defaults: {
       soak: over.soak ?? '2s',
       checkInterval: '500ms',
-      gate: { maxInconclusive: 5, checks: [{ name: 'down', source: { type: 'prometheus', query: '1 - min(shop_up)' }, comparator: '<', threshold: 0.5 }] },
+      // `failing`: a gate no version passes (the service is up, and the check wants it down).
+      gate: {
+        maxInconclusive: 5,
+        checks: [{ name: 'down', source: { type: 'prometheus', query: over.failing ? 'min(shop_up)' : '1 - min(shop_up)' }, comparator: '<', threshold: 0.5 }],
+      },
     },
     growthReason: 'three namespaces stand for three clusters',
     regions: over.regions ?? REGIONS.map((name, i) => ({ name, size: (i + 1) * 10 })),
@@ -198,5 +202,26 @@ describe('rollouts on Kubernetes', { timeout: 600_000 }, () => {
     const d = await read('region-c', 'slow');
     assert.equal(imageOf(d), `${IMAGE}:2.0.0`);
     assert.equal(d.metadata?.generation, (before.metadata?.generation ?? 0) + 1, 'one change of the spec for the one deploy');
+  });
+
+  test('kill -9 of the worker mid-rollback: the next attempt finishes the same rollback, one patch for it, and the region ends on the exact previous image', async () => {
+    await workloads('slowback', '1.0.0', ['region-a'], { minReadySeconds: 6 });
+    const before = await read('region-a', 'slowback');
+    await startRollout(m, plan('slowback', '3.0.0', { failing: true, regions: [{ name: 'region-a', size: 10 }] }));
+    await pollFor(
+      'the rollback patched region-a',
+      () => read('region-a', 'slowback'),
+      (d) => d.metadata?.annotations?.[ANNOTATION.step] === 'rollback',
+      { timeoutMs: 120_000, everyMs: 100 },
+    );
+    await worker!.stop('SIGKILL');
+    worker = await startWorker();
+    const s = await statusUntil('slowback', (x) => ['halted', 'rollback-failed', 'rolled-back', 'failed'].includes(x.state), 'the rollout stopped');
+    assert.equal(s.state, 'halted', s.summary);
+    assert.equal(s.regions[0]!.status, 'rolled-back');
+    const d = await pollFor('region-a rolled out', () => read('region-a', 'slowback'), rolledOut, { timeoutMs: 60_000 });
+    assert.equal(imageOf(d), `${IMAGE}:1.0.0`);
+    assert.equal(d.metadata?.generation, (before.metadata?.generation ?? 0) + 2, 'one change for the deploy, one for the rollback');
+    await rolloutHandle(m, 'slowback').terminate('test done');
   });
 });
