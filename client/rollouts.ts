@@ -172,3 +172,4 @@ async function endedVerdict(m: MrcdClient, service: string): Promise<string | un
 
 export * from './rollout-handle';
 export * from './follow';
+export * from './region-workers';

@@ -64,6 +64,8 @@ export interface RegionState {
   approvedBy?: string;
   /** What the region waits for, in words, while it waits. */
   waitingFor?: string;
+  /** The task queue of the region's own worker, when the plan gives it one. */
+  taskQueue?: string;
   waitingUntil?: number;
   /** Rollbacks of this region asked for so far: each gets its own idempotency key. */
   rollbackAttempts?: number;

@@ -10,6 +10,8 @@ export interface NormalizedRegion {
   approval: 'none' | 'required';
   gate: Gate;
   window?: DeployWindow;
+  /** The region-local worker's task queue, when the region has one. */
+  taskQueue?: string;
 }
 
 export type NormalizedDeployer =
@@ -160,6 +162,7 @@ export function normalizePlan(p: ParsedPlan): NormalizedPlan {
         // lint guarantees one of the two exists before a plan is accepted
         gate: withProviderSettings((r.gate ?? p.defaults.gate)!, p),
         ...(r.window ? { window: r.window } : {}),
+        ...(r.taskQueue ? { taskQueue: r.taskQueue } : {}),
       };
     }),
     migrations: p.migrations.map((m) => ({

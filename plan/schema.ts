@@ -139,6 +139,15 @@ export const regionSchema = z.strictObject({
   approval: z.enum(['none', 'required']).default('none'),
   gate: gateSchema.optional(),
   window: windowSchema.optional(),
+  /**
+   * The task queue of a worker inside the region: its deploys, rollbacks, reads of what it
+   * runs and SLO checks run there, with that worker's credentials only (docs/operations.md,
+   * "Region-local workers"). Absent: the rollout's own task queue.
+   */
+  taskQueue: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/, 'must be a task queue name: letters, digits and . _ : / - (max 200), no spaces')
+    .optional(),
 });
 
 export const migrationStepSchema = z.strictObject({

@@ -30,6 +30,8 @@ const workerEnvSchema = z.object({
     .refine((s) => parseDuration(s) !== undefined, 'must be a duration such as "30s"')
     .default('30s'),
   MRCD_WORKFLOW_BUNDLE: z.string().trim().min(1).optional(),
+  // A region-local worker runs its region's activities only (docs/operations.md, "Region-local workers").
+  MRCD_WORKER_ROLE: z.enum(['all', 'activities']).default('all'),
   MRCD_METRICS_PORT: port.optional(),
   // Loopback unless told: a worker on a laptop serves nobody else. In a container loopback
   // is the container's own, so docker-compose.yml sets 0.0.0.0 for Prometheus to reach it.
@@ -57,6 +59,8 @@ export interface WorkerConfig {
   shutdownGraceMs: number;
   /** A prebuilt workflow bundle (production); without it the worker bundles at start. */
   workflowBundlePath?: string;
+  /** `activities`: a region-local worker, no workflow code (MRCD_WORKER_ROLE). */
+  activitiesOnly: boolean;
   /** Where to serve Prometheus metrics at /metrics; none without MRCD_METRICS_PORT. */
   metrics?: MetricsEndpoint;
 }
@@ -92,6 +96,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     ...(w.MRCD_MAX_CONCURRENT_WORKFLOW_TASKS ? { maxConcurrentWorkflowTasks: w.MRCD_MAX_CONCURRENT_WORKFLOW_TASKS } : {}),
     shutdownGraceMs: parseDuration(w.MRCD_SHUTDOWN_GRACE)!,
     ...(w.MRCD_WORKFLOW_BUNDLE ? { workflowBundlePath: w.MRCD_WORKFLOW_BUNDLE } : {}),
+    activitiesOnly: w.MRCD_WORKER_ROLE === 'activities',
     ...(w.MRCD_METRICS_PORT ? { metrics: { host: w.MRCD_METRICS_HOST, port: w.MRCD_METRICS_PORT } } : {}),
   };
 }

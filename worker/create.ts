@@ -16,6 +16,8 @@ export interface CreateWorkerOptions {
   maxConcurrentWorkflowTasks?: number;
   shutdownGraceMs?: number;
   identity?: string;
+  /** No workflow code: a region-local worker that runs its region's activities only. */
+  activitiesOnly?: boolean;
 }
 
 export async function connectNative(c: ConnectionConfig): Promise<NativeConnection> {
@@ -24,8 +26,9 @@ export async function connectNative(c: ConnectionConfig): Promise<NativeConnecti
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await connectNative(opts.connection);
-  const bundle =
-    typeof opts.workflowBundle === 'string'
+  const bundle = opts.activitiesOnly
+    ? {}
+    : typeof opts.workflowBundle === 'string'
       ? { workflowBundle: { code: readFileSync(opts.workflowBundle, 'utf8') } }
       : opts.workflowBundle
         ? { workflowBundle: opts.workflowBundle }

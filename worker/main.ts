@@ -69,6 +69,7 @@ async function main(): Promise<number> {
       ...(config.maxConcurrentActivities ? { maxConcurrentActivities: config.maxConcurrentActivities } : {}),
       ...(config.maxConcurrentWorkflowTasks ? { maxConcurrentWorkflowTasks: config.maxConcurrentWorkflowTasks } : {}),
       shutdownGraceMs: config.shutdownGraceMs,
+      activitiesOnly: config.activitiesOnly,
     });
   } catch (e) {
     logger.fatal({ address, namespace, err: (e as Error).message }, 'cannot start the worker: is Temporal reachable at TEMPORAL_ADDRESS?');

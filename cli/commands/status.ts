@@ -5,16 +5,18 @@ import { runbookLink } from '../../domain/runbook';
 import type { RolloutStatus } from '../../domain/state';
 import { holdLine } from '../../domain/summary';
 import { getStatus } from '../../client/rollouts';
+import { noWorkerLine, regionsWithoutWorker, type RegionWithoutWorker } from '../../client/region-workers';
 import { out, withClient, type CommandInput } from '../command-helpers';
 
 export async function status({ args: [service], global: g }: CommandInput<unknown>): Promise<void> {
   await withClient(g, async (m) => {
     const s = await getStatus(m, service);
-    out(g.json, s, () => statusTable(s));
+    const stalled = await regionsWithoutWorker(m, s);
+    out(g.json, stalled.length ? { ...s, regionsWithoutWorker: stalled } : s, () => statusTable(s, stalled));
   });
 }
 
-export function statusTable(s: RolloutStatus): string {
+export function statusTable(s: RolloutStatus, stalled: RegionWithoutWorker[] = []): string {
   const t = new Table({ head: ['region', 'size', 'status', 'attempts', 'gate', 'detail'], style: { head: [], border: [] } });
   for (const r of s.regions) {
     const gate = r.lastGate ? r.lastGate.verdict : '';
@@ -33,6 +35,7 @@ export function statusTable(s: RolloutStatus): string {
     s.summary,
     t.toString(),
   ];
+  for (const w of stalled) lines.push(`waiting: ${noWorkerLine(w)}`);
   if (s.halt) lines.push(`halt${s.halt.cause ? ` [${s.halt.cause.kind}]` : ''}: ${s.halt.reason}`);
   const hold = holdLine(s);
   if (hold) lines.push(hold);

@@ -4,10 +4,11 @@
 // gates. `npm run test:kube`.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { startDevServer, type TemporalServer } from '../../dev/temporal-server';
@@ -19,6 +20,7 @@ import { startPrometheus, waitForSeries, type RunningPrometheus } from '../suppo
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { pollFor } from '../support/poll';
 
+const ROOT = resolve(__dirname, '../..');
 const REGIONS = ['region-a', 'region-b', 'region-c'];
 const IMAGE = 'registry.example.com/shop';
 const KUBECONFIG_ENV = 'MRCD_TEST_KUBECONFIG';
@@ -223,5 +225,48 @@ describe('rollouts on Kubernetes', { timeout: 600_000 }, () => {
     assert.equal(imageOf(d), `${IMAGE}:1.0.0`);
     assert.equal(d.metadata?.generation, (before.metadata?.generation ?? 0) + 2, 'one change for the deploy, one for the rollback');
     await rolloutHandle(m, 'slowback').terminate('test done');
+  });
+
+  test('a region on its own task queue whose worker is down waits, mrcd status says why, and it goes on once the worker starts', async () => {
+    await workloads('local', '1.0.0', ['region-a', 'region-b']);
+    const queue = `region-b-local-${process.pid}`;
+    await startRollout(
+      m,
+      plan('local', '1.1.0', {
+        regions: [
+          { name: 'region-a', size: 10 },
+          { name: 'region-b', size: 20, taskQueue: queue },
+        ],
+      }),
+    );
+    const waiting = await statusUntil('local', (s) => s.regions[1]?.status === 'deploying', 'region-b deploying');
+    assert.equal(waiting.regions[0]!.status, 'promoted', 'the region on the main queue went on');
+    // What an operator runs: the real mrcd.
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'status', 'local'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, TEMPORAL_ADDRESS: server.address, MRCD_TASK_QUEUE: TASK_QUEUE },
+    });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stdout, new RegExp(`waiting: region-b: no worker polls its task queue ${queue}`));
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(imageOf(await read('region-b', 'local')), `${IMAGE}:1.0.0`, 'nothing deployed region-b without its worker');
+    assert.equal((await getStatus(m, 'local')).state, 'running');
+
+    const regionWorker = await startWorkerProcess(server.address, queue, { [KUBECONFIG_ENV]: kube.kubeconfigPath, MRCD_WORKER_ROLE: 'activities' });
+    try {
+      const v = await followRollout(m, 'local', () => undefined, { timeoutMs: 240_000 });
+      assert.equal(v.status.state, 'succeeded', JSON.stringify(v.status.halt ?? v.status.summary));
+      assert.equal(imageOf(await read('region-b', 'local')), `${IMAGE}:1.1.0`);
+      // Region-b's steps ran on its own queue, region-a's on the main one.
+      const history = await rolloutHandle(m, 'local').fetchHistory();
+      const queues = (history.events ?? [])
+        .map((e) => e.activityTaskScheduledEventAttributes)
+        .filter((a): a is NonNullable<typeof a> => !!a && a.activityType?.name === 'deployRegion')
+        .map((a) => a.taskQueue?.name);
+      assert.deepEqual(queues, [TASK_QUEUE, queue]);
+    } finally {
+      await regionWorker.stop();
+    }
   });
 });

@@ -58,6 +58,19 @@ function summarized(stubs: Stubs): Stubs {
   });
 }
 
+/**
+ * Calls `stub` for `region`: on the region's own task queue when it names one (a worker
+ * inside the region, with its credentials only), else on the rollout's. Plans from before
+ * region task queues have none, so their commands are as they were.
+ */
+export function inRegion<A extends unknown[], R>(
+  stub: ActivityFunctionWithOptions<(...args: A) => Promise<R>>,
+  region: NormalizedRegion,
+  ...args: A
+): Promise<R> {
+  return region.taskQueue ? stub.executeWithOptions({ taskQueue: region.taskQueue }, args) : stub(...args);
+}
+
 /** Plan preparation and the quarantine lookup at start. */
 export const prepActs = summarized(
   proxyActivities<RolloutActivities>({
@@ -125,6 +138,7 @@ export function checkActivities(region: NormalizedRegion, horizonMs: number, sum
     scheduleToCloseTimeout: horizonMs + CHECK_TIMEOUT_MS + 10 * 60_000,
     retry: { initialInterval: region.checkIntervalMs, backoffCoefficient: 1, maximumInterval: Math.max(region.checkIntervalMs, 30_000) },
     summary,
+    ...(region.taskQueue ? { taskQueue: region.taskQueue } : {}),
   });
 }
 

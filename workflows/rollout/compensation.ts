@@ -1,6 +1,7 @@
 // Compensation: rollbacks run to completion even while the rollout is being aborted; a
 // failing one halts as rollback-failed until an operator retries. Abort, the rollback-all
 // policy and late regressions all come down to rolling back a list of regions.
+import { inRegion } from './activities';
 import { CancellationScope, condition } from '@temporalio/workflow';
 import type { HaltCause } from '../../domain/halt-cause';
 import type { HaltInfo, RegionState, RolloutState, RolloutStatus } from '../../domain/state';
@@ -22,7 +23,7 @@ async function rollbackOne(run: RolloutRun, i: number): Promise<boolean> {
   run.publish();
   try {
     await CancellationScope.nonCancellable(() =>
-      run.deployActs.rollbackRegion({
+      inRegion(run.deployActs.rollbackRegion, region, {
         rolloutId: run.status.rolloutId,
         service: plan.service,
         region: region.name,

@@ -1,7 +1,7 @@
 // One region, one attempt: window → deploy → soak → gate → approval → promote. The soak
 // and what follows it are soak.ts; the main loop promotes, rolls back or halts on the outcome.
 import { sleep } from '@temporalio/workflow';
-import { gateActs } from './activities';
+import { gateActs, inRegion } from './activities';
 import { holdWhilePaused } from './halts';
 import type { SoakOutcome } from './outcomes';
 import type { RolloutRun } from './run';
@@ -52,7 +52,7 @@ export async function runRegion(run: RolloutRun, i: number): Promise<SoakOutcome
   run.move(r, 'deploying');
   run.publish();
   run.unsettledDeploys.add(i);
-  const deployed = await run.deployActs.deployRegion({
+  const deployed = await inRegion(run.deployActs.deployRegion, region, {
     rolloutId: status.rolloutId,
     service: plan.service,
     region: region.name,

@@ -7,7 +7,7 @@ import type { NormalizedRegion } from '../../plan';
 import { formatDuration } from '../../domain/duration';
 import { describeGate } from '../../domain/gate-text';
 import { causeFromGate, causeWithDetail } from '../../domain/halt-cause';
-import { checkActivities, gateActs } from './activities';
+import { checkActivities, gateActs, inRegion } from './activities';
 import { holdWhilePaused, waitFor } from './halts';
 import { Aborted, causeMessage, type SoakOutcome } from './outcomes';
 import type { RolloutRun } from './run';
@@ -146,7 +146,7 @@ async function gateUntilConclusive(
       }
       run.move(r, 'gating');
       run.publish();
-      gate = await gateActs.evaluateGate(gateInput);
+      gate = await inRegion(gateActs.evaluateGate, region, gateInput);
     }
     r.lastGate = gate;
     const deployment = gate.deployment?.verdict;

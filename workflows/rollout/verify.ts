@@ -3,18 +3,31 @@
 // hand meanwhile), and every region once more before the rollout may succeed: "succeeded"
 // means every region runs the version at the end, not that each did at its own gate.
 import type { DeploymentCheck } from '../../domain/activity-contract';
+import type { NormalizedRegion } from '../../plan';
 import { causeWithDetail } from '../../domain/halt-cause';
-import { gateActs } from './activities';
+import { gateActs, inRegion } from './activities';
 import { waitHalted } from './halts';
 import { Aborted, type SoakOutcome } from './outcomes';
 import type { RolloutRun } from './run';
 import { stopWatching } from './watches';
 
-async function read(run: RolloutRun, regions: string[]): Promise<DeploymentCheck[]> {
+/** What `names` run, each read by a worker of its own region's task queue (one read per queue). */
+async function read(run: RolloutRun, names: string[]): Promise<DeploymentCheck[]> {
   const { plan } = run;
-  const checks = await gateActs.readRegionVersions({ deployer: plan.deployer, service: plan.service, version: plan.version, regions });
+  const regions = names.map((name) => plan.regions.find((r) => r.name === name)!);
+  const queues = [...new Set(regions.map((r) => r.taskQueue))];
+  const readOn = (group: NormalizedRegion[]) =>
+    inRegion(gateActs.readRegionVersions, group[0]!, {
+      deployer: plan.deployer,
+      service: plan.service,
+      version: plan.version,
+      regions: group.map((r) => r.name),
+    });
+  const groups = queues.map((q) => regions.filter((r) => r.taskQueue === q));
+  const answers = await Promise.all(groups.map(readOn));
   if (run.intents.abortRequested) throw new Aborted();
-  return checks;
+  const byName = new Map(groups.flatMap((g, k) => g.map((r, j) => [r.name, answers[k]![j]!] as const)));
+  return names.map((n) => byName.get(n)!);
 }
 
 /** Region i after a hold: undefined when it still runs the version (or cannot say: a command deployer without status), else why it may not be promoted. */
