@@ -269,4 +269,26 @@ describe('rollouts on Kubernetes', { timeout: 600_000 }, () => {
       await regionWorker.stop();
     }
   });
+
+  test('a stuck rollout: ProgressDeadlineExceeded fails the region, it is rolled back to the exact previous image, and the rollout halts with the cause', async () => {
+    // One fake node of 32 CPUs: the old pod holds 20, the new one never fits.
+    await workloads('stuck', '1.0.0', ['region-c'], {
+      replicas: 1,
+      progressDeadlineSeconds: 3,
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: { labels: { app: 'stuck' } },
+        spec: { containers: [{ name: 'app', image: `${IMAGE}:1.0.0`, resources: { requests: { cpu: '20' } } }] },
+      },
+    });
+    await startRollout(m, plan('stuck', '1.1.0', { regions: [{ name: 'region-c', size: 10 }] }));
+    const s = await statusUntil('stuck', (x) => ['halted', 'rollback-failed', 'failed'].includes(x.state), 'the rollout stopped');
+    assert.equal(s.state, 'halted', s.summary);
+    assert.equal(s.regions[0]!.status, 'rolled-back');
+    assert.equal(s.halt?.cause?.kind, 'deploy-failed');
+    assert.match(s.halt!.reason, /ProgressDeadlineExceeded/);
+    const d = await pollFor('region-c back', () => read('region-c', 'stuck'), rolledOut, { timeoutMs: 60_000 });
+    assert.equal(imageOf(d), `${IMAGE}:1.0.0`);
+    await rolloutHandle(m, 'stuck').terminate('test done');
+  });
 });
