@@ -143,7 +143,14 @@ test('region names are bounded like service names (they become a search attribut
 });
 
 test('regions[].taskQueue: a region-local worker queue is carried to the normalized region; a name with spaces is refused at its path', () => {
-  const plan = valid(doc({ regions: [{ name: 'eu', size: 1, taskQueue: 'eu-local' }, { name: 'us', size: 2 }] }));
+  const plan = valid(
+    doc({
+      regions: [
+        { name: 'eu', size: 1, taskQueue: 'eu-local' },
+        { name: 'us', size: 2 },
+      ],
+    }),
+  );
   assert.equal(plan.regions[0]!.taskQueue, 'eu-local');
   assert.equal('taskQueue' in plan.regions[1]!, false, 'absent, not undefined: plans without it keep their shape');
   assert.match(problemAt(doc({ regions: [{ name: 'eu', size: 1, taskQueue: 'eu local' }] }), 'regions[0].taskQueue').message, /task queue name/);

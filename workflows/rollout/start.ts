@@ -26,7 +26,13 @@ export async function preparePlan(run: RolloutRun): Promise<void> {
   status.version = plan.version;
   status.owner = plan.owner;
   status.failurePolicy = plan.failurePolicy;
-  status.regions = plan.regions.map((r) => ({ name: r.name, size: r.size, status: 'pending', attempts: 0, ...(r.taskQueue ? { taskQueue: r.taskQueue } : {}) }));
+  status.regions = plan.regions.map((r) => ({
+    name: r.name,
+    size: r.size,
+    status: 'pending',
+    attempts: 0,
+    ...(r.taskQueue ? { taskQueue: r.taskQueue } : {}),
+  }));
   if (plan.growthReason) status.growthReason = plan.growthReason;
   upsertSearchAttributes([
     { key: SA_SERVICE, value: plan.service },
