@@ -14,15 +14,15 @@
 // static tokens (--token-auth-file): `admin` (group system:masters, all rights) and `nobody`
 // (authenticated, no RBAC rights beyond discovery: the `forbidden` context, for RBAC-forbidden
 // answers). Authorization is RBAC only.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { freePort } from './ports';
 import { pollUntil } from './poll';
+import { apiRequest, fakeNode, NODE_ANNOTATION, writeKubeconfig } from './kube-api';
+import { ProcessGroup } from './process-group';
+export { livePids } from './process-group';
 
 interface ProvisionedControlPlane {
   dir: string;
@@ -101,29 +101,6 @@ export interface KubeControlPlane {
   stop(): Promise<void>;
 }
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  pid: number;
-  logFile: string;
-  exited: Promise<void>;
-  running(): boolean;
-}
-
-const NODE_ANNOTATION = 'kwok.x-k8s.io/node';
-
-function tailOf(file: string, lines = 25): string {
-  try {
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .slice(-lines)
-      .map((l) => (l.length > 400 ? `${l.slice(0, 400)}…` : l))
-      .join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
 export async function startKubeControlPlane(opts: KubeControlPlaneOptions = {}): Promise<KubeControlPlane> {
   const regions = opts.regions ?? ['region-a', 'region-b'];
   const clusterCount = Math.max(1, opts.clusters ?? 1);
@@ -133,90 +110,16 @@ export async function startKubeControlPlane(opts: KubeControlPlaneOptions = {}):
   const bin = await builder.ensureKubeControlPlane({ say });
 
   const dir = mkdtempSync(join(tmpdir(), 'mrcd-kube-'));
-  const procs: Proc[] = [];
   const adminToken = randomBytes(24).toString('hex');
   const forbiddenToken = randomBytes(24).toString('hex');
   const tokens = { admin: adminToken, nobody: forbiddenToken };
 
-  // One process group per process: stopping it takes whatever it forked along.
-  const startProc = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Proc => {
-    const logFile = join(dir, `${name}.log`);
-    const fd = openSync(logFile, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], env });
-    } finally {
-      closeSync(fd);
-    }
-    let ended = false;
-    const exited = new Promise<void>((resolve) => {
-      child.once('exit', () => {
-        ended = true;
-        resolve();
-      });
-      child.once('error', (e) => {
-        ended = true;
-        writeFileSync(logFile, `spawn failed: ${e.message}\n`, { flag: 'a' });
-        resolve();
-      });
-    });
-    const p: Proc = { name, child, pid: child.pid ?? -1, logFile, exited, running: () => !ended };
-    procs.push(p);
-    return p;
-  };
-  const signalGroup = (p: Proc, signal: NodeJS.Signals): void => {
-    if (p.pid <= 0) return;
-    try {
-      process.kill(-p.pid, signal);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-    }
-  };
-
-  // A test that crashes before its `after` must not leave servers behind: 'exit' covers
-  // uncaught errors, the signal handlers cover a runner that kills the test process.
-  const onExit = (): void => {
-    for (const p of procs) signalGroup(p, 'SIGKILL');
-    if (process.env.MRCD_KUBE_KEEP_DIR !== '1') rmSync(dir, { recursive: true, force: true });
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    onExit();
-    unhook();
-    process.kill(process.pid, signal);
-  };
-  const unhook = (): void => {
-    process.off('exit', onExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  process.on('exit', onExit);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  let stopped = false;
+  const group = new ProcessGroup(dir, process.env.MRCD_KUBE_KEEP_DIR === '1');
+  const startProc = (name: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv) => group.start(name, cmd, args, env);
+  const checkAlive = (): void => group.checkAlive();
   const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    unhook();
-    // Newest first: kwok and the controllers before the apiserver, etcd last.
-    for (const p of [...procs].reverse()) {
-      if (p.running()) {
-        signalGroup(p, 'SIGTERM');
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([p.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
-        clearTimeout(timer);
-      }
-      signalGroup(p, 'SIGKILL');
-      await p.exited;
-    }
+    await group.stop();
     if (process.env.MRCD_KUBE_KEEP_DIR === '1') say(`kept ${dir} (MRCD_KUBE_KEEP_DIR=1)`);
-    else rmSync(dir, { recursive: true, force: true });
-  };
-
-  /** Throws (naming the process and the end of its log) when one of ours has died. */
-  const checkAlive = (): void => {
-    const dead = procs.find((p) => !p.running());
-    if (dead) throw new Error(`${dead.name} exited during start-up; the end of ${dead.logFile}:\n${tailOf(dead.logFile)}`);
   };
 
   const started = Date.now();
@@ -303,18 +206,11 @@ export async function startKubeControlPlane(opts: KubeControlPlaneOptions = {}):
 
         // The controllers, scheduler and kwok reach the apiserver as admin.
         const kubeconfig = join(cdir, 'admin.kubeconfig');
-        writeFileSync(
-          kubeconfig,
-          stringify({
-            apiVersion: 'v1',
-            kind: 'Config',
-            clusters: [{ name, cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
-            users: [{ name: 'admin', user: { token: adminToken } }],
-            contexts: [{ name, context: { cluster: name, user: 'admin' } }],
-            'current-context': name,
-          }),
-          { mode: 0o600 },
-        );
+        writeKubeconfig(kubeconfig, {
+          clusters: [{ name, server, caPem }],
+          users: { admin: adminToken },
+          contexts: [{ name, cluster: name, user: 'admin' }],
+        });
         startProc(`${name}-kube-controller-manager`, bin.kubeControllerManager, [
           `--kubeconfig=${kubeconfig}`,
           // Deployments and their ReplicaSets; the default service account of each namespace
@@ -391,21 +287,7 @@ export async function startKubeControlPlane(opts: KubeControlPlaneOptions = {}):
         : []),
     ];
     const kubeconfigPath = join(dir, 'kubeconfig');
-    writeFileSync(
-      kubeconfigPath,
-      stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: clusters.map((c) => ({ name: c.name, cluster: { server: c.server, 'certificate-authority-data': Buffer.from(c.caPem).toString('base64') } })),
-        users: [
-          { name: 'admin', user: { token: adminToken } },
-          { name: 'nobody', user: { token: forbiddenToken } },
-        ],
-        contexts: contexts.map((c) => ({ name: c.name, context: { cluster: c.cluster, user: c.user, namespace: c.namespace } })),
-        'current-context': contexts[0].name,
-      }),
-      { mode: 0o600 },
-    );
+    writeKubeconfig(kubeconfigPath, { clusters, users: tokens, contexts });
     const startupMs = Date.now() - started;
     return {
       kubeconfigPath,
@@ -417,7 +299,7 @@ export async function startKubeControlPlane(opts: KubeControlPlaneOptions = {}):
       forbiddenToken,
       versions: bin.versions,
       startupMs,
-      pids: () => procs.map((p) => p.pid),
+      pids: () => group.procs.map((p) => p.pid),
       request: (method, path, body, o = {}) => {
         const c = o.cluster ? clusters.find((x) => x.name === o.cluster) : clusters[0];
         if (!c) throw new Error(`no cluster ${o.cluster} (there are ${clusters.map((x) => x.name).join(', ')})`);
@@ -426,76 +308,8 @@ export async function startKubeControlPlane(opts: KubeControlPlaneOptions = {}):
       stop,
     };
   } catch (e) {
-    const logs = procs.map((p) => `--- ${p.name} (${p.running() ? 'running' : 'exited'}): ${p.logFile}\n${tailOf(p.logFile, 10)}`).join('\n');
+    const logs = group.tails();
     await stop();
     throw new Error(`the Kubernetes control plane did not start: ${(e as Error).message}\n${logs}`, { cause: e });
   }
-}
-
-/** A Node object for kwok to manage (its annotation), with room for many pods. */
-function fakeNode(name: string): unknown {
-  const resources = { cpu: '32', memory: '256Gi', pods: '110' };
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name,
-      annotations: { [NODE_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
-      labels: {
-        'kubernetes.io/arch': 'amd64',
-        'kubernetes.io/os': 'linux',
-        'kubernetes.io/hostname': name,
-        'node-role.kubernetes.io/agent': '',
-        type: 'kwok',
-      },
-    },
-    status: { allocatable: resources, capacity: resources },
-  };
-}
-
-/** One HTTPS request to an apiserver, verifying its certificate against its own CA. */
-function apiRequest(server: string, caPem: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = httpsRequest(
-      `${server}${path}`,
-      {
-        method,
-        ca: caPem,
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: 'application/json',
-          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-        },
-        timeout: 5000,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // /readyz answers plain text
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 5 s`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-/** Pids (of the given ones) still alive; for a test that checks stop() left nothing behind. */
-export function livePids(pids: number[]): number[] {
-  const ps = spawnSync('ps', ['-e', '-o', 'pid=,pgid='], { encoding: 'utf8' });
-  const rows = ps.stdout
-    .trim()
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/).map(Number));
-  return rows.filter(([pid, pgid]) => pids.includes(pid) || pids.includes(pgid)).map(([pid]) => pid);
 }
