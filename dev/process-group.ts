@@ -28,7 +28,8 @@ export function tailOf(file: string, lines = 25): string {
   }
 }
 
-function signalGroup(p: Proc, signal: NodeJS.Signals): void {
+/** Sends a signal to the whole process group of `p` (gone already: nothing to do). */
+export function signalGroup(p: { pid: number }, signal: NodeJS.Signals): void {
   if (p.pid <= 0) return;
   try {
     process.kill(-p.pid, signal);

@@ -3,7 +3,9 @@
 // behind. Every one started is remembered; stopAll() ends those still running, also when
 // the scenario fails half way.
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { signalGroup, tailOf } from '../../dev/process-group';
+export { signalGroup } from '../../dev/process-group';
 
 export interface Proc {
   name: string;
@@ -49,15 +51,6 @@ export function startProcess(name: string, cmd: string, args: string[], logFile:
   const p: Proc = { name, child, pid: child.pid, logFile, exited, running: () => !ended };
   started.push(p);
   return p;
-}
-
-/** Sends a signal to the whole process group. */
-export function signalGroup(p: Proc, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-p.pid, signal);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-  }
 }
 
 /** kill -9 of the group, waiting until the leader is gone. */
@@ -106,16 +99,7 @@ export function orphans(): { name: string; pids: number[] }[] {
 
 /** The last lines a process wrote, for an error message. */
 export function tail(p: Proc | string, lines = 30): string {
-  try {
-    // Long lines (a Go stack trace in a JSON log line) are cut: the message is what tells.
-    return readFileSync(typeof p === 'string' ? p : p.logFile, 'utf8')
-      .split('\n')
-      .slice(-lines)
-      .map((l) => (l.length > 400 ? `${l.slice(0, 400)}…` : l))
-      .join('\n');
-  } catch {
-    return '(no log)';
-  }
+  return tailOf(typeof p === 'string' ? p : p.logFile, lines);
 }
 
 /** Runs a command to its end; throws with its output when it fails. */
