@@ -76,7 +76,8 @@ async function setImage(input: DeployInput<KubernetesDeployer> | RollbackInput<K
   const previousImage = current !== want ? current : annotations[ANNOTATION.previousImage];
 
   let since: number | undefined;
-  if (annotations[ANNOTATION.key] === key) {
+  const attached = annotations[ANNOTATION.key] === key;
+  if (attached) {
     // This key already set the image: one patch per key. Whatever runs now (even a change by
     // hand since) is what the wait and the confirmation judge.
     ctx.log.info('attaching to the rollout this key started', { key, deployment: target.where });
@@ -99,12 +100,12 @@ async function setImage(input: DeployInput<KubernetesDeployer> | RollbackInput<K
     await confirmDeployed(readerOf(kubernetesDeployer, d), input, { signal: ctx.cancellationSignal, sleep });
   }
   const result: DeployResult = { region: input.region, version: input.version, idempotencyKey: key };
+  // What ran before this deploy, as the region showed it (the version itself for a redeploy
+  // of what runs, like the http deployer's answer); an attempt that attached read it from the
+  // record its key left.
+  const ranBefore = attached ? annotations[ANNOTATION.previousImage] : current;
   const before =
-    step === 'deploy'
-      ? previousImage && versionOfImage(d, input.service, input.region, previousImage)
-      : 'previousVersion' in input
-        ? input.previousVersion
-        : undefined;
+    step === 'deploy' ? ranBefore && versionOfImage(d, input.service, input.region, ranBefore) : 'previousVersion' in input ? input.previousVersion : undefined;
   if (before) result.previousVersion = before;
   return result;
 }

@@ -177,6 +177,18 @@ describe('kubernetes deployer, against a real API server and Deployment controll
     assert.equal(imageOf(await read('region-b', 'twice')), `${IMAGE}:1.0.0`, 'not patched a second time');
   });
 
+  test('the same version deployed again (a new rollout): nothing rolls, it reports the version itself as what ran before, and the recorded previous image stays', async () => {
+    await workload('region-a', 'again', '1.0.0');
+    await run(deployRegion, input('again', 'region-a', '1.1.0'));
+    const first = await read('region-a', 'again');
+    const r = await run<DeployResult>(deployRegion, input('again', 'region-a', '1.1.0', { key: 'ro-k8s-2:region-a:1.1.0:deploy:1' }));
+    assert.equal(r.previousVersion, '1.1.0');
+    const d = await read('region-a', 'again');
+    // (Its generation moves: a Deployment counts annotation changes too, and the new key is recorded.)
+    assert.deepEqual(d.spec, first.spec, 'the same template: nothing rolls');
+    assert.equal(d.metadata?.annotations?.[ANNOTATION.previousImage], `${IMAGE}:1.0.0`);
+  });
+
   test('rollback restores the exact previous image; run twice, and after a rollback by hand, it lands on the same revision', async () => {
     await workload('region-a', 'back', '1.0.0');
     await run(deployRegion, input('back', 'region-a', '1.1.0'));
