@@ -9,6 +9,7 @@ import { notify } from './notify';
 import { runMigration } from './migrations';
 import { nextDeployWindow } from './windows';
 import { checkQuarantine } from './quarantine';
+import { consultPolicy, endedRollouts } from './policy';
 
 export function createActivities(): RolloutActivities {
   return {
@@ -24,6 +25,8 @@ export function createActivities(): RolloutActivities {
     runMigration: (input) => runMigration(input),
     nextDeployWindow,
     checkQuarantine,
+    consultPolicy,
+    endedRollouts,
   };
 }
 

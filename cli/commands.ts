@@ -7,6 +7,8 @@ import { OPERATOR_ACTIONS, ROLLOUT_STATES } from '../domain/state';
 import type { CommandInput, GlobalOpts } from './command-helpers';
 import { codecServer } from './commands/codec-server';
 import { deploy } from './commands/deploy';
+import { freezeCreate, freezeLift, freezeList } from './commands/freeze';
+import { policyApply, policyShow } from './commands/policy';
 import { history } from './commands/history';
 import { list } from './commands/list';
 import { operatorAction, type OperatorActionOpts } from './commands/operator-actions';
@@ -71,6 +73,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       { flags: '--start <time>', description: 'when the rollout would start (ISO 8601; default now)' },
       { flags: '--deploy-time <duration>', description: 'how long one deploy is assumed to take', default: '5m' },
+      { flags: '--policy', description: 'also read the fleet policy from Temporal: which regions a freeze would hold, and until when' },
     ],
     run: plan,
   },
@@ -153,6 +156,52 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: (input) => operatorAction(action, input),
   })),
   {
+    name: 'freeze create',
+    description: 'stop the line: hold every deploy and promotion in a scope (regions, services, teams; all when none is given) until lifted or --until',
+    options: [
+      { flags: '--region <names...>', description: 'regions it covers' },
+      { flags: '--service <names...>', description: 'services it covers' },
+      { flags: '--team <names...>', description: "owner teams it covers (the plan's owner.team)" },
+      { flags: '--reason <text>', description: 'why: an incident, a peak (recorded, shown to every rollout it holds)', required: true },
+      { flags: '--until <when>', description: 'when it ends by itself: a duration from now (2h) or a time (2026-12-24T08:00:00Z); default until lifted' },
+      { flags: '--from <when>', description: 'when it starts (a time, or a duration from now); default now' },
+      { flags: '--by <name>', description: 'who freezes (default $MRCD_USER or the login name)' },
+    ],
+    run: freezeCreate,
+  },
+  {
+    name: 'freeze list',
+    description: 'the freezes active and scheduled (with --all, the ended ones too)',
+    options: [{ flags: '--all', description: 'also lifted and expired freezes' }],
+    run: freezeList,
+  },
+  {
+    name: 'freeze lift',
+    description: 'lift a freeze: the rollouts it held go on by themselves',
+    arguments: [{ name: '<id>', description: 'the freeze, e.g. F-3 (mrcd freeze list)' }],
+    options: [
+      { flags: '--reason <text>', description: 'why it may go on now', required: true },
+      { flags: '--by <name>', description: 'who lifts (default $MRCD_USER or the login name)' },
+    ],
+    run: freezeLift,
+  },
+  {
+    name: 'policy show',
+    description: 'the fleet policy now: region limits with who deploys or soaks and who waits, freezes, recent changes',
+    run: policyShow,
+  },
+  {
+    name: 'policy apply',
+    description:
+      "apply a policy file (region concurrency, freezes known ahead): replaces the previous file's part; exit 2 and every problem when it is invalid",
+    arguments: [{ name: '<file>', description: 'policy file (.yaml, .yml or .json; docs/policy.md)' }],
+    options: [
+      { flags: '--reason <text>', description: 'why (default: applied <file>)' },
+      { flags: '--by <name>', description: 'who applies (default $MRCD_USER or the login name)' },
+    ],
+    run: policyApply,
+  },
+  {
     name: 'codec-server',
     description: "serve the Temporal Web UI's and CLI's codec endpoint (POST /decode, /encode) with this environment's payload keys; runs until interrupted",
     options: [
@@ -174,13 +223,26 @@ function optionOf(spec: OptionSpec): Option {
   return option.makeOptionMandatory(Boolean(spec.required));
 }
 
+const GROUPS: Record<string, string> = {
+  freeze: 'freezes of the fleet policy: stop the line for regions, services or teams (create, list, lift)',
+  policy: 'the fleet policy: freezes, region concurrency, its log (show, apply)',
+};
+
 export function buildProgram(): Command {
   const program = new Command(PROGRAM.name).description(PROGRAM.description);
   for (const o of PROGRAM.options) program.addOption(optionOf(o));
   // Set before the commands are added: each command inherits them.
   program.exitOverride().showHelpAfterError();
+  const groups = new Map<string, Command>();
   for (const spec of COMMANDS) {
-    const command = program.command(spec.name).description(spec.description);
+    // `freeze create`: a subcommand of a group the first of its kind creates.
+    const [group, sub] = spec.name.includes(' ') ? spec.name.split(' ') : [undefined, spec.name];
+    let parent: Command = program;
+    if (group) {
+      if (!groups.has(group)) groups.set(group, program.command(group).description(GROUPS[group] ?? group));
+      parent = groups.get(group)!;
+    }
+    const command = parent.command(sub!).description(spec.description);
     for (const a of spec.arguments ?? []) command.argument(a.name, a.description);
     for (const o of spec.options ?? []) command.addOption(optionOf(o));
     command.action(async (...params: unknown[]) => {

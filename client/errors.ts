@@ -91,3 +91,22 @@ export class RolloutEndedError extends ActionRejectedError {
     this.name = 'RolloutEndedError';
   }
 }
+
+/** A freeze, lift or policy file the policy cannot take: every problem, each with its path (exit 2). */
+export class InvalidPolicyRequestError extends Error {
+  constructor(
+    readonly what: string,
+    readonly problems: string[],
+  ) {
+    super(`${what}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'InvalidPolicyRequestError';
+  }
+}
+
+/** The policy refused a request it understood (no such freeze): exit 3. */
+export class PolicyRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyRefusedError';
+  }
+}

@@ -2,6 +2,7 @@
 // `import type` only; every value here travels through history, so it is plain JSON and
 // never holds a secret (secrets are named by *Env fields and read by the activity).
 import type { DeployWindow, Gate, NormalizedDeployer, NormalizedPlan, Notification, Owner } from '../plan';
+import type { ConsultAnswer, ConsultRequest } from './policy';
 
 /** The four verdicts of a check. Only `pass` promotes. */
 export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
@@ -264,4 +265,11 @@ export interface RolloutActivities {
   nextDeployWindow(input: WindowInput): Promise<WindowDecision>;
   /** Earlier rollouts that quarantined this version (visibility query). */
   checkQuarantine(input: QuarantineQuery): Promise<QuarantineRecord[]>;
+  /** Whether the fleet policy lets a region's deploy or promotion go now (domain/policy.ts). */
+  consultPolicy(input: ConsultRequest): Promise<ConsultAnswer>;
+  /** For the policy workflow: which slot holders have ended without giving their slots back. */
+  endedRollouts(rolloutIds: string[]): Promise<string[]>;
 }
+
+/** The activities the fleet policy workflow calls. */
+export type PolicyActivities = Pick<RolloutActivities, 'endedRollouts'>;

@@ -4,7 +4,7 @@
 import type { RegionStatus } from './state';
 
 /** Statuses before a deploy, and those a retry starts from: each may go to its window, its deploy or a pause. */
-const STARTS: readonly RegionStatus[] = ['waiting-window', 'deploying', 'awaiting-resume'];
+const STARTS: readonly RegionStatus[] = ['waiting-window', 'deploying', 'awaiting-resume', 'blocked'];
 /** What a region that runs (or may run) the version can end in: a failed check, a halt, a rollback. */
 const JUDGED: readonly RegionStatus[] = ['failed', 'inconclusive', 'rolling-back'];
 
@@ -14,15 +14,18 @@ export const REGION_TRANSITIONS: Readonly<Record<RegionStatus, readonly RegionSt
   pending: [...STARTS, 'failed'],
   // A region that waits for its window is pending again when the rollout ends first; a
   // retried inconclusive region waits with the version still on it, so it may be rolled back.
-  'waiting-window': ['deploying', 'awaiting-resume', 'pending', 'failed', 'rolling-back'],
+  'waiting-window': ['deploying', 'awaiting-resume', 'blocked', 'pending', 'failed', 'rolling-back'],
   deploying: ['soaking', 'failed', 'rolling-back'],
-  soaking: ['gating', 'awaiting-approval', 'awaiting-resume', 'promoted', ...JUDGED],
+  soaking: ['gating', 'awaiting-approval', 'awaiting-resume', 'blocked', 'promoted', ...JUDGED],
   // Too little evidence at the gate extends the soak.
-  gating: ['soaking', 'awaiting-approval', 'awaiting-resume', 'promoted', ...JUDGED],
-  'awaiting-approval': ['awaiting-resume', 'promoted', ...JUDGED],
+  gating: ['soaking', 'awaiting-approval', 'awaiting-resume', 'blocked', 'promoted', ...JUDGED],
+  'awaiting-approval': ['awaiting-resume', 'blocked', 'promoted', ...JUDGED],
   // A resume returns the region to where it was held; a breach, an abort or the end of the
   // rollout meanwhile take it elsewhere.
   'awaiting-resume': ['pending', 'waiting-window', 'soaking', 'gating', 'awaiting-approval', 'failed', 'inconclusive', 'rolled-back', 'rolling-back'],
+  // Held by the fleet policy before a deploy (from any start) or a promotion: it goes back
+  // where it was when the policy lets it go, or is judged, rolled back or reset meanwhile.
+  blocked: ['pending', 'waiting-window', 'soaking', 'gating', 'awaiting-approval', 'awaiting-resume', 'failed', 'inconclusive', 'rolled-back', 'rolling-back'],
   // A late regression, a region that no longer runs the version at the end, an abort.
   promoted: JUDGED,
   failed: [...STARTS, 'rolling-back'],

@@ -3,6 +3,7 @@
 // docs (docs/rollout-states.md) and a table-driven test all read the same table.
 import type { GateResult } from './activity-contract';
 import type { HaltCause } from './halt-cause';
+import type { Blocker } from './policy';
 import { actionSpec, OPERATOR_ACTION_CATALOGUE, type OperatorActionName } from './operator-actions';
 export type { OperatorActionName } from './operator-actions';
 
@@ -22,7 +23,9 @@ export type RegionStatus =
   | 'inconclusive'
   | 'rolling-back'
   | 'rolled-back'
-  | 'rollback-failed';
+  | 'rollback-failed'
+  /** Held by the fleet policy (a freeze, a full region, a policy that could not be read) before its deploy or promotion. */
+  | 'blocked';
 
 /** Every operator action, in the catalogue's order (domain/operator-actions.ts). */
 export const OPERATOR_ACTIONS = Object.keys(OPERATOR_ACTION_CATALOGUE) as readonly OperatorActionName[];
@@ -73,6 +76,8 @@ export interface RegionState {
   regressedAt?: number;
   /** Why a watch of this region stopped without a verdict, if it did. */
   watchProblem?: string;
+  /** While `blocked`: what the fleet policy holds it with. */
+  blockedBy?: Blocker[];
 }
 
 /** A governed override: allowed, but only with a reason, and listed for the review. */
@@ -102,7 +107,7 @@ export interface HaltInfo {
 }
 
 /** A state in which the rollout waits for a person: each reminds its owner while it lasts. */
-export type HoldKind = 'paused' | 'halted' | 'rollback-failed' | 'awaiting-approval';
+export type HoldKind = 'paused' | 'halted' | 'rollback-failed' | 'awaiting-approval' | 'blocked';
 
 /** The hold the rollout is in now, since when, and how often its owner was reminded of it. */
 export interface HoldInfo {
@@ -154,6 +159,8 @@ export interface RolloutStatus {
   holds?: EndedHold[];
   /** Stale-hold reminders over the whole rollout: sent, and how many of them were escalations. */
   reminders?: { sent: number; escalated: number };
+  /** The fleet policy's last word while something in it would hold this rollout (a freeze over its region): absent when nothing would. */
+  policy?: { region: string; blockers: Blocker[]; at: number };
   /** The plan's declared reason for more than two regions, for the quarterly review. */
   growthReason?: string;
   /** Operator actions legal right now: what `mrcd` and the UI can offer. */

@@ -16,6 +16,7 @@ const ICON: Record<RegionState['status'], string> = {
   'rolling-back': '↩',
   'rolled-back': '↩',
   'rollback-failed': '✗↩',
+  blocked: '⛔',
 };
 
 /** Workflow time is deterministic, so an absolute UTC time is safe to render here. */

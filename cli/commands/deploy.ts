@@ -5,6 +5,7 @@ import { loadDoc, out, whoAmI, withClient, type CommandInput } from '../command-
 import { EXIT, ExitError } from '../exit-codes';
 import { following, timeoutMs, waitAndReport, type WaitOpts } from '../follow';
 import { lazy } from '../lazy';
+import { freezeNotes } from './freeze';
 
 type DeployOpts = WaitOpts & { follow?: boolean; wait?: boolean; by?: string; overrideQuarantine?: string; version?: string };
 
@@ -30,6 +31,8 @@ export async function deploy({ args: [file], options: o, global: g }: CommandInp
       ...(o.overrideQuarantine ? { overrideQuarantine: { reason: o.overrideQuarantine, by } } : {}),
     });
     if (!g.json) process.stdout.write(`started ${handle.workflowId} (${r.plan.service} ${r.plan.version})\n`);
+    // Up front: the regions a freeze will hold, and until when (the rollout waits there as blocked).
+    for (const line of await freezeNotes(m, r.plan)) process.stderr.write(`${line}\n`);
     return handle;
   };
   if (!follow)

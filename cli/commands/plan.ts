@@ -1,10 +1,11 @@
 // `mrcd plan <plan>`: what a rollout of the plan would do, without starting it.
 import { parseDuration } from '../../domain/duration';
-import { loadDoc, out, type CommandInput } from '../command-helpers';
+import { loadDoc, out, withClient, type CommandInput } from '../command-helpers';
+import { freezeNotes } from './freeze';
 import { EXIT, ExitError } from '../exit-codes';
 import { lazy } from '../lazy';
 
-export async function plan({ args: [file], options: o, global: g }: CommandInput<{ start?: string; deployTime: string }>): Promise<void> {
+export async function plan({ args: [file], options: o, global: g }: CommandInput<{ start?: string; deployTime: string; policy?: boolean }>): Promise<void> {
   const deployMs = parseDuration(o.deployTime);
   if (deployMs === undefined)
     throw new ExitError(EXIT.invalid, `--deploy-time: ${JSON.stringify(o.deployTime)} must be a duration such as "90s", "5m" or "1h"`);
@@ -18,5 +19,9 @@ export async function plan({ args: [file], options: o, global: g }: CommandInput
   }
   const { previewPlan, previewText } = lazy('planPreview');
   const preview = previewPlan(r.plan, r.warnings, { startAt, deployMs });
-  out(g.json, preview, () => previewText(preview, formatProblem));
+  // The policy lives in Temporal: read only when asked, so a plan is previewed offline (CI) as before.
+  const frozen = o.policy ? await withClient(g, (m) => freezeNotes(m, r.plan)) : undefined;
+  out(g.json, frozen ? { ...preview, policy: frozen } : preview, () =>
+    [previewText(preview, formatProblem), ...(frozen ? (frozen.length ? frozen : ['fleet policy: no freeze covers this plan now']) : [])].join('\n'),
+  );
 }

@@ -2,6 +2,7 @@
 import Table from 'cli-table3';
 import { failingChecks } from '../../domain/gate-text';
 import { runbookLink } from '../../domain/runbook';
+import { describeBlocker } from '../../domain/policy';
 import type { RolloutStatus } from '../../domain/state';
 import { holdLine } from '../../domain/summary';
 import { getStatus } from '../../client/rollouts';
@@ -39,6 +40,7 @@ export function statusTable(s: RolloutStatus, stalled: RegionWithoutWorker[] = [
   if (s.halt) lines.push(`halt${s.halt.cause ? ` [${s.halt.cause.kind}]` : ''}: ${s.halt.reason}`);
   const hold = holdLine(s);
   if (hold) lines.push(hold);
+  if (s.policy) lines.push(`fleet policy: the next step in ${s.policy.region} would wait for ${s.policy.blockers.map(describeBlocker).join('; ')}`);
   const runbook = runbookLink(s, process.env.MRCD_RUNBOOK_BASE);
   if (runbook) lines.push(`runbook: ${runbook}`);
   if (s.quarantine)

@@ -5,9 +5,12 @@ import type { temporal } from '@temporalio/proto';
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 /** Events of a healthy rollout on a real server: once per rollout, and per region. */
-// 20 before the patch truth-at-the-edges, whose read of every region before success adds a workflow task and an activity.
-export const ROLLOUT_EVENTS = 26;
-export const REGION_EVENTS = 15;
+// 20 before the patch truth-at-the-edges, whose read of every region before success adds a
+// workflow task and an activity; 26 and 15 before the fleet policy, whose patch adds a marker
+// and its search attribute once, and whose two questions per region (before the deploy and
+// before the promotion, local activities) a marker each.
+export const ROLLOUT_EVENTS = 28;
+export const REGION_EVENTS = 17;
 /** The history a healthy rollout of `regions` regions makes on a real server, whatever its soaks and check interval. */
 export const expectedEvents = (regions: number) => ROLLOUT_EVENTS + REGION_EVENTS * regions;
 

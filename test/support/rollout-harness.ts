@@ -12,6 +12,7 @@ import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } fr
 import { startDevServer, type DevServerOptions } from '../../dev/temporal-server';
 import type { GateResult, QuarantineRecord, RolloutActivities, Verdict, WatchInput, WatchOutcome } from '../../domain/activity-contract';
 import { preparePlan } from '../../activities/plan';
+import { consultPolicy, endedRollouts } from '../../activities/policy';
 import { statusQuery } from '../../domain/definitions';
 import type { RolloutStatus } from '../../domain/state';
 import { forTheFile, workflowBundle } from './temporal';
@@ -271,6 +272,9 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
   const activities: RolloutActivities = {
     // The real one: every test's plan goes through the validation and normalization a rollout gets.
     preparePlan,
+    // The real ones: every test's rollout asks the fleet policy of its own task queue.
+    consultPolicy,
+    endedRollouts,
     async deployRegion(input) {
       calls.push({ kind: 'deploy', region: input.region, input, at: await now() });
       if (script.deployFails?.includes(input.region)) throw ApplicationFailure.nonRetryable(`deployer refused ${input.region}`, ACTIVITY_FAILURE.deployFailed);

@@ -59,9 +59,9 @@ test('no promotion without a soak, nothing rolled back that never ran, no redepl
   // Only a rollback call ends rolled back or rollback-failed.
   for (const end of ['rolled-back', 'rollback-failed'] as const) {
     assert.deepEqual(
-      STATUSES.filter((s) => REGION_TRANSITIONS[s].includes(end) && s !== 'awaiting-resume'),
+      STATUSES.filter((s) => REGION_TRANSITIONS[s].includes(end) && s !== 'awaiting-resume' && s !== 'blocked'),
       ['rolling-back'],
-      `${end} is entered only from rolling-back (or restored after a pause)`,
+      `${end} is entered only from rolling-back (or restored after a pause or a policy hold)`,
     );
   }
 });

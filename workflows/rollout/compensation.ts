@@ -84,8 +84,13 @@ export async function rollbackAll(run: RolloutRun, indices: number[], then: Roll
 /** Whether the region runs (or may partly run) this version and needs a rollback to be clean. */
 export function isDeployed(r: RegionState): boolean {
   if (r.status === 'pending' || r.status === 'rolled-back') return false;
-  // Waiting for a window or for a resume happens before the deploy as well as after it.
-  return (r.status !== 'waiting-window' && r.status !== 'awaiting-resume') || r.deployedAt !== undefined;
+  // Waiting for a window, a resume or the fleet policy happens before the deploy as well as after it.
+  return !waitsBeforeDeploy(r) || r.deployedAt !== undefined;
+}
+
+/** Statuses a region can wait in before its deploy (and some after it). */
+function waitsBeforeDeploy(r: RegionState): boolean {
+  return r.status === 'waiting-window' || r.status === 'awaiting-resume' || r.status === 'blocked';
 }
 
 /** A region that was only waiting (for its window, or a resume) never ran this version: it is pending again. */
@@ -93,6 +98,7 @@ function forgetWait(run: RolloutRun, r: RegionState): void {
   run.move(r, 'pending');
   delete r.waitingFor;
   delete r.waitingUntil;
+  delete r.blockedBy;
 }
 
 function deployedIndices(run: RolloutRun): number[] {
@@ -114,7 +120,7 @@ export async function abortAll(run: RolloutRun): Promise<RolloutStatus> {
   // A rollback that failed meanwhile replaced the halt with its own and deleted it on retry:
   // the rollout ends with the abort's.
   status.halt = halt;
-  for (const r of status.regions) if ((r.status === 'waiting-window' || r.status === 'awaiting-resume') && !isDeployed(r)) forgetWait(run, r);
+  for (const r of status.regions) if (waitsBeforeDeploy(r) && !isDeployed(r)) forgetWait(run, r);
   await revertExpand(run);
   const irreversible = plan.migrations.filter((m) => m.irreversible && m.phase === 'expand').map((m) => m.name);
   if (irreversible.length) halt.reason += `; not undone (irreversible): ${irreversible.join(', ')}`;
@@ -155,7 +161,7 @@ export async function onLateBreaches(run: RolloutRun, current: number): Promise<
   const back = [...regressed];
   if (inFlight && !regressed.includes(current) && inFlight.status !== 'promoted') {
     if (isDeployed(inFlight)) back.push(current);
-    else if (inFlight.status === 'waiting-window' || inFlight.status === 'awaiting-resume') forgetWait(run, inFlight);
+    else if (waitsBeforeDeploy(inFlight)) forgetWait(run, inFlight);
   }
   back.sort((a, b) => b - a); // newest first
   await rollbackAll(run, back, 'halted');

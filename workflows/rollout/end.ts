@@ -3,6 +3,7 @@
 import { allHandlersFinished, ApplicationFailure, condition } from '@temporalio/workflow';
 import { ROLLOUT_FAILURE } from '../../domain/failures';
 import type { RolloutStatus } from '../../domain/state';
+import { releasePolicySlots } from './policy';
 import type { RolloutRun } from './run';
 import { stopPromotedWatches } from './watches';
 
@@ -12,6 +13,7 @@ export async function finish(run: RolloutRun): Promise<RolloutStatus> {
   status.endedAt = Date.now();
   delete status.currentRegion;
   run.publish();
+  releasePolicySlots(run, `ended ${status.state}`);
   await Promise.all(run.pendingNotifications);
   await condition(allHandlersFinished);
   if (status.state === 'succeeded') return status;

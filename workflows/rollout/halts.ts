@@ -5,6 +5,7 @@ import type { WatchOutcome } from '../../domain/activity-contract';
 import type { RolloutInput } from '../../domain/definitions';
 import type { RegionState, RolloutStatus } from '../../domain/state';
 import { Aborted } from './outcomes';
+import { releasePolicySlots } from './policy';
 import type { RolloutRun } from './run';
 import { stopPromotedWatches } from './watches';
 
@@ -54,6 +55,8 @@ export async function waitHalted(run: RolloutRun, region: string, index: number,
   if (run.intents.abortRequested) throw new Aborted();
   if (!carriedOver) {
     run.intents.dropRetry();
+    // A halted rollout deploys and soaks nothing: its region slots go to whoever waits.
+    releasePolicySlots(run, 'halted');
     run.setState('halted');
     run.notify('halted', run.status.halt!.reason, region);
   }

@@ -16,6 +16,7 @@ import { checkAction, legalActions, OPERATOR_ACTIONS, payloadProblem, type Actio
 import { acceptAction } from '../../domain/operator-intents';
 import type { RolloutRun } from './run';
 import { actionSpec } from '../../domain/operator-actions';
+import { policyChangedSignal, type PolicyNotice } from '../../domain/policy-definitions';
 
 /** Installs the status query and every action's handlers; must run before the workflow's first await, or an early update is rejected. */
 export function installHandlers(run: RolloutRun): void {
@@ -48,6 +49,18 @@ export function installHandlers(run: RolloutRun): void {
       },
     });
   }
+  // The fleet policy's word: what would hold this rollout now (shown in its status), and a nudge for a held step.
+  setHandler(
+    policyChangedSignal,
+    (notice: PolicyNotice) => {
+      run.policyNotice = notice;
+      run.policyNudges += 1;
+      if (notice.blockers.length > 0) run.status.policy = notice;
+      else delete run.status.policy;
+      run.publish();
+    },
+    { description: 'Sent by the fleet policy (mrcd-policy) when what holds this rollout changes' },
+  );
   // A signal name with no handler (a typo from the UI or `temporal workflow signal`) is an
   // operator who believes they acted: record the refusal with the names that work.
   if (run.gen.attemptKeys) {

@@ -69,6 +69,14 @@ export const PATCH_TRUTH_AT_THE_EDGES = 'truth-at-the-edges';
  */
 export const PATCH_LATE_BREACH_AT_THE_END = 'late-breach-at-the-end';
 
+/**
+ * The fleet policy (issue 23): a region's deploy and its promotion are asked of the policy
+ * workflow first (a local activity), a held step waits as `blocked` until the policy says
+ * otherwise, and the rollout gives its region slots back when it halts or ends. Asked at
+ * the first step that consults, never at workflow start.
+ */
+export const PATCH_FLEET_POLICY = 'fleet-policy';
+
 /** Which behaviour a run has: each flag is one patch, true for every rollout started today. */
 export interface Generation {
   /** PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS */

@@ -4,6 +4,7 @@ import { sleep } from '@temporalio/workflow';
 import { gateActs, inRegion } from './activities';
 import { holdWhilePaused } from './halts';
 import type { SoakOutcome } from './outcomes';
+import { clearedByPolicy } from './policy';
 import type { RolloutRun } from './run';
 import { soakGateAndHold } from './soak';
 
@@ -32,21 +33,13 @@ export async function runRegion(run: RolloutRun, i: number): Promise<SoakOutcome
 
   await holdWhilePaused(run, r);
 
-  // The window is asked again after every wait (with the edges patch): a pause across the
-  // window, workers down at its opening or a clock that was off must not deploy outside it.
-  while (region.window) {
-    const decision = await gateActs.nextDeployWindow({ window: region.window, now: Date.now(), soakMs: region.soakMs, region: region.name });
-    if (decision.startAt <= Date.now()) break;
-    run.move(r, 'waiting-window');
-    r.waitingFor = decision.reason ?? 'its deploy window';
-    r.waitingUntil = decision.startAt;
-    run.publish();
-    await sleep(decision.startAt - Date.now(), { summary: `deploy window of ${region.name}` });
-    delete r.waitingFor;
-    delete r.waitingUntil;
-    // A pause while waiting for the window holds the deploy, as it would have before.
+  // The fleet policy is asked last, after the window: a deploy it held looks at its window
+  // (and a pause) again, since the hold may have outlasted both.
+  for (;;) {
+    await waitForWindow(run, i);
+    const { held } = await clearedByPolicy(run, i, 'deploy');
+    if (!held) break;
     await holdWhilePaused(run, r);
-    if (!run.gen.edges) break;
   }
 
   run.move(r, 'deploying');
@@ -75,4 +68,26 @@ export async function runRegion(run: RolloutRun, i: number): Promise<SoakOutcome
   run.move(r, 'soaking');
   run.publish();
   return soakGateAndHold(run, i, soakEndsAt);
+}
+
+/**
+ * The window is asked again after every wait (with the edges patch): a pause across the
+ * window, workers down at its opening or a clock that was off must not deploy outside it.
+ */
+async function waitForWindow(run: RolloutRun, i: number): Promise<void> {
+  const [region, r] = run.regionOf(i);
+  while (region.window) {
+    const decision = await gateActs.nextDeployWindow({ window: region.window, now: Date.now(), soakMs: region.soakMs, region: region.name });
+    if (decision.startAt <= Date.now()) break;
+    run.move(r, 'waiting-window');
+    r.waitingFor = decision.reason ?? 'its deploy window';
+    r.waitingUntil = decision.startAt;
+    run.publish();
+    await sleep(decision.startAt - Date.now(), { summary: `deploy window of ${region.name}` });
+    delete r.waitingFor;
+    delete r.waitingUntil;
+    // A pause while waiting for the window holds the deploy, as it would have before.
+    await holdWhilePaused(run, r);
+    if (!run.gen.edges) break;
+  }
 }

@@ -30,7 +30,9 @@ export function currentHold(s: RolloutStatus): { kind: HoldKind; region?: string
   if (s.state === 'paused') return { kind: 'paused', ...at(s.currentRegion) };
   if (s.state !== 'running') return undefined;
   const waiting = s.regions.find((r) => r.status === 'awaiting-approval');
-  return waiting ? { kind: 'awaiting-approval', region: waiting.name } : undefined;
+  if (waiting) return { kind: 'awaiting-approval', region: waiting.name };
+  const blocked = s.regions.find((r) => r.status === 'blocked');
+  return blocked ? { kind: 'blocked', region: blocked.name } : undefined;
 }
 
 export class HoldReminders {
@@ -115,5 +117,7 @@ function holdWords(s: RolloutStatus, hold: HoldInfo): string {
       return `halted (${s.halt?.reason ?? 'see its status'})`;
     case 'rollback-failed':
       return `rollback-failed (${s.halt?.reason ?? 'see its status'})`;
+    case 'blocked':
+      return `blocked by the fleet policy (${s.regions.find((r) => r.name === hold.region)?.waitingFor ?? 'see its status'})`;
   }
 }

@@ -1,6 +1,6 @@
 // The state of one rollout run: the status every query returns, the operator intents the
 // handlers set and the flow acts on, and the one way status is published and reported.
-import { ApplicationFailure, CancellationScope, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { RolloutEventKind } from '../../domain/activity-contract';
 import type { NormalizedPlan, NormalizedRegion, Notification } from '../../plan';
 import type { RolloutInput } from '../../domain/definitions';
@@ -15,7 +15,8 @@ import { renderDetails, summarize } from '../../domain/summary';
 import { deployActivities, notifyActs } from './activities';
 import type { LateBreach } from './outcomes';
 import { RolloutMetrics } from './metrics';
-import type { Generation } from './patches';
+import { PATCH_FLEET_POLICY, type Generation } from './patches';
+import type { PolicyNotice } from '../../domain/policy-definitions';
 import { DEFAULT_REMINDERS, HoldReminders } from './reminders';
 
 export class RolloutRun {
@@ -38,6 +39,13 @@ export class RolloutRun {
   /** Regressions the watches found, waiting for the main loop's next safe point. */
   readonly lateBreaches: LateBreach[] = [];
   readonly pendingNotifications: Promise<unknown>[] = [];
+  /** Bumped by every word from the fleet policy: a held step asks again. */
+  policyNudges = 0;
+  /** The fleet policy's last word on what would hold this rollout. */
+  policyNotice: PolicyNotice | undefined;
+  /** Whether the policy may count this run in a region (a slot, or a place in its queue): given back when it halts or ends. */
+  holdsPolicySlot = false;
+  private followsPolicy: boolean | undefined;
   /** Constructed at workflow start, so its scope is the root one. */
   private readonly holds = new HoldReminders(this, CancellationScope.current());
   private readonly metrics: RolloutMetrics;
@@ -70,6 +78,12 @@ export class RolloutRun {
     this.intents = new OperatorIntents({ paused: this.status.state === 'paused' });
     this.preparedPlan = input.carried?.plan;
     this.metrics = new RolloutMetrics(this.status, input.carried !== undefined);
+  }
+
+  /** Whether this run consults the fleet policy: the patch is asked at the first step that would, never at workflow start. */
+  policyApplies(): boolean {
+    if (!this.gen.edges) return false;
+    return (this.followsPolicy ??= patched(PATCH_FLEET_POLICY));
   }
 
   get hasPlan(): boolean {

@@ -10,6 +10,7 @@ import { causeFromGate, causeWithDetail } from '../../domain/halt-cause';
 import { checkActivities, gateActs, inRegion } from './activities';
 import { holdWhilePaused, waitFor } from './halts';
 import { Aborted, causeMessage, type SoakOutcome } from './outcomes';
+import { clearedByPolicy } from './policy';
 import type { RolloutRun } from './run';
 import { stillRunsIt } from './verify';
 import { sloContext, watchInput, watchRegionUntilBreach, WATCH_HORIZON_MIN_MS } from './watches';
@@ -204,8 +205,17 @@ async function holdForPromotion(run: RolloutRun, i: number, guard: UnpromotedWat
     delete r.waitingFor;
     if (out) return fromWatch(region, out);
   }
-  const out = await holdWhilePaused(run, r, run.intents.paused ? guard.watch() : guard.started);
-  if (out) return fromWatch(region, out);
-  if (held && run.gen.edges) return (await stillRunsIt(run, i)) ?? { kind: 'passed' };
+  // The fleet policy after any pause; a pause that came while the policy held the promotion holds it again.
+  let policyHeld = false;
+  for (;;) {
+    const out = await holdWhilePaused(run, r, run.intents.paused ? guard.watch() : guard.started);
+    if (out) return fromWatch(region, out);
+    // The guard watch starts only if the policy holds the promotion.
+    const policy = await clearedByPolicy(run, i, 'promote', () => guard.watch());
+    if (policy.breach) return fromWatch(region, policy.breach);
+    policyHeld ||= policy.held;
+    if (!run.intents.paused) break;
+  }
+  if ((held || policyHeld) && run.gen.edges) return (await stillRunsIt(run, i)) ?? { kind: 'passed' };
   return { kind: 'passed' };
 }

@@ -1,0 +1,37 @@
+// Names and shapes of what the fleet policy workflow accepts and answers, and the one
+// signal it sends to rollouts. The client, the rollouts and the policy workflow import
+// these, so a renamed handler cannot drift apart.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApplyRequest, Blocker, ConsultAnswer, ConsultRequest, Freeze, FreezeRequest, LiftRequest, PolicyState } from './policy';
+
+/** Create a freeze: answers with it (its id), or rejects a request with every problem and its path. */
+export const createFreezeUpdate = defineUpdate<Freeze, [FreezeRequest]>('createFreeze');
+/** Lift a freeze by id: answers with it, lifted; lifting an ended freeze is a no-op that answers with how it ended. */
+export const liftFreezeUpdate = defineUpdate<Freeze, [LiftRequest]>('liftFreeze');
+/** The same two as signals, for the Web UI's "Send a Signal": a refused one is recorded in the policy's log. */
+export const createFreezeSignal = defineSignal<[FreezeRequest]>('createFreeze');
+export const liftFreezeSignal = defineSignal<[LiftRequest]>('liftFreeze');
+/** Replace the policy file's part (region concurrency and the file's freezes). */
+export const applyPolicyUpdate = defineUpdate<PolicyState, [ApplyRequest]>('applyPolicy');
+/** A rollout asks before a region's deploy or promotion; a deploy allowed takes the region's slot. */
+export const consultUpdate = defineUpdate<ConsultAnswer, [ConsultRequest]>('consult');
+/** A rollout gives back its slots (halted, ended); a region named gives back that one only. */
+export const releaseSignal = defineSignal<[{ rolloutId: string; region?: string; reason: string }]>('release');
+export const policyQuery = defineQuery<PolicyState>('policy');
+
+/** What the policy tells a rollout when what holds it changes: the rollout shows it, and a held one asks again. */
+export interface PolicyNotice {
+  region: string;
+  blockers: Blocker[];
+  at: number;
+}
+export const policyChangedSignal = defineSignal<[PolicyNotice]>('policyChanged');
+
+export const POLICY_DESCRIPTIONS = {
+  createFreeze: 'Freeze deploys and promotions: {"reason", "by", "scope": {"regions"?, "services"?, "teams"?}, "from"?, "until"? (epoch ms)}',
+  liftFreeze: 'Lift a freeze: {"id": "F-3", "reason", "by"}; held rollouts go on by themselves',
+  applyPolicy: 'Replace region concurrency and the policy file’s freezes (mrcd policy apply)',
+  consult: 'Asked by rollouts before a deploy or a promotion',
+  release: 'A rollout gives back its region slots',
+  policy: 'The policy now: freezes, region concurrency, slots held and waiting, the log',
+} as const;

@@ -1,0 +1,293 @@
+// The fleet policy: the rules above any one plan that every rollout consults before it
+// deploys a region and before it promotes one. Freezes ("stop the line"), and at most N
+// rollouts deploying or soaking in a region at once. Pure data and rules: the policy
+// workflow (workflows/policy/) holds them durably, the CLI previews and validates with the
+// same functions. docs/policy.md says it for operators.
+
+export const POLICY_WORKFLOW_TYPE = 'fleetPolicyWorkflow';
+
+/**
+ * One policy per fleet: a long-lived workflow, `mrcd-policy` for the default task queue.
+ * The policy runs on the workers of the rollouts it governs, so a fleet on a task queue of
+ * its own (a second installation in the namespace, a test) has a policy of its own.
+ */
+export function policyWorkflowId(taskQueue: string): string {
+  return taskQueue === 'mrcd-rollouts' ? 'mrcd-policy' : `mrcd-policy-${taskQueue}`;
+}
+
+/** What a freeze covers: each dimension given must match (AND); a dimension left out matches everything. */
+export interface FreezeScope {
+  regions?: string[];
+  services?: string[];
+  /** Owner teams (the plan's owner.team). */
+  teams?: string[];
+}
+
+export interface Freeze {
+  /** F-1, F-2, … in the order they were created (ids are never reused). */
+  id: string;
+  scope: FreezeScope;
+  reason: string;
+  by: string;
+  createdAt: number;
+  /** When it starts holding (epoch ms); absent: at once. */
+  from?: number;
+  /** When it ends by itself (epoch ms); absent: until lifted. */
+  until?: number;
+  /** Where it came from: an operator's command, or the policy file (`mrcd policy apply`). */
+  source: 'command' | 'policy-file';
+  lifted?: { by: string; reason: string; at: number };
+}
+
+/** Whose step the policy decides on. */
+export interface PolicySubject {
+  rolloutId: string;
+  service: string;
+  team: string;
+  region: string;
+}
+
+export type PolicyStep = 'deploy' | 'promote';
+
+/** What holds a step: a freeze, a full region, or a policy that could not be read (which is never permission). */
+export interface Blocker {
+  kind: 'freeze' | 'concurrency' | 'unreadable';
+  /** The freeze id, for freezes. */
+  id?: string;
+  reason: string;
+  by?: string;
+  /** When the blocker ends by itself, if it does. */
+  until?: number;
+}
+
+export interface ConsultRequest extends PolicySubject {
+  step: PolicyStep;
+}
+
+export interface ConsultAnswer {
+  allowed: boolean;
+  blockers: Blocker[];
+}
+
+/** A rollout deploying or soaking in a region: the unit of region concurrency. */
+export interface Lease extends PolicySubject {
+  since: number;
+}
+
+/** A rollout whose step the policy held, in arrival order. */
+export interface Waiter extends ConsultRequest {
+  since: number;
+}
+
+export interface PolicyLogEntry {
+  at: number;
+  action: 'freeze' | 'lift' | 'expire' | 'apply' | 'grant' | 'release' | 'reclaim' | 'rejected';
+  by: string;
+  reason: string;
+  detail?: string;
+}
+
+/** What the policy workflow holds and carries across continue-as-new. */
+export interface PolicyState {
+  /** Freezes not yet ended (active or scheduled). */
+  freezes: Freeze[];
+  /** The newest ended freezes (lifted or expired), newest last. */
+  ended: Freeze[];
+  /** Region name → at most this many rollouts deploying or soaking there at once. */
+  concurrency: Record<string, number>;
+  leases: Lease[];
+  waiting: Waiter[];
+  /** The newest changes, newest last. */
+  log: PolicyLogEntry[];
+  nextFreeze: number;
+  /** Who applied the policy file last, and when. */
+  appliedBy?: { by: string; reason: string; at: number };
+}
+
+export const MAX_POLICY_LOG = 500;
+export const MAX_ENDED_FREEZES = 100;
+
+export function emptyPolicy(): PolicyState {
+  return { freezes: [], ended: [], concurrency: {}, leases: [], waiting: [], log: [], nextFreeze: 1 };
+}
+
+/** Whether the freeze holds at `now`. */
+export function freezeActive(f: Freeze, now: number): boolean {
+  return !f.lifted && (f.from ?? f.createdAt) <= now && (f.until === undefined || now < f.until);
+}
+
+/** Whether the freeze's scope covers the subject (every dimension it names matches). */
+export function freezeCovers(f: Freeze, s: Pick<PolicySubject, 'service' | 'team' | 'region'>): boolean {
+  const { regions, services, teams } = f.scope;
+  return (!regions || regions.includes(s.region)) && (!services || services.includes(s.service)) && (!teams || teams.includes(s.team));
+}
+
+export function freezeBlocker(f: Freeze): Blocker {
+  return { kind: 'freeze', id: f.id, reason: f.reason, by: f.by, ...(f.until !== undefined ? { until: f.until } : {}) };
+}
+
+/** The freezes that hold the subject's steps at `now`. */
+export function freezeBlockers(p: PolicyState, s: Pick<PolicySubject, 'service' | 'team' | 'region'>, now: number): Blocker[] {
+  return p.freezes.filter((f) => freezeActive(f, now) && freezeCovers(f, s)).map(freezeBlocker);
+}
+
+/** The freezes that will hold the subject later (scheduled, not started yet). */
+export function scheduledFreezes(p: PolicyState, s: Pick<PolicySubject, 'service' | 'team' | 'region'>, now: number): Freeze[] {
+  return p.freezes.filter((f) => !f.lifted && (f.from ?? f.createdAt) > now && freezeCovers(f, s));
+}
+
+/**
+ * Whether the subject may take a slot in its region now: it holds one already, the region has
+ * no limit, or fewer than the limit hold one and nobody who came earlier waits for a slot.
+ */
+export function concurrencyBlocker(p: PolicyState, s: PolicySubject, now: number): Blocker | undefined {
+  const limit = p.concurrency[s.region];
+  if (limit === undefined) return undefined;
+  if (p.leases.some((l) => l.rolloutId === s.rolloutId && l.region === s.region)) return undefined;
+  const holders = p.leases.filter((l) => l.region === s.region);
+  const me = p.waiting.find((w) => w.rolloutId === s.rolloutId && w.region === s.region && w.step === 'deploy');
+  // Arrival order among those waiting only for a slot (a frozen one does not keep others out).
+  const ahead = p.waiting.filter(
+    (w) => w.region === s.region && w.step === 'deploy' && w.rolloutId !== s.rolloutId && (!me || w.since < me.since) && freezeBlockers(p, w, now).length === 0,
+  );
+  if (holders.length < limit && ahead.length === 0) return undefined;
+  const names = holders.map((l) => l.service).join(', ');
+  return {
+    kind: 'concurrency',
+    reason: `${s.region} allows ${limit} rollout${limit === 1 ? '' : 's'} deploying or soaking at once (now: ${names || 'none'}${ahead.length ? `; ${ahead.length} waiting ahead` : ''})`,
+  };
+}
+
+/** The earliest moment something in the policy changes by itself (a freeze starts or ends). */
+export function nextPolicyChange(p: PolicyState, now: number): number | undefined {
+  let next: number | undefined;
+  for (const f of p.freezes) {
+    for (const t of [f.from, f.until]) if (t !== undefined && t > now && (next === undefined || t < next)) next = t;
+  }
+  return next;
+}
+
+/** A blocker in one line: what holds, who and why, until when. */
+export function describeBlocker(b: Blocker): string {
+  const until = b.until !== undefined ? ` until ${new Date(b.until).toISOString().replace(/\.\d{3}Z$/, 'Z')}` : '';
+  if (b.kind === 'freeze') return `freeze ${b.id} (${b.reason}, by ${b.by})${until}`;
+  if (b.kind === 'concurrency') return `a slot: ${b.reason}`;
+  return `a readable fleet policy: ${b.reason}`;
+}
+
+/** The scope of a freeze in words. */
+export function describeScope(s: FreezeScope): string {
+  const parts = [
+    s.regions && `regions ${s.regions.join(', ')}`,
+    s.services && `services ${s.services.join(', ')}`,
+    s.teams && `teams ${s.teams.join(', ')}`,
+  ].filter(Boolean);
+  return parts.length ? parts.join('; ') : 'everything';
+}
+
+/** What `freeze create` asks for. Plain JSON, so the Web UI and `temporal workflow update` can send it. */
+export interface FreezeRequest {
+  scope?: FreezeScope;
+  reason: string;
+  by: string;
+  from?: number;
+  until?: number;
+}
+
+export interface LiftRequest {
+  id: string;
+  reason: string;
+  by: string;
+}
+
+/** What `mrcd policy apply` sends: the policy file, already validated by the client. */
+export interface ApplyRequest {
+  concurrency: Record<string, number>;
+  freezes: Omit<FreezeRequest, 'by'>[];
+  reason: string;
+  by: string;
+}
+
+const MAX_TEXT = 1024;
+const MAX_NAME = 200;
+
+function textProblem(path: string, v: unknown, max: number): string | undefined {
+  if (typeof v !== 'string' || v.trim() === '') return `${path}: must be a non-empty string`;
+  if (v.length > max) return `${path}: at most ${max} characters (got ${v.length})`;
+  return undefined;
+}
+
+/** Every problem of a freeze request, each with its path; hand-written so the workflow can run it (zod stays out of its bundle). */
+export function freezeRequestProblems(req: unknown, now: number, path = ''): string[] {
+  const at = (k: string) => (path ? `${path}.${k}` : k);
+  if (typeof req !== 'object' || req === null || Array.isArray(req))
+    return [`${path || 'payload'}: must be a JSON object like {"reason": "...", "by": "...", "scope": {"regions": ["eu-west-1"]}}`];
+  const r = req as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const [k, max] of [
+    ['reason', MAX_TEXT],
+    ['by', MAX_NAME],
+  ] as const) {
+    const p = textProblem(at(k), r[k], max);
+    if (p) problems.push(p);
+  }
+  if (r.scope !== undefined) {
+    if (typeof r.scope !== 'object' || r.scope === null || Array.isArray(r.scope)) problems.push(`${at('scope')}: must be an object`);
+    else {
+      const scope = r.scope as Record<string, unknown>;
+      for (const [k, v] of Object.entries(scope)) {
+        if (!['regions', 'services', 'teams'].includes(k)) problems.push(`${at(`scope.${k}`)}: unknown (allowed: regions, services, teams)`);
+        else if (!Array.isArray(v) || v.length === 0) problems.push(`${at(`scope.${k}`)}: must be a non-empty list of names`);
+        else
+          v.forEach((x, i) => {
+            const p = textProblem(`${at(`scope.${k}`)}[${i}]`, x, MAX_NAME);
+            if (p) problems.push(p);
+          });
+      }
+    }
+  }
+  for (const k of ['from', 'until'] as const)
+    if (r[k] !== undefined && (typeof r[k] !== 'number' || !Number.isFinite(r[k]))) problems.push(`${at(k)}: must be a time (epoch milliseconds)`);
+  if (typeof r.until === 'number' && r.until <= now) problems.push(`${at('until')}: must be in the future`);
+  if (typeof r.until === 'number' && typeof r.from === 'number' && r.from >= r.until) problems.push(`${at('from')}: must be before until`);
+  const unknown = Object.keys(r).filter((k) => !['scope', 'reason', 'by', 'from', 'until'].includes(k));
+  if (unknown.length)
+    problems.push(`${path || 'payload'}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (allowed: scope, reason, by, from, until)`);
+  return problems;
+}
+
+/** Every problem of a lift request, each with its path. */
+export function liftRequestProblems(req: unknown): string[] {
+  if (typeof req !== 'object' || req === null || Array.isArray(req)) return ['payload: must be a JSON object like {"id": "F-3", "reason": "...", "by": "..."}'];
+  const r = req as Record<string, unknown>;
+  const problems = [textProblem('id', r.id, MAX_NAME), textProblem('reason', r.reason, MAX_TEXT), textProblem('by', r.by, MAX_NAME)].filter(
+    (p): p is string => p !== undefined,
+  );
+  const unknown = Object.keys(r).filter((k) => !['id', 'reason', 'by'].includes(k));
+  if (unknown.length) problems.push(`payload: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (allowed: id, reason, by)`);
+  return problems;
+}
+
+/** Every problem of an apply request, each with its path. */
+export function applyRequestProblems(req: unknown, now: number): string[] {
+  if (typeof req !== 'object' || req === null || Array.isArray(req)) return ['payload: must be a JSON object'];
+  const r = req as Record<string, unknown>;
+  const problems = [textProblem('reason', r.reason, MAX_TEXT), textProblem('by', r.by, MAX_NAME)].filter((p): p is string => p !== undefined);
+  if (typeof r.concurrency !== 'object' || r.concurrency === null || Array.isArray(r.concurrency))
+    problems.push('concurrency: must be an object of region: limit');
+  else
+    for (const [region, n] of Object.entries(r.concurrency as Record<string, unknown>))
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) problems.push(`concurrency.${region}: must be a whole number of at least 1`);
+  if (!Array.isArray(r.freezes)) problems.push('freezes: must be a list');
+  else r.freezes.forEach((f, i) => problems.push(...freezeRequestProblems({ ...(f as object), by: r.by }, now, `freezes[${i}]`)));
+  return problems;
+}
+
+/** One region's view for people: how many hold a slot, how many wait. */
+export function regionLoad(p: PolicyState, region: string): { limit?: number; holders: Lease[]; waiting: Waiter[] } {
+  return {
+    ...(p.concurrency[region] !== undefined ? { limit: p.concurrency[region] } : {}),
+    holders: p.leases.filter((l) => l.region === region),
+    waiting: p.waiting.filter((w) => w.region === region),
+  };
+}

@@ -1,0 +1,183 @@
+// The policy's state and every change to it, as plain deterministic code (the workflow
+// passes the time in): freezes created, lifted and expired, slots granted in arrival order
+// and given back, and which rollouts must hear that what holds them changed.
+import {
+  concurrencyBlocker,
+  emptyPolicy,
+  freezeActive,
+  freezeBlockers,
+  MAX_ENDED_FREEZES,
+  MAX_POLICY_LOG,
+  type ApplyRequest,
+  type Blocker,
+  type ConsultAnswer,
+  type ConsultRequest,
+  type Freeze,
+  type FreezeRequest,
+  type LiftRequest,
+  type PolicyLogEntry,
+  type PolicyState,
+} from '../../domain/policy';
+import type { PolicyNotice } from '../../domain/policy-definitions';
+
+/** What a rollout was last told, so that it hears each change once. */
+type Told = Record<string, string>;
+
+export class PolicyBook {
+  readonly state: PolicyState;
+  private readonly told: Told;
+
+  constructor(state?: PolicyState & { told?: Told }) {
+    const { told, ...rest } = state ?? { ...emptyPolicy() };
+    this.state = rest as PolicyState;
+    this.told = told ?? {};
+  }
+
+  /** What continue-as-new carries. */
+  carried(): PolicyState & { told: Told } {
+    return { ...this.state, told: this.told };
+  }
+
+  createFreeze(req: FreezeRequest, now: number, source: Freeze['source'] = 'command'): Freeze {
+    const f: Freeze = {
+      id: `F-${this.state.nextFreeze++}`,
+      scope: req.scope ?? {},
+      reason: req.reason,
+      by: req.by,
+      createdAt: now,
+      source,
+      ...(req.from !== undefined ? { from: req.from } : {}),
+      ...(req.until !== undefined ? { until: req.until } : {}),
+    };
+    this.state.freezes.push(f);
+    this.log({ at: now, action: 'freeze', by: req.by, reason: req.reason, detail: f.id });
+    return f;
+  }
+
+  /** Lifts a freeze; an ended one is answered as it ended. Undefined: no such freeze. */
+  liftFreeze(req: LiftRequest, now: number): Freeze | undefined {
+    const i = this.state.freezes.findIndex((f) => f.id === req.id);
+    if (i < 0) return this.state.ended.find((f) => f.id === req.id);
+    const [f] = this.state.freezes.splice(i, 1);
+    f!.lifted = { by: req.by, reason: req.reason, at: now };
+    this.end(f!);
+    this.log({ at: now, action: 'lift', by: req.by, reason: req.reason, detail: f!.id });
+    return f;
+  }
+
+  /** Freezes whose `until` has passed end by themselves. */
+  expire(now: number): void {
+    for (const f of [...this.state.freezes]) {
+      if (f.until === undefined || f.until > now) continue;
+      this.state.freezes.splice(this.state.freezes.indexOf(f), 1);
+      this.end(f);
+      this.log({ at: now, action: 'expire', by: 'policy', reason: `${f.id} reached its end`, detail: f.id });
+    }
+  }
+
+  /** The policy file's part replaced: region concurrency, and its freezes (lifted and created anew). */
+  apply(req: ApplyRequest, now: number): void {
+    this.state.concurrency = { ...req.concurrency };
+    for (const f of this.state.freezes.filter((x) => x.source === 'policy-file'))
+      this.liftFreeze({ id: f.id, by: req.by, reason: `replaced by the policy file: ${req.reason}` }, now);
+    for (const f of req.freezes) this.createFreeze({ ...f, by: req.by }, now, 'policy-file');
+    this.state.appliedBy = { by: req.by, reason: req.reason, at: now };
+    this.log({
+      at: now,
+      action: 'apply',
+      by: req.by,
+      reason: req.reason,
+      detail: `${Object.keys(req.concurrency).length} region limit(s), ${req.freezes.length} freeze(s)`,
+    });
+  }
+
+  /**
+   * A rollout's question before a step. A deploy allowed takes the region's slot (kept until
+   * the promotion, a release or the rollout's end); a promotion allowed gives it back.
+   */
+  consult(req: ConsultRequest, now: number): ConsultAnswer {
+    const freezes = freezeBlockers(this.state, req, now);
+    const slot = req.step === 'deploy' && freezes.length === 0 ? concurrencyBlocker(this.state, req, now) : undefined;
+    const blockers = slot ? [...freezes, slot] : freezes;
+    const key = (w: { rolloutId: string; region: string; step: string }) => w.rolloutId === req.rolloutId && w.region === req.region && w.step === req.step;
+    if (blockers.length > 0) {
+      if (!this.state.waiting.some(key)) this.state.waiting.push({ ...req, since: now });
+      this.told[req.rolloutId] = JSON.stringify(blockers);
+      return { allowed: false, blockers };
+    }
+    this.state.waiting = this.state.waiting.filter((w) => !key(w));
+    const holds = this.state.leases.some((l) => l.rolloutId === req.rolloutId && l.region === req.region);
+    if (req.step === 'deploy' && !holds) {
+      this.state.leases.push({ rolloutId: req.rolloutId, service: req.service, team: req.team, region: req.region, since: now });
+      if (this.state.concurrency[req.region] !== undefined)
+        this.log({ at: now, action: 'grant', by: 'policy', reason: `a slot in ${req.region}`, detail: `${req.rolloutId} (${req.service})` });
+    }
+    if (req.step === 'promote') this.release(req.rolloutId, req.region, 'promoted', now);
+    this.told[req.rolloutId] = '[]';
+    return { allowed: true, blockers: [] };
+  }
+
+  /** A rollout gives back its slots (one region's, or all) and stops waiting. */
+  release(rolloutId: string, region: string | undefined, reason: string, now: number, action: PolicyLogEntry['action'] = 'release'): void {
+    const mine = (x: { rolloutId: string; region: string }) => x.rolloutId === rolloutId && (region === undefined || x.region === region);
+    const had = this.state.leases.filter(mine);
+    this.state.leases = this.state.leases.filter((l) => !mine(l));
+    this.state.waiting = this.state.waiting.filter((w) => !mine(w));
+    if (region === undefined) delete this.told[rolloutId];
+    const limited = had.filter((l) => this.state.concurrency[l.region] !== undefined);
+    if (limited.length > 0 || action === 'reclaim')
+      this.log({ at: now, action, by: 'policy', reason, detail: `${rolloutId}${limited.length ? ` (${limited.map((l) => l.region).join(', ')})` : ''}` });
+  }
+
+  /** A refused request sent as a signal (which cannot answer): recorded, never silently dropped. */
+  reject(what: string, by: unknown, problems: string[], now: number): void {
+    this.log({ at: now, action: 'rejected', by: typeof by === 'string' && by ? by : 'unknown', reason: problems.join('; '), detail: what });
+  }
+
+  /** Rollouts holding a slot while others wait for one: the ones whose end must be checked if they never said. */
+  slotHoldersWithQueue(): string[] {
+    const regions = new Set(this.state.waiting.filter((w) => w.step === 'deploy' && this.state.concurrency[w.region] !== undefined).map((w) => w.region));
+    return [...new Set(this.state.leases.filter((l) => regions.has(l.region)).map((l) => l.rolloutId))];
+  }
+
+  /**
+   * What each known rollout must hear now: those deploying or soaking see the freezes that
+   * would hold their promotion; those waiting see what holds them, and a waiter whose
+   * blockers are gone hears an empty list (it asks again and goes on). Each hears a change once.
+   */
+  notices(now: number): { rolloutId: string; notice: PolicyNotice }[] {
+    const out: { rolloutId: string; notice: PolicyNotice }[] = [];
+    const seen = new Set<string>();
+    const tell = (rolloutId: string, region: string, blockers: Blocker[]) => {
+      if (seen.has(rolloutId)) return;
+      seen.add(rolloutId);
+      const text = JSON.stringify(blockers);
+      if (this.told[rolloutId] === text) return;
+      this.told[rolloutId] = text;
+      out.push({ rolloutId, notice: { region, blockers, at: now } });
+    };
+    // Waiters first, in arrival order: a slot freed goes to the first who may take it.
+    for (const w of [...this.state.waiting].sort((a, b) => a.since - b.since)) {
+      const freezes = freezeBlockers(this.state, w, now);
+      const slot = w.step === 'deploy' && freezes.length === 0 ? concurrencyBlocker(this.state, w, now) : undefined;
+      tell(w.rolloutId, w.region, slot ? [...freezes, slot] : freezes);
+    }
+    for (const l of this.state.leases) tell(l.rolloutId, l.region, freezeBlockers(this.state, l, now));
+    return out;
+  }
+
+  /** Whether any freeze holds at `now` (for the log and the view). */
+  activeFreezes(now: number): Freeze[] {
+    return this.state.freezes.filter((f) => freezeActive(f, now));
+  }
+
+  private end(f: Freeze): void {
+    this.state.ended.push(f);
+    if (this.state.ended.length > MAX_ENDED_FREEZES) this.state.ended.splice(0, this.state.ended.length - MAX_ENDED_FREEZES);
+  }
+
+  private log(e: PolicyLogEntry): void {
+    this.state.log.push(e);
+    if (this.state.log.length > MAX_POLICY_LOG) this.state.log.splice(0, this.state.log.length - MAX_POLICY_LOG);
+  }
+}

@@ -1,0 +1,143 @@
+// The fleet policy workflow: one long-lived execution per namespace (id `mrcd-policy`)
+// holding freezes and region slots. Every change is an update (or a signal for the Web
+// UI) with who, why and when, kept in its log; rollouts ask it before each deploy and each
+// promotion, and it tells them when what holds them changes. It continues as new whenever
+// Temporal suggests it, so it can run for years.
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PolicyActivities } from '../../domain/activity-contract';
+import { applyRequestProblems, freezeRequestProblems, liftRequestProblems, nextPolicyChange, type PolicyState } from '../../domain/policy';
+import {
+  applyPolicyUpdate,
+  consultUpdate,
+  createFreezeSignal,
+  createFreezeUpdate,
+  liftFreezeSignal,
+  liftFreezeUpdate,
+  policyChangedSignal,
+  policyQuery,
+  POLICY_DESCRIPTIONS,
+  releaseSignal,
+} from '../../domain/policy-definitions';
+import { PolicyBook } from './book';
+
+export interface FleetPolicyInput {
+  /** Set by continue-as-new. */
+  carried?: ConstructorParameters<typeof PolicyBook>[0];
+}
+
+/** While someone waits for a slot, how often the holders are checked for having ended without a word (terminated, reset). */
+const RECLAIM_EVERY_MS = 10_000;
+/** Otherwise, so that slots of rollouts terminated long ago do not pile up in the policy. */
+const IDLE_RECLAIM_EVERY_MS = 15 * 60_000;
+
+const acts = proxyActivities<PolicyActivities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
+
+export async function fleetPolicyWorkflow(input: FleetPolicyInput = {}): Promise<void> {
+  const book = new PolicyBook(input.carried);
+  let changed = true;
+  const refuse = (problems: string[]) => {
+    if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), 'InvalidPolicyRequest');
+  };
+  const mark = <T>(v: T): T => {
+    changed = true;
+    return v;
+  };
+
+  setHandler(createFreezeUpdate, (req) => mark(book.createFreeze(req, Date.now())), {
+    validator: (req) => refuse(freezeRequestProblems(req, Date.now())),
+    description: POLICY_DESCRIPTIONS.createFreeze,
+  });
+  setHandler(
+    liftFreezeUpdate,
+    (req) => {
+      const f = book.liftFreeze(req, Date.now());
+      if (!f) throw ApplicationFailure.nonRetryable(`no freeze ${req.id} (mrcd freeze list shows them)`, 'UnknownFreeze');
+      return mark(f);
+    },
+    { validator: (req) => refuse(liftRequestProblems(req)), description: POLICY_DESCRIPTIONS.liftFreeze },
+  );
+  setHandler(
+    createFreezeSignal,
+    (req) => {
+      const problems = freezeRequestProblems(req, Date.now());
+      if (problems.length) book.reject('createFreeze (signal)', (req as { by?: unknown })?.by, problems, Date.now());
+      else book.createFreeze(req, Date.now());
+      changed = true;
+    },
+    { description: POLICY_DESCRIPTIONS.createFreeze },
+  );
+  setHandler(
+    liftFreezeSignal,
+    (req) => {
+      const problems = liftRequestProblems(req);
+      if (problems.length === 0 && !book.liftFreeze(req, Date.now())) problems.push(`no freeze ${req.id}`);
+      if (problems.length) book.reject('liftFreeze (signal)', (req as { by?: unknown })?.by, problems, Date.now());
+      changed = true;
+    },
+    { description: POLICY_DESCRIPTIONS.liftFreeze },
+  );
+  setHandler(
+    applyPolicyUpdate,
+    (req) => {
+      book.apply(req, Date.now());
+      return mark(book.state);
+    },
+    { validator: (req) => refuse(applyRequestProblems(req, Date.now())), description: POLICY_DESCRIPTIONS.applyPolicy },
+  );
+  setHandler(consultUpdate, (req) => mark(book.consult(req, Date.now())), { description: POLICY_DESCRIPTIONS.consult });
+  setHandler(
+    releaseSignal,
+    (r) => {
+      if (typeof r?.rolloutId === 'string') book.release(r.rolloutId, r.region, r.reason ?? 'released', Date.now());
+      changed = true;
+    },
+    { description: POLICY_DESCRIPTIONS.release },
+  );
+  setHandler(policyQuery, (): PolicyState => book.state, { description: POLICY_DESCRIPTIONS.policy });
+
+  let lastReclaim = Date.now();
+  for (;;) {
+    const now = Date.now();
+    const next = nextPolicyChange(book.state, now);
+    const reclaimEvery = book.slotHoldersWithQueue().length > 0 ? RECLAIM_EVERY_MS : book.state.leases.length > 0 ? IDLE_RECLAIM_EVERY_MS : undefined;
+    const reclaimDue = reclaimEvery !== undefined ? lastReclaim + reclaimEvery : undefined;
+    const wake = [next, reclaimDue].filter((t): t is number => t !== undefined);
+    const timeout = wake.length ? Math.max(Math.min(...wake) - now, 1) : undefined;
+    const woken = () => changed || workflowInfo().continueAsNewSuggested;
+    await (timeout === undefined ? condition(woken) : condition(woken, timeout));
+    changed = false;
+    book.expire(Date.now());
+    const queued = book.slotHoldersWithQueue();
+    const holders = queued.length > 0 ? queued : [...new Set(book.state.leases.map((l) => l.rolloutId))];
+    if (holders.length > 0 && Date.now() >= lastReclaim + (queued.length > 0 ? RECLAIM_EVERY_MS : IDLE_RECLAIM_EVERY_MS)) {
+      lastReclaim = Date.now();
+      const ended = await acts.endedRollouts(holders).catch(() => [] as string[]);
+      for (const id of ended) book.release(id, undefined, 'the rollout ended without giving its slot back', Date.now(), 'reclaim');
+    }
+    // Tell each rollout what holds it now; a rollout that is gone gives its slots back.
+    const notices = book.notices(Date.now());
+    await Promise.all(
+      notices.map(({ rolloutId, notice }) =>
+        getExternalWorkflowHandle(rolloutId)
+          .signal(policyChangedSignal, notice)
+          .catch(() => {
+            book.release(rolloutId, undefined, 'the rollout is gone', Date.now(), 'reclaim');
+            changed = true;
+          }),
+      ),
+    );
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof fleetPolicyWorkflow>({ carried: book.carried() });
+    }
+  }
+}
