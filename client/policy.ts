@@ -5,23 +5,25 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { policyHandle, updatePolicy } from '../common/policy-access';
 import {
+  alertRequestProblems,
   applyRequestProblems,
   emptyPolicy,
   freezeActive,
   freezeCovers,
   freezeRequestProblems,
   liftRequestProblems,
+  type AlertRequest,
   type ApplyRequest,
   type Freeze,
   type FreezeRequest,
   type LiftRequest,
   type PolicyState,
 } from '../domain/policy';
-import { applyPolicyUpdate, createFreezeUpdate, liftFreezeUpdate, policyQuery } from '../domain/policy-definitions';
+import { alertUpdate, applyPolicyUpdate, createFreezeUpdate, liftFreezeUpdate, policyQuery } from '../domain/policy-definitions';
 import { InvalidPolicyRequestError, PolicyRefusedError } from './errors';
 import type { MrcdClient } from './rollout-handle';
 
-export type { Freeze, FreezeRequest, LiftRequest, ApplyRequest, PolicyState } from '../domain/policy';
+export type { AlertRequest, Freeze, FreezeRequest, LiftRequest, ApplyRequest, PolicyState } from '../domain/policy';
 
 async function send<R, A>(m: MrcdClient, what: string, def: UpdateDefinition<R, [A]>, arg: A): Promise<R> {
   try {
@@ -56,6 +58,13 @@ export async function applyPolicy(m: MrcdClient, req: ApplyRequest): Promise<Pol
   const problems = applyRequestProblems(req, Date.now());
   if (problems.length) throw new InvalidPolicyRequestError('policy apply', problems);
   return send(m, 'policy apply', applyPolicyUpdate, req);
+}
+
+/** A firing alert raises a blocker over its scope; resolved ends it after the cool-down (the Alertmanager receiver sends these). */
+export async function sendAlert(m: MrcdClient, req: AlertRequest): Promise<Freeze | null> {
+  const problems = alertRequestProblems(req);
+  if (problems.length) throw new InvalidPolicyRequestError('alert', problems);
+  return send(m, 'alert', alertUpdate, req);
 }
 
 /** The policy now (an empty one when none was ever used). */

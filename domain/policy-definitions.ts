@@ -2,7 +2,7 @@
 // signal it sends to rollouts. The client, the rollouts and the policy workflow import
 // these, so a renamed handler cannot drift apart.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApplyRequest, Blocker, ConsultAnswer, ConsultRequest, Freeze, FreezeRequest, LiftRequest, PolicyState } from './policy';
+import type { AlertRequest, ApplyRequest, Blocker, ConsultAnswer, ConsultRequest, Freeze, FreezeRequest, LiftRequest, PolicyState } from './policy';
 
 /** Create a freeze: answers with it (its id), or rejects a request with every problem and its path. */
 export const createFreezeUpdate = defineUpdate<Freeze, [FreezeRequest]>('createFreeze');
@@ -13,6 +13,8 @@ export const createFreezeSignal = defineSignal<[FreezeRequest]>('createFreeze');
 export const liftFreezeSignal = defineSignal<[LiftRequest]>('liftFreeze');
 /** Replace the policy file's part (region concurrency and the file's freezes). */
 export const applyPolicyUpdate = defineUpdate<PolicyState, [ApplyRequest]>('applyPolicy');
+/** A firing alert raises a blocker over its scope; a resolved one ends it after the cool-down. Answers with the blocker, if any. */
+export const alertUpdate = defineUpdate<Freeze | null, [AlertRequest]>('alert');
 /** A rollout asks before a region's deploy or promotion; a deploy allowed takes the region's slot. */
 export const consultUpdate = defineUpdate<ConsultAnswer, [ConsultRequest]>('consult');
 /** A rollout gives back its slots (halted, ended); a region named gives back that one only. */
@@ -32,6 +34,7 @@ export const POLICY_DESCRIPTIONS = {
   liftFreeze: 'Lift a freeze: {"id": "F-3", "reason", "by"}; held rollouts go on by themselves',
   applyPolicy: 'Replace region concurrency and the policy file’s freezes (mrcd policy apply)',
   consult: 'Asked by rollouts before a deploy or a promotion',
+  alert: 'Sent by the Alertmanager receiver: a firing alert with mrcd labels blocks its scope; resolved lifts it after a cool-down',
   release: 'A rollout gives back its region slots',
   policy: 'The policy now: freezes, region concurrency, slots held and waiting, the log',
 } as const;

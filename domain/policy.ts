@@ -34,9 +34,11 @@ export interface Freeze {
   from?: number;
   /** When it ends by itself (epoch ms); absent: until lifted. */
   until?: number;
-  /** Where it came from: an operator's command, or the policy file (`mrcd policy apply`). */
-  source: 'command' | 'policy-file';
+  /** Where it came from: an operator's command, the policy file (`mrcd policy apply`), or a firing alert. */
+  source: 'command' | 'policy-file' | 'alert';
   lifted?: { by: string; reason: string; at: number };
+  /** For a blocker raised by an alert: its fingerprint, and when it resolved (the freeze ends a cool-down later). */
+  alert?: { fingerprint: string; resolvedAt?: number };
 }
 
 /** Whose step the policy decides on. */
@@ -215,6 +217,37 @@ function textProblem(path: string, v: unknown, max: number): string | undefined 
   if (typeof v !== 'string' || v.trim() === '') return `${path}: must be a non-empty string`;
   if (v.length > max) return `${path}: at most ${max} characters (got ${v.length})`;
   return undefined;
+}
+
+/**
+ * A firing or resolved alert that carries mrcd labels (Alertmanager's webhook, through the
+ * receiver of client/alert-receiver.ts): firing raises a blocker over its scope, resolved
+ * ends it `cooldownMs` later, and firing again meanwhile keeps it.
+ */
+export interface AlertRequest {
+  /** Alertmanager's fingerprint of the alert: the same alert is the same blocker. */
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  scope: FreezeScope;
+  reason: string;
+  by: string;
+  cooldownMs: number;
+}
+
+/** Every problem of an alert request, each with its path. */
+export function alertRequestProblems(req: unknown): string[] {
+  if (typeof req !== 'object' || req === null || Array.isArray(req)) return ['payload: must be a JSON object'];
+  const r = req as Record<string, unknown>;
+  const problems = [textProblem('fingerprint', r.fingerprint, MAX_NAME), textProblem('reason', r.reason, MAX_TEXT), textProblem('by', r.by, MAX_NAME)].filter(
+    (p): p is string => p !== undefined,
+  );
+  if (r.status !== 'firing' && r.status !== 'resolved') problems.push('status: must be firing or resolved');
+  if (typeof r.cooldownMs !== 'number' || !Number.isFinite(r.cooldownMs) || r.cooldownMs < 0) problems.push('cooldownMs: must be a duration in milliseconds, 0 or more');
+  const scope = freezeRequestProblems({ scope: r.scope, reason: 'x', by: 'x' }, 0);
+  problems.push(...scope);
+  if (r.scope === undefined || (typeof r.scope === 'object' && r.scope !== null && Object.keys(r.scope).length === 0))
+    problems.push('scope: an alert must name at least one of regions, services, teams (its mrcd_region, mrcd_service or mrcd_team label)');
+  return problems;
 }
 
 /** Every problem of a freeze request, each with its path; hand-written so the workflow can run it (zod stays out of its bundle). */

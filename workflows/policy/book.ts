@@ -8,6 +8,7 @@ import {
   freezeBlockers,
   MAX_ENDED_FREEZES,
   MAX_POLICY_LOG,
+  type AlertRequest,
   type ApplyRequest,
   type Blocker,
   type ConsultAnswer,
@@ -62,6 +63,32 @@ export class PolicyBook {
     f!.lifted = { by: req.by, reason: req.reason, at: now };
     this.end(f!);
     this.log({ at: now, action: 'lift', by: req.by, reason: req.reason, detail: f!.id });
+    return f;
+  }
+
+  /** A firing alert raises (or keeps) its blocker; a resolved one ends it a cool-down later. */
+  alert(req: AlertRequest, now: number): Freeze | null {
+    const f = this.state.freezes.find((x) => x.alert?.fingerprint === req.fingerprint);
+    if (req.status === 'firing') {
+      if (f) {
+        // Firing again within the cool-down: the blocker stays until it resolves again.
+        if (f.alert!.resolvedAt !== undefined) {
+          delete f.alert!.resolvedAt;
+          delete f.until;
+          this.log({ at: now, action: 'freeze', by: req.by, reason: `firing again: ${req.reason}`, detail: f.id });
+        }
+        return f;
+      }
+      const created = this.createFreeze({ scope: req.scope, reason: req.reason, by: req.by }, now, 'alert');
+      created.alert = { fingerprint: req.fingerprint };
+      return created;
+    }
+    if (!f) return null;
+    if (f.alert!.resolvedAt === undefined) {
+      f.alert!.resolvedAt = now;
+      f.until = now + req.cooldownMs;
+      this.log({ at: now, action: 'lift', by: req.by, reason: `resolved; ends after its cool-down: ${req.reason}`, detail: f.id });
+    }
     return f;
   }
 

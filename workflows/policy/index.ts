@@ -14,8 +14,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PolicyActivities } from '../../domain/activity-contract';
-import { applyRequestProblems, freezeRequestProblems, liftRequestProblems, nextPolicyChange, type PolicyState } from '../../domain/policy';
+import { alertRequestProblems, applyRequestProblems, freezeRequestProblems, liftRequestProblems, nextPolicyChange, type PolicyState } from '../../domain/policy';
 import {
+  alertUpdate,
   applyPolicyUpdate,
   consultUpdate,
   createFreezeSignal,
@@ -93,6 +94,10 @@ export async function fleetPolicyWorkflow(input: FleetPolicyInput = {}): Promise
     },
     { validator: (req) => refuse(applyRequestProblems(req, Date.now())), description: POLICY_DESCRIPTIONS.applyPolicy },
   );
+  setHandler(alertUpdate, (req) => mark(book.alert(req, Date.now())), {
+    validator: (req) => refuse(alertRequestProblems(req)),
+    description: POLICY_DESCRIPTIONS.alert,
+  });
   setHandler(consultUpdate, (req) => mark(book.consult(req, Date.now())), { description: POLICY_DESCRIPTIONS.consult });
   setHandler(
     releaseSignal,
