@@ -7,7 +7,7 @@ import { OPERATOR_ACTIONS, ROLLOUT_STATES } from '../domain/state';
 import type { CommandInput, GlobalOpts } from './command-helpers';
 import { codecServer } from './commands/codec-server';
 import { deploy } from './commands/deploy';
-import { freezeCreate, freezeLift, freezeList } from './commands/freeze';
+import { freezeCreate, freezeLift, freezeList, freezeOverride } from './commands/freeze';
 import { policyApply, policyShow } from './commands/policy';
 import { history } from './commands/history';
 import { list } from './commands/list';
@@ -92,6 +92,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--through-halts', description: 'with --follow: keep following while the rollout is halted for an operator' },
       { flags: '--by <who>', description: 'who starts it (default $MRCD_USER or your user name)' },
       { flags: '--override-quarantine <reason>', description: 'start a version an earlier rollout quarantined for failing its gate (recorded)' },
+      {
+        flags: '--override-freeze <reason>',
+        description: 'go past the freezes over this service (an incident fix): an override of the fleet policy, recorded, expiring (--override-until)',
+      },
+      { flags: '--override-until <when>', description: 'when --override-freeze ends: a duration from now or a time (default 1h, at most 24h)' },
       { flags: '--version <version>', description: "ship this version instead of the plan file's (the file is not changed)" },
     ],
     run: deploy,
@@ -184,6 +189,19 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--by <name>', description: 'who lifts (default $MRCD_USER or the login name)' },
     ],
     run: freezeLift,
+  },
+  {
+    name: 'freeze override',
+    description:
+      'let a service past freezes (all, or --freeze) until the override expires: for the fix of an incident; recorded in the rollout, the policy log and the review',
+    arguments: [{ name: '<service>' }],
+    options: [
+      { flags: '--reason <text>', description: 'why it must ship now', required: true },
+      { flags: '--freeze <ids...>', description: 'only these freezes (default every freeze over it)' },
+      { flags: '--until <when>', description: 'when the override ends: a duration from now or a time (default 1h, at most 24h)' },
+      { flags: '--by <name>', description: 'who overrides (default $MRCD_USER or the login name); the policy file may name who may' },
+    ],
+    run: freezeOverride,
   },
   {
     name: 'policy show',

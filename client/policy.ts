@@ -11,19 +11,24 @@ import {
   freezeActive,
   freezeCovers,
   freezeRequestProblems,
+  overrideFor,
   liftRequestProblems,
+  overrideRequestProblems,
   type AlertRequest,
   type ApplyRequest,
   type Freeze,
   type FreezeRequest,
   type LiftRequest,
+  type FreezeOverride,
+  type OverrideRequest,
   type PolicyState,
 } from '../domain/policy';
-import { alertUpdate, applyPolicyUpdate, createFreezeUpdate, liftFreezeUpdate, policyQuery } from '../domain/policy-definitions';
+import { alertUpdate, applyPolicyUpdate, createFreezeUpdate, overrideFreezeUpdate, liftFreezeUpdate, policyQuery } from '../domain/policy-definitions';
 import { InvalidPolicyRequestError, PolicyRefusedError } from './errors';
+import { rolloutWorkflowId } from '../domain/definitions';
 import type { MrcdClient } from './rollout-handle';
 
-export type { AlertRequest, Freeze, FreezeRequest, LiftRequest, ApplyRequest, PolicyState } from '../domain/policy';
+export type { AlertRequest, Freeze, FreezeOverride, FreezeRequest, OverrideRequest, LiftRequest, ApplyRequest, PolicyState } from '../domain/policy';
 
 async function send<R, A>(m: MrcdClient, what: string, def: UpdateDefinition<R, [A]>, arg: A): Promise<R> {
   try {
@@ -60,6 +65,13 @@ export async function applyPolicy(m: MrcdClient, req: ApplyRequest): Promise<Pol
   return send(m, 'policy apply', applyPolicyUpdate, req);
 }
 
+/** Lets a service (or one rollout of it) past freezes until the override expires (default 1 h, at most 24 h). */
+export async function overrideFreeze(m: MrcdClient, req: OverrideRequest): Promise<FreezeOverride> {
+  const problems = overrideRequestProblems(req, Date.now());
+  if (problems.length) throw new InvalidPolicyRequestError('freeze override', problems);
+  return send(m, 'freeze override', overrideFreezeUpdate, req);
+}
+
 /** A firing alert raises a blocker over its scope; resolved ends it after the cool-down (the Alertmanager receiver sends these). */
 export async function sendAlert(m: MrcdClient, req: AlertRequest): Promise<Freeze | null> {
   const problems = alertRequestProblems(req);
@@ -82,7 +94,14 @@ export function freezesFor(p: PolicyState, service: string, team: string, region
   return regions
     .map((region) => ({
       region,
-      freezes: p.freezes.filter((f) => !f.lifted && (freezeActive(f, now) || (f.from ?? f.createdAt) > now) && freezeCovers(f, { service, team, region })),
+      freezes: p.freezes.filter(
+        (f) =>
+          !f.lifted &&
+          (freezeActive(f, now) || (f.from ?? f.createdAt) > now) &&
+          freezeCovers(f, { service, team, region }) &&
+          // An override in force lets it past (one that ends first does not: the preview is about now).
+          !overrideFor(p, f, { service, rolloutId: rolloutWorkflowId(service) }, now),
+      ),
     }))
     .filter((x) => x.freezes.length > 0);
 }

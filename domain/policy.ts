@@ -69,6 +69,56 @@ export interface ConsultRequest extends PolicySubject {
 export interface ConsultAnswer {
   allowed: boolean;
   blockers: Blocker[];
+  /** Freezes this step went past by an override (absent in answers of policies from before overrides). */
+  overridden?: { override: string; freeze: string; by: string; reason: string; until: number }[];
+}
+
+/**
+ * A governed override: a service (or one rollout of it) goes past freezes (all, or the ones
+ * named) until it expires. Never past a full region or an unreadable policy.
+ */
+export interface FreezeOverride {
+  /** O-1, O-2, … */
+  id: string;
+  service: string;
+  /** One rollout (its workflow id); absent: any rollout of the service while it lasts. */
+  rolloutId?: string;
+  /** The freezes it goes past; absent: every freeze. */
+  freezes?: string[];
+  reason: string;
+  by: string;
+  createdAt: number;
+  /** Every override expires. */
+  until: number;
+}
+
+/** What `mrcd freeze override` and `mrcd deploy --override-freeze` ask for. */
+export interface OverrideRequest {
+  service: string;
+  rolloutId?: string;
+  freezes?: string[];
+  reason: string;
+  by: string;
+  /** Default DEFAULT_OVERRIDE_MS from now; at most MAX_OVERRIDE_MS. */
+  until?: number;
+}
+
+export const DEFAULT_OVERRIDE_MS = 3_600_000;
+export const MAX_OVERRIDE_MS = 24 * 3_600_000;
+
+export function overrideActive(o: FreezeOverride, now: number): boolean {
+  return o.createdAt <= now && now < o.until;
+}
+
+/** The active override that lets the subject go past freeze f, if any. */
+export function overrideFor(p: PolicyState, f: Freeze, s: Pick<PolicySubject, 'service' | 'rolloutId'>, now: number): FreezeOverride | undefined {
+  return (p.overrides ?? []).find(
+    (o) =>
+      overrideActive(o, now) &&
+      o.service === s.service &&
+      (o.rolloutId === undefined || o.rolloutId === s.rolloutId) &&
+      (!o.freezes || o.freezes.includes(f.id)),
+  );
 }
 
 /** A rollout deploying or soaking in a region: the unit of region concurrency. */
@@ -83,7 +133,7 @@ export interface Waiter extends ConsultRequest {
 
 export interface PolicyLogEntry {
   at: number;
-  action: 'freeze' | 'lift' | 'expire' | 'apply' | 'grant' | 'release' | 'reclaim' | 'rejected';
+  action: 'freeze' | 'lift' | 'expire' | 'apply' | 'grant' | 'release' | 'reclaim' | 'rejected' | 'override';
   by: string;
   reason: string;
   detail?: string;
@@ -104,13 +154,18 @@ export interface PolicyState {
   nextFreeze: number;
   /** Who applied the policy file last, and when. */
   appliedBy?: { by: string; reason: string; at: number };
+  /** Overrides not yet expired (absent in policies from before overrides). */
+  overrides?: FreezeOverride[];
+  nextOverride?: number;
+  /** Who may override a freeze (the `by` names; from the policy file): absent, anyone who gives a reason. */
+  overriders?: string[];
 }
 
 export const MAX_POLICY_LOG = 500;
 export const MAX_ENDED_FREEZES = 100;
 
 export function emptyPolicy(): PolicyState {
-  return { freezes: [], ended: [], concurrency: {}, leases: [], waiting: [], log: [], nextFreeze: 1 };
+  return { freezes: [], ended: [], concurrency: {}, leases: [], waiting: [], log: [], nextFreeze: 1, overrides: [], nextOverride: 1 };
 }
 
 /** Whether the freeze holds at `now`. */
@@ -128,9 +183,23 @@ export function freezeBlocker(f: Freeze): Blocker {
   return { kind: 'freeze', id: f.id, reason: f.reason, by: f.by, ...(f.until !== undefined ? { until: f.until } : {}) };
 }
 
-/** The freezes that hold the subject's steps at `now`. */
-export function freezeBlockers(p: PolicyState, s: Pick<PolicySubject, 'service' | 'team' | 'region'>, now: number): Blocker[] {
-  return p.freezes.filter((f) => freezeActive(f, now) && freezeCovers(f, s)).map(freezeBlocker);
+/** The freezes that hold the subject's steps at `now` (those an override lets it past are not among them when it names its rollout). */
+export function freezeBlockers(p: PolicyState, s: Pick<PolicySubject, 'service' | 'team' | 'region'> & { rolloutId?: string }, now: number): Blocker[] {
+  return p.freezes
+    .filter(
+      (f) =>
+        freezeActive(f, now) && freezeCovers(f, s) && (s.rolloutId === undefined || !overrideFor(p, f, { service: s.service, rolloutId: s.rolloutId }, now)),
+    )
+    .map(freezeBlocker);
+}
+
+/** The active freezes over the subject that an override lets it past, with the override. */
+export function overriddenFreezes(p: PolicyState, s: PolicySubject, now: number): { freeze: Freeze; override: FreezeOverride }[] {
+  return p.freezes.flatMap((f) => {
+    if (!freezeActive(f, now) || !freezeCovers(f, s)) return [];
+    const o = overrideFor(p, f, s, now);
+    return o ? [{ freeze: f, override: o }] : [];
+  });
 }
 
 /** The freezes that will hold the subject later (scheduled, not started yet). */
@@ -163,9 +232,8 @@ export function concurrencyBlocker(p: PolicyState, s: PolicySubject, now: number
 /** The earliest moment something in the policy changes by itself (a freeze starts or ends). */
 export function nextPolicyChange(p: PolicyState, now: number): number | undefined {
   let next: number | undefined;
-  for (const f of p.freezes) {
-    for (const t of [f.from, f.until]) if (t !== undefined && t > now && (next === undefined || t < next)) next = t;
-  }
+  const times = [...p.freezes.flatMap((f) => [f.from, f.until]), ...(p.overrides ?? []).map((o) => o.until)];
+  for (const t of times) if (t !== undefined && t > now && (next === undefined || t < next)) next = t;
   return next;
 }
 
@@ -205,6 +273,8 @@ export interface LiftRequest {
 /** What `mrcd policy apply` sends: the policy file, already validated by the client. */
 export interface ApplyRequest {
   concurrency: Record<string, number>;
+  /** Who may override a freeze; absent: anyone who gives a reason. */
+  overriders?: string[];
   freezes: Omit<FreezeRequest, 'by'>[];
   reason: string;
   by: string;
@@ -242,7 +312,8 @@ export function alertRequestProblems(req: unknown): string[] {
     (p): p is string => p !== undefined,
   );
   if (r.status !== 'firing' && r.status !== 'resolved') problems.push('status: must be firing or resolved');
-  if (typeof r.cooldownMs !== 'number' || !Number.isFinite(r.cooldownMs) || r.cooldownMs < 0) problems.push('cooldownMs: must be a duration in milliseconds, 0 or more');
+  if (typeof r.cooldownMs !== 'number' || !Number.isFinite(r.cooldownMs) || r.cooldownMs < 0)
+    problems.push('cooldownMs: must be a duration in milliseconds, 0 or more');
   const scope = freezeRequestProblems({ scope: r.scope, reason: 'x', by: 'x' }, 0);
   problems.push(...scope);
   if (r.scope === undefined || (typeof r.scope === 'object' && r.scope !== null && Object.keys(r.scope).length === 0))
@@ -289,6 +360,37 @@ export function freezeRequestProblems(req: unknown, now: number, path = ''): str
   return problems;
 }
 
+/** Every problem of an override request, each with its path. */
+export function overrideRequestProblems(req: unknown, now: number): string[] {
+  if (typeof req !== 'object' || req === null || Array.isArray(req))
+    return ['payload: must be a JSON object like {"service": "checkout", "reason": "...", "by": "...", "until": <epoch ms>}'];
+  const r = req as Record<string, unknown>;
+  const problems = [textProblem('service', r.service, MAX_NAME), textProblem('reason', r.reason, MAX_TEXT), textProblem('by', r.by, MAX_NAME)].filter(
+    (p): p is string => p !== undefined,
+  );
+  if (r.rolloutId !== undefined) {
+    const p = textProblem('rolloutId', r.rolloutId, MAX_NAME);
+    if (p) problems.push(p);
+  }
+  if (r.freezes !== undefined) {
+    if (!Array.isArray(r.freezes) || r.freezes.length === 0) problems.push('freezes: must be a non-empty list of freeze ids (leave it out for every freeze)');
+    else
+      r.freezes.forEach((x, i) => {
+        const p = textProblem(`freezes[${i}]`, x, MAX_NAME);
+        if (p) problems.push(p);
+      });
+  }
+  if (r.until !== undefined) {
+    if (typeof r.until !== 'number' || !Number.isFinite(r.until)) problems.push('until: must be a time (epoch milliseconds)');
+    else if (r.until <= now) problems.push('until: must be in the future');
+    else if (r.until > now + MAX_OVERRIDE_MS) problems.push(`until: an override lasts at most ${MAX_OVERRIDE_MS / 3_600_000}h; ask again when it ends`);
+  }
+  const unknown = Object.keys(r).filter((k) => !['service', 'rolloutId', 'freezes', 'reason', 'by', 'until'].includes(k));
+  if (unknown.length)
+    problems.push(`payload: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (allowed: service, rolloutId, freezes, reason, by, until)`);
+  return problems;
+}
+
 /** Every problem of a lift request, each with its path. */
 export function liftRequestProblems(req: unknown): string[] {
   if (typeof req !== 'object' || req === null || Array.isArray(req)) return ['payload: must be a JSON object like {"id": "F-3", "reason": "...", "by": "..."}'];
@@ -311,6 +413,8 @@ export function applyRequestProblems(req: unknown, now: number): string[] {
   else
     for (const [region, n] of Object.entries(r.concurrency as Record<string, unknown>))
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) problems.push(`concurrency.${region}: must be a whole number of at least 1`);
+  if (r.overriders !== undefined && (!Array.isArray(r.overriders) || r.overriders.some((x) => typeof x !== 'string' || x.trim() === '')))
+    problems.push('overriders: must be a list of names');
   if (!Array.isArray(r.freezes)) problems.push('freezes: must be a list');
   else r.freezes.forEach((f, i) => problems.push(...freezeRequestProblems({ ...(f as object), by: r.by }, now, `freezes[${i}]`)));
   return problems;

@@ -82,7 +82,7 @@ export interface RegionState {
 
 /** A governed override: allowed, but only with a reason, and listed for the review. */
 export interface OverrideRecord {
-  kind: 'skip-soak' | 'quarantine';
+  kind: 'skip-soak' | 'quarantine' | 'freeze';
   by: string;
   reason: string;
   at: number;

@@ -31,6 +31,8 @@ export const policyFileSchema = z
   .object({
     concurrency: z.record(name, z.number().int('must be a whole number').min(1, 'must be at least 1')).default({}),
     freezes: z.array(freeze).default([]),
+    /** Who may override a freeze (`by` names); absent: anyone who gives a reason. */
+    overriders: z.array(name).min(1).optional(),
   })
   .strict();
 
@@ -53,7 +55,7 @@ export function applyRequestOf(file: PolicyFile, by: string, reason: string): Ap
     ...(f.scope ? { scope: f.scope } : {}),
     ...(f.from !== undefined ? { from: f.from } : {}),
   }));
-  return { concurrency: file.concurrency, freezes, by, reason };
+  return { concurrency: file.concurrency, freezes, by, reason, ...(file.overriders ? { overriders: file.overriders } : {}) };
 }
 
 function pathOf(path: readonly PropertyKey[]): string {

@@ -5,9 +5,18 @@ import { loadDoc, out, whoAmI, withClient, type CommandInput } from '../command-
 import { EXIT, ExitError } from '../exit-codes';
 import { following, timeoutMs, waitAndReport, type WaitOpts } from '../follow';
 import { lazy } from '../lazy';
-import { freezeNotes } from './freeze';
+import { freezeNotes, timeOf } from './freeze';
+import { overrideFreeze } from '../../client/policy';
 
-type DeployOpts = WaitOpts & { follow?: boolean; wait?: boolean; by?: string; overrideQuarantine?: string; version?: string };
+type DeployOpts = WaitOpts & {
+  follow?: boolean;
+  wait?: boolean;
+  by?: string;
+  overrideQuarantine?: string;
+  overrideFreeze?: string;
+  overrideUntil?: string;
+  version?: string;
+};
 
 export async function deploy({ args: [file], options: o, global: g }: CommandInput<DeployOpts>): Promise<void> {
   const follow = Boolean(o.follow || o.wait);
@@ -23,8 +32,22 @@ export async function deploy({ args: [file], options: o, global: g }: CommandInp
   if (!g.json && r.warnings.length)
     process.stderr.write(`${file}: ${r.warnings.length} warning(s):\n${r.warnings.map((p) => `  ${formatProblem(p)}`).join('\n')}\n`);
   if (o.overrideQuarantine !== undefined && !o.overrideQuarantine.trim()) throw new ExitError(EXIT.invalid, '--override-quarantine needs a reason');
+  if (o.overrideFreeze !== undefined && !o.overrideFreeze.trim()) throw new ExitError(EXIT.invalid, '--override-freeze needs a reason');
+  if (o.overrideUntil !== undefined && o.overrideFreeze === undefined) throw new ExitError(EXIT.invalid, '--override-until needs --override-freeze');
+  const overrideUntil = timeOf('--override-until', o.overrideUntil, Date.now());
   const by = o.by ?? whoAmI();
   const start = async (m: MrcdClient) => {
+    // The override first: the rollout's first question to the policy must find it.
+    if (o.overrideFreeze !== undefined) {
+      const ov = await overrideFreeze(m, {
+        service: r.plan.service,
+        rolloutId: rolloutWorkflowId(r.plan.service),
+        reason: o.overrideFreeze,
+        by,
+        ...(overrideUntil !== undefined ? { until: overrideUntil } : {}),
+      });
+      if (!g.json) process.stderr.write(`override ${ov.id}: ${r.plan.service} goes past every freeze until ${new Date(ov.until).toISOString()}\n`);
+    }
     const handle = await startRollout(m, doc, {
       startedBy: by,
       onWaiting: (note) => process.stderr.write(`${note}\n`),

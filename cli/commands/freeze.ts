@@ -3,7 +3,8 @@
 import Table from 'cli-table3';
 import { readDuration } from '../../domain/duration';
 import { describeBlocker, describeScope, freezeActive, freezeBlocker, freezeCovers, type Freeze, type FreezeScope } from '../../domain/policy';
-import { createFreeze, freezesFor, liftFreeze, showPolicy } from '../../client/policy';
+import { createFreeze, freezesFor, liftFreeze, overrideFreeze, showPolicy } from '../../client/policy';
+import { rolloutWorkflowId } from '../../domain/definitions';
 import type { MrcdClient } from '../../client/rollouts';
 import type { NormalizedPlan } from '../../plan';
 import { out, whoAmI, withClient, type CommandInput } from '../command-helpers';
@@ -126,4 +127,32 @@ export async function freezeNotes(m: MrcdClient, plan: Pick<NormalizedPlan, 'ser
   } catch (e) {
     return [`fleet policy: not read (${(e as Error).message}); a rollout waits while its policy cannot be read`];
   }
+}
+
+export interface FreezeOverrideOpts {
+  reason?: string;
+  freeze?: string[];
+  until?: string;
+  by?: string;
+}
+
+/** `mrcd freeze override <service>`: a held rollout of the service goes past the freezes (all, or --freeze), until the override expires. */
+export async function freezeOverride({ args: [service], options: o, global: g }: CommandInput<FreezeOverrideOpts>): Promise<void> {
+  const until = timeOf('--until', o.until, Date.now());
+  await withClient(g, async (m) => {
+    const ov = await overrideFreeze(m, {
+      service: service!,
+      rolloutId: rolloutWorkflowId(service!),
+      reason: o.reason ?? '',
+      by: o.by ?? whoAmI(),
+      ...(o.freeze ? { freezes: o.freeze } : {}),
+      ...(until !== undefined ? { until } : {}),
+    });
+    out(g.json, ov, () =>
+      [
+        `${ov.id}: ${service} may go past ${ov.freezes ? ov.freezes.join(', ') : 'every freeze'} until ${utc(ov.until)} (by ${ov.by}: ${ov.reason})`,
+        'a rollout it holds goes on by itself; the override is recorded in the rollout, the policy log and the review',
+      ].join('\n'),
+    );
+  });
 }

@@ -25,7 +25,7 @@ export const FOOTNOTES = {
   region: "A promoted region's turn to its promotion (deploy + soak + hold).",
   rollout: "The rollout's start (its first run) to its end, whatever the verdict.",
   stages: 'Mean and 95th percentile (nearest rank) over every promoted region (rollout: every rollout with a final status) in the group.',
-  overrides: 'status.overrides: every skip-soak and quarantine override, with who and the reason they gave.',
+  overrides: 'status.overrides: every skip-soak, quarantine and freeze override, with who and the reason they gave.',
   checks:
     "Check names in each region's last gate result (a retried region's earlier results are replaced) and in halt causes. Evaluated = it returned pass or fail; never evaluated = it was listed but only ever returned inconclusive or error. Checks of regions that never reached their gate are not seen.",
   staleHolds:

@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createActivities } from '../../activities';
 import { act, followRollout, startRollout, type MrcdClient } from '../../client/rollouts';
-import { applyPolicy, createFreeze, liftFreeze, showPolicy } from '../../client/policy';
+import { applyPolicy, createFreeze, liftFreeze, overrideFreeze, showPolicy } from '../../client/policy';
 import { InvalidPolicyRequestError, PolicyRefusedError } from '../../client/errors';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import { policyWorkflowId } from '../../domain/policy';
@@ -18,7 +18,7 @@ import { statusUntil, useTestServer } from '../support/rollout-harness';
 
 const REGIONS = ['ap-southeast-2', 'eu-west-1', 'us-east-1'];
 const TASK_QUEUE = `fleet-policy-${process.pid}`;
-const SERVICES = ['checkout', 'cart', 'pay', 'search', 'ledger', 'auth'];
+const SERVICES = ['checkout', 'cart', 'pay', 'search', 'ledger', 'auth', 'billing'];
 let sim: Simulator;
 let m: MrcdClient;
 useTestServer({}, async (server) => {
@@ -177,6 +177,44 @@ describe('the fleet policy holds and releases rollouts', { timeout: 300_000 }, (
       );
       await followRollout(m, 'search', () => {}, 200);
     } finally {
+      await applyPolicy(m, { concurrency: {}, freezes: [], reason: 'test over', by: 'sre' });
+    }
+  });
+
+  test('an override lets a held rollout past the freeze, expires, is recorded; the policy file can say who may override', async () => {
+    const freeze = await createFreeze(m, { scope: { services: ['billing'], regions: ['eu-west-1'] }, reason: 'billing freeze', by: 'dana' });
+    try {
+      await applyPolicy(m, { concurrency: {}, freezes: [], overriders: ['incident-commander'], reason: 'only the IC overrides', by: 'sre' });
+      await startRollout(m, plan('billing', '2.0.0', '1s'), { startedBy: 'ci' });
+      await waitFor('billing', (s) => s.regions[1]!.status === 'blocked', 'eu-west-1 deploy blocked');
+      await assert.rejects(
+        overrideFreeze(m, { service: 'billing', rolloutId: 'rollout-billing', reason: 'ship the fix', by: 'intern' }),
+        (e: unknown) =>
+          e instanceof PolicyRefusedError && /intern may not override a freeze: the policy file names who may \(incident-commander\)/.test(e.message),
+      );
+      const ov = await overrideFreeze(m, {
+        service: 'billing',
+        rolloutId: 'rollout-billing',
+        reason: 'INC-9 fix',
+        by: 'incident-commander',
+        until: Date.now() + 60_000,
+      });
+      assert.match(ov.id, /^O-\d+$/);
+      const done = await followRollout(m, 'billing', () => {}, 200);
+      assert.equal(done.status.state, 'succeeded', done.status.summary);
+      assert.deepEqual(versions('billing'), ['2.0.0', '2.0.0', '2.0.0']);
+      const recorded = done.status.overrides?.find((o) => o.kind === 'freeze');
+      assert.equal(recorded?.by, 'incident-commander');
+      assert.equal(recorded?.region, 'eu-west-1');
+      assert.match(recorded?.detail ?? '', new RegExp(`deploy past freeze ${freeze.id} by override ${ov.id}`));
+      const p = await showPolicy(m);
+      assert.ok(p.log.some((e) => e.action === 'override' && e.by === 'incident-commander' && e.detail?.startsWith(ov.id)));
+      assert.ok(
+        p.freezes.some((f) => f.id === freeze.id),
+        'the freeze itself still holds everyone else',
+      );
+    } finally {
+      await liftFreeze(m, { id: freeze.id, reason: 'test over', by: 'dana' });
       await applyPolicy(m, { concurrency: {}, freezes: [], reason: 'test over', by: 'sre' });
     }
   });

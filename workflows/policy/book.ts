@@ -6,6 +6,8 @@ import {
   emptyPolicy,
   freezeActive,
   freezeBlockers,
+  overriddenFreezes,
+  DEFAULT_OVERRIDE_MS,
   MAX_ENDED_FREEZES,
   MAX_POLICY_LOG,
   type AlertRequest,
@@ -14,6 +16,8 @@ import {
   type ConsultAnswer,
   type ConsultRequest,
   type Freeze,
+  type FreezeOverride,
+  type OverrideRequest,
   type FreezeRequest,
   type LiftRequest,
   type PolicyLogEntry,
@@ -31,6 +35,9 @@ export class PolicyBook {
   constructor(state?: PolicyState & { told?: Told }) {
     const { told, ...rest } = state ?? { ...emptyPolicy() };
     this.state = rest as PolicyState;
+    // A policy carried from before overrides has none.
+    this.state.overrides ??= [];
+    this.state.nextOverride ??= 1;
     this.told = told ?? {};
   }
 
@@ -66,6 +73,31 @@ export class PolicyBook {
     return f;
   }
 
+  /** Who may override, if the policy file restricts it: the refusal, or undefined. */
+  overrideRefusal(by: string): string | undefined {
+    const allowed = this.state.overriders;
+    if (!allowed || allowed.includes(by)) return undefined;
+    return `${by} may not override a freeze: the policy file names who may (${allowed.join(', ')})`;
+  }
+
+  /** An override: the service (or one rollout) goes past freezes until it expires. */
+  createOverride(req: OverrideRequest, now: number): FreezeOverride {
+    const o: FreezeOverride = {
+      id: `O-${this.state.nextOverride!++}`,
+      service: req.service,
+      ...(req.rolloutId !== undefined ? { rolloutId: req.rolloutId } : {}),
+      ...(req.freezes ? { freezes: req.freezes } : {}),
+      reason: req.reason,
+      by: req.by,
+      createdAt: now,
+      until: req.until ?? now + DEFAULT_OVERRIDE_MS,
+    };
+    this.state.overrides!.push(o);
+    const what = o.freezes ? o.freezes.join(', ') : 'every freeze';
+    this.log({ at: now, action: 'override', by: req.by, reason: req.reason, detail: `${o.id}: ${o.rolloutId ?? o.service} past ${what}` });
+    return o;
+  }
+
   /** A firing alert raises (or keeps) its blocker; a resolved one ends it a cool-down later. */
   alert(req: AlertRequest, now: number): Freeze | null {
     const f = this.state.freezes.find((x) => x.alert?.fingerprint === req.fingerprint);
@@ -92,8 +124,11 @@ export class PolicyBook {
     return f;
   }
 
-  /** Freezes whose `until` has passed end by themselves. */
+  /** Freezes whose `until` has passed end by themselves, and so do overrides. */
   expire(now: number): void {
+    for (const o of this.state.overrides!.filter((x) => x.until <= now))
+      this.log({ at: now, action: 'expire', by: 'policy', reason: `${o.id} reached its end`, detail: o.id });
+    this.state.overrides = this.state.overrides!.filter((x) => x.until > now);
     for (const f of [...this.state.freezes]) {
       if (f.until === undefined || f.until > now) continue;
       this.state.freezes.splice(this.state.freezes.indexOf(f), 1);
@@ -105,6 +140,8 @@ export class PolicyBook {
   /** The policy file's part replaced: region concurrency, and its freezes (lifted and created anew). */
   apply(req: ApplyRequest, now: number): void {
     this.state.concurrency = { ...req.concurrency };
+    if (req.overriders) this.state.overriders = [...req.overriders];
+    else delete this.state.overriders;
     for (const f of this.state.freezes.filter((x) => x.source === 'policy-file'))
       this.liftFreeze({ id: f.id, by: req.by, reason: `replaced by the policy file: ${req.reason}` }, now);
     for (const f of req.freezes) this.createFreeze({ ...f, by: req.by }, now, 'policy-file');
@@ -141,7 +178,14 @@ export class PolicyBook {
     }
     if (req.step === 'promote') this.release(req.rolloutId, req.region, 'promoted', now);
     this.told[req.rolloutId] = '[]';
-    return { allowed: true, blockers: [] };
+    const overridden = overriddenFreezes(this.state, req, now).map(({ freeze, override }) => ({
+      override: override.id,
+      freeze: freeze.id,
+      by: override.by,
+      reason: override.reason,
+      until: override.until,
+    }));
+    return { allowed: true, blockers: [], ...(overridden.length ? { overridden } : {}) };
   }
 
   /** A rollout gives back its slots (one region's, or all) and stops waiting. */

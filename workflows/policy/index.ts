@@ -14,7 +14,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PolicyActivities } from '../../domain/activity-contract';
-import { alertRequestProblems, applyRequestProblems, freezeRequestProblems, liftRequestProblems, nextPolicyChange, type PolicyState } from '../../domain/policy';
+import {
+  alertRequestProblems,
+  applyRequestProblems,
+  freezeRequestProblems,
+  overrideRequestProblems,
+  liftRequestProblems,
+  nextPolicyChange,
+  type PolicyState,
+} from '../../domain/policy';
 import {
   alertUpdate,
   applyPolicyUpdate,
@@ -23,6 +31,7 @@ import {
   createFreezeUpdate,
   liftFreezeSignal,
   liftFreezeUpdate,
+  overrideFreezeUpdate,
   policyChangedSignal,
   policyQuery,
   POLICY_DESCRIPTIONS,
@@ -94,6 +103,14 @@ export async function fleetPolicyWorkflow(input: FleetPolicyInput = {}): Promise
     },
     { validator: (req) => refuse(applyRequestProblems(req, Date.now())), description: POLICY_DESCRIPTIONS.applyPolicy },
   );
+  setHandler(overrideFreezeUpdate, (req) => mark(book.createOverride(req, Date.now())), {
+    validator: (req) => {
+      refuse(overrideRequestProblems(req, Date.now()));
+      const refusal = book.overrideRefusal(req.by);
+      if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'OverrideRefused');
+    },
+    description: POLICY_DESCRIPTIONS.overrideFreeze,
+  });
   setHandler(alertUpdate, (req) => mark(book.alert(req, Date.now())), {
     validator: (req) => refuse(alertRequestProblems(req)),
     description: POLICY_DESCRIPTIONS.alert,

@@ -46,6 +46,7 @@ export async function clearedByPolicy(
     run.holdsPolicySlot = step === 'deploy' || !answer.allowed;
     if (run.intents.abortRequested) throw new Aborted();
     if (answer.allowed) {
+      recordOverrides(run, region.name, step, answer);
       if (before !== undefined) {
         run.move(r, before);
         delete r.blockedBy;
@@ -74,6 +75,17 @@ export async function clearedByPolicy(
       delete r.waitingUntil;
       return { held: true, breach: out };
     }
+  }
+}
+
+/** A freeze this step went past by an override goes into the rollout's overrides (and the review), once per region and step. */
+function recordOverrides(run: RolloutRun, region: string, step: PolicyStep, answer: ConsultAnswer): void {
+  for (const o of answer.overridden ?? []) {
+    const detail = `${step} past freeze ${o.freeze} by override ${o.override} (until ${new Date(o.until).toISOString()})`;
+    const overrides = (run.status.overrides ??= []);
+    if (overrides.some((x) => x.kind === 'freeze' && x.region === region && x.detail === detail)) continue;
+    overrides.push({ kind: 'freeze', by: o.by, reason: o.reason, at: Date.now(), region, detail });
+    run.notify('override', `${region}: ${detail}, by ${o.by}: ${o.reason}`, region);
   }
 }
 
