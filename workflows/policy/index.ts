@@ -19,6 +19,7 @@ import {
   applyRequestProblems,
   freezeRequestProblems,
   overrideRequestProblems,
+  type OverrideRequest,
   liftRequestProblems,
   nextPolicyChange,
   type PolicyState,
@@ -104,7 +105,7 @@ export async function fleetPolicyWorkflow(input: FleetPolicyInput = {}): Promise
     { validator: (req) => refuse(applyRequestProblems(req, Date.now())), description: POLICY_DESCRIPTIONS.applyPolicy },
   );
   setHandler(overrideFreezeUpdate, (req) => mark(book.createOverride(req, Date.now())), {
-    validator: (req) => {
+    validator: (req: OverrideRequest) => {
       refuse(overrideRequestProblems(req, Date.now()));
       const refusal = book.overrideRefusal(req.by);
       if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'OverrideRefused');
