@@ -9,7 +9,7 @@ import { notify } from './notify';
 import { runMigration } from './migrations';
 import { nextDeployWindow } from './windows';
 import { checkQuarantine } from './quarantine';
-import { consultPolicy, endedRollouts } from './policy';
+import { calendarPeriods, consultPolicy, endedRollouts } from './policy';
 
 export function createActivities(): RolloutActivities {
   return {
@@ -27,6 +27,7 @@ export function createActivities(): RolloutActivities {
     checkQuarantine,
     consultPolicy,
     endedRollouts,
+    calendarPeriods,
   };
 }
 

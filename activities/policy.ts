@@ -5,6 +5,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ConsultAnswer, ConsultRequest } from '../domain/policy';
 import { consultUpdate } from '../domain/policy-definitions';
 import { updatePolicy } from '../common/policy-access';
+import { calendarOccurrences, type CalendarOccurrence, type FreezeCalendar } from '../plan/calendars';
 
 /** Asks the policy of this worker's fleet (the rollout's task queue) whether the step may go. */
 export async function consultPolicy(req: ConsultRequest): Promise<ConsultAnswer> {
@@ -26,4 +27,9 @@ export async function endedRollouts(ids: string[]): Promise<string[]> {
     }
   }
   return ended;
+}
+
+/** The periods the policy's calendars freeze in [from, to), in each calendar's own timezone. */
+export async function calendarPeriods(input: { calendars: FreezeCalendar[]; from: number; to: number }): Promise<CalendarOccurrence[]> {
+  return Promise.resolve(calendarOccurrences(input.calendars, input.from, input.to));
 }

@@ -2,7 +2,7 @@
 // `import type` only; every value here travels through history, so it is plain JSON and
 // never holds a secret (secrets are named by *Env fields and read by the activity).
 import type { DeployWindow, Gate, NormalizedDeployer, NormalizedPlan, Notification, Owner } from '../plan';
-import type { ConsultAnswer, ConsultRequest } from './policy';
+import type { ConsultAnswer, ConsultRequest, FreezeCalendar } from './policy';
 
 /** The four verdicts of a check. Only `pass` promotes. */
 export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
@@ -269,7 +269,9 @@ export interface RolloutActivities {
   consultPolicy(input: ConsultRequest): Promise<ConsultAnswer>;
   /** For the policy workflow: which slot holders have ended without giving their slots back. */
   endedRollouts(rolloutIds: string[]): Promise<string[]>;
+  /** For the policy workflow: the periods of its calendars in [from, to) (timezone arithmetic is no workflow code). */
+  calendarPeriods(input: { calendars: FreezeCalendar[]; from: number; to: number }): Promise<{ calendar: string; key: string; from: number; until: number }[]>;
 }
 
 /** The activities the fleet policy workflow calls. */
-export type PolicyActivities = Pick<RolloutActivities, 'endedRollouts'>;
+export type PolicyActivities = Pick<RolloutActivities, 'endedRollouts' | 'calendarPeriods'>;

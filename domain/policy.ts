@@ -34,8 +34,10 @@ export interface Freeze {
   from?: number;
   /** When it ends by itself (epoch ms); absent: until lifted. */
   until?: number;
-  /** Where it came from: an operator's command, the policy file (`mrcd policy apply`), or a firing alert. */
-  source: 'command' | 'policy-file' | 'alert';
+  /** Where it came from: an operator's command, the policy file (`mrcd policy apply`), one of its calendars, or a firing alert. */
+  source: 'command' | 'policy-file' | 'calendar' | 'alert';
+  /** For a calendar's period: the calendar, and the key of this period (never created twice). */
+  calendar?: { name: string; key: string };
   lifted?: { by: string; reason: string; at: number };
   /** For a blocker raised by an alert: its fingerprint, and when it resolved (the freeze ends a cool-down later). */
   alert?: { fingerprint: string; resolvedAt?: number };
@@ -159,6 +161,35 @@ export interface PolicyState {
   nextOverride?: number;
   /** Who may override a freeze (the `by` names; from the policy file): absent, anyone who gives a reason. */
   overriders?: string[];
+  /** Recurring freezes of the policy file; their periods are made into freezes up to `calendarHorizon`. */
+  calendars?: FreezeCalendar[];
+  calendarHorizon?: number;
+}
+
+/** A recurring freeze in a timezone of its own: weekly periods ("fri 16:00" → "mon 08:00") and whole dates. */
+export interface FreezeCalendar {
+  name: string;
+  reason: string;
+  timezone: string;
+  scope?: FreezeScope;
+  weekly: { from: string; to: string }[];
+  /** Whole local days, YYYY-MM-DD. */
+  dates: string[];
+}
+
+/** "fri 16:00": a day of the week and a time. */
+export const WEEKLY_TIME = /^(mon|tue|wed|thu|fri|sat|sun)\s+([01]\d|2[0-3]):([0-5]\d)$/i;
+
+/**
+ * Until a calendar's periods are made (right after the policy file is applied, and
+ * whenever its horizon runs low), nothing in its scope may go: a calendar not read is no
+ * permission.
+ */
+export function calendarPendingBlockers(p: PolicyState, s: Pick<PolicySubject, 'service' | 'team' | 'region'>, now: number): Blocker[] {
+  if (!p.calendars?.length || (p.calendarHorizon !== undefined && now < p.calendarHorizon)) return [];
+  return p.calendars
+    .filter((c) => freezeCovers({ scope: c.scope ?? {} } as Freeze, s))
+    .map((c) => ({ kind: 'unreadable', reason: `the periods of calendar ${c.name} are not computed yet (the policy asks its workers)` }));
 }
 
 export const MAX_POLICY_LOG = 500;
@@ -190,7 +221,8 @@ export function freezeBlockers(p: PolicyState, s: Pick<PolicySubject, 'service' 
       (f) =>
         freezeActive(f, now) && freezeCovers(f, s) && (s.rolloutId === undefined || !overrideFor(p, f, { service: s.service, rolloutId: s.rolloutId }, now)),
     )
-    .map(freezeBlocker);
+    .map(freezeBlocker)
+    .concat(calendarPendingBlockers(p, s, now));
 }
 
 /** The active freezes over the subject that an override lets it past, with the override. */
@@ -273,6 +305,8 @@ export interface LiftRequest {
 /** What `mrcd policy apply` sends: the policy file, already validated by the client. */
 export interface ApplyRequest {
   concurrency: Record<string, number>;
+  /** Recurring freezes; absent: none. */
+  calendars?: FreezeCalendar[];
   /** Who may override a freeze; absent: anyone who gives a reason. */
   overriders?: string[];
   freezes: Omit<FreezeRequest, 'by'>[];
@@ -391,6 +425,38 @@ export function overrideRequestProblems(req: unknown, now: number): string[] {
   return problems;
 }
 
+function calendarProblems(c: unknown, at: string): string[] {
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) return [`${at}: must be an object`];
+  const r = c as Record<string, unknown>;
+  const problems = [
+    textProblem(`${at}.name`, r.name, MAX_NAME),
+    textProblem(`${at}.reason`, r.reason, MAX_TEXT),
+    textProblem(`${at}.timezone`, r.timezone, MAX_NAME),
+  ].filter((p): p is string => p !== undefined);
+  if (typeof r.timezone === 'string' && r.timezone) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: r.timezone });
+    } catch {
+      problems.push(`${at}.timezone: must be an IANA timezone such as "Europe/Dublin"`);
+    }
+  }
+  if (!Array.isArray(r.weekly)) problems.push(`${at}.weekly: must be a list`);
+  else
+    r.weekly.forEach((w: unknown, j) => {
+      const x = (w ?? {}) as Record<string, unknown>;
+      for (const k of ['from', 'to'])
+        if (typeof x[k] !== 'string' || !WEEKLY_TIME.test(x[k])) problems.push(`${at}.weekly[${j}].${k}: must be a day and a time such as "fri 16:00"`);
+    });
+  if (!Array.isArray(r.dates)) problems.push(`${at}.dates: must be a list`);
+  else
+    r.dates.forEach((d: unknown, j) => {
+      if (typeof d !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(d)) problems.push(`${at}.dates[${j}]: must be a date YYYY-MM-DD`);
+    });
+  if (Array.isArray(r.weekly) && Array.isArray(r.dates) && r.weekly.length + r.dates.length === 0) problems.push(`${at}: needs weekly periods or dates`);
+  if (r.scope !== undefined) problems.push(...freezeRequestProblems({ scope: r.scope, reason: 'x', by: 'x' }, 0, at));
+  return problems;
+}
+
 /** Every problem of a lift request, each with its path. */
 export function liftRequestProblems(req: unknown): string[] {
   if (typeof req !== 'object' || req === null || Array.isArray(req)) return ['payload: must be a JSON object like {"id": "F-3", "reason": "...", "by": "..."}'];
@@ -415,6 +481,10 @@ export function applyRequestProblems(req: unknown, now: number): string[] {
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) problems.push(`concurrency.${region}: must be a whole number of at least 1`);
   if (r.overriders !== undefined && (!Array.isArray(r.overriders) || r.overriders.some((x) => typeof x !== 'string' || x.trim() === '')))
     problems.push('overriders: must be a list of names');
+  if (r.calendars !== undefined) {
+    if (!Array.isArray(r.calendars)) problems.push('calendars: must be a list');
+    else r.calendars.forEach((c, i) => problems.push(...calendarProblems(c, `calendars[${i}]`)));
+  }
   if (!Array.isArray(r.freezes)) problems.push('freezes: must be a list');
   else r.freezes.forEach((f, i) => problems.push(...freezeRequestProblems({ ...(f as object), by: r.by }, now, `freezes[${i}]`)));
   return problems;

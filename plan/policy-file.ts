@@ -2,7 +2,7 @@
 // freezes everyone knows ahead (a holiday peak, a migration weekend). Validated here with
 // every problem and its path; what it becomes is the policy workflow's apply request.
 import { z } from 'zod';
-import type { ApplyRequest, FreezeRequest } from '../domain/policy';
+import { WEEKLY_TIME, type ApplyRequest, type FreezeRequest } from '../domain/policy';
 
 const name = z.string().trim().min(1, 'must be a non-empty name').max(200);
 const time = z.union([z.string(), z.date()]).transform((v, ctx) => {
@@ -14,12 +14,14 @@ const time = z.union([z.string(), z.date()]).transform((v, ctx) => {
   return t;
 });
 
+const weeklyTime = z.string().regex(WEEKLY_TIME, 'must be a day and a time such as "fri 16:00"');
+const scopeSchema = z
+  .object({ regions: z.array(name).min(1).optional(), services: z.array(name).min(1).optional(), teams: z.array(name).min(1).optional() })
+  .strict();
+
 const freeze = z
   .object({
-    scope: z
-      .object({ regions: z.array(name).min(1).optional(), services: z.array(name).min(1).optional(), teams: z.array(name).min(1).optional() })
-      .strict()
-      .optional(),
+    scope: scopeSchema.optional(),
     reason: z.string().trim().min(1, 'must say why').max(1024),
     from: time.optional(),
     until: time,
@@ -27,10 +29,34 @@ const freeze = z
   .strict()
   .refine((f) => f.from === undefined || f.from < f.until, { message: 'must be before until', path: ['from'] });
 
+const calendar = z
+  .object({
+    name,
+    reason: z.string().trim().min(1, 'must say why').max(1024),
+    timezone: z.string().refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA timezone such as "Europe/Dublin"'),
+    scope: scopeSchema.optional(),
+    weekly: z.array(z.object({ from: weeklyTime, to: weeklyTime }).strict()).default([]),
+    dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')).default([]),
+  })
+  .strict()
+  .refine((c) => c.weekly.length + c.dates.length > 0, { message: 'needs weekly periods or dates' });
+
 export const policyFileSchema = z
   .object({
     concurrency: z.record(name, z.number().int('must be a whole number').min(1, 'must be at least 1')).default({}),
     freezes: z.array(freeze).default([]),
+    /** Recurring freezes in a timezone of their own: weekends, holiday lists. */
+    calendars: z
+      .array(calendar)
+      .default([])
+      .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, 'calendar names must be unique'),
     /** Who may override a freeze (`by` names); absent: anyone who gives a reason. */
     overriders: z.array(name).min(1).optional(),
   })
@@ -55,7 +81,14 @@ export function applyRequestOf(file: PolicyFile, by: string, reason: string): Ap
     ...(f.scope ? { scope: f.scope } : {}),
     ...(f.from !== undefined ? { from: f.from } : {}),
   }));
-  return { concurrency: file.concurrency, freezes, by, reason, ...(file.overriders ? { overriders: file.overriders } : {}) };
+  return {
+    concurrency: file.concurrency,
+    freezes,
+    by,
+    reason,
+    ...(file.calendars.length ? { calendars: file.calendars.map((c) => ({ ...c, ...(c.scope ? { scope: c.scope } : {}) })) } : {}),
+    ...(file.overriders ? { overriders: file.overriders } : {}),
+  };
 }
 
 function pathOf(path: readonly PropertyKey[]): string {

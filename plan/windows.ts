@@ -23,6 +23,7 @@
 import { DateTime, IANAZone } from 'luxon';
 import type { DeployWindow } from './schema';
 import { formatDuration } from '../domain/duration';
+import { DAY_MS, instantOf, isoDate, localDay, weekdayIndex, type CalendarDay } from './wall-clock';
 
 /** When may a region start: its window, the instant asked about, and the soak that must fit. */
 export interface WindowQuery {
@@ -47,15 +48,10 @@ export class NoDeployWindowError extends Error {
 }
 
 const DAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-const DAY_MS = 86_400_000;
-const MINUTE_MS = 60_000;
 /** How far ahead a window is searched, in local calendar days after today. */
 export const WINDOW_HORIZON_DAYS = 366;
 /** Blackout lists can be long; a status line must stay readable. */
 const MAX_LISTED_BLACKOUTS = 5;
-
-/** A calendar date with no timezone, held as the epoch ms of its UTC midnight. */
-type CalendarDay = number;
 
 interface Rule {
   /** 0 = Monday … 6 = Sunday. */
@@ -99,36 +95,6 @@ function parseRules(window: DeployWindow): Rule[] {
     rules.push({ days, startMin, endMin, overnight: endMin < startMin });
   });
   return rules;
-}
-
-function isoDate(day: CalendarDay): string {
-  return new Date(day).toISOString().slice(0, 10);
-}
-
-function weekdayIndex(day: CalendarDay): number {
-  return (new Date(day).getUTCDay() + 6) % 7;
-}
-
-/** The local calendar date of an instant in the zone. */
-function localDay(zone: IANAZone, at: number): CalendarDay {
-  const wall = at + zone.offset(at) * MINUTE_MS;
-  return wall - (((wall % DAY_MS) + DAY_MS) % DAY_MS);
-}
-
-/** The instant of a local wall-clock time; see the file header for gaps and overlaps. */
-function instantOf(zone: IANAZone, day: CalendarDay, minuteOfDay: number): number {
-  const wall = day + minuteOfDay * MINUTE_MS;
-  // Offsets a day either side bracket any single transition near this wall time.
-  const offsets = new Set([zone.offset(wall - DAY_MS), zone.offset(wall), zone.offset(wall + DAY_MS)]);
-  let earliest: number | undefined;
-  for (const o of offsets) {
-    const at = wall - o * MINUTE_MS;
-    if (zone.offset(at) === o && (earliest === undefined || at < earliest)) earliest = at;
-  }
-  if (earliest !== undefined) return earliest;
-  // In a gap the clock reads the wall time only under the offset before the jump; zones
-  // spring forward by raising their offset, so that is the smaller one.
-  return wall - Math.min(...offsets) * MINUTE_MS;
 }
 
 function periodOn(zone: IANAZone, day: CalendarDay, rule: Rule): Period {

@@ -23,6 +23,10 @@ export interface PrometheusOptions {
    * and waits for a silent one up to `remoteTimeout`: real warnings and real slowness.
    */
   remoteRead?: { url: string; remoteTimeout?: string }[];
+  /** Rule groups (Prometheus's rule file format), evaluated every scrape interval unless a group says otherwise. */
+  ruleGroups?: unknown[];
+  /** host:port of each Alertmanager the alerts of `ruleGroups` go to. */
+  alertmanagers?: string[];
 }
 
 export interface RunningPrometheus {
@@ -37,6 +41,8 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
   const interval = opts.scrapeIntervalSeconds ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'mrcd-prom-'));
   const configFile = join(dir, 'prometheus.yml');
+  const rulesFile = join(dir, 'rules.yml');
+  if (opts.ruleGroups) writeFileSync(rulesFile, JSON.stringify({ groups: opts.ruleGroups }));
   // JSON is YAML, and JSON.stringify quotes targets correctly.
   writeFileSync(
     configFile,
@@ -48,6 +54,8 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
             remote_read: opts.remoteRead.map((r) => ({ url: r.url, read_recent: true, ...(r.remoteTimeout ? { remote_timeout: r.remoteTimeout } : {}) })),
           }
         : {}),
+      ...(opts.ruleGroups ? { rule_files: [rulesFile] } : {}),
+      ...(opts.alertmanagers?.length ? { alerting: { alertmanagers: [{ static_configs: [{ targets: opts.alertmanagers }] }] } } : {}),
     }),
   );
   const port = await freePort();

@@ -12,7 +12,7 @@ import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } fr
 import { startDevServer, type DevServerOptions } from '../../dev/temporal-server';
 import type { GateResult, QuarantineRecord, RolloutActivities, Verdict, WatchInput, WatchOutcome } from '../../domain/activity-contract';
 import { preparePlan } from '../../activities/plan';
-import { consultPolicy, endedRollouts } from '../../activities/policy';
+import { calendarPeriods, consultPolicy, endedRollouts } from '../../activities/policy';
 import { statusQuery } from '../../domain/definitions';
 import type { RolloutStatus } from '../../domain/state';
 import { forTheFile, workflowBundle } from './temporal';
@@ -275,6 +275,7 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
     // The real ones: every test's rollout asks the fleet policy of its own task queue.
     consultPolicy,
     endedRollouts,
+    calendarPeriods,
     async deployRegion(input) {
       calls.push({ kind: 'deploy', region: input.region, input, at: await now() });
       if (script.deployFails?.includes(input.region)) throw ApplicationFailure.nonRetryable(`deployer refused ${input.region}`, ACTIVITY_FAILURE.deployFailed);
@@ -425,6 +426,8 @@ export interface RunOptions extends ScriptOptions {
   input?: Record<string, unknown>;
   /** Real activities in place of scripted ones. */
   activities?: Partial<RolloutActivities>;
+  /** Runs while the rollout's worker serves its task queue, before the rollout starts (e.g. to set the fleet policy of that queue). */
+  beforeStart?: (m: MrcdClient) => Promise<void>;
 }
 
 /**
@@ -444,6 +447,7 @@ export async function runRollout(
   const taskQueue = `test-${process.pid}-${++queueSeq}`;
   const worker = await createTestWorker(server, taskQueue, { ...scriptedActivities(script, calls, opts), ...opts.activities });
   await worker.runUntil(async () => {
+    await opts.beforeStart?.({ client: server.client, taskQueue, close: async () => {} });
     const handle = await server.client.workflow.start('rolloutWorkflow', {
       taskQueue,
       workflowId: `rollout-${taskQueue}`,

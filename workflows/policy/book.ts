@@ -98,6 +98,34 @@ export class PolicyBook {
     return o;
   }
 
+  /** Whether the calendars' periods must be made again (none yet, or less than half the horizon left). */
+  calendarsDue(now: number, horizonMs: number): boolean {
+    if (!this.state.calendars?.length) return false;
+    return this.state.calendarHorizon === undefined || now >= this.state.calendarHorizon - horizonMs / 2;
+  }
+
+  /** When the calendars must be made again, if there are any. */
+  calendarsDueAt(horizonMs: number): number | undefined {
+    if (!this.state.calendars?.length) return undefined;
+    return this.state.calendarHorizon === undefined ? 0 : this.state.calendarHorizon - horizonMs / 2;
+  }
+
+  /** The calendars' periods up to `horizon`, as freezes; a period made before (or lifted by hand) is not made again. */
+  addCalendarPeriods(periods: { calendar: string; key: string; from: number; until: number }[], horizon: number, now: number): void {
+    const known = new Set([...this.state.freezes, ...this.state.ended].map((f) => f.calendar?.key).filter(Boolean));
+    for (const p of periods) {
+      const cal = this.state.calendars?.find((c) => c.name === p.calendar);
+      if (!cal || known.has(p.key) || p.until <= now) continue;
+      const f = this.createFreeze(
+        { scope: cal.scope ?? {}, reason: `${cal.reason} (calendar ${cal.name})`, by: 'policy-file', from: p.from, until: p.until },
+        now,
+        'calendar',
+      );
+      f.calendar = { name: cal.name, key: p.key };
+    }
+    this.state.calendarHorizon = horizon;
+  }
+
   /** A firing alert raises (or keeps) its blocker; a resolved one ends it a cool-down later. */
   alert(req: AlertRequest, now: number): Freeze | null {
     const f = this.state.freezes.find((x) => x.alert?.fingerprint === req.fingerprint);
@@ -140,6 +168,12 @@ export class PolicyBook {
   /** The policy file's part replaced: region concurrency, and its freezes (lifted and created anew). */
   apply(req: ApplyRequest, now: number): void {
     this.state.concurrency = { ...req.concurrency };
+    // Calendars are made into periods anew (the loop asks an activity at once): the old ones go.
+    for (const f of this.state.freezes.filter((x) => x.source === 'calendar'))
+      this.liftFreeze({ id: f.id, by: req.by, reason: `calendar replaced by the policy file: ${req.reason}` }, now);
+    if (req.calendars?.length) this.state.calendars = req.calendars.map((c) => ({ ...c }));
+    else delete this.state.calendars;
+    delete this.state.calendarHorizon;
     if (req.overriders) this.state.overriders = [...req.overriders];
     else delete this.state.overriders;
     for (const f of this.state.freezes.filter((x) => x.source === 'policy-file'))

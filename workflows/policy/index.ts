@@ -51,6 +51,10 @@ const RECLAIM_EVERY_MS = 10_000;
 const IDLE_RECLAIM_EVERY_MS = 15 * 60_000;
 
 const acts = proxyActivities<PolicyActivities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
+/** How far ahead calendar periods are made (plan/calendars.ts says the same). */
+const CALENDAR_HORIZON_MS = 14 * 86_400_000;
+/** After a failed attempt to make calendar periods, the next one. */
+const CALENDAR_RETRY_MS = 60_000;
 
 export async function fleetPolicyWorkflow(input: FleetPolicyInput = {}): Promise<void> {
   const book = new PolicyBook(input.carried);
@@ -128,17 +132,28 @@ export async function fleetPolicyWorkflow(input: FleetPolicyInput = {}): Promise
   setHandler(policyQuery, (): PolicyState => book.state, { description: POLICY_DESCRIPTIONS.policy });
 
   let lastReclaim = Date.now();
+  let lastCalendarTry = -Infinity;
   for (;;) {
     const now = Date.now();
     const next = nextPolicyChange(book.state, now);
     const reclaimEvery = book.slotHoldersWithQueue().length > 0 ? RECLAIM_EVERY_MS : book.state.leases.length > 0 ? IDLE_RECLAIM_EVERY_MS : undefined;
     const reclaimDue = reclaimEvery !== undefined ? lastReclaim + reclaimEvery : undefined;
-    const wake = [next, reclaimDue].filter((t): t is number => t !== undefined);
+    const calendarsDue = book.calendarsDueAt(CALENDAR_HORIZON_MS);
+    const wake = [next, reclaimDue, calendarsDue !== undefined ? Math.max(calendarsDue, lastCalendarTry + CALENDAR_RETRY_MS) : undefined].filter(
+      (t): t is number => t !== undefined,
+    );
     const timeout = wake.length ? Math.max(Math.min(...wake) - now, 1) : undefined;
     const woken = () => changed || workflowInfo().continueAsNewSuggested;
     await (timeout === undefined ? condition(woken) : condition(woken, timeout));
     changed = false;
     book.expire(Date.now());
+    if (book.calendarsDue(Date.now(), CALENDAR_HORIZON_MS) && Date.now() >= lastCalendarTry + CALENDAR_RETRY_MS) {
+      lastCalendarTry = Date.now();
+      const from = Date.now();
+      // Not made: the calendar's scope stays held (calendarPendingBlockers) and it is asked again.
+      const periods = await acts.calendarPeriods({ calendars: book.state.calendars!, from, to: from + CALENDAR_HORIZON_MS }).catch(() => undefined);
+      if (periods) book.addCalendarPeriods(periods, from + CALENDAR_HORIZON_MS, Date.now());
+    }
     const queued = book.slotHoldersWithQueue();
     const holders = queued.length > 0 ? queued : [...new Set(book.state.leases.map((l) => l.rolloutId))];
     if (holders.length > 0 && Date.now() >= lastReclaim + (queued.length > 0 ? RECLAIM_EVERY_MS : IDLE_RECLAIM_EVERY_MS)) {

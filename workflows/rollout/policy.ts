@@ -18,8 +18,12 @@ const policyActs = proxyLocalActivities<RolloutActivities>({
 
 /** A policy that could not be read is asked again after this; the hold shows why meanwhile. */
 const UNREADABLE_RETRY_MS = 30_000;
-/** A held step asks again at least this often, in case a word from the policy was lost. */
-const HELD_RECHECK_MS = 30 * 60_000;
+/**
+ * A held step asks again at least this often, in case a word from the policy never came (a
+ * policy reset by hand); a freeze with an end is asked about again at its end anyway. Long,
+ * so a weekend's hold costs a dozen questions, not hundreds.
+ */
+const HELD_RECHECK_MS = 6 * 3_600_000;
 
 /**
  * Holds region i until the policy lets `step` go. While held the region is `blocked`, with
