@@ -2,7 +2,18 @@
 // see what is frozen, and lift it. Held rollouts go on by themselves once a freeze lifts.
 import Table from 'cli-table3';
 import { readDuration } from '../../domain/duration';
-import { describeBlocker, describeScope, freezeActive, freezeBlocker, freezeCovers, type Freeze, type FreezeScope } from '../../domain/policy';
+import {
+  describeBlocker,
+  describeScope,
+  freezeActive,
+  freezeBlocker,
+  freezeCovers,
+  freezeRequestProblems,
+  liftRequestProblems,
+  overrideRequestProblems,
+  type Freeze,
+  type FreezeScope,
+} from '../../domain/policy';
 import { createFreeze, freezesFor, liftFreeze, overrideFreeze, showPolicy } from '../../client/policy';
 import { rolloutWorkflowId } from '../../domain/definitions';
 import type { MrcdClient } from '../../client/rollouts';
@@ -21,6 +32,28 @@ export interface FreezeCreateOpts {
 }
 
 const utc = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** The flag each field of a request comes from. */
+const FLAGS: Record<string, string> = {
+  reason: '--reason',
+  by: '--by',
+  until: '--until',
+  from: '--from',
+  freezes: '--freeze',
+  'scope.regions': '--region',
+  'scope.services': '--service',
+  'scope.teams': '--team',
+};
+
+/** Exit 2 with every problem of a request, each named with the flag it came from. */
+function refuseProblems(what: string, problems: string[]): void {
+  if (problems.length === 0) return;
+  const named = problems.map((p) => {
+    const field = /^[a-zA-Z.]+/.exec(p)?.[0] ?? '';
+    return FLAGS[field] ? `${p} (${FLAGS[field]})` : p;
+  });
+  throw new ExitError(EXIT.invalid, `${what}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${named.map((p) => `  ${p}`).join('\n')}`);
+}
 
 /** `2h` from now, or a time: `2026-12-24T08:00:00Z`. */
 export function timeOf(flag: string, v: string | undefined, now: number): number | undefined {
@@ -41,14 +74,11 @@ export async function freezeCreate({ options: o, global: g }: CommandInput<Freez
   };
   const from = timeOf('--from', o.from, now);
   const until = timeOf('--until', o.until, now);
+  const req = { scope, reason: o.reason ?? '', by: o.by ?? whoAmI(), ...(from !== undefined ? { from } : {}), ...(until !== undefined ? { until } : {}) };
+  // Refused before anything is sent: bad input is exit 2 whether or not Temporal is up.
+  refuseProblems('freeze create', freezeRequestProblems(req, now));
   await withClient(g, async (m) => {
-    const f = await createFreeze(m, {
-      scope,
-      reason: o.reason ?? '',
-      by: o.by ?? whoAmI(),
-      ...(from !== undefined ? { from } : {}),
-      ...(until !== undefined ? { until } : {}),
-    });
+    const f = await createFreeze(m, req);
     const p = await showPolicy(m);
     // What it holds now: rollouts deploying or soaking in its scope, and those already waiting.
     const held = [...p.leases, ...p.waiting].filter((x) => freezeCovers(f, x));
@@ -93,8 +123,10 @@ export function freezeTable(freezes: Freeze[], now: number): string {
 }
 
 export async function freezeLift({ args: [id], options: o, global: g }: CommandInput<{ reason?: string; by?: string }>): Promise<void> {
+  const req = { id: id!, reason: o.reason ?? '', by: o.by ?? whoAmI() };
+  refuseProblems('freeze lift', liftRequestProblems(req));
   await withClient(g, async (m) => {
-    const f = await liftFreeze(m, { id: id!, reason: o.reason ?? '', by: o.by ?? whoAmI() });
+    const f = await liftFreeze(m, req);
     const lifted = f.lifted;
     out(g.json, f, () =>
       lifted
@@ -139,15 +171,17 @@ export interface FreezeOverrideOpts {
 /** `mrcd freeze override <service>`: a held rollout of the service goes past the freezes (all, or --freeze), until the override expires. */
 export async function freezeOverride({ args: [service], options: o, global: g }: CommandInput<FreezeOverrideOpts>): Promise<void> {
   const until = timeOf('--until', o.until, Date.now());
+  const req = {
+    service: service!,
+    rolloutId: rolloutWorkflowId(service!),
+    reason: o.reason ?? '',
+    by: o.by ?? whoAmI(),
+    ...(o.freeze ? { freezes: o.freeze } : {}),
+    ...(until !== undefined ? { until } : {}),
+  };
+  refuseProblems('freeze override', overrideRequestProblems(req, Date.now()));
   await withClient(g, async (m) => {
-    const ov = await overrideFreeze(m, {
-      service: service!,
-      rolloutId: rolloutWorkflowId(service!),
-      reason: o.reason ?? '',
-      by: o.by ?? whoAmI(),
-      ...(o.freeze ? { freezes: o.freeze } : {}),
-      ...(until !== undefined ? { until } : {}),
-    });
+    const ov = await overrideFreeze(m, req);
     out(g.json, ov, () =>
       [
         `${ov.id}: ${service} may go past ${ov.freezes ? ov.freezes.join(', ') : 'every freeze'} until ${utc(ov.until)} (by ${ov.by}: ${ov.reason})`,
