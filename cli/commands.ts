@@ -7,6 +7,7 @@ import { OPERATOR_ACTIONS, ROLLOUT_STATES } from '../domain/state';
 import type { CommandInput, GlobalOpts } from './command-helpers';
 import { codecServer } from './commands/codec-server';
 import { deploy } from './commands/deploy';
+import { fleet } from './commands/fleet';
 import { freezeCreate, freezeLift, freezeList, freezeOverride } from './commands/freeze';
 import { policyApply, policyShow } from './commands/policy';
 import { history } from './commands/history';
@@ -160,6 +161,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     run: (input) => operatorAction(action, input),
   })),
+  {
+    name: 'fleet',
+    description: 'what runs where: every service × region with the version last verified there, rollouts in flight and their holds, freezes and region slots',
+    run: fleet,
+  },
   {
     name: 'freeze create',
     description: 'stop the line: hold every deploy and promotion in a scope (regions, services, teams; all when none is given) until lifted or --until',

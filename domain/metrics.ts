@@ -8,7 +8,7 @@
 export interface MetricDefinition {
   /** The name the meter is given; Prometheus shows counters with `_total` appended. */
   name: string;
-  kind: 'counter' | 'histogram';
+  kind: 'counter' | 'histogram' | 'gauge';
   tags: readonly string[];
   help: string;
 }
@@ -66,7 +66,25 @@ export const ROLLOUT_METRICS = {
     name: 'mrcd_hold_seconds',
     kind: 'histogram',
     tags: ['service', 'kind'],
-    help: 'How long a hold lasted, by kind: paused, halted, rollback-failed, awaiting-approval.',
+    help: 'How long a hold lasted, by kind: paused, halted, rollback-failed, awaiting-approval, blocked.',
+  },
+  policyFreezesActive: {
+    name: 'mrcd_policy_freezes_active',
+    kind: 'gauge',
+    tags: ['source'],
+    help: 'Freezes of the fleet policy holding now, by source: command, policy-file, calendar, alert.',
+  },
+  policyRegionRollouts: {
+    name: 'mrcd_policy_region_rollouts',
+    kind: 'gauge',
+    tags: ['region'],
+    help: 'Rollouts deploying or soaking in a region, as the fleet policy counts them for region concurrency.',
+  },
+  policyRegionWaiting: {
+    name: 'mrcd_policy_region_waiting',
+    kind: 'gauge',
+    tags: ['region'],
+    help: 'Rollouts the fleet policy holds before a deploy or a promotion in a region (a freeze, a full region).',
   },
 } as const satisfies Record<string, MetricDefinition>;
 

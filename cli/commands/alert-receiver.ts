@@ -40,8 +40,8 @@ export async function alertReceiver({ options: o, global: g }: CommandInput<Aler
     });
     out(g.json, { url: r.url, taskQueue: m.taskQueue, cooldownMs, token: token !== undefined }, () =>
       [
-        `alert receiver at ${r.url} for the fleet policy of task queue ${m.taskQueue} (cool-down ${formatDuration(cooldownMs)}${token !== undefined ? `, bearer token from ${o.tokenEnv}` : ''})`,
-        `point Alertmanager at it: receivers: [{name: mrcd, webhook_configs: [{url: ${r.url}, send_resolved: true}]}] (docs/alert-blockers.md)`,
+        `alert receiver at ${r.url} for the fleet policy of task queue ${m.taskQueue} (cool-down ${cooldownMs === 0 ? '0s' : formatDuration(cooldownMs)}${token !== undefined ? `, bearer token from ${o.tokenEnv}` : ''})`,
+        `point Alertmanager at it: receivers: [{name: mrcd, webhook_configs: [{url: ${r.url}, send_resolved: true${token !== undefined ? ', http_config: {authorization: {credentials_file: <a file holding the token>}}' : ''}}]}] (docs/alert-blockers.md)`,
       ].join('\n'),
     );
     await new Promise<void>((resolve) => {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createActivities } from '../../activities';
 import { act, followRollout, startRollout, type MrcdClient } from '../../client/rollouts';
 import { applyPolicy, createFreeze, liftFreeze, overrideFreeze, showPolicy } from '../../client/policy';
+import { fleetView } from '../../client/fleet';
 import { InvalidPolicyRequestError, PolicyRefusedError } from '../../client/errors';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import { policyWorkflowId } from '../../domain/policy';
@@ -217,6 +218,39 @@ describe('the fleet policy holds and releases rollouts', { timeout: 300_000 }, (
       await liftFreeze(m, { id: freeze.id, reason: 'test over', by: 'dana' });
       await applyPolicy(m, { concurrency: {}, freezes: [], reason: 'test over', by: 'sre' });
     }
+  });
+
+  test('the fleet view agrees with what the regions run, and shows what is in flight and what holds it', async () => {
+    const freeze = await createFreeze(m, { scope: { services: ['checkout'], regions: ['us-east-1'] }, reason: 'fleet view test', by: 'erin' });
+    try {
+      await startRollout(m, plan('checkout', '2.1.0', '1s'), { startedBy: 'ci' });
+      await waitFor('checkout', (s) => s.regions[2]!.status === 'blocked', 'us-east-1 held');
+      const v = await pollFor(
+        'every rollout listed',
+        () => fleetView(m),
+        (x) => x.services.length >= 7 && x.services.find((s) => s.service === 'checkout')?.inFlight?.hold !== undefined,
+        { timeoutMs: 15_000, everyMs: 250 },
+      );
+      assert.deepEqual(v.regions, REGIONS);
+      let compared = 0;
+      for (const svc of v.services)
+        for (const [region, cell] of Object.entries(svc.regions)) {
+          if (cell.version === undefined) continue;
+          assert.equal(cell.version, sim.versionOf(svc.service, region), `${svc.service} in ${region}`);
+          compared += 1;
+        }
+      assert.ok(compared >= 15, `most cells are known (${compared})`);
+      const checkout = v.services.find((s) => s.service === 'checkout')!;
+      assert.equal(checkout.inFlight?.version, '2.1.0');
+      assert.equal(checkout.inFlight?.hold, 'blocked at us-east-1');
+      assert.equal(checkout.regions['us-east-1']!.version, '2.0.0', 'the held region still runs what the last rollout verified');
+      assert.equal(checkout.regions['ap-southeast-2']!.version, '2.1.0');
+      assert.ok(v.freezes.some((f) => f.id === freeze.id));
+    } finally {
+      await liftFreeze(m, { id: freeze.id, reason: 'test over', by: 'erin' });
+    }
+    const done = await followRollout(m, 'checkout', () => {}, 200);
+    assert.equal(done.status.state, 'succeeded');
   });
 
   test('bad requests are refused with every problem and its path; a bad signal is recorded, not dropped', async () => {

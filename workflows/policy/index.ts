@@ -39,6 +39,7 @@ import {
   releaseSignal,
 } from '../../domain/policy-definitions';
 import { PolicyBook } from './book';
+import { PolicyGauges } from './metrics';
 
 export interface FleetPolicyInput {
   /** Set by continue-as-new. */
@@ -131,6 +132,7 @@ export async function fleetPolicyWorkflow(input: FleetPolicyInput = {}): Promise
   );
   setHandler(policyQuery, (): PolicyState => book.state, { description: POLICY_DESCRIPTIONS.policy });
 
+  const gauges = new PolicyGauges();
   let lastReclaim = Date.now();
   let lastCalendarTry = -Infinity;
   for (;;) {
@@ -173,6 +175,7 @@ export async function fleetPolicyWorkflow(input: FleetPolicyInput = {}): Promise
           }),
       ),
     );
+    gauges.observe(book.state, Date.now());
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof fleetPolicyWorkflow>({ carried: book.carried() });
