@@ -39,11 +39,14 @@ const TASK_QUEUE = `codec-${process.pid}`;
  * - search attributes (start, upserts, TemporalChangeVersion): visibility indexes and lists
  *   them, so codecs never see them (Temporal's design); mrcd's are service, version, owner,
  *   state and region, never a token;
- * - patch markers: the SDK's core writes them, with nothing but the patch id.
+ * - patch markers: the SDK's core writes them, with nothing but the patch id;
+ * - a local activity's marker data (the fleet policy's consult): the SDK's core writes it with
+ *   the activity's id, type, attempt and times; the result beside it is encrypted like any.
  */
 const EXEMPT: { why: string; path: RegExp }[] = [
   { why: 'search attributes are indexed by the server, not encoded by codecs', path: /\.searchAttributes\.indexedFields\./ },
   { why: 'patch markers are written by the SDK core with the patch id only', path: /markerRecordedEventAttributes\.details\.patch-data\./ },
+  { why: "a local activity marker's data is the SDK core's bookkeeping (id, type, attempt, times)", path: /markerRecordedEventAttributes\.details\.data\./ },
 ];
 
 let dir: string;
@@ -232,6 +235,7 @@ test('an encrypted rollout: ciphertext in history, plain to whoever holds the ke
     'start summary and details (user metadata)': /userMetadata\.(summary|details)/,
     'activity inputs': /activityTaskScheduledEventAttributes\.input\.payloads/,
     'activity results': /activityTaskCompletedEventAttributes\.result\.payloads/,
+    'local activity results (the fleet policy consulted)': /markerRecordedEventAttributes\.details\.result\.payloads/,
     'update argument': /workflowExecutionUpdateAcceptedEventAttributes\.acceptedRequest\.input\.args\.payloads/,
     'update result': /workflowExecutionUpdateCompletedEventAttributes\.outcome\.success\.payloads/,
     'signal input': /workflowExecutionSignaledEventAttributes\.input\.payloads/,

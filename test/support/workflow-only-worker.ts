@@ -1,7 +1,10 @@
 // A worker process that runs workflow tasks only (the activities run elsewhere): what a test
 // kills with SIGKILL to lose the worker holding a rollout while its activity completes
-// meanwhile on another. TEMPORAL_ADDRESS, MRCD_TASK_QUEUE, MRCD_WORKFLOW_BUNDLE.
+// meanwhile on another. TEMPORAL_ADDRESS, MRCD_TASK_QUEUE, MRCD_WORKFLOW_BUNDLE. The
+// fleet policy's consult is a local activity, which runs on the workflow's own worker:
+// every worker that runs rollouts registers it.
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { consultPolicy } from '../../activities/policy';
 
 async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
@@ -9,6 +12,7 @@ async function main(): Promise<void> {
     connection,
     taskQueue: process.env.MRCD_TASK_QUEUE!,
     workflowBundle: { codePath: process.env.MRCD_WORKFLOW_BUNDLE! },
+    activities: { consultPolicy },
   });
   process.stdout.write('workflow worker started\n');
   await worker.run();
