@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { actionSpec } from '../domain/operator-actions';
 import { OPERATOR_ACTIONS, ROLLOUT_STATES } from '../domain/state';
 import type { CommandInput, GlobalOpts } from './command-helpers';
+import { alertReceiver } from './commands/alert-receiver';
 import { codecServer } from './commands/codec-server';
 import { deploy } from './commands/deploy';
 import { fleet } from './commands/fleet';
@@ -208,6 +209,24 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--by <name>', description: 'who overrides (default $MRCD_USER or the login name); the policy file may name who may' },
     ],
     run: freezeOverride,
+  },
+  {
+    name: 'alert-receiver',
+    description:
+      "receive Alertmanager's webhook: an alert with mrcd_region, mrcd_service or mrcd_team labels blocks deploys and promotions in its scope until it resolves and a cool-down has passed (docs/alert-blockers.md); runs until interrupted",
+    options: [
+      {
+        flags: '--listen <host:port>',
+        description: 'address to listen on (a bare port: loopback; port 0 picks one); whoever reaches it can stop deploys',
+        default: '127.0.0.1:9095',
+      },
+      { flags: '--cooldown <duration>', description: 'how long a blocker outlives its alert once resolved (90s, 5m, 0s)', default: '5m' },
+      {
+        flags: '--token-env <name>',
+        description: 'environment variable holding the bearer token Alertmanager must send (the token itself never goes on the command line)',
+      },
+    ],
+    run: alertReceiver,
   },
   {
     name: 'policy show',

@@ -2,24 +2,34 @@
 // The system programs `npm test` needs besides the Temporal binaries, provisioned on first
 // use so that `npm install && npm test` needs nothing installed by hand on a Debian machine:
 //
-// - Prometheus (the SLO integration tests): Debian's package at an exact version, fetched
-//   with `apt-get download` and unpacked with `dpkg-deb -x` into .tools/prometheus-<version>/
-//   (no system install, no root needed while the apt lists know the package). ~1 s of
-//   download and ~1 s of unpacking once. Looked for in this order: $MRCD_PROMETHEUS_BIN,
-//   the .tools copy, /usr/bin/prometheus; provisioned when none is there.
+// - Prometheus (the SLO integration tests) and Alertmanager (the alert-blocker test):
+//   Debian's packages at exact versions, fetched with `apt-get download` and unpacked with
+//   `dpkg-deb -x` into .tools/prometheus-<version>/ and .tools/alertmanager-<version>/ (no
+//   system install, no root needed while the apt lists know the packages). ~1 s of download
+//   and ~1 s of unpacking once each. Looked for in this order: $MRCD_PROMETHEUS_BIN
+//   ($MRCD_ALERTMANAGER_BIN), the .tools copy, /usr/bin/prometheus
+//   (/usr/bin/prometheus-alertmanager); provisioned when none is there.
+//   Debian's Alertmanager reads its notification templates from
+//   /usr/share/prometheus/alertmanager/ (Debian's patch replacing upstream's embedded copies;
+//   no flag moves them, and it exits without them), so the unpacked copy has that one path
+//   constant rewritten to the relative path of the same length
+//   `usr/share/prometheus/alertmanager/`, and runs with its unpacked root as working
+//   directory (`cwd` of what findAlertmanager returns). The alternatives were worse: the
+//   system package starts a daemon listening on every interface on a systemd host, and a
+//   private mount namespace needs privileges many CI machines do not give.
 // - Chromium (the Web UI test): too many shared libraries to unpack, so it is the system
 //   package: `apt-get install -y --no-install-recommends chromium` when running as root,
 //   else one error saying that command. Looked for in this order: $MRCD_CHROMIUM_BIN,
 //   /usr/bin/chromium.
 //
-// At first use rather than in postinstall: a Prometheus is needed only by two test files
-// and Chromium by one, and an install of Chromium (~100 MB of packages, root) must not be
-// a side effect of `npm install`. Provisioning prints one line; failing, one error that
-// names the one command to run. Two test processes may provision Prometheus at once: each
-// unpacks into a staging directory of its own and renames it into place (atomic; the
-// loser removes its copy).
+// At first use rather than in postinstall: a Prometheus is needed only by a few test files,
+// an Alertmanager and Chromium by one each, and an install of Chromium (~100 MB of packages,
+// root) must not be a side effect of `npm install`. Provisioning prints one line; failing,
+// one error that names the one command to run. Two test processes may provision the same
+// tool at once: each unpacks into a staging directory of its own and renames it into place
+// (atomic; the loser removes its copy).
 //
-//   node scripts/provision-tools.js [prometheus] [chromium]    provision now (both by default)
+//   node scripts/provision-tools.js [prometheus] [alertmanager] [chromium]    provision now (all by default)
 //
 // Plain JS, like the other installers: usable without tsx.
 'use strict';
@@ -36,10 +46,23 @@ const PROMETHEUS = {
   // "prometheus, version 2.42.0+ds (branch: debian/sid, revision: 2.42.0+ds-5+deb12u1)"
   reports: /^prometheus, version 2\.42\.0\b/m,
 };
+/** Exact pin: Debian bookworm's Alertmanager, the one `apt-cache madison prometheus-alertmanager` lists. */
+const ALERTMANAGER = {
+  version: '0.25.0',
+  debianVersion: '0.25.0-1+b4',
+  // "alertmanager, version 0.25.0 (branch: debian/sid, revision: 0.25.0-1+b4)"
+  reports: /^alertmanager, version 0\.25\.0\b/m,
+};
 const SYSTEM_PROMETHEUS = '/usr/bin/prometheus';
+const SYSTEM_ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 const PROVISION_COMMAND = 'node scripts/provision-tools.js prometheus';
+const ALERTMANAGER_COMMAND = 'node scripts/provision-tools.js alertmanager';
 const CHROMIUM_COMMAND = 'apt-get install -y --no-install-recommends chromium';
+
+/** Where Debian's Alertmanager looks for default.tmpl and email.tmpl, and what the unpacked copy looks for instead (same length: a string constant in the binary). */
+const ALERTMANAGER_TEMPLATES = '/usr/share/prometheus/alertmanager';
+const ALERTMANAGER_TEMPLATES_RELATIVE = 'usr/share/prometheus/alertmanager/';
 
 function log(msg) {
   process.stderr.write(`[mrcd] ${msg}\n`);
@@ -72,94 +95,162 @@ function run(cmd, args, opts = {}) {
 }
 const lastLine = (output) => output.split('\n').filter(Boolean).pop() || '(no output)';
 
-/** Where the pinned Prometheus is unpacked, and its binary. */
-function prometheusDir(toolsDir = TOOLS_DIR) {
-  return path.join(toolsDir, `prometheus-${PROMETHEUS.debianVersion}`);
+/**
+ * What differs between the tools unpacked from a Debian package: names, pins, where the
+ * binary sits in the package, the fallback the errors offer, and what the unpacked copy
+ * needs to run where it is.
+ */
+const DEBIAN_TOOLS = {
+  prometheus: {
+    name: 'prometheus',
+    pin: PROMETHEUS,
+    package: 'prometheus',
+    binary: ['usr', 'bin', 'prometheus'],
+    envVar: 'MRCD_PROMETHEUS_BIN',
+    systemPath: SYSTEM_PROMETHEUS,
+    command: PROVISION_COMMAND,
+    size: '~20 MB',
+    fallback: 'a prometheus 2.x binary',
+    download: 'https://prometheus.io/download/',
+    /**
+     * Debian's binary looks for its web assets and console templates under /usr/share and /etc;
+     * the unpacked copy is told where its own are (only its API is used by the tests, but the
+     * UI then works for someone looking at a test's Prometheus).
+     */
+    runsWith: (dir) => ({
+      args: [
+        `--web.local-assets=${path.join(dir, 'usr', 'share', 'prometheus', 'web')}`,
+        `--web.console.templates=${path.join(dir, 'etc', 'prometheus', 'consoles')}`,
+        `--web.console.libraries=${path.join(dir, 'etc', 'prometheus', 'console_libraries')}`,
+      ],
+    }),
+  },
+  alertmanager: {
+    name: 'alertmanager',
+    pin: ALERTMANAGER,
+    package: 'prometheus-alertmanager',
+    binary: ['usr', 'bin', 'prometheus-alertmanager'],
+    envVar: 'MRCD_ALERTMANAGER_BIN',
+    systemPath: SYSTEM_ALERTMANAGER,
+    command: ALERTMANAGER_COMMAND,
+    size: '~11 MB',
+    fallback: 'an alertmanager 0.2x binary',
+    download: 'https://prometheus.io/download/#alertmanager',
+    // The templates path is relative once relocated (see the header): the working directory
+    // makes it the unpacked one, and the UI path is given outright.
+    runsWith: (dir) => ({ args: [`--web.ui-path=${path.join(dir, 'usr', 'share', 'prometheus', 'alertmanager', 'ui')}/`], cwd: dir }),
+    prepare: relocateAlertmanagerTemplates,
+  },
+};
+
+/** Where a pinned tool is unpacked, and its binary. */
+function debianToolDir(tool, toolsDir = TOOLS_DIR) {
+  return path.join(toolsDir, `${tool.name}-${tool.pin.debianVersion}`);
 }
-function prometheusBinary(toolsDir = TOOLS_DIR) {
-  return path.join(prometheusDir(toolsDir), 'usr', 'bin', 'prometheus');
+function debianToolBinary(tool, toolsDir = TOOLS_DIR) {
+  return path.join(debianToolDir(tool, toolsDir), ...tool.binary);
 }
+const prometheusDir = (toolsDir) => debianToolDir(DEBIAN_TOOLS.prometheus, toolsDir);
+const prometheusBinary = (toolsDir) => debianToolBinary(DEBIAN_TOOLS.prometheus, toolsDir);
+const alertmanagerDir = (toolsDir) => debianToolDir(DEBIAN_TOOLS.alertmanager, toolsDir);
+const alertmanagerBinary = (toolsDir) => debianToolBinary(DEBIAN_TOOLS.alertmanager, toolsDir);
 
 /**
- * Debian's binary looks for its web assets and console templates under /usr/share and /etc;
- * the unpacked copy is told where its own are (only its API is used by the tests, but the
- * UI then works for someone looking at a test's Prometheus).
+ * The tool to run without provisioning: its $MRCD_*_BIN (which must then be executable), the
+ * .tools copy, the system's; undefined when there is none.
  */
-function prometheusArgs(toolsDir = TOOLS_DIR) {
-  const dir = prometheusDir(toolsDir);
-  return [
-    `--web.local-assets=${path.join(dir, 'usr', 'share', 'prometheus', 'web')}`,
-    `--web.console.templates=${path.join(dir, 'etc', 'prometheus', 'consoles')}`,
-    `--web.console.libraries=${path.join(dir, 'etc', 'prometheus', 'console_libraries')}`,
-  ];
-}
-
-/**
- * The Prometheus to run without provisioning: $MRCD_PROMETHEUS_BIN (which must then be
- * executable), the .tools copy, the system's; undefined when there is none.
- */
-function findPrometheus({ env = process.env, toolsDir = TOOLS_DIR, systemPath = SYSTEM_PROMETHEUS } = {}) {
-  const fromEnv = env.MRCD_PROMETHEUS_BIN;
+function findDebianTool(tool, { env = process.env, toolsDir = TOOLS_DIR, systemPath = tool.systemPath } = {}) {
+  const fromEnv = env[tool.envVar];
   if (fromEnv) {
-    if (!executable(fromEnv)) throw new Error(`MRCD_PROMETHEUS_BIN=${fromEnv} is not an executable file`);
-    return { path: fromEnv, from: 'MRCD_PROMETHEUS_BIN', args: [] };
+    if (!executable(fromEnv)) throw new Error(`${tool.envVar}=${fromEnv} is not an executable file`);
+    return { path: fromEnv, from: tool.envVar, args: [] };
   }
-  if (executable(prometheusBinary(toolsDir))) return { path: prometheusBinary(toolsDir), from: '.tools', args: prometheusArgs(toolsDir) };
+  const local = debianToolBinary(tool, toolsDir);
+  if (executable(local)) return { path: local, from: '.tools', ...tool.runsWith(debianToolDir(tool, toolsDir)) };
   if (executable(systemPath)) return { path: systemPath, from: 'system', args: [] };
   return undefined;
 }
 
-const cannotProvision = (why, todo) => new Error(`cannot provision prometheus ${PROMETHEUS.version} (Debian ${PROMETHEUS.debianVersion}): ${why}. ${todo}`);
+const cannotProvision = (tool, why, todo) => new Error(`cannot provision ${tool.name} ${tool.pin.version} (Debian ${tool.pin.debianVersion}): ${why}. ${todo}`);
 
 /** Fetches the pinned .deb into dir (apt-get download), updating the apt lists once when they lack it and we are root. */
-async function download(aptGet, dir, uid) {
-  const spec = `prometheus=${PROMETHEUS.debianVersion}`;
+async function download(tool, aptGet, dir, uid) {
+  const spec = `${tool.package}=${tool.pin.debianVersion}`;
   let r = await run(aptGet, ['-q', 'download', spec], { cwd: dir });
   if (r.missing) {
-    throw cannotProvision('no apt-get here (not Debian)', 'Set MRCD_PROMETHEUS_BIN to a prometheus 2.x binary (https://prometheus.io/download/).');
+    throw cannotProvision(tool, 'no apt-get here (not Debian)', `Set ${tool.envVar} to ${tool.fallback} (${tool.download}).`);
   }
   // A machine whose apt lists were never fetched (a fresh container) does not know the package yet.
   if (r.code !== 0 && /Unable to locate package|has no candidate/.test(r.output) && uid === 0) {
     const u = await run(aptGet, ['-qq', 'update']);
-    if (u.code !== 0) throw cannotProvision(`apt-get update failed: ${lastLine(u.output)}`, `Run \`${PROVISION_COMMAND}\` once Debian's mirror is reachable.`);
+    if (u.code !== 0) throw cannotProvision(tool, `apt-get update failed: ${lastLine(u.output)}`, `Run \`${tool.command}\` once Debian's mirror is reachable.`);
     r = await run(aptGet, ['-q', 'download', spec], { cwd: dir });
   }
   if (r.code === 0) return;
-  if (/Version '.*' for 'prometheus' was not found/.test(r.output)) {
+  if (r.output.includes(`' for '${tool.package}' was not found`)) {
     throw cannotProvision(
-      `Debian's mirror no longer has ${spec} (\`apt-cache policy prometheus\` shows what it has)`,
-      'Update the pin in scripts/provision-tools.js, or set MRCD_PROMETHEUS_BIN to a prometheus binary.',
+      tool,
+      `Debian's mirror no longer has ${spec} (\`apt-cache policy ${tool.package}\` shows what it has)`,
+      `Update the pin in scripts/provision-tools.js, or set ${tool.envVar} to a ${tool.name} binary.`,
     );
   }
   if (/Unable to locate package|has no candidate/.test(r.output)) {
-    throw cannotProvision('the apt lists do not know the package prometheus', `Run \`apt-get update\` as root, then \`${PROVISION_COMMAND}\`.`);
+    throw cannotProvision(tool, `the apt lists do not know the package ${tool.package}`, `Run \`apt-get update\` as root, then \`${tool.command}\`.`);
   }
-  throw cannotProvision(`apt-get download failed: ${lastLine(r.output)}`, `Run \`${PROVISION_COMMAND}\` once Debian's mirror is reachable.`);
+  throw cannotProvision(tool, `apt-get download failed: ${lastLine(r.output)}`, `Run \`${tool.command}\` once Debian's mirror is reachable.`);
 }
 
-/** Downloads and unpacks the pinned Prometheus into a staging directory; returns the unpacked root. */
-async function unpackInto(staging, { aptGet, dpkgDeb, uid }) {
+/**
+ * Points the unpacked Alertmanager at its own templates: every occurrence of the absolute
+ * path in the binary (the templates' directory, and the UI paths that start with it) becomes
+ * the relative one. Refuses a binary without it, or without the templates next to it.
+ */
+function relocateAlertmanagerTemplates(root, tool) {
+  const bin = path.join(root, ...tool.binary);
+  const from = Buffer.from(ALERTMANAGER_TEMPLATES);
+  const to = Buffer.from(ALERTMANAGER_TEMPLATES_RELATIVE);
+  const data = fs.readFileSync(bin);
+  let found = 0;
+  for (let at = data.indexOf(from); at >= 0; at = data.indexOf(from, at + from.length)) {
+    to.copy(data, at);
+    found++;
+  }
+  const missing = ['default.tmpl', 'email.tmpl'].filter((f) => !fs.existsSync(path.join(root, ALERTMANAGER_TEMPLATES_RELATIVE, f)));
+  if (found === 0 || missing.length) {
+    throw cannotProvision(
+      tool,
+      `the package does not read its templates from ${ALERTMANAGER_TEMPLATES}/ as expected (${found} references in the binary; missing: ${missing.join(', ') || 'none'})`,
+      `Set ${tool.envVar} to ${tool.fallback}.`,
+    );
+  }
+  fs.writeFileSync(bin, data);
+}
+
+/** Downloads and unpacks the pinned package into a staging directory; returns the unpacked root. */
+async function unpackInto(tool, staging, { aptGet, dpkgDeb, uid }) {
   const debs = path.join(staging, 'deb');
   fs.mkdirSync(debs);
-  await download(aptGet, debs, uid);
-  const deb = fs.readdirSync(debs).find((f) => f.startsWith('prometheus_') && f.endsWith('.deb'));
-  if (!deb) throw cannotProvision(`apt-get download left no prometheus_*.deb in ${debs}`, `Run \`${PROVISION_COMMAND}\` to see apt's output.`);
+  await download(tool, aptGet, debs, uid);
+  const deb = fs.readdirSync(debs).find((f) => f.startsWith(`${tool.package}_`) && f.endsWith('.deb'));
+  if (!deb) throw cannotProvision(tool, `apt-get download left no ${tool.package}_*.deb in ${debs}`, `Run \`${tool.command}\` to see apt's output.`);
   const file = path.join(debs, deb);
   const fields = await run(dpkgDeb, ['-f', file, 'Package', 'Version']);
-  if (fields.missing) throw cannotProvision('no dpkg-deb here (not Debian)', 'Set MRCD_PROMETHEUS_BIN to a prometheus 2.x binary.');
-  if (fields.output !== `Package: prometheus\nVersion: ${PROMETHEUS.debianVersion}`) {
-    throw cannotProvision(`${deb} is not prometheus ${PROMETHEUS.debianVersion}:\n${fields.output}`, 'Check the apt sources, then run it again.');
+  if (fields.missing) throw cannotProvision(tool, 'no dpkg-deb here (not Debian)', `Set ${tool.envVar} to ${tool.fallback}.`);
+  if (fields.output !== `Package: ${tool.package}\nVersion: ${tool.pin.debianVersion}`) {
+    throw cannotProvision(tool, `${deb} is not ${tool.package} ${tool.pin.debianVersion}:\n${fields.output}`, 'Check the apt sources, then run it again.');
   }
   const root = path.join(staging, 'root');
   const x = await run(dpkgDeb, ['-x', file, root]);
-  if (x.code !== 0) throw cannotProvision(`dpkg-deb -x failed: ${lastLine(x.output)}`, 'Check free space in .tools/, then run it again.');
+  if (x.code !== 0) throw cannotProvision(tool, `dpkg-deb -x failed: ${lastLine(x.output)}`, 'Check free space in .tools/, then run it again.');
   fs.rmSync(debs, { recursive: true, force: true });
-  const bin = path.join(root, 'usr', 'bin', 'prometheus');
+  tool.prepare?.(root, tool);
+  const bin = path.join(root, ...tool.binary);
   const v = await run(bin, ['--version']);
-  if (v.code !== 0 || !PROMETHEUS.reports.test(v.output)) {
+  if (v.code !== 0 || !tool.pin.reports.test(v.output)) {
     throw cannotProvision(
-      `the unpacked binary does not report version ${PROMETHEUS.version}: ${lastLine(v.output)}`,
-      'Set MRCD_PROMETHEUS_BIN to a prometheus binary.',
+      tool,
+      `the unpacked binary does not report version ${tool.pin.version}: ${lastLine(v.output)}`,
+      `Set ${tool.envVar} to a ${tool.name} binary.`,
     );
   }
   fs.chmodSync(root, 0o755);
@@ -169,7 +260,7 @@ async function unpackInto(staging, { aptGet, dpkgDeb, uid }) {
 /** Staging directories of provisioning processes that died (killed mid-download) go. */
 function removeAbandonedStaging(toolsDir) {
   for (const name of fs.readdirSync(toolsDir)) {
-    const pid = Number(/^\.prometheus-staging-(\d+)-/.exec(name)?.[1]);
+    const pid = Number(/^\.[a-z]+-staging-(\d+)-/.exec(name)?.[1]);
     if (!pid) continue;
     try {
       process.kill(pid, 0);
@@ -182,26 +273,26 @@ function removeAbandonedStaging(toolsDir) {
 const inFlight = new Map();
 
 /**
- * The pinned Prometheus in .tools, unpacked there first if it is not (one line on stderr).
+ * The pinned tool in .tools, unpacked there first if it is not (one line on stderr).
  * Safe to call from several processes at once: the first rename into place wins.
  */
-function provisionPrometheus({ toolsDir = TOOLS_DIR, aptGet = 'apt-get', dpkgDeb = 'dpkg-deb', uid = process.getuid?.(), say = log } = {}) {
-  const final = prometheusDir(toolsDir);
-  const found = () => ({ path: prometheusBinary(toolsDir), from: '.tools', args: prometheusArgs(toolsDir) });
-  if (executable(prometheusBinary(toolsDir))) return Promise.resolve(found());
+function provisionDebianTool(tool, { toolsDir = TOOLS_DIR, aptGet = 'apt-get', dpkgDeb = 'dpkg-deb', uid = process.getuid?.(), say = log } = {}) {
+  const final = debianToolDir(tool, toolsDir);
+  const found = () => ({ path: debianToolBinary(tool, toolsDir), from: '.tools', ...tool.runsWith(final) });
+  if (executable(debianToolBinary(tool, toolsDir))) return Promise.resolve(found());
   if (!inFlight.has(final)) {
     const p = (async () => {
-      say(`provisioning prometheus ${PROMETHEUS.version} into ${relative(final)} (first use: apt-get download + dpkg-deb -x, ~20 MB)`);
+      say(`provisioning ${tool.name} ${tool.pin.version} into ${relative(final)} (first use: apt-get download + dpkg-deb -x, ${tool.size})`);
       fs.mkdirSync(toolsDir, { recursive: true });
       removeAbandonedStaging(toolsDir);
-      const staging = fs.mkdtempSync(path.join(toolsDir, `.prometheus-staging-${process.pid}-`));
+      const staging = fs.mkdtempSync(path.join(toolsDir, `.${tool.name}-staging-${process.pid}-`));
       try {
-        const root = await unpackInto(staging, { aptGet, dpkgDeb, uid });
+        const root = await unpackInto(tool, staging, { aptGet, dpkgDeb, uid });
         try {
           fs.renameSync(root, final);
         } catch (e) {
           // Another process renamed its copy into place first: use that one.
-          if (!((e.code === 'ENOTEMPTY' || e.code === 'EEXIST') && executable(prometheusBinary(toolsDir)))) throw e;
+          if (!((e.code === 'ENOTEMPTY' || e.code === 'EEXIST') && executable(debianToolBinary(tool, toolsDir)))) throw e;
         }
       } finally {
         fs.rmSync(staging, { recursive: true, force: true });
@@ -213,9 +304,18 @@ function provisionPrometheus({ toolsDir = TOOLS_DIR, aptGet = 'apt-get', dpkgDeb
   return inFlight.get(final);
 }
 
+const findPrometheus = (opts) => findDebianTool(DEBIAN_TOOLS.prometheus, opts);
+const provisionPrometheus = (opts) => provisionDebianTool(DEBIAN_TOOLS.prometheus, opts);
 /** The Prometheus tests run: the first of findPrometheus's, else the pinned one provisioned into .tools. */
 async function ensurePrometheus(opts = {}) {
   return findPrometheus(opts) ?? (await provisionPrometheus(opts));
+}
+
+const findAlertmanager = (opts) => findDebianTool(DEBIAN_TOOLS.alertmanager, opts);
+const provisionAlertmanager = (opts) => provisionDebianTool(DEBIAN_TOOLS.alertmanager, opts);
+/** The Alertmanager tests run: the first of findAlertmanager's, else the pinned one provisioned into .tools. */
+async function ensureAlertmanager(opts = {}) {
+  return findAlertmanager(opts) ?? (await provisionAlertmanager(opts));
 }
 
 /** The Chromium to drive: $MRCD_CHROMIUM_BIN (which must then be executable), else the system's; undefined when neither. */
@@ -255,27 +355,35 @@ async function ensureChromium(opts = {}) {
 module.exports = {
   TOOLS_DIR,
   PROMETHEUS,
+  ALERTMANAGER,
   SYSTEM_PROMETHEUS,
+  SYSTEM_ALERTMANAGER,
   SYSTEM_CHROMIUM,
   PROVISION_COMMAND,
+  ALERTMANAGER_COMMAND,
   CHROMIUM_COMMAND,
   prometheusDir,
   prometheusBinary,
   findPrometheus,
   provisionPrometheus,
   ensurePrometheus,
+  alertmanagerDir,
+  alertmanagerBinary,
+  findAlertmanager,
+  provisionAlertmanager,
+  ensureAlertmanager,
   findChromium,
   provisionChromium,
   ensureChromium,
 };
 
 if (require.main === module) {
+  const ensure = { prometheus: ensurePrometheus, alertmanager: ensureAlertmanager, chromium: ensureChromium };
   const names = process.argv.slice(2);
-  const wanted = names.length ? names : ['prometheus', 'chromium'];
-  const ensure = { prometheus: ensurePrometheus, chromium: ensureChromium };
+  const wanted = names.length ? names : Object.keys(ensure);
   const unknown = wanted.filter((n) => !ensure[n]);
   if (unknown.length) {
-    log(`unknown tool ${unknown.join(', ')}; known: prometheus, chromium`);
+    log(`unknown tool ${unknown.join(', ')}; known: ${Object.keys(ensure).join(', ')}`);
     process.exitCode = 2;
   } else {
     (async () => {

@@ -6,9 +6,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { actionSignals, actionUpdates } from '../../domain/definitions';
+import { policyWorkflowId } from '../../domain/policy';
+import { createFreeze, liftFreeze, overrideFreeze } from '../../client/policy';
+import type { MrcdClient } from '../../client/rollouts';
 import { planDoc, runRollout, startTestServer, type RunOptions, type Script } from './rollout-harness';
 
 const who = { reason: 'recording', by: 'recorder' };
+
+/** The fleet of the rollout being recorded (set before it starts), for the policy scenarios. */
+let fleet: MrcdClient | undefined;
+const withFleet: RunOptions = { beforeStart: async (m) => void (fleet = m) };
 
 async function main() {
   const env = await startTestServer();
@@ -104,6 +111,28 @@ async function main() {
         await h.handle.executeUpdate(actionUpdates.retry, { args: [who] });
         await h.finish();
       },
+    ],
+    [
+      // The fleet policy: a freeze made mid-soak holds the promotion (blocked), an override lets
+      // it past, a second freeze over the next region is lifted. The policy's own history is
+      // recorded beside it (policy-fleet-freeze-override.json).
+      'fleet-freeze-override',
+      planDoc(),
+      {},
+      async (h) => {
+        await h.waitUntil((s) => s.regions[0]!.status === 'soaking');
+        const f = await createFreeze(fleet!, { scope: { services: ['checkout'], regions: ['small'] }, reason: 'recording a freeze', by: 'recorder' });
+        const next = await createFreeze(fleet!, { scope: { regions: ['medium'] }, reason: 'recording a second freeze', by: 'recorder' });
+        await h.waitUntil((s) => s.regions[0]!.status === 'blocked');
+        await overrideFreeze(fleet!, { service: 'checkout', rolloutId: h.handle.workflowId, freezes: [f.id], reason: 'recording an override', by: 'recorder' });
+        await h.waitUntil((s) => s.regions[1]!.status === 'blocked');
+        await liftFreeze(fleet!, { id: next.id, reason: 'recording a lift', by: 'recorder' });
+        await h.finish();
+        const policy = join(__dirname, '..', 'histories', 'policy-fleet-freeze-override.json');
+        writeFileSync(policy, historyToJSON(await env.client.workflow.getHandle(policyWorkflowId(fleet!.taskQueue)).fetchHistory()));
+        process.stdout.write(`recorded ${policy}\n`);
+      },
+      withFleet,
     ],
   ];
   // MRCD_RECORD=name,name records only those (a new scenario, without re-recording the rest).

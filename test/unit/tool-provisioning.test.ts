@@ -1,8 +1,9 @@
-// scripts/provision-tools.js: which Prometheus and Chromium the tests use, and how they are
-// provisioned on first use so that `npm install && npm test` needs nothing installed by
-// hand. The order of the resolvers, the errors that say what to run, the race of two
-// processes provisioning at once (with stand-ins for apt-get and dpkg-deb), and the real
-// thing: the pinned Debian Prometheus in .tools/, unpacked now if it is not there yet.
+// scripts/provision-tools.js: which Prometheus, Alertmanager and Chromium the tests use, and
+// how they are provisioned on first use so that `npm install && npm test` needs nothing
+// installed by hand. The order of the resolvers, the errors that say what to run, the race
+// of two processes provisioning at once (with stand-ins for apt-get and dpkg-deb), the
+// unpacked Alertmanager pointed at its own templates, and the real thing: the pinned Debian
+// Prometheus and Alertmanager in .tools/, unpacked now if they are not there yet.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
@@ -10,6 +11,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { startAlertmanager } from '../support/alertmanager';
 import { tools } from '../support/tools';
 
 const SCRIPT = resolve(__dirname, '../../scripts/provision-tools.js');
@@ -150,6 +152,139 @@ describe('Prometheus: provisioning', () => {
     const { stdout } = await promisify(execFile)(prom.path, ['--version']);
     assert.match(stdout, tools.PROMETHEUS.reports);
     assert.match(stdout, new RegExp(`revision: ${tools.PROMETHEUS.debianVersion.replace(/[.+]/g, '\\$&')}`));
+  });
+});
+
+const fakeAlertmanager = (file: string) => script(file, `echo "alertmanager, version ${tools.ALERTMANAGER.version} (fake)"`);
+const TEMPLATES = '/usr/share/prometheus/alertmanager';
+
+/**
+ * Stand-ins for apt-get and dpkg-deb that "download" and "unpack" a fake Alertmanager: a
+ * script that names Debian's templates path as the real binary does, and the templates.
+ */
+function fakeAlertmanagerDebian(
+  dir: string,
+  { templates = true, download = `sleep 0.3; : > "prometheus-alertmanager_${tools.ALERTMANAGER.debianVersion}_amd64.deb"` } = {},
+) {
+  const log = join(dir, 'calls.log');
+  const aptGet = script(join(dir, 'apt-get'), `echo "apt-get $*" >> ${log}\n${download}`);
+  const dpkgDeb = script(
+    join(dir, 'dpkg-deb'),
+    [
+      `echo "dpkg-deb $*" >> ${log}`,
+      `if [ "$1" = -f ]; then printf 'Package: prometheus-alertmanager\\nVersion: ${tools.ALERTMANAGER.debianVersion}\\n'; exit 0; fi`,
+      `mkdir -p "$3/usr/bin" "$3${TEMPLATES}/ui"`,
+      templates ? `: > "$3${TEMPLATES}/default.tmpl"; : > "$3${TEMPLATES}/email.tmpl"` : ':',
+      `printf '#!/bin/sh\\n# templates: ${TEMPLATES} and ${TEMPLATES}/ui/\\necho "alertmanager, version ${tools.ALERTMANAGER.version} (fake)"\\n' > "$3/usr/bin/prometheus-alertmanager"`,
+      `chmod 755 "$3/usr/bin/prometheus-alertmanager"`,
+    ].join('\n'),
+  );
+  return { aptGet, dpkgDeb, log };
+}
+
+describe('Alertmanager: which binary', () => {
+  test('$MRCD_ALERTMANAGER_BIN first, then the pinned copy in .tools (run in its own directory), then /usr/bin/prometheus-alertmanager; none: undefined', () => {
+    const dir = fresh('am-order');
+    const toolsDir = join(dir, 'tools');
+    const env = fakeAlertmanager(join(dir, 'env', 'alertmanager'));
+    const system = fakeAlertmanager(join(dir, 'system', 'prometheus-alertmanager'));
+    const opts = { toolsDir, systemPath: system };
+
+    assert.equal(tools.findAlertmanager({ ...opts, env: {}, systemPath: join(dir, 'nowhere') }), undefined);
+    assert.deepEqual(tools.findAlertmanager({ ...opts, env: {} }), { path: system, from: 'system', args: [] });
+    fakeAlertmanager(tools.alertmanagerBinary(toolsDir));
+    const local = tools.findAlertmanager({ ...opts, env: {} });
+    const unpacked = join(toolsDir, `alertmanager-${tools.ALERTMANAGER.debianVersion}`);
+    assert.equal(local?.path, join(unpacked, 'usr', 'bin', 'prometheus-alertmanager'));
+    assert.equal(local?.from, '.tools');
+    // Its templates' path is relative to the unpacked root; the UI path is given outright.
+    assert.equal(local?.cwd, unpacked);
+    assert.deepEqual(local?.args, [`--web.ui-path=${join(unpacked, 'usr', 'share', 'prometheus', 'alertmanager', 'ui')}/`]);
+    assert.deepEqual(tools.findAlertmanager({ ...opts, env: { MRCD_ALERTMANAGER_BIN: env } }), { path: env, from: 'MRCD_ALERTMANAGER_BIN', args: [] });
+    // Each tool its own variable: Prometheus's does not pick an Alertmanager.
+    assert.deepEqual(tools.findAlertmanager({ ...opts, env: { MRCD_PROMETHEUS_BIN: env } })?.from, '.tools');
+  });
+
+  test('$MRCD_ALERTMANAGER_BIN that is not an executable file is refused by name, not passed over', () => {
+    const missing = join(fresh('am-env'), 'no-such-alertmanager');
+    assert.throws(() => tools.findAlertmanager({ env: { MRCD_ALERTMANAGER_BIN: missing } }), {
+      message: `MRCD_ALERTMANAGER_BIN=${missing} is not an executable file`,
+    });
+  });
+
+  test('the pin: Debian bookworm 0.25.0, and .tools/alertmanager-<Debian version>/', () => {
+    assert.equal(tools.ALERTMANAGER.version, '0.25.0');
+    assert.equal(tools.ALERTMANAGER.debianVersion, '0.25.0-1+b4');
+    assert.equal(tools.alertmanagerDir('/x'), `/x/alertmanager-${tools.ALERTMANAGER.debianVersion}`);
+    assert.equal(tools.ALERTMANAGER_COMMAND, 'node scripts/provision-tools.js alertmanager');
+  });
+});
+
+describe('Alertmanager: provisioning', () => {
+  test('two processes at once get the one copy, its templates path made relative; present, nothing is downloaded', async () => {
+    const dir = fresh('am-race');
+    const toolsDir = join(dir, 'tools');
+    const { aptGet, dpkgDeb, log } = fakeAlertmanagerDebian(dir);
+    const once = () =>
+      promisify(execFile)(process.execPath, [
+        '-e',
+        `require(${JSON.stringify(SCRIPT)}).provisionAlertmanager(${JSON.stringify({ toolsDir, aptGet, dpkgDeb })}).then((t) => console.log(t.path, t.cwd))`,
+      ]);
+    const [a, b] = await Promise.all([once(), once()]);
+    const expected = `${tools.alertmanagerBinary(toolsDir)} ${tools.alertmanagerDir(toolsDir)}`;
+    assert.equal(a.stdout.trim(), expected);
+    assert.equal(b.stdout.trim(), expected);
+    for (const r of [a, b]) assert.match(r.stderr, /^\[mrcd\] provisioning alertmanager 0\.25\.0 into .*alertmanager-0\.25\.0-1\+b4 \(first use[^\n]*\n$/);
+    assert.match(read(log), /apt-get -q download prometheus-alertmanager=0\.25\.0-1\+b4/);
+    assert.deepEqual(readdirSync(toolsDir), [`alertmanager-${tools.ALERTMANAGER.debianVersion}`]);
+    const bin = read(tools.alertmanagerBinary(toolsDir));
+    assert.ok(!bin.includes(TEMPLATES), bin);
+    assert.match(bin, /# templates: usr\/share\/prometheus\/alertmanager\/ and usr\/share\/prometheus\/alertmanager\/\/ui\//);
+
+    const calls = read(log);
+    assert.equal((await tools.provisionAlertmanager({ toolsDir, aptGet, dpkgDeb })).path, tools.alertmanagerBinary(toolsDir));
+    assert.equal(read(log), calls);
+  });
+
+  test('cannot provision: one error naming what to run (or what is wrong with the package), and no half-unpacked copy', async () => {
+    const dir = fresh('am-cannot');
+    const toolsDir = join(dir, 'tools');
+    const quiet = { toolsDir, uid: 1000, say: () => {} };
+    const noLists = fakeAlertmanagerDebian(fresh('am-nolists'), { download: `echo "E: Unable to locate package prometheus-alertmanager" >&2; exit 100` });
+    await assert.rejects(tools.provisionAlertmanager({ ...quiet, ...noLists }), {
+      message:
+        'cannot provision alertmanager 0.25.0 (Debian 0.25.0-1+b4): the apt lists do not know the package prometheus-alertmanager. Run `apt-get update` as root, then `node scripts/provision-tools.js alertmanager`.',
+    });
+    const gone = fakeAlertmanagerDebian(fresh('am-gone'), {
+      download: `echo "E: Version '${tools.ALERTMANAGER.debianVersion}' for 'prometheus-alertmanager' was not found" >&2; exit 100`,
+    });
+    await assert.rejects(
+      tools.provisionAlertmanager({ ...quiet, ...gone }),
+      /Debian's mirror no longer has prometheus-alertmanager=0\.25\.0-1\+b4 \(`apt-cache policy prometheus-alertmanager` shows what it has\)\. Update the pin in scripts\/provision-tools\.js, or set MRCD_ALERTMANAGER_BIN/,
+    );
+    const noTemplates = fakeAlertmanagerDebian(fresh('am-notemplates'), { templates: false });
+    await assert.rejects(
+      tools.provisionAlertmanager({ ...quiet, ...noTemplates }),
+      /^Error: cannot provision alertmanager 0\.25\.0 \(Debian 0\.25\.0-1\+b4\): the package does not read its templates from \/usr\/share\/prometheus\/alertmanager\/ as expected \(2 references in the binary; missing: default\.tmpl, email\.tmpl\)\. Set MRCD_ALERTMANAGER_BIN to an alertmanager 0\.2x binary\.$/,
+    );
+    assert.deepEqual(readdirSync(toolsDir), [], 'staging removed');
+  });
+
+  test('the real one: the pinned Debian package in .tools/, answering its version and starting with its own templates', { timeout: 300_000 }, async () => {
+    const am = await tools.provisionAlertmanager();
+    assert.equal(am.path, tools.alertmanagerBinary());
+    const { stdout } = await promisify(execFile)(am.path, ['--version']);
+    assert.match(stdout, tools.ALERTMANAGER.reports);
+    assert.match(stdout, /revision: 0\.25\.0-1\+b4/);
+    assert.ok(!readFileSync(am.path).includes(TEMPLATES), 'no reference to /usr/share/prometheus/alertmanager left');
+    // Debian's binary exits at start when it cannot read default.tmpl: started, it found its own.
+    const running = await startAlertmanager({ webhookUrl: 'http://127.0.0.1:9/alertmanager' });
+    try {
+      const status = (await (await fetch(`${running.url}/api/v2/status`)).json()) as { cluster: { status: string } };
+      assert.equal(status.cluster.status, 'disabled', 'no gossip listener');
+    } finally {
+      await running.stop();
+    }
   });
 });
 

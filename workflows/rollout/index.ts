@@ -22,6 +22,7 @@ import { stopPromotedWatches, stopWatching, watchPromoted } from './watches';
 
 export {
   PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS,
+  PATCH_FLEET_POLICY,
   PATCH_HOLD_REMINDERS,
   PATCH_SERVER_RETRIED_CHECKS,
   PATCH_SOAK_ENDS_IN_ITS_WATCH,
