@@ -14,10 +14,11 @@ import { m5 } from './capacity';
 import { m6 } from './recovery';
 import { m7 } from './cli-startup';
 import { m8 } from './review';
+import { m9 } from './freeze';
 import { writePlots } from './plots';
 import { QUICK, results } from './support';
 
-const ALL = ['m1', 'm3', 'm2', 'm4', 'm7', 'm5', 'm6', 'm8'] as const;
+const ALL = ['m1', 'm3', 'm2', 'm4', 'm7', 'm5', 'm6', 'm8', 'm9'] as const;
 
 function selected(): Set<string> {
   const i = process.argv.indexOf('--only');
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     timings[name] = (Date.now() - t) / 1000;
   };
   await timed('m1', m1);
-  if (['m2', 'm3', 'm4', 'm5', 'm7'].some((m) => only.has(m))) {
+  if (['m2', 'm3', 'm4', 'm5', 'm7', 'm9'].some((m) => only.has(m))) {
     const server = await startTestServer();
     try {
       await timed('m3', () => m3(server));
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
       await timed('m4', () => m4(server));
       await timed('m7', () => m7(server));
       await timed('m5', () => m5(server));
+      await timed('m9', () => m9(server));
     } finally {
       await server.stop();
     }

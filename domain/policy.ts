@@ -269,9 +269,9 @@ export function nextPolicyChange(p: PolicyState, now: number): number | undefine
   return next;
 }
 
-/** A blocker in one line: what holds, who and why, until when. */
-export function describeBlocker(b: Blocker): string {
-  const until = b.until !== undefined ? ` until ${new Date(b.until).toISOString().replace(/\.\d{3}Z$/, 'Z')}` : '';
+/** A blocker in one line: what holds, who and why, until when (left out with `withUntil: false`, where the end is shown apart). */
+export function describeBlocker(b: Blocker, { withUntil = true } = {}): string {
+  const until = withUntil && b.until !== undefined ? ` until ${new Date(b.until).toISOString().replace(/\.\d{3}Z$/, 'Z')}` : '';
   if (b.kind === 'freeze') return `freeze ${b.id} (${b.reason}, by ${b.by})${until}`;
   if (b.kind === 'concurrency') return `a slot: ${b.reason}`;
   return `a readable fleet policy: ${b.reason}`;

@@ -160,7 +160,7 @@ export interface RolloutStatus {
   /** Stale-hold reminders over the whole rollout: sent, and how many of them were escalations. */
   reminders?: { sent: number; escalated: number };
   /** The fleet policy's last word while something in it would hold this rollout (a freeze over its region): absent when nothing would. */
-  policy?: { region: string; blockers: Blocker[]; at: number };
+  policy?: { region: string; blockers: Blocker[]; at: number; receivedAt?: number };
   /** The plan's declared reason for more than two regions, for the quarterly review. */
   growthReason?: string;
   /** Operator actions legal right now: what `mrcd` and the UI can offer. */

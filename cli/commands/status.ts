@@ -40,7 +40,9 @@ export function statusTable(s: RolloutStatus, stalled: RegionWithoutWorker[] = [
   if (s.halt) lines.push(`halt${s.halt.cause ? ` [${s.halt.cause.kind}]` : ''}: ${s.halt.reason}`);
   const hold = holdLine(s);
   if (hold) lines.push(hold);
-  if (s.policy) lines.push(`fleet policy: the next step in ${s.policy.region} would wait for ${s.policy.blockers.map(describeBlocker).join('; ')}`);
+  // Only while no region shows it already (blocked, with what holds it).
+  if (s.policy && !s.regions.some((r) => r.status === 'blocked'))
+    lines.push(`fleet policy: the next step in ${s.policy.region} would wait for ${s.policy.blockers.map((b) => describeBlocker(b)).join('; ')}`);
   const runbook = runbookLink(s, process.env.MRCD_RUNBOOK_BASE);
   if (runbook) lines.push(`runbook: ${runbook}`);
   if (s.quarantine)

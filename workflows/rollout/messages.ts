@@ -55,7 +55,8 @@ export function installHandlers(run: RolloutRun): void {
     (notice: PolicyNotice) => {
       run.policyNotice = notice;
       run.policyNudges += 1;
-      if (notice.blockers.length > 0) run.status.policy = notice;
+      // receivedAt: when this rollout learned it (M9 in docs/benchmarks.md measures from the freeze to here).
+      if (notice.blockers.length > 0) run.status.policy = { ...notice, receivedAt: Date.now() };
       else delete run.status.policy;
       run.publish();
     },

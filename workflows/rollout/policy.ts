@@ -63,12 +63,15 @@ export async function clearedByPolicy(
     if (before === undefined) before = r.status;
     run.move(r, 'blocked');
     r.blockedBy = answer.blockers;
-    r.waitingFor = `${step === 'deploy' ? 'its deploy' : 'its promotion'}: held by ${answer.blockers.map(describeBlocker).join('; ')}`;
     const ends = answer.blockers.map((b) => b.until).filter((t): t is number => t !== undefined);
     const unreadable = answer.blockers.some((b) => b.kind === 'unreadable');
     const recheckAt = Math.min(Date.now() + (unreadable ? UNREADABLE_RETRY_MS : HELD_RECHECK_MS), ...ends);
-    if (ends.length === answer.blockers.length && ends.length > 0) r.waitingUntil = Math.max(...ends);
+    // When every blocker ends by itself, the hold's end is shown once (waitingUntil), not per blocker.
+    const allEnd = ends.length === answer.blockers.length && ends.length > 0;
+    if (allEnd) r.waitingUntil = Math.max(...ends);
     else delete r.waitingUntil;
+    const held = answer.blockers.map((b) => describeBlocker(b, { withUntil: !allEnd })).join('; ');
+    r.waitingFor = `${step === 'deploy' ? 'its deploy' : 'its promotion'}: held by ${held}`;
     run.publish();
     const nudged = condition(() => run.policyNudges !== seen || run.intents.abortRequested, Math.max(recheckAt - Date.now(), 1)).then(() => undefined);
     const out = await (breach ? Promise.race([nudged, breach()]) : nudged);
