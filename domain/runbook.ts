@@ -8,7 +8,7 @@ import type { RolloutStatus } from './state';
 export const RUNBOOK_DOC = 'docs/runbook.md';
 
 /** Waiting states with a section of their own. */
-export const RUNBOOK_WAITS = ['paused', 'awaiting-approval', 'waiting-window'] as const;
+export const RUNBOOK_WAITS = ['paused', 'awaiting-approval', 'waiting-window', 'blocked'] as const;
 
 /** A section per halt cause and waiting state; the headings of docs/runbook.md are these ids. */
 export type RunbookSection = HaltKind | (typeof RUNBOOK_WAITS)[number] | 'rollback-all';
@@ -23,6 +23,7 @@ export function runbookSection(s: RolloutStatus): RunbookSection | undefined {
   const cur = s.regions.find((r) => r.name === s.currentRegion);
   if (cur?.status === 'awaiting-approval') return 'awaiting-approval';
   if (cur?.status === 'waiting-window') return 'waiting-window';
+  if (cur?.status === 'blocked') return 'blocked';
   return undefined;
 }
 
