@@ -2,6 +2,7 @@
 // freezes everyone knows ahead (a holiday peak, a migration weekend). Validated here with
 // every problem and its path; what it becomes is the policy workflow's apply request.
 import { z } from 'zod';
+import { ianaTimezone, isoDateText } from './schema-primitives';
 import { WEEKLY_TIME, type ApplyRequest, type FreezeRequest } from '../domain/policy';
 
 const name = z.string().trim().min(1, 'must be a non-empty name').max(200);
@@ -33,17 +34,10 @@ const calendar = z
   .object({
     name,
     reason: z.string().trim().min(1, 'must say why').max(1024),
-    timezone: z.string().refine((tz) => {
-      try {
-        new Intl.DateTimeFormat('en-US', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be an IANA timezone such as "Europe/Dublin"'),
+    timezone: ianaTimezone,
     scope: scopeSchema.optional(),
     weekly: z.array(z.object({ from: weeklyTime, to: weeklyTime }).strict()).default([]),
-    dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')).default([]),
+    dates: z.array(isoDateText).default([]),
   })
   .strict()
   .refine((c) => c.weekly.length + c.dates.length > 0, { message: 'needs weekly periods or dates' });

@@ -58,3 +58,16 @@ export const httpUrl = z.string().refine((s) => {
     return false;
   }
 }, 'must be an http(s) URL');
+
+/** An IANA timezone the runtime knows ("Europe/Dublin"): deploy windows and calendar freezes. */
+export const ianaTimezone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA timezone such as "Europe/Dublin"');
+
+/** A calendar date without a timezone. */
+export const isoDateText = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');

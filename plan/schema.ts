@@ -11,6 +11,8 @@ import {
   DEFAULT_CHECK_INTERVAL,
   DEFAULT_REMIND_EVERY,
   DEFAULT_ESCALATE_AFTER,
+  ianaTimezone,
+  isoDateText,
 } from './schema-primitives';
 import { argv, deployerSchema } from './deployer-schemas';
 import { readDuration } from '../domain/duration';
@@ -110,16 +112,9 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24h)'
 const day = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
 
 export const windowSchema = z.strictObject({
-  timezone: z.string().refine((tz) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'must be an IANA timezone such as "Europe/Dublin"'),
+  timezone: ianaTimezone,
   allow: z.array(z.strictObject({ days: z.array(day).min(1), start: hhmm, end: hhmm })).min(1, 'a window needs at least one allowed period'),
-  blackout: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')).default([]),
+  blackout: z.array(isoDateText).default([]),
 });
 
 export const regionSchema = z.strictObject({

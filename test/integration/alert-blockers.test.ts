@@ -23,6 +23,7 @@ import { startAlertmanager, type RunningAlertmanager } from '../support/alertman
 import { pollFor } from '../support/poll';
 import { startPrometheus, waitForSeries, type RunningPrometheus } from '../support/prometheus';
 import { statusUntil, useTestServer } from '../support/rollout-harness';
+import { simulatorPlan } from '../support/simulator-plan';
 
 const REGIONS = ['ap-southeast-2', 'eu-west-1', 'us-east-1'];
 const TASK_QUEUE = `alert-blockers-${process.pid}`;
@@ -52,29 +53,8 @@ after(async () => {
 });
 
 function plan(service: string, version: string) {
-  return {
-    service,
-    version,
-    owner: { team: 'payments', contact: '#oncall', runbook: 'https://runbooks.example.com/x' },
-    deployer: { type: 'http', baseUrl: sim.url, pollInterval: '100ms', timeout: '30s' },
-    defaults: {
-      soak: '1s',
-      checkInterval: '500ms',
-      gate: {
-        maxInconclusive: 20,
-        checks: [
-          {
-            name: 'error-ratio',
-            source: { type: 'http', url: `${sim.url}/health/{{region}}?service={{service}}`, path: 'errorRatio' },
-            comparator: '<',
-            threshold: 0.05,
-          },
-        ],
-      },
-    },
-    // The first region soaks long enough for the alert to make its way while it does (~5 s).
-    regions: REGIONS.map((name, i) => ({ name, size: (i + 1) * 10, ...(i === 0 ? { soak: '12s' } : {}) })),
-  };
+  // The first region soaks long enough for the alert to make its way while it does (~5 s).
+  return simulatorPlan(sim.url, { service, version, soak: '1s', regions: REGIONS, region: (_, i) => (i === 0 ? { soak: '12s' } : {}) });
 }
 
 const waitFor = (service: string, ok: (s: RolloutStatus) => boolean, what: string, ms = 60_000) => statusUntil(m, service, ok, what, ms);

@@ -15,6 +15,7 @@ import type { RolloutStatus } from '../../domain/state';
 import { execFileSync } from 'node:child_process';
 import { findTemporalCli } from '../../dev/temporal-binaries';
 import { statusUntil, useTestServer } from '../support/rollout-harness';
+import { simulatorPlan } from '../support/simulator-plan';
 
 const REGIONS = ['ap-southeast-2', 'eu-west-1', 'us-east-1'];
 const TASK_QUEUE = `edges-${process.pid}`;
@@ -51,29 +52,15 @@ after(async () => {
 const who = { reason: 'test', by: 'tester' };
 
 function plan(service: string, opts: { soak?: string; deployer?: unknown; approval?: string; migrations?: unknown[] } = {}) {
-  return {
+  return simulatorPlan(sim.url, {
     service,
     version: NEW,
-    owner: { team: 'payments', contact: '#payments-oncall', runbook: 'https://runbooks.example.com/checkout' },
-    deployer: opts.deployer ?? { type: 'http', baseUrl: sim.url, pollInterval: '100ms', timeout: '30s' },
-    defaults: {
-      soak: opts.soak ?? '2s',
-      checkInterval: '500ms',
-      gate: {
-        maxInconclusive: 20,
-        checks: [
-          {
-            name: 'error-ratio',
-            source: { type: 'http', url: `${sim.url}/health/{{region}}?service={{service}}`, path: 'errorRatio' },
-            comparator: '<',
-            threshold: 0.05,
-          },
-        ],
-      },
-    },
-    regions: REGIONS.map((name, i) => ({ name, size: (i + 1) * 10, ...(opts.approval === name ? { approval: 'required' } : {}) })),
-    ...(opts.migrations ? { migrations: opts.migrations } : {}),
-  };
+    regions: REGIONS,
+    ...(opts.soak ? { soak: opts.soak } : {}),
+    ...(opts.deployer ? { deployer: opts.deployer } : {}),
+    region: (name) => (opts.approval === name ? { approval: 'required' } : {}),
+    ...(opts.migrations ? { extra: { migrations: opts.migrations } } : {}),
+  });
 }
 
 /** kubectl-style: deploy sets the image, rollback is `rollout undo`, status reads the region. */

@@ -16,6 +16,7 @@ import { createFreezeSignal } from '../../domain/policy-definitions';
 import type { RolloutStatus } from '../../domain/state';
 import { pollFor } from '../support/poll';
 import { statusUntil, useTestServer } from '../support/rollout-harness';
+import { simulatorPlan } from '../support/simulator-plan';
 
 const REGIONS = ['ap-southeast-2', 'eu-west-1', 'us-east-1'];
 const TASK_QUEUE = `fleet-policy-${process.pid}`;
@@ -32,28 +33,7 @@ after(async () => {
 });
 
 function plan(service: string, version: string, soak = '2s', team = 'payments') {
-  return {
-    service,
-    version,
-    owner: { team, contact: '#oncall', runbook: 'https://runbooks.example.com/x' },
-    deployer: { type: 'http', baseUrl: sim.url, pollInterval: '100ms', timeout: '30s' },
-    defaults: {
-      soak,
-      checkInterval: '500ms',
-      gate: {
-        maxInconclusive: 20,
-        checks: [
-          {
-            name: 'error-ratio',
-            source: { type: 'http', url: `${sim.url}/health/{{region}}?service={{service}}`, path: 'errorRatio' },
-            comparator: '<',
-            threshold: 0.05,
-          },
-        ],
-      },
-    },
-    regions: REGIONS.map((name, i) => ({ name, size: (i + 1) * 10 })),
-  };
+  return simulatorPlan(sim.url, { service, version, soak, team, regions: REGIONS });
 }
 
 const waitFor = (service: string, ok: (s: RolloutStatus) => boolean, what: string, ms = 60_000) => statusUntil(m, service, ok, what, ms);

@@ -9,6 +9,7 @@ import { act, followRollout, startRollout, type MrcdClient } from '../../client/
 import { PARTIAL_DEPLOY_ERROR, startSimulator, type Simulator } from '../../dev/simulator';
 import type { RolloutStatus } from '../../domain/state';
 import { statusUntil, useTestServer } from '../support/rollout-harness';
+import { simulatorPlan } from '../support/simulator-plan';
 
 const REGIONS = ['ap-southeast-2', 'eu-west-1', 'us-east-1'];
 const TASK_QUEUE = `redeploy-${process.pid}`;
@@ -29,28 +30,7 @@ after(async () => {
 });
 
 function plan(service: string, version: string, soak = '2s') {
-  return {
-    service,
-    version,
-    owner: { team: 'payments', contact: '#payments-oncall', runbook: 'https://runbooks.example.com/checkout' },
-    deployer: { type: 'http', baseUrl: sim.url, pollInterval: '100ms', timeout: '30s' },
-    defaults: {
-      soak,
-      checkInterval: '500ms',
-      gate: {
-        maxInconclusive: 20,
-        checks: [
-          {
-            name: 'error-ratio',
-            source: { type: 'http', url: `${sim.url}/health/{{region}}?service={{service}}`, path: 'errorRatio' },
-            comparator: '<',
-            threshold: 0.05,
-          },
-        ],
-      },
-    },
-    regions: REGIONS.map((name, i) => ({ name, size: (i + 1) * 10 })),
-  };
+  return simulatorPlan(sim.url, { service, version, soak, regions: REGIONS });
 }
 
 const who = { reason: 'test', by: 'tester' };

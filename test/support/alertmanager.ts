@@ -3,12 +3,11 @@
 // $MRCD_ALERTMANAGER_BIN, else the pinned copy in .tools/, else
 // /usr/bin/prometheus-alertmanager, else the pinned copy provisioned into .tools/ now
 // (scripts/provision-tools.js: one line, ~1 s once, or one error naming the command to run).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { freePort } from '../../dev/ports';
+import { startReadyDaemon } from './ready-daemon';
 import { tools } from './tools';
 
 export interface AlertmanagerOptions {
@@ -32,8 +31,6 @@ export interface RunningAlertmanager {
   target: string;
   stop(): Promise<void>;
 }
-
-const STDERR_TAIL = 4000;
 
 export async function startAlertmanager(opts: AlertmanagerOptions): Promise<RunningAlertmanager> {
   const bin = await tools.ensureAlertmanager();
@@ -63,9 +60,10 @@ export async function startAlertmanager(opts: AlertmanagerOptions): Promise<Runn
   const port = await freePort();
   const target = `127.0.0.1:${port}`;
   const url = `http://${target}`;
-  const child: ChildProcess = spawn(
-    bin.path,
-    [
+  const { stop } = await startReadyDaemon({
+    name: 'alertmanager',
+    path: bin.path,
+    args: [
       `--config.file=${configFile}`,
       `--storage.path=${join(dir, 'data')}`,
       `--web.listen-address=${target}`,
@@ -74,72 +72,10 @@ export async function startAlertmanager(opts: AlertmanagerOptions): Promise<Runn
       '--log.level=warn',
       ...bin.args,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], ...(bin.cwd ? { cwd: bin.cwd } : {}) },
-  );
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-STDERR_TAIL);
+    ...(bin.cwd ? { cwd: bin.cwd } : {}),
+    url,
+    dir,
+    ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let spawnError: Error | undefined;
-  child.once('error', (err) => {
-    spawnError = err;
-  });
-
-  // A test that crashes before `after` must not leave an Alertmanager behind: 'exit' covers
-  // uncaught errors, the signal handlers cover a runner that kills the test process.
-  const onExit = (): void => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    onExit();
-    unhook();
-    // Re-raise so the process still dies of the signal once no handler is left.
-    process.kill(process.pid, signal);
-  };
-  const unhook = (): void => {
-    process.off('exit', onExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  process.on('exit', onExit);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    unhook();
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(killer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-
-  const readyTimeoutMs = opts.readyTimeoutMs ?? 20_000;
-  const deadline = Date.now() + readyTimeoutMs;
-  for (;;) {
-    if (spawnError || child.exitCode !== null || child.signalCode !== null) {
-      await stop();
-      throw new Error(`alertmanager (${bin.path}) exited before it was ready (${spawnError?.message ?? `code ${child.exitCode}`}):\n${stderr}`);
-    }
-    try {
-      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`alertmanager did not become ready at ${url} within ${readyTimeoutMs} ms:\n${stderr}`);
-    }
-    await delay(100);
-  }
   return { url, target, stop };
 }

@@ -2,12 +2,11 @@
 // binary: $MRCD_PROMETHEUS_BIN, else the pinned copy in .tools/, else /usr/bin/prometheus,
 // else the pinned copy provisioned into .tools/ now (scripts/provision-tools.js: one line,
 // ~2 s once, or one error naming the command to run).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { freePort } from '../../dev/ports';
+import { startReadyDaemon } from './ready-daemon';
 import { tools } from './tools';
 import { pollUntil } from './poll';
 
@@ -34,8 +33,6 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-const STDERR_TAIL = 4000;
-
 export async function startPrometheus(opts: PrometheusOptions): Promise<RunningPrometheus> {
   const bin = await tools.ensurePrometheus();
   const interval = opts.scrapeIntervalSeconds ?? 1;
@@ -60,75 +57,21 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(
-    bin.path,
-    [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...bin.args],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-STDERR_TAIL);
+  const { stop } = await startReadyDaemon({
+    name: 'prometheus',
+    path: bin.path,
+    args: [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+      ...bin.args,
+    ],
+
+    url,
+    dir,
+    ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let spawnError: Error | undefined;
-  child.once('error', (err) => {
-    spawnError = err;
-  });
-
-  // A test that crashes before `after` must not leave a Prometheus behind: 'exit' covers
-  // uncaught errors, the signal handlers cover a runner that kills the test process.
-  const onExit = (): void => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    onExit();
-    unhook();
-    // Re-raise so the process still dies of the signal once no handler is left.
-    process.kill(process.pid, signal);
-  };
-  const unhook = (): void => {
-    process.off('exit', onExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  process.on('exit', onExit);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    unhook();
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(killer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000);
-  for (;;) {
-    if (spawnError || child.exitCode !== null || child.signalCode !== null) {
-      await stop();
-      throw new Error(`prometheus (${bin.path}) exited before it was ready (${spawnError?.message ?? `code ${child.exitCode}`}):\n${stderr}`);
-    }
-    try {
-      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`prometheus did not become ready at ${url} within ${opts.readyTimeoutMs ?? 20_000} ms:\n${stderr}`);
-    }
-    await delay(100);
-  }
   return { url, stop };
 }
 
