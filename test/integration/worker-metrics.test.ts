@@ -253,6 +253,9 @@ test("the SDK's own metrics share the endpoint; no series carries a rollout's id
     'state',
     'verdict',
     'kind',
+    // The fleet policy's gauges: a freeze's source, a region (both bounded sets).
+    'source',
+    'region',
     'namespace',
     'taskQueue',
     'workflowType',

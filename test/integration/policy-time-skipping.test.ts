@@ -1,7 +1,7 @@
-// Calendar freezes over real lengths on the time-skipping server: a "fri 16:00 → mon 08:00"
-// weekend in Europe/Dublin, with the policy file applied to the fleet of the rollout's own
-// task queue. A region whose soak ends on Friday evening waits, blocked, until Monday 08:00
-// local time, and the next region is deployed only then.
+// The fleet policy over real lengths on the time-skipping server. A calendar freeze: a
+// "fri 16:00 → mon 08:00" weekend in Europe/Dublin, with the policy file applied to the
+// fleet of the rollout's own task queue; a region whose soak ends on Friday evening waits,
+// blocked, until Monday 08:00 local time, and the next region is deployed only then.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DateTime } from 'luxon';
