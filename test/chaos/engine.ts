@@ -27,7 +27,8 @@ import {
 import type { OperatorActionName, RolloutStatus } from '../../domain/state';
 import { kill9, orphans, startProcess, stopAll, tail, type Proc } from '../cluster/processes';
 import { ALL_REGIONS, NEW_VERSION, OLD_VERSION, type FaultEvent, type RolloutSpec, type Schedule } from './schedule';
-import { checkInvariants, countByRule, type MigrationRun, type RolloutOutcome, type Violation, type Rule } from './invariants';
+import { checkInvariants, checkPolicy, countByRule, type MigrationRun, type RolloutOutcome, type Violation, type Rule } from './invariants';
+import { applyPolicy, showPolicy, type PolicyState } from '../../client/policy';
 
 const ROOT = resolve(__dirname, '../..');
 const TOKEN_ENV = 'MRCD_CHAOS_DEPLOY_TOKEN';
@@ -56,6 +57,8 @@ export interface ChaosFigures {
     afterFailover: number;
   };
   serverRestarts: { total: number; downMs: number[] };
+  /** The fleet policy through the run: slots granted in the limited region, the most held at once, and whether it was readable at the end. */
+  policy?: { region: string; limit: number; freezeMs: number; grants: number; maxHolders: number; readAtEnd: boolean };
   faultsInjected: Record<string, number>;
   /** Issue 20's edges: workflow cancels, regions whose rollbacks toggle (`rollout undo`), changes by hand. */
   edges: {
@@ -289,6 +292,15 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
 
     const t0 = Date.now();
     const at = (ms: number) => sleep(Math.max(0, t0 + ms - Date.now()));
+    // The fleet policy every rollout asks: one region limited and frozen for a while (docs/policy.md).
+    const pol = schedule.policy;
+    const freeze = { from: t0 + pol.freeze.fromMs, until: t0 + pol.freeze.untilMs };
+    await applyPolicy(m, {
+      concurrency: { [pol.region]: pol.limit },
+      freezes: [{ scope: { regions: [pol.region] }, reason: 'chaos: a freeze mid-run', ...freeze }],
+      reason: 'the chaos run',
+      by: 'chaos',
+    });
     const ended = new Set<string>();
     const allEnded = () => ended.size === schedule.rollouts.length;
     const deadline = t0 + schedule.config.windowMs + opts.tailMs;
@@ -629,7 +641,22 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
     }
     const all = [...outcomes.values()];
     const ledger = sim.ledger();
-    const violations = checkInvariants(all, ledger);
+    // The policy lived through every kill and restart: read it once more (after a restart it may take a moment).
+    let policyState: PolicyState | undefined;
+    for (let i = 0; i < 10 && !policyState; i++) {
+      policyState = await within(showPolicy(m), 15_000).catch((e: unknown) => {
+        say(`[chaos] the fleet policy unreadable: ${(e as Error).message}`);
+        return undefined;
+      });
+      if (!policyState) await sleep(2000);
+    }
+    const violations = [
+      ...checkInvariants(all, ledger),
+      ...checkPolicy(
+        { region: pol.region, limit: pol.limit, freeze, ...(policyState ? { log: policyState.log, leases: policyState.leases.length } : {}) },
+        ledger,
+      ),
+    ];
     const byRule = countByRule(violations);
     const wrong = new Set(violations.filter((v) => v.rule === 'verdict' || v.rule === 'caught-first-region').map((v) => v.service));
     const runsByStep: Record<string, number> = {};
@@ -677,6 +704,13 @@ export async function runChaos(schedule: Schedule, opts: ChaosOptions): Promise<
         afterFailover: followUpKills,
       },
       serverRestarts: { total: serverDownMs.length, downMs: serverDownMs },
+      policy: {
+        region: pol.region,
+        limit: pol.limit,
+        freezeMs: freeze.until - freeze.from,
+        ...policyFigures(policyState, pol.region),
+        readAtEnd: policyState !== undefined,
+      },
       faultsInjected,
       edges: { cancels, cancelAnswers, undoRollbackRegions: [...schedule.undoRollbackRegions], drifts, driftHalts, driftAnswers },
       ledger: {
@@ -721,6 +755,20 @@ function inject(sim: Simulator, f: FaultEvent, on: boolean): void {
     case 'drop':
       return sim.setFaults({ ...scope, drop: on });
   }
+}
+
+/** Slots granted in the limited region, and the most held at once (the policy's log replayed). */
+function policyFigures(p: PolicyState | undefined, region: string): { grants: number; maxHolders: number } {
+  let holders = 0;
+  let maxHolders = 0;
+  let grants = 0;
+  for (const e of p?.log ?? []) {
+    if (e.action === 'grant') {
+      grants += 1;
+      maxHolders = Math.max(maxHolders, (holders += 1));
+    } else if ((e.action === 'release' || e.action === 'reclaim') && (e.detail ?? '').includes(`(${region}`)) holders = Math.max(0, holders - 1);
+  }
+  return { grants, maxHolders };
 }
 
 function readRuns(file: string): MigrationRun[] {

@@ -25,6 +25,12 @@ export function figuresTable(f: ChaosFigures): string {
     ],
     ['kills landed during', kv(f.workerKills.byPhase)],
     ['server restarts (kill -9)', `${f.serverRestarts.total}; down ${f.serverRestarts.downMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ') || '-'}`],
+    [
+      'fleet policy',
+      f.policy
+        ? `${f.policy.region} limited to ${f.policy.limit} and frozen ${(f.policy.freezeMs / 1000).toFixed(0)} s: ${f.policy.grants} slots granted, at most ${f.policy.maxHolders} held at once; ${f.policy.readAtEnd ? 'read at the end' : 'NOT readable at the end'}`
+        : '-',
+    ],
     ['faults injected', kv(f.faultsInjected)],
     [
       'workflow cancels',

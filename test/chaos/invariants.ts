@@ -59,7 +59,11 @@ export type Rule =
   | 'past-point-of-no-return'
   | 'workflow-canceled'
   | 'compensation-unfinished'
-  | 'time-untrue';
+  | 'time-untrue'
+  | 'policy-deploy-frozen'
+  | 'policy-over-limit'
+  | 'policy-deploy-without-slot'
+  | 'policy-lost';
 
 export interface Violation {
   rule: Rule;
@@ -178,6 +182,56 @@ export function checkInvariants(outcomes: RolloutOutcome[], ledger: LedgerEntry[
   return out;
 }
 
+/** What the run asked of the fleet policy, and the policy as read at the end (undefined: it could not be read). */
+export interface PolicyRun {
+  region: string;
+  limit: number;
+  freeze: { from: number; until: number };
+  /** The policy's log at the end, oldest first: slots granted and given back, the freeze's expiry. */
+  log?: { at: number; action: string; detail?: string }[];
+  /** Slots still held at the end (every rollout ended: none). */
+  leases?: number;
+}
+
+/**
+ * The fleet policy held through the run: a slot of the limited region is granted only
+ * outside the freeze, never more than the limit hold one at once (the policy's log replayed),
+ * every deploy that landed there landed while its rollout held a slot (the simulator's
+ * ledger), and the policy was still there at the end, with nothing held.
+ */
+export function checkPolicy(run: PolicyRun, ledger: LedgerEntry[]): Violation[] {
+  const out: Violation[] = [];
+  if (!run.log) return [{ rule: 'policy-lost', detail: 'the fleet policy could not be read at the end of the run' }];
+  if (run.leases) out.push({ rule: 'policy-lost', detail: `${run.leases} slot(s) still held after every rollout ended` });
+  if (!run.log.some((e) => e.action === 'expire')) out.push({ rule: 'policy-lost', detail: 'the freeze never ended by itself' });
+  const rolloutOf = (detail = '') => detail.split(' ')[0]!;
+  const holders = new Map<string, number[]>(); // rollout → [since]
+  const intervals = new Map<string, { from: number; to: number }[]>();
+  for (const e of run.log) {
+    const id = rolloutOf(e.detail);
+    if (e.action === 'grant') {
+      if (e.at >= run.freeze.from && e.at < run.freeze.until)
+        out.push({ rule: 'policy-deploy-frozen', service: id, detail: `a slot of ${run.region} granted at ${e.at}, inside the freeze` });
+      holders.set(id, [e.at]);
+      if (holders.size > run.limit)
+        out.push({ rule: 'policy-over-limit', detail: `${holders.size} rollouts held a slot of ${run.region} at ${e.at} (limit ${run.limit})` });
+    } else if ((e.action === 'release' || e.action === 'reclaim') && (e.detail ?? '').includes(`(${run.region}`)) {
+      const since = holders.get(id);
+      if (since) intervals.set(id, [...(intervals.get(id) ?? []), { from: since[0]!, to: e.at }]);
+      holders.delete(id);
+    }
+  }
+  for (const [id, since] of holders) intervals.set(id, [...(intervals.get(id) ?? []), { from: since[0]!, to: Infinity }]);
+  // The log keeps the newest 500 changes: deploys older than its first record are not judged.
+  const first = run.log[0]?.at ?? Infinity;
+  for (const e of ledger.filter((x) => x.kind === 'deploy' && x.region === run.region && x.at > first)) {
+    const id = e.idempotencyKey.split(':')[0]!;
+    if (!(intervals.get(id) ?? []).some((i) => e.at >= i.from && e.at <= i.to))
+      out.push({ rule: 'policy-deploy-without-slot', service: e.service, detail: `${e.region} deployed (ledger #${e.seq}) while ${id} held no slot there` });
+  }
+  return out;
+}
+
 /** At-least-once runs are fine; order is not negotiable. */
 function checkTimes(o: RolloutOutcome, mine: LedgerEntry[], v: (d: string, rule: Rule) => void): void {
   for (const r of o.regions) {
@@ -234,6 +288,10 @@ export function countByRule(vs: Violation[]): Record<Rule, number> {
     'workflow-canceled',
     'compensation-unfinished',
     'time-untrue',
+    'policy-deploy-frozen',
+    'policy-over-limit',
+    'policy-deploy-without-slot',
+    'policy-lost',
   ];
   const c = Object.fromEntries(rules.map((r) => [r, 0])) as Record<Rule, number>;
   for (const x of vs) c[x.rule] += 1;

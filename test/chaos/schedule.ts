@@ -113,6 +113,8 @@ export interface Schedule {
   faults: FaultEvent[];
   /** Regions whose rollbacks undo one revision (`kubectl rollout undo`) for the whole run. */
   undoRollbackRegions: string[];
+  /** The fleet policy of the run: a region limited to `limit` rollouts at once, frozen over [fromMs, untilMs) of the window. */
+  policy: { region: string; limit: number; freeze: { fromMs: number; untilMs: number } };
 }
 
 /** The bounded run inside npm test, and the issue's full run (npm run chaos). */
@@ -195,7 +197,12 @@ export function makeSchedule(seed: number, config: ChaosConfig): Schedule {
 
   ensureCoverage(rollouts);
   const undoRollbackRegions = drawEdges(seed, rollouts, kills, config.followUpShare);
-  return { seed, config, rollouts, kills, serverRestarts, faults, undoRollbackRegions };
+  // Every rollout goes through the second region: it is the one limited and frozen, a third
+  // of the way into the window for a twentieth of it (at least 15 s). Drawn from nothing:
+  // the same for every seed, so a replay changes no other draw.
+  const freezeFrom = Math.round(W * 0.35);
+  const policy = { region: ALL_REGIONS[1], limit: 2, freeze: { fromMs: freezeFrom, untilMs: freezeFrom + Math.max(15_000, Math.round(W * 0.05)) } };
+  return { seed, config, rollouts, kills, serverRestarts, faults, undoRollbackRegions, policy };
 }
 
 /**

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LedgerEntry } from '../../dev/simulator';
-import { checkInvariants, countByRule, parseKey, type RolloutOutcome, type Rule } from '../../test/chaos/invariants';
+import { checkInvariants, checkPolicy, countByRule, parseKey, type PolicyRun, type RolloutOutcome, type Rule } from '../../test/chaos/invariants';
 
 const R = ['r1', 'r2', 'r3'];
 const OLD = '1.0.0';
@@ -333,5 +333,37 @@ describe('chaos invariants', () => {
     assert.deepEqual(rules([done], badLedger()), []);
     const cut = bad({ finalRegionStatus: { r1: 'rollback-failed', r2: 'pending', r3: 'pending' } });
     assert.deepEqual(rules([cut], badLedger()), ['compensation-unfinished']);
+  });
+});
+
+describe('the fleet policy through a chaos run', () => {
+  // r2 limited to one rollout at a time, frozen from 1000 to 2000.
+  const run = (log: PolicyRun['log'], leases = 0): PolicyRun => ({ region: 'r2', limit: 1, freeze: { from: 1000, until: 2000 }, log, leases });
+  const grant = (id: string, at: number) => ({ at, action: 'grant', detail: `${id} (svc)` });
+  const release = (id: string, at: number) => ({ at, action: 'release', detail: `${id} (r2)` });
+  const expire = { at: 2000, action: 'expire', detail: 'F-1' };
+  const deploy = (svc: string, at: number) => entry(svc, 'deploy', 'r2', at);
+  const found = (r: PolicyRun, ledger: LedgerEntry[]) => [...new Set(checkPolicy(r, ledger).map((v) => v.rule))].sort();
+
+  test('slots taken in turns outside the freeze, each deploy inside its slot: clean', () => {
+    const log = [grant('rollout-a', 100), release('rollout-a', 900), expire, grant('rollout-b', 2100), release('rollout-b', 2900)];
+    assert.deepEqual(found(run(log), [deploy('a', 300), deploy('b', 2400)]), []);
+  });
+  test('policy-deploy-frozen: a slot granted inside the freeze', () => {
+    assert.deepEqual(found(run([grant('rollout-a', 1500), release('rollout-a', 1900), expire]), [deploy('a', 1600)]), ['policy-deploy-frozen']);
+  });
+  test('policy-over-limit: a second holder before the first gave its slot back', () => {
+    const log = [grant('rollout-a', 100), grant('rollout-b', 200), release('rollout-a', 900), release('rollout-b', 950), expire];
+    assert.deepEqual(found(run(log), [deploy('a', 300), deploy('b', 300)]), ['policy-over-limit']);
+  });
+  test('policy-deploy-without-slot: a deploy landing after its rollout gave its slot back, or with none', () => {
+    const log = [grant('rollout-a', 100), release('rollout-a', 900), expire];
+    assert.deepEqual(found(run(log), [deploy('a', 950)]), ['policy-deploy-without-slot']);
+    assert.deepEqual(found(run(log), [deploy('c', 300)]), ['policy-deploy-without-slot']);
+  });
+  test('policy-lost: no policy at the end, slots still held, or a freeze that never ended', () => {
+    assert.deepEqual(found(run(undefined), []), ['policy-lost']);
+    assert.deepEqual(found(run([grant('rollout-a', 100), release('rollout-a', 900), expire], 1), [deploy('a', 300)]), ['policy-lost']);
+    assert.deepEqual(found(run([grant('rollout-a', 100), release('rollout-a', 900)]), [deploy('a', 300)]), ['policy-lost']);
   });
 });
