@@ -11,6 +11,7 @@ import {
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PolicyActivities } from '../../domain/activity-contract';
@@ -135,6 +136,9 @@ export async function fleetPolicyWorkflow(input: FleetPolicyInput = {}): Promise
   const gauges = new PolicyGauges();
   let lastReclaim = Date.now();
   let lastCalendarTry = -Infinity;
+  /** When the timers running now fire (never cancelled, see below). */
+  const timers = new Set<number>();
+  let fired = false;
   for (;;) {
     const now = Date.now();
     const next = nextPolicyChange(book.state, now);
@@ -144,10 +148,20 @@ export async function fleetPolicyWorkflow(input: FleetPolicyInput = {}): Promise
     const wake = [next, reclaimDue, calendarsDue !== undefined ? Math.max(calendarsDue, lastCalendarTry + CALENDAR_RETRY_MS) : undefined].filter(
       (t): t is number => t !== undefined,
     );
-    const timeout = wake.length ? Math.max(Math.min(...wake) - now, 1) : undefined;
-    const woken = () => changed || workflowInfo().continueAsNewSuggested;
-    await (timeout === undefined ? condition(woken) : condition(woken, timeout));
+    // A timer is never cancelled: one woken early by an update is left to fire (an extra
+    // turn of the loop). Cancelling timers in the tasks updates arrive in failed workflow tasks
+    // with BadCancelTimerAttributes on the dev server under 200 rollouts asking at once (M9).
+    const wakeAt = wake.length ? Math.min(...wake) : undefined;
+    if (wakeAt !== undefined && !timers.has(wakeAt) && ![...timers].some((t) => t <= wakeAt)) {
+      timers.add(wakeAt);
+      void sleep(Math.max(wakeAt - now, 1)).then(() => {
+        timers.delete(wakeAt);
+        fired = true;
+      });
+    }
+    await condition(() => changed || fired || workflowInfo().continueAsNewSuggested);
     changed = false;
+    fired = false;
     book.expire(Date.now());
     if (book.calendarsDue(Date.now(), CALENDAR_HORIZON_MS) && Date.now() >= lastCalendarTry + CALENDAR_RETRY_MS) {
       lastCalendarTry = Date.now();

@@ -13,7 +13,9 @@ import type { RolloutRun } from './run';
 /** A local activity: one marker in history per question instead of an activity's three events and a task. */
 const policyActs = proxyLocalActivities<RolloutActivities>({
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '1s', maximumInterval: '5s', maximumAttempts: 3 },
+  // A policy busy with many rollouts asking at once refuses updates past the server's
+  // in-flight limit (10 on the dev server): a few more tries over ~20 s before holding as unreadable.
+  retry: { initialInterval: '1s', maximumInterval: '5s', maximumAttempts: 6 },
 });
 
 /** A policy that could not be read is asked again after this; the hold shows why meanwhile. */
