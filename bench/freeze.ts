@@ -14,7 +14,8 @@ import { workflowBundle } from '../test/support/temporal';
 import { ms, next, pct, QUICK, results, sleep, table } from './support';
 
 export async function m9(server: TestServer): Promise<void> {
-  const n = QUICK ? 40 : 200;
+  // MRCD_M9_ROLLOUTS: how many (the goal is 200; see docs/benchmarks.md, M9, for where that stands).
+  const n = Number(process.env.MRCD_M9_ROLLOUTS ?? (QUICK ? 40 : 200));
   const q = next('m9');
   const w = await Worker.create({
     connection: server.nativeConnection,
