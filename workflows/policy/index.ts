@@ -49,8 +49,6 @@ export interface FleetPolicyInput {
 
 /** While someone waits for a slot, how often the holders are checked for having ended without a word (terminated, reset). */
 const RECLAIM_EVERY_MS = 10_000;
-/** Otherwise, so that slots of rollouts terminated long ago do not pile up in the policy. */
-const IDLE_RECLAIM_EVERY_MS = 15 * 60_000;
 
 const acts = proxyActivities<PolicyActivities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
 /** How far ahead calendar periods are made (plan/calendars.ts says the same). */
@@ -142,8 +140,10 @@ export async function fleetPolicyWorkflow(input: FleetPolicyInput = {}): Promise
   for (;;) {
     const now = Date.now();
     const next = nextPolicyChange(book.state, now);
-    const reclaimEvery = book.slotHoldersWithQueue().length > 0 ? RECLAIM_EVERY_MS : book.state.leases.length > 0 ? IDLE_RECLAIM_EVERY_MS : undefined;
-    const reclaimDue = reclaimEvery !== undefined ? lastReclaim + reclaimEvery : undefined;
+    // Only while someone waits for a slot: a policy with nothing to decide keeps no timer (a
+    // periodic one kept the time-skipping test server from skipping to rollouts' own timers).
+    // A slot of a rollout that vanished is also reclaimed when a word to it fails.
+    const reclaimDue = book.slotHoldersWithQueue().length > 0 ? lastReclaim + RECLAIM_EVERY_MS : undefined;
     const calendarsDue = book.calendarsDueAt(CALENDAR_HORIZON_MS);
     const wake = [next, reclaimDue, calendarsDue !== undefined ? Math.max(calendarsDue, lastCalendarTry + CALENDAR_RETRY_MS) : undefined].filter(
       (t): t is number => t !== undefined,
@@ -170,9 +170,8 @@ export async function fleetPolicyWorkflow(input: FleetPolicyInput = {}): Promise
       const periods = await acts.calendarPeriods({ calendars: book.state.calendars!, from, to: from + CALENDAR_HORIZON_MS }).catch(() => undefined);
       if (periods) book.addCalendarPeriods(periods, from + CALENDAR_HORIZON_MS, Date.now());
     }
-    const queued = book.slotHoldersWithQueue();
-    const holders = queued.length > 0 ? queued : [...new Set(book.state.leases.map((l) => l.rolloutId))];
-    if (holders.length > 0 && Date.now() >= lastReclaim + (queued.length > 0 ? RECLAIM_EVERY_MS : IDLE_RECLAIM_EVERY_MS)) {
+    const holders = book.slotHoldersWithQueue();
+    if (holders.length > 0 && Date.now() >= lastReclaim + RECLAIM_EVERY_MS) {
       lastReclaim = Date.now();
       const ended = await acts.endedRollouts(holders).catch(() => [] as string[]);
       for (const id of ended) book.release(id, undefined, 'the rollout ended without giving its slot back', Date.now(), 'reclaim');
