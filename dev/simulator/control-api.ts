@@ -1,15 +1,21 @@
 // /_sim/*: the control plane tests and demos drive the simulator with (bad versions,
-// faults, changes by hand, reset) and read it through (ledger, notifications). No token.
-import type { BadVersions } from './bad-versions';
+// faults, traffic profiles, incidents, changes by hand, reset) and read it through (ledger,
+// notifications). No token.
+import { validateBadEffect, type BadVersions } from './bad-versions';
 import { validateFaults } from './fault-settings';
 import type { FaultInjector } from './faults';
 import { methodNotAllowed, noRoute, optionalString, readJsonObject, requireString, sendJson, type HttpCall } from './http';
+import { validateIncident, type Incident } from './incident';
 import type { Ledger } from './ledger';
 import type { NotificationSink } from './notifications';
+import { validateTrafficProfile, type TrafficProfiles } from './traffic-profiles';
 
 export interface ControlApiParts {
+  regions: ReadonlySet<string>;
   badVersions: BadVersions;
   faults: FaultInjector;
+  profiles: TrafficProfiles;
+  incident: Incident;
   ledger: Ledger;
   notifications: NotificationSink;
   setVersion(service: string, region: string, version: string): void;
@@ -21,7 +27,7 @@ export class ControlApi {
 
   async serve(call: HttpCall): Promise<void> {
     const { req, res, url, segs, method } = call;
-    const { badVersions, faults, ledger, notifications } = this.parts;
+    const { badVersions, faults, ledger, notifications, profiles, incident } = this.parts;
     const b = segs[1];
     if (segs.length === 2) {
       switch (b) {
@@ -31,7 +37,8 @@ export class ControlApi {
           const body = await readJsonObject(req);
           const version = requireString(body, 'version');
           const service = optionalString(body, 'service');
-          if (b === 'bad') badVersions.markBad(version, service);
+          // errorFactor, latencyFactor and region are for bad only; good clears every mark of the version (for the service).
+          if (b === 'bad') badVersions.markBad(version, service, validateBadEffect(body, this.parts.regions));
           else badVersions.markGood(version, service);
           return sendJson(res, 200, { ok: true });
         }
@@ -48,6 +55,30 @@ export class ControlApi {
             return sendJson(res, 200, { ok: true });
           }
           return methodNotAllowed(res, 'POST, DELETE');
+        }
+        case 'traffic': {
+          if (method === 'GET') return sendJson(res, 200, profiles.view());
+          if (method === 'POST') {
+            profiles.set(validateTrafficProfile(await readJsonObject(req)));
+            return sendJson(res, 200, { ok: true });
+          }
+          if (method === 'DELETE') {
+            profiles.clear(url.searchParams.get('region') ?? undefined);
+            return sendJson(res, 200, { ok: true });
+          }
+          return methodNotAllowed(res, 'GET, POST, DELETE');
+        }
+        case 'incident': {
+          if (method === 'GET') return sendJson(res, 200, incident.view());
+          if (method === 'POST') {
+            incident.start(validateIncident(await readJsonObject(req), this.parts.regions));
+            return sendJson(res, 200, { ok: true });
+          }
+          if (method === 'DELETE') {
+            incident.end();
+            return sendJson(res, 200, { ok: true });
+          }
+          return methodNotAllowed(res, 'GET, POST, DELETE');
         }
         case 'set': {
           if (method !== 'POST') return methodNotAllowed(res, 'POST');

@@ -13,16 +13,30 @@
 // `Faults` (fault-settings.ts). POST /_sim/set changes what a region runs by hand (ledger
 // kind 'manual').
 //
+// Random traffic, for statistical checks (the default stays deterministic; see
+// traffic-profiles.ts, incident.ts, bad-versions.ts, latency.ts):
+// - POST /_sim/traffic {region?, requestsPerTick, errorRate, diurnal? {amplitude, periodMs,
+//   phaseMs?}, latency? {medianMs, sigma}, seed?}: a region (or every region) serves
+//   Poisson requests around the (diurnal) mean, each failing with probability errorRate, from
+//   its own seeded stream; a latency profile adds mrcd_sim_request_duration_seconds.
+//   GET /_sim/traffic: {all, regions}; DELETE /_sim/traffic[?region=r]: back to the default.
+// - POST /_sim/incident {errorFactor?, latencyFactor?, regions?}: every listed region (all by
+//   default) fails and slows by those factors, whatever it runs; GET shows it, DELETE ends it.
+// - POST /_sim/bad also takes errorFactor (under a profile: errorRate × errorFactor instead of
+//   badErrorRatio), latencyFactor and region (bad only there).
+// POST /_sim/reset clears profiles and the incident too; counters and histograms only go up.
+//
 // Each part owns its state, and this file wires them together: fleet (what runs where),
 // ledger (what happened), operations (the slow deploy API), faults, traffic, metrics,
 // notifications, and the HTTP surfaces region-api (token and faults apply) and control-api
 // (/_sim).
-import { BadVersions } from './bad-versions';
+import { BadVersions, validateBadEffect, type BadEffect } from './bad-versions';
 import { ControlApi } from './control-api';
 import type { Faults } from './fault-settings';
 import { FaultInjector } from './faults';
 import { Fleet } from './fleet';
 import { requireKnownRegion, type RouteHandler } from './http';
+import { Incident, type IncidentSettings } from './incident';
 import { Ledger, type LedgerEntry } from './ledger';
 import { MetricsEndpoint } from './metrics';
 import { NotificationSink } from './notifications';
@@ -30,8 +44,12 @@ import { Operations } from './operations';
 import { RegionApi } from './region-api';
 import { listen, type ListeningServer } from './server';
 import { Traffic } from './traffic';
+import { TrafficProfiles, type TrafficProfile } from './traffic-profiles';
 
+export type { BadEffect } from './bad-versions';
 export type { Faults } from './fault-settings';
+export type { IncidentSettings } from './incident';
+export type { TrafficProfile } from './traffic-profiles';
 export type { LedgerEntry } from './ledger';
 export { FAILED_ROLLBACK_ERROR, PARTIAL_DEPLOY_ERROR } from './operations';
 
@@ -55,10 +73,17 @@ export interface SimulatorOptions {
 export interface Simulator {
   url: string;
   port: number;
-  markBad(version: string, service?: string): void;
+  /** With an effect: a graded or regional mark (POST /_sim/bad's errorFactor, latencyFactor, region). */
+  markBad(version: string, service?: string, effect?: BadEffect): void;
   markGood(version: string, service?: string): void;
   setFaults(f: Faults & { region?: string }): void;
   clearFaults(region?: string): void;
+  /** POST /_sim/traffic: a random traffic profile for `region`, or for every region. */
+  setTraffic(p: TrafficProfile & { region?: string }): void;
+  /** DELETE /_sim/traffic: without a region, every profile. */
+  clearTraffic(region?: string): void;
+  startIncident(i: IncidentSettings): void;
+  endIncident(): void;
   ledger(): LedgerEntry[];
   /** The notifications the rollouts sent to POST /_sim/notifications (a webhook target for demos and tests), oldest first. */
   notifications(): unknown[];
@@ -82,11 +107,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const faults = new FaultInjector(regions);
   const notifications = new NotificationSink();
   const operations = new Operations(fleet, ledger, faults, opts.deployDelayMs ?? 300);
-  const traffic = new Traffic(fleet, badVersions, {
-    tickMs: opts.tickMs ?? 250,
-    requestsPerTick: opts.requestsPerTick ?? 20,
-    badErrorRatio: opts.badErrorRatio ?? 0.3,
-  });
+  const profiles = new TrafficProfiles(regions);
+  const incident = new Incident(regions);
+  const traffic = new Traffic(
+    fleet,
+    badVersions,
+    { tickMs: opts.tickMs ?? 250, requestsPerTick: opts.requestsPerTick ?? 20, badErrorRatio: opts.badErrorRatio ?? 0.3 },
+    { profiles, incident },
+  );
 
   function setVersion(service: string, region: string, version: string): void {
     requireKnownRegion(regions, region);
@@ -103,11 +131,13 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     badVersions.reset();
     traffic.reset();
     faults.clear();
+    profiles.clear();
+    incident.end();
   }
 
   const regionApi = new RegionApi({ regions, requireToken: opts.requireToken, faults, fleet, operations, traffic });
   const metrics = new MetricsEndpoint(regions, faults, fleet, traffic);
-  const control = new ControlApi({ badVersions, faults, ledger, notifications, setVersion, reset });
+  const control = new ControlApi({ regions, badVersions, faults, profiles, incident, ledger, notifications, setVersion, reset });
   const routes = new Map<string, RouteHandler>([
     ['regions', (call) => regionApi.regions(call)],
     ['health', (call) => regionApi.health(call)],
@@ -138,10 +168,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   return {
     url: `http://${urlHost}:${server.port}`,
     port: server.port,
-    markBad: (version, service) => badVersions.markBad(version, service),
+    markBad: (version, service, effect) => badVersions.markBad(version, service, effect && validateBadEffect({ ...effect }, regions)),
     markGood: (version, service) => badVersions.markGood(version, service),
     setFaults: (f) => faults.set(f),
     clearFaults: (region) => faults.clear(region),
+    setTraffic: (p) => profiles.set(p),
+    clearTraffic: (region) => profiles.clear(region),
+    startIncident: (i) => incident.start(i),
+    endIncident: () => incident.end(),
     ledger: () => ledger.list(),
     notifications: () => notifications.list(),
     versionOf: (service, region) => fleet.current(service, region) ?? undefined,
