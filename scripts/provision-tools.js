@@ -17,19 +17,20 @@
 //   directory (`cwd` of what findAlertmanager returns). The alternatives were worse: the
 //   system package starts a daemon listening on every interface on a systemd host, and a
 //   private mount namespace needs privileges many CI machines do not give.
-// - Chromium (the Web UI test): too many shared libraries to unpack, so it is the system
-//   package: `apt-get install -y --no-install-recommends chromium` when running as root,
-//   else one error saying that command. Looked for in this order: $MRCD_CHROMIUM_BIN,
-//   /usr/bin/chromium.
+// - Chromium (the Web UI test) and R (Rscript, the numeric oracle of the statistics tests):
+//   too many shared libraries to unpack, so they are the system packages:
+//   `apt-get install -y --no-install-recommends chromium` (r-base-core) when running as root,
+//   else one error saying that command. Looked for in this order: $MRCD_CHROMIUM_BIN
+//   ($MRCD_RSCRIPT_BIN), /usr/bin/chromium (/usr/bin/Rscript).
 //
 // At first use rather than in postinstall: a Prometheus is needed only by a few test files,
-// an Alertmanager and Chromium by one each, and an install of Chromium (~100 MB of packages,
-// root) must not be a side effect of `npm install`. Provisioning prints one line; failing,
-// one error that names the one command to run. Two test processes may provision the same
-// tool at once: each unpacks into a staging directory of its own and renames it into place
-// (atomic; the loser removes its copy).
+// an Alertmanager and Chromium by one each, R by the statistics tests, and an install of
+// Chromium (~100 MB of packages, root) must not be a side effect of `npm install`.
+// Provisioning prints one line; failing, one error that names the one command to run. Two
+// test processes may provision the same tool at once: each unpacks into a staging directory
+// of its own and renames it into place (atomic; the loser removes its copy).
 //
-//   node scripts/provision-tools.js [prometheus] [alertmanager] [chromium]    provision now (all by default)
+//   node scripts/provision-tools.js [prometheus] [alertmanager] [chromium] [rscript]    provision now (all by default)
 //
 // Plain JS, like the other installers: usable without tsx.
 'use strict';
@@ -56,9 +57,11 @@ const ALERTMANAGER = {
 const SYSTEM_PROMETHEUS = '/usr/bin/prometheus';
 const SYSTEM_ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
+const SYSTEM_RSCRIPT = '/usr/bin/Rscript';
 const PROVISION_COMMAND = 'node scripts/provision-tools.js prometheus';
 const ALERTMANAGER_COMMAND = 'node scripts/provision-tools.js alertmanager';
 const CHROMIUM_COMMAND = 'apt-get install -y --no-install-recommends chromium';
+const RSCRIPT_COMMAND = 'apt-get install -y --no-install-recommends r-base-core';
 
 /** Where Debian's Alertmanager looks for default.tmpl and email.tmpl, and what the unpacked copy looks for instead (same length: a string constant in the binary). */
 const ALERTMANAGER_TEMPLATES = '/usr/share/prometheus/alertmanager';
@@ -318,38 +321,80 @@ async function ensureAlertmanager(opts = {}) {
   return findAlertmanager(opts) ?? (await provisionAlertmanager(opts));
 }
 
-/** The Chromium to drive: $MRCD_CHROMIUM_BIN (which must then be executable), else the system's; undefined when neither. */
-function findChromium({ env = process.env, systemPath = SYSTEM_CHROMIUM } = {}) {
-  const fromEnv = env.MRCD_CHROMIUM_BIN;
+/**
+ * What differs between the tools installed as Debian's system packages: names, the package,
+ * the variable that overrides the system path, and what an install costs.
+ */
+const SYSTEM_TOOLS = {
+  chromium: {
+    name: 'chromium',
+    label: 'Chromium',
+    neededBy: 'the Web UI test',
+    package: 'chromium',
+    envVar: 'MRCD_CHROMIUM_BIN',
+    systemPath: SYSTEM_CHROMIUM,
+    command: CHROMIUM_COMMAND,
+    size: '~100 MB of Debian packages, a minute or two',
+    fallback: 'a Chromium binary',
+  },
+  rscript: {
+    name: 'rscript',
+    label: 'Rscript',
+    neededBy: "the statistics tests' R oracle",
+    package: 'r-base-core',
+    envVar: 'MRCD_RSCRIPT_BIN',
+    systemPath: SYSTEM_RSCRIPT,
+    command: RSCRIPT_COMMAND,
+    size: '~50 MB of Debian packages, a minute',
+    fallback: 'an Rscript binary',
+  },
+};
+
+/** The system tool: its $MRCD_*_BIN (which must then be executable), else the system's; undefined when neither. */
+function findSystemTool(tool, { env = process.env, systemPath = tool.systemPath } = {}) {
+  const fromEnv = env[tool.envVar];
   if (fromEnv) {
-    if (!executable(fromEnv)) throw new Error(`MRCD_CHROMIUM_BIN=${fromEnv} is not an executable file`);
-    return { path: fromEnv, from: 'MRCD_CHROMIUM_BIN' };
+    if (!executable(fromEnv)) throw new Error(`${tool.envVar}=${fromEnv} is not an executable file`);
+    return { path: fromEnv, from: tool.envVar };
   }
   return executable(systemPath) ? { path: systemPath, from: 'system' } : undefined;
 }
 
-/** Installs Debian's chromium when running as root (one line on stderr); else one error naming the command. */
-async function provisionChromium({ env = process.env, systemPath = SYSTEM_CHROMIUM, aptGet = 'apt-get', uid = process.getuid?.(), say = log } = {}) {
+/** Installs the Debian package when running as root (one line on stderr); else one error naming the command. */
+async function provisionSystemTool(tool, { env = process.env, systemPath = tool.systemPath, aptGet = 'apt-get', uid = process.getuid?.(), say = log } = {}) {
   const cannot = (why, todo) =>
-    new Error(`no Chromium at ${systemPath} for the Web UI test, and ${why}. ${todo} (or set MRCD_CHROMIUM_BIN to a Chromium binary)`);
-  if (uid !== 0) throw cannot('not running as root, so not installing it', `Run: sudo ${CHROMIUM_COMMAND}`);
-  say(`provisioning chromium with \`${CHROMIUM_COMMAND}\` (first use; ~100 MB of Debian packages, a minute or two)`);
+    new Error(`no ${tool.label} at ${systemPath} for ${tool.neededBy}, and ${why}. ${todo} (or set ${tool.envVar} to ${tool.fallback})`);
+  if (uid !== 0) throw cannot('not running as root, so not installing it', `Run: sudo ${tool.command}`);
+  say(`provisioning ${tool.name} with \`${tool.command}\` (first use; ${tool.size})`);
   const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   // Wait for another apt (a concurrent test, the machine's own) rather than fail on its lock.
-  const install = () => run(aptGet, ['-qq', '-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', 'chromium'], { env: aptEnv });
+  const install = () => run(aptGet, ['-qq', '-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', tool.package], { env: aptEnv });
   let r = await install();
-  if (r.missing) throw cannot('there is no apt-get here (not Debian)', "Install chromium with the system's package manager");
+  if (r.missing) throw cannot('there is no apt-get here (not Debian)', `Install ${tool.package} with the system's package manager`);
   if (r.code !== 0 && /Unable to locate package|has no installation candidate/.test(r.output)) {
     const u = await run(aptGet, ['-qq', 'update'], { env: aptEnv });
     if (u.code === 0) r = await install();
   }
-  if (r.code !== 0 || !executable(systemPath)) throw cannot(`\`${CHROMIUM_COMMAND}\` failed: ${lastLine(r.output)}`, `Run: ${CHROMIUM_COMMAND}`);
-  return findChromium({ env, systemPath });
+  if (r.code !== 0 || !executable(systemPath)) throw cannot(`\`${tool.command}\` failed: ${lastLine(r.output)}`, `Run: ${tool.command}`);
+  return findSystemTool(tool, { env, systemPath });
 }
 
+/** The Chromium to drive: $MRCD_CHROMIUM_BIN (which must then be executable), else the system's; undefined when neither. */
+const findChromium = (opts) => findSystemTool(SYSTEM_TOOLS.chromium, opts);
+/** Installs Debian's chromium when running as root (one line on stderr); else one error naming the command. */
+const provisionChromium = (opts) => provisionSystemTool(SYSTEM_TOOLS.chromium, opts);
 /** The Chromium the Web UI test drives: findChromium's, else Debian's installed now. */
 async function ensureChromium(opts = {}) {
   return findChromium(opts) ?? (await provisionChromium(opts));
+}
+
+/** The Rscript of the statistics tests' oracle: $MRCD_RSCRIPT_BIN (which must then be executable), else /usr/bin/Rscript; undefined when neither. */
+const findRscript = (opts) => findSystemTool(SYSTEM_TOOLS.rscript, opts);
+/** Installs Debian's r-base-core when running as root (one line on stderr); else one error naming the command. */
+const provisionRscript = (opts) => provisionSystemTool(SYSTEM_TOOLS.rscript, opts);
+/** The Rscript the statistics tests run: findRscript's, else Debian's installed now. */
+async function ensureRscript(opts = {}) {
+  return findRscript(opts) ?? (await provisionRscript(opts));
 }
 
 module.exports = {
@@ -359,9 +404,11 @@ module.exports = {
   SYSTEM_PROMETHEUS,
   SYSTEM_ALERTMANAGER,
   SYSTEM_CHROMIUM,
+  SYSTEM_RSCRIPT,
   PROVISION_COMMAND,
   ALERTMANAGER_COMMAND,
   CHROMIUM_COMMAND,
+  RSCRIPT_COMMAND,
   prometheusDir,
   prometheusBinary,
   findPrometheus,
@@ -375,10 +422,13 @@ module.exports = {
   findChromium,
   provisionChromium,
   ensureChromium,
+  findRscript,
+  provisionRscript,
+  ensureRscript,
 };
 
 if (require.main === module) {
-  const ensure = { prometheus: ensurePrometheus, alertmanager: ensureAlertmanager, chromium: ensureChromium };
+  const ensure = { prometheus: ensurePrometheus, alertmanager: ensureAlertmanager, chromium: ensureChromium, rscript: ensureRscript };
   const names = process.argv.slice(2);
   const wanted = names.length ? names : Object.keys(ensure);
   const unknown = wanted.filter((n) => !ensure[n]);

@@ -1,8 +1,8 @@
 // The typed view of scripts/provision-tools.js (plain JS, so that it runs without tsx): the
-// Prometheus, Alertmanager and Chromium the tests use, provisioned on first use.
+// Prometheus, Alertmanager, Chromium and Rscript the tests use, provisioned on first use.
 export interface Tool {
   path: string;
-  from: 'MRCD_PROMETHEUS_BIN' | 'MRCD_ALERTMANAGER_BIN' | 'MRCD_CHROMIUM_BIN' | '.tools' | 'system';
+  from: 'MRCD_PROMETHEUS_BIN' | 'MRCD_ALERTMANAGER_BIN' | 'MRCD_CHROMIUM_BIN' | 'MRCD_RSCRIPT_BIN' | '.tools' | 'system';
   /** Extra arguments the binary needs where it is (the unpacked Prometheus: its asset paths). */
   args?: string[];
   /** The working directory it must run in (the unpacked Alertmanager: its templates' path is relative to it). */
@@ -12,7 +12,7 @@ export interface Tool {
 export interface ToolOptions {
   env?: NodeJS.ProcessEnv;
   toolsDir?: string;
-  /** Instead of /usr/bin/prometheus, /usr/bin/prometheus-alertmanager or /usr/bin/chromium. */
+  /** Instead of /usr/bin/prometheus, /usr/bin/prometheus-alertmanager, /usr/bin/chromium or /usr/bin/Rscript. */
   systemPath?: string;
   aptGet?: string;
   dpkgDeb?: string;
@@ -35,9 +35,11 @@ export const tools = require('../../scripts/provision-tools.js') as {
   SYSTEM_PROMETHEUS: string;
   SYSTEM_ALERTMANAGER: string;
   SYSTEM_CHROMIUM: string;
+  SYSTEM_RSCRIPT: string;
   PROVISION_COMMAND: string;
   ALERTMANAGER_COMMAND: string;
   CHROMIUM_COMMAND: string;
+  RSCRIPT_COMMAND: string;
   prometheusDir(toolsDir?: string): string;
   prometheusBinary(toolsDir?: string): string;
   findPrometheus(opts?: ToolOptions): (Tool & { args: string[] }) | undefined;
@@ -51,4 +53,7 @@ export const tools = require('../../scripts/provision-tools.js') as {
   findChromium(opts?: ToolOptions): Tool | undefined;
   provisionChromium(opts?: ToolOptions): Promise<Tool>;
   ensureChromium(opts?: ToolOptions): Promise<Tool>;
+  findRscript(opts?: ToolOptions): Tool | undefined;
+  provisionRscript(opts?: ToolOptions): Promise<Tool>;
+  ensureRscript(opts?: ToolOptions): Promise<Tool>;
 };

@@ -1,4 +1,4 @@
-// scripts/provision-tools.js: which Prometheus, Alertmanager and Chromium the tests use, and
+// scripts/provision-tools.js: which Prometheus, Alertmanager, Chromium and Rscript the tests use, and
 // how they are provisioned on first use so that `npm install && npm test` needs nothing
 // installed by hand. The order of the resolvers, the errors that say what to run, the race
 // of two processes provisioning at once (with stand-ins for apt-get and dpkg-deb), the
@@ -321,5 +321,62 @@ describe('Chromium', () => {
       'provisioning chromium with `apt-get install -y --no-install-recommends chromium` (first use; ~100 MB of Debian packages, a minute or two)',
     ]);
     assert.match(read(log), /^apt-get -qq -o DPkg::Lock::Timeout=600 install -y --no-install-recommends chromium$/m);
+  });
+});
+
+describe('Rscript', () => {
+  test('$MRCD_RSCRIPT_BIN first, then /usr/bin/Rscript; a $MRCD_RSCRIPT_BIN that does not exist is refused by name', () => {
+    const dir = fresh('rscript');
+    const env = script(join(dir, 'env', 'Rscript'), 'exit 0');
+    const system = script(join(dir, 'system', 'Rscript'), 'exit 0');
+    assert.equal(tools.SYSTEM_RSCRIPT, '/usr/bin/Rscript');
+    assert.deepEqual(tools.findRscript({ env: { MRCD_RSCRIPT_BIN: env }, systemPath: system }), { path: env, from: 'MRCD_RSCRIPT_BIN' });
+    assert.deepEqual(tools.findRscript({ env: {}, systemPath: system }), { path: system, from: 'system' });
+    assert.equal(tools.findRscript({ env: {}, systemPath: join(dir, 'none') }), undefined);
+    assert.throws(() => tools.findRscript({ env: { MRCD_RSCRIPT_BIN: join(dir, 'none') } }), /^Error: MRCD_RSCRIPT_BIN=.*none is not an executable file$/);
+  });
+
+  test('missing and not root: one error with the apt-get command, nothing run', async () => {
+    const dir = fresh('rscript-user');
+    const { aptGet, log } = fakeDebian(dir);
+    const systemPath = join(dir, 'usr-bin-Rscript');
+    await assert.rejects(tools.ensureRscript({ env: {}, systemPath, aptGet, uid: 1000 }), {
+      message: `no Rscript at ${systemPath} for the statistics tests' R oracle, and not running as root, so not installing it. Run: sudo apt-get install -y --no-install-recommends r-base-core (or set MRCD_RSCRIPT_BIN to an Rscript binary)`,
+    });
+    assert.throws(() => read(log), /ENOENT/);
+  });
+
+  test('missing, root, and apt-get fails: one error with the command', async () => {
+    const dir = fresh('rscript-root');
+    const { aptGet, log } = fakeDebian(dir, 'echo "E: Could not get lock /var/lib/dpkg/lock-frontend" >&2; exit 100');
+    const systemPath = join(dir, 'usr-bin-Rscript');
+    const said: string[] = [];
+    await assert.rejects(tools.ensureRscript({ env: {}, systemPath, aptGet, uid: 0, say: (l) => said.push(l) }), {
+      message: `no Rscript at ${systemPath} for the statistics tests' R oracle, and \`apt-get install -y --no-install-recommends r-base-core\` failed: E: Could not get lock /var/lib/dpkg/lock-frontend. Run: apt-get install -y --no-install-recommends r-base-core (or set MRCD_RSCRIPT_BIN to an Rscript binary)`,
+    });
+    assert.deepEqual(said, [
+      'provisioning rscript with `apt-get install -y --no-install-recommends r-base-core` (first use; ~50 MB of Debian packages, a minute)',
+    ]);
+    assert.match(read(log), /^apt-get -qq -o DPkg::Lock::Timeout=600 install -y --no-install-recommends r-base-core$/m);
+  });
+
+  test('missing and root: installed with apt-get (after an update when the lists do not know it yet), then found', async () => {
+    const dir = fresh('rscript-install');
+    const systemPath = join(dir, 'usr-bin-Rscript');
+    // A fresh machine: the first install fails until `apt-get update` has fetched the lists.
+    const { aptGet, log } = fakeDebian(
+      dir,
+      [
+        `if [ "$1" = -qq ] && [ "$2" = update ]; then : > "${dir}/updated"; exit 0; fi`,
+        `[ -e "${dir}/updated" ] || { echo "E: Unable to locate package r-base-core" >&2; exit 100; }`,
+        `printf '#!/bin/sh\\necho R\\n' > "${systemPath}" && chmod 755 "${systemPath}"`,
+      ].join('\n'),
+    );
+    assert.deepEqual(await tools.ensureRscript({ env: {}, systemPath, aptGet, uid: 0, say: () => {} }), { path: systemPath, from: 'system' });
+    assert.deepEqual(read(log).trim().split('\n'), [
+      'apt-get -qq -o DPkg::Lock::Timeout=600 install -y --no-install-recommends r-base-core',
+      'apt-get -qq update',
+      'apt-get -qq -o DPkg::Lock::Timeout=600 install -y --no-install-recommends r-base-core',
+    ]);
   });
 });
