@@ -22,6 +22,41 @@ export interface CheckResult {
   detail: string;
   /** Whether retrying could change an `error` (provider fault) or not (bad query/config). */
   retryable?: boolean;
+  /** A shadow check: evaluated and recorded, never acted on (the gate's verdict leaves it out). */
+  shadow?: boolean;
+  /**
+   * Undecided so far rather than short of evidence: a sequential comparison still collecting
+   * it. Inconclusive at a gate like any other, but the watch does not count it toward
+   * `maxInconclusive` while the soak runs.
+   */
+  pending?: boolean;
+  /** What a comparison with a control region saw (docs/comparisons.md). */
+  comparison?: ComparisonEvidence;
+}
+
+/** Errors and requests of one region over one period. */
+export interface CountCell {
+  errors: number;
+  requests: number;
+}
+
+export interface ComparisonEvidence {
+  control: string;
+  /** The difference-in-differences error-rate ratio: region/control now, over region/control before the deploy. */
+  ratio: number;
+  /** Its fixed-sample interval at the check's 1 - alpha (for reading; the decision is the sequential test's). */
+  interval: [number, number];
+  /** Since the deploy, in whole intervals. */
+  region: CountCell;
+  controlCounts: CountCell;
+  /** The pre-deploy window of both. */
+  before: { region: CountCell; control: CountCell };
+  /** Evidence against "no regression" (fails at 1/alpha) and against "a regression of the threshold" (passes at 1/(1 - power)). */
+  eRegression: number;
+  eSafe: number;
+  /** The smallest ratio the evidence so far could tell from noise. */
+  detectable: number;
+  intervals: number;
 }
 
 export interface GateResult {

@@ -3,14 +3,14 @@
 // the client library can both import it.
 import type { CheckResult, GateResult } from './activity-contract';
 
-/** The checks that kept the gate from passing (fail, inconclusive, error). */
+/** The checks that kept the gate from passing (fail, inconclusive, error); shadow checks never do. */
 export function failingChecks(g: GateResult): CheckResult[] {
-  return g.checks.filter((c) => c.verdict !== 'pass');
+  return g.checks.filter((c) => c.verdict !== 'pass' && !c.shadow);
 }
 
-/** One check as `name verdict: detail`. */
+/** One check as `name verdict: detail` (`name (shadow) verdict: …` for a shadow check). */
 export function checkText(c: CheckResult): string {
-  return `${c.name} ${c.verdict}: ${c.detail}`;
+  return `${c.name}${c.shadow ? ' (shadow)' : ''} ${c.verdict}: ${c.detail}`;
 }
 
 /** The failing checks of a gate (all of them when none failed), as one line for halts and notifications. */

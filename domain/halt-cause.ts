@@ -48,7 +48,8 @@ const RANK: Record<CheckResult['verdict'], number> = { fail: 0, error: 1, inconc
 
 /** The cause of a halt decided by a gate result: the worst check and its figures. */
 export function causeFromGate(kind: HaltKind, region: string, gate?: GateResult): HaltCause {
-  const worst = gate?.checks.slice().sort((a, b) => RANK[a.verdict] - RANK[b.verdict])[0];
+  // A shadow check is never what decided: it is recorded, not acted on.
+  const worst = gate?.checks.filter((c) => !c.shadow).sort((a, b) => RANK[a.verdict] - RANK[b.verdict])[0];
   if (!worst) return { kind, region };
   return {
     kind,

@@ -21,6 +21,7 @@ export const LINTS = {
   'check-interval-over-soak': 'error',
   'check-name-unique': 'error',
   'prometheus-url': 'error',
+  'comparison-control': 'error',
   'window-empty-period': 'error',
   'window-shorter-than-soak': 'error',
   'poll-interval-over-timeout': 'error',
@@ -71,6 +72,27 @@ function longestPeriod(raw: unknown): { ms: number; window: string } | undefined
 }
 
 /** Lints a plan document (as written, or the schema's output). Never throws, whatever the document. */
+/**
+ * Why a comparison's control cannot work for region `i`, or undefined. A control must still
+ * run the old version while the region soaks: a region the rollout deploys before (or the
+ * region itself) never does, and a name outside the plan is a typo.
+ */
+function controlProblem(control: unknown, i: number, regions: unknown[]): string | undefined {
+  const names = regions.map((r) => str(obj(r)?.name));
+  if (control === 'auto') {
+    return i === regions.length - 1
+      ? 'control auto needs a region after this one in the plan, still on the old version while it soaks; the last region has none: name a control outside the plan, or use a gate without a comparison'
+      : undefined;
+  }
+  for (const c of typeof control === 'string' ? [control] : list(control)) {
+    if (typeof c !== 'string') continue;
+    const at = names.indexOf(c);
+    if (at === i) return `the control ${c} is the region itself`;
+    if (at >= 0 && at < i) return `the control ${c} is deployed before this region in the plan, so it runs the new version while this one soaks`;
+  }
+  return undefined;
+}
+
 export function lintPlan(doc: unknown): PlanProblem[] {
   const problems: PlanProblem[] = [];
   const reported = new Set<string>();
@@ -182,8 +204,12 @@ export function lintPlan(doc: unknown): PlanProblem[] {
           names.add(checkName);
         }
         const source = obj(c.source);
-        if (source?.type === 'prometheus' && source.url === undefined && p.prometheus === undefined)
+        if ((source?.type === 'prometheus' || source?.type === 'comparison') && source.url === undefined && p.prometheus === undefined)
           add('prometheus-url', `${gatePath}.checks[${j}].source.url`, "no Prometheus URL: set source.url or the plan's prometheus.url");
+        if (source?.type === 'comparison') {
+          const why = controlProblem(source.control ?? 'auto', i, regions);
+          if (why) add('comparison-control', `${gatePath}.checks[${j}].source.control`, `${name ?? `regions[${i}]`}: ${why}`);
+        }
       });
     }
     const longest = r.window === undefined ? undefined : longestPeriod(r.window);

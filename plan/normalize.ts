@@ -98,17 +98,25 @@ function sameOrigin(a: string, b: string): boolean {
  * all a provider needs. The plan's token goes only to a check of the plan's Prometheus
  * origin: a typo in a check's URL must not hand the token to another host.
  */
-function withProviderSettings(gate: Gate, p: ParsedPlan): Gate {
+function withProviderSettings(gate: Gate, p: ParsedPlan, regionIndex: number, checkInterval: string): Gate {
   const prom = p.prometheus;
   // lint refuses a gate that is not an object; it is passed on as written for it to report.
-  if (!prom || !gate || !Array.isArray(gate.checks)) return gate;
+  if (!gate || !Array.isArray(gate.checks)) return gate;
+  const withPrometheus = <S extends { url?: string; tokenEnv?: string }>(source: S): S => {
+    if (!prom) return source;
+    const url = source.url ?? prom.url;
+    const tokenEnv = source.tokenEnv ?? (prom.tokenEnv && sameOrigin(url, prom.url) ? prom.tokenEnv : undefined);
+    return { ...source, url, ...(tokenEnv ? { tokenEnv } : {}) };
+  };
   return {
     ...gate,
     checks: gate.checks.map((c) => {
-      if (c.source.type !== 'prometheus') return c;
-      const url = c.source.url ?? prom.url;
-      const tokenEnv = c.source.tokenEnv ?? (prom.tokenEnv && sameOrigin(url, prom.url) ? prom.tokenEnv : undefined);
-      return { ...c, source: { ...c.source, url, ...(tokenEnv ? { tokenEnv } : {}) } };
+      if (c.source.type === 'prometheus') return prom ? { ...c, source: withPrometheus(c.source) } : c;
+      if (c.source.type !== 'comparison') return c;
+      // The controls resolved here, once, so the plan in history says which regions a
+      // comparison may use: `auto` is every region after this one, in plan order.
+      const control = c.source.control === 'auto' ? p.regions.slice(regionIndex + 1).map((r) => r.name) : [c.source.control].flat();
+      return { ...c, source: { ...withPrometheus(c.source), control, step: c.source.step ?? checkInterval } };
     }),
   };
 }
@@ -150,7 +158,7 @@ export function normalizePlan(p: ParsedPlan): NormalizedPlan {
     owner: p.owner,
     deployer,
     failurePolicy: p.failurePolicy,
-    regions: p.regions.map((r) => {
+    regions: p.regions.map((r, i) => {
       const soakMs = ms(r.soak ?? p.defaults.soak);
       return {
         name: r.name,
@@ -160,7 +168,7 @@ export function normalizePlan(p: ParsedPlan): NormalizedPlan {
         checkIntervalMs: ms(r.checkInterval ?? p.defaults.checkInterval),
         approval: r.approval,
         // lint guarantees one of the two exists before a plan is accepted
-        gate: withProviderSettings((r.gate ?? p.defaults.gate)!, p),
+        gate: withProviderSettings((r.gate ?? p.defaults.gate)!, p, i, r.checkInterval ?? p.defaults.checkInterval),
         ...(r.window ? { window: r.window } : {}),
         ...(r.taskQueue ? { taskQueue: r.taskQueue } : {}),
       };

@@ -1,7 +1,13 @@
 // PromQL for SLO checks: the {{service}}, {{region}}, {{version}} and {{window}} templates,
 // the query builders docs/deployers.md shows, and the instant selectors behind a check's
 // range selectors that the freshness query asks for (prometheus.ts, "Staleness").
-import { TemplateError } from './http';
+/** A query template that cannot be filled in (an unknown {{name}}): the plan is wrong, not the source. */
+export class TemplateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TemplateError';
+  }
+}
 
 export interface PromQLVars {
   service: string;

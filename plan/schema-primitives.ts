@@ -21,6 +21,12 @@ export const DURATION_BOUNDS = {
   migrationTimeout: { min: SECOND, max: 7 * DAY, why: 'one migration step longer than a week is a runaway' },
   remindEvery: { min: MINUTE, max: 7 * DAY, why: 'an owner reminded less than weekly has forgotten the rollout' },
   escalateAfter: { min: MINUTE, max: 30 * DAY, why: 'a hold not escalated within a month is abandoned' },
+  comparisonBefore: {
+    min: 10 * SECOND,
+    max: 28 * DAY,
+    why: 'Prometheus rarely keeps more, and a relationship between regions a month old says little about today',
+  },
+  comparisonStep: { min: SECOND, max: HOUR, why: 'a comparison counted less than hourly decides too late to matter' },
 } as const;
 
 /** A duration text within bounds; each refusal says which bound, and why the upper one exists. */

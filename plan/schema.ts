@@ -52,7 +52,52 @@ export const httpJsonSourceSchema = z.strictObject({
   tokenEnv: envName.optional(),
 });
 
-export const sourceSchema = z.discriminatedUnion('type', [prometheusSourceSchema, httpJsonSourceSchema]);
+const regionName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a region name: lowercase letters, digits and dashes (max 63)');
+/** A PromQL counting template for a comparison: by region, never by version (the control runs another one). */
+const countQuery = z
+  .string()
+  .min(1)
+  .refine((q) => !q.includes('{{version}}'), {
+    message: 'must not use {{version}}: a comparison counts by region ({{region}} is the soaking region or its control, which runs another version)',
+  })
+  .refine((q) => q.includes('{{region}}'), { message: 'must select by {{region}}: the same query counts the soaking region and its control' })
+  .refine((q) => q.includes('{{window}}'), { message: 'must count over {{window}}, e.g. sum(increase(requests_total{region="{{region}}"}[{{window}}]))' });
+
+/**
+ * A statistical comparison (docs/comparisons.md): the soaking region against a control
+ * region still on the old version, relative to both regions' pre-deploy window. The check's
+ * `threshold` is the error-rate ratio to detect (e.g. 1.5) and its comparator `<`.
+ */
+export const comparisonSourceSchema = z.strictObject({
+  type: z.literal('comparison'),
+  /** Failed requests of {{region}} over {{window}}. */
+  errors: countQuery,
+  /** All requests of {{region}} over {{window}}. */
+  requests: countQuery,
+  /**
+   * The region(s) to compare with: one name, a list (the first one still on the old version
+   * with enough traffic), or `auto` (the regions after this one in the plan, in order).
+   */
+  control: z.union([z.literal('auto'), regionName, z.array(regionName).min(1)]).default('auto'),
+  /** Both regions' window before the deploy that sets their normal relationship. */
+  before: duration(DURATION_BOUNDS.comparisonBefore).default('1h'),
+  /** How often the counts are cut into intervals; defaults to the region's checkInterval. */
+  step: duration(DURATION_BOUNDS.comparisonStep).optional(),
+  /** The false-alarm rate the sequential test keeps to, however often it is checked. */
+  alpha: z.number().gt(0).max(0.2, 'must be at most 0.2: a gate that rolls back a good version one time in five is noise').default(0.05),
+  /** The chance to detect a regression of the threshold's size before a pass; 1 - power bounds a false pass. */
+  power: z.number().min(0.5, 'must be at least 0.5: a pass that misses the regression more often than not is no evidence').lt(1).default(0.8),
+  /** The label naming the version on the counted series: how a control deployed meanwhile is seen. */
+  versionLabel: z
+    .string()
+    .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name')
+    .default('version'),
+  /** Overrides the plan's `prometheus.url`. */
+  url: httpUrl.optional(),
+  tokenEnv: envName.optional(),
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [prometheusSourceSchema, httpJsonSourceSchema, comparisonSourceSchema]);
 
 /**
  * Compares the value with the region's own value before the deploy (the same query at
@@ -80,8 +125,32 @@ export const checkSchema = z
       })
       .optional(),
     baseline: baselineSchema.optional(),
+    /** Evaluated and recorded, never acted on: how a team learns to trust a check before it gates. */
+    shadow: z.boolean().optional(),
   })
   .superRefine((c, ctx) => {
+    if (c.source.type === 'comparison') {
+      if (c.comparator !== '<' && c.comparator !== '<=')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['comparator'],
+          message: "must be '<' for a comparison: the threshold is the error-rate ratio to the control that counts as a regression",
+        });
+      if (!(c.threshold > 1))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['threshold'],
+          message: 'must be more than 1 for a comparison: it is the ratio to detect (e.g. 1.5: errors 1.5× what the control says they should be)',
+        });
+      for (const field of ['baseline', 'minTraffic'] as const)
+        if (c[field])
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: `a comparison has no ${field}: it compares with its control and the pre-deploy window itself, and its test needs no traffic floor (too little traffic is never a pass)`,
+          });
+      return;
+    }
     // Here rather than in lint: lint only sees the gates regions use, and a check's own
     // path is where the fix goes.
     if (c.baseline && c.source.type !== 'prometheus') {
@@ -103,7 +172,12 @@ export const checkSchema = z
   });
 
 export const gateSchema = z.strictObject({
-  checks: z.array(checkSchema).min(1, 'a gate needs at least one check: a gate with no evidence never passes'),
+  checks: z
+    .array(checkSchema)
+    .min(1, 'a gate needs at least one check: a gate with no evidence never passes')
+    .refine((checks) => checks.some((c) => !c.shadow), {
+      message: 'a gate needs at least one check that is not shadow: shadow verdicts are never acted on, so such a gate never passes',
+    }),
   /** Consecutive inconclusive/error watch results tolerated before the rollout halts. */
   maxInconclusive: z.number().int().min(0).default(3),
 });

@@ -32,7 +32,9 @@ export async function evaluateGate(ctx: SloContext, opts: GateOptions = {}): Pro
       threshold: check.threshold,
       detail: `the check could not be evaluated: ${why}`,
       retryable: true,
+      ...(check.shadow ? { shadow: true } : {}),
     };
   });
-  return { verdict: aggregate(results.map((r) => r.verdict)), checks: results, at: now() };
+  // Shadow checks are evaluated and recorded beside the others, never counted.
+  return { verdict: aggregate(results.filter((r) => !r.shadow).map((r) => r.verdict)), checks: results, at: now() };
 }

@@ -9,6 +9,9 @@ import { bearerHeader } from '../bearer-token';
 import { isRetryableStatus } from '../http-errors';
 import { httpRequest, TransportError, type HttpAnswer } from '../http-transport';
 import { compare } from './verdict';
+import { TemplateError } from '../../plan/promql';
+
+export { TemplateError };
 
 export type HttpJsonSource = Extract<Check['source'], { type: 'http' }>;
 export type HttpJsonCheck = Check & { source: HttpJsonSource };
@@ -76,13 +79,6 @@ export function renderUrl(template: string, vars: { service: string; region: str
     if (name === 'service' || name === 'region' || name === 'version') return encodeURIComponent(vars[name]);
     throw new TemplateError(`unknown template variable {{${name}}}: use {{service}}, {{region}} or {{version}}`);
   });
-}
-
-export class TemplateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TemplateError';
-  }
 }
 
 type PathStep = string | number;

@@ -7,6 +7,13 @@ import { clip, type Sample } from './evidence';
 
 export type QueryResult = { kind: 'ok'; samples: Sample[]; warnings: string[] } | { kind: 'error'; detail: string; retryable: boolean };
 
+/** One series of a range query: its points in time order. */
+export interface Series {
+  labels: Record<string, string>;
+  points: { ts: number; value: number }[];
+}
+export type RangeResult = { kind: 'ok'; series: Series[]; warnings: string[] } | { kind: 'error'; detail: string; retryable: boolean };
+
 /** Prometheus' float text: "NaN", "+Inf", "-Inf" or a Go float. undefined for anything else. */
 export function parsePromValue(raw: unknown): number | undefined {
   if (typeof raw !== 'string') return undefined;
@@ -28,7 +35,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function readEnvelope(status: number, body: string, tokenEnv: string | undefined): QueryResult {
+function readEnvelope(status: number, body: string, tokenEnv: string | undefined): QueryResult | RangeResult {
   const ok2xx = status >= 200 && status < 300;
   const notEnvelope = (what: string): QueryResult =>
     ok2xx
@@ -85,12 +92,24 @@ function readEnvelope(status: number, body: string, tokenEnv: string | undefined
       if (!sample) return notEnvelope('a scalar that is not a [timestamp, "value"] pair');
       return { kind: 'ok', samples: [sample], warnings };
     }
-    case 'matrix':
-      return {
-        kind: 'error',
-        detail: 'the query returns a range vector (e.g. metric[5m]); wrap it in a function such as rate() or sum_over_time()',
-        retryable: false,
-      };
+    case 'matrix': {
+      // The answer of a range query; an instant query answering with one is refused by its caller.
+      if (!Array.isArray(data.result)) return notEnvelope('a matrix without a result array');
+      const series: Series[] = [];
+      for (const item of data.result) {
+        const labels = isObject(item) && isObject(item.metric) ? (item.metric as Record<string, string>) : undefined;
+        const values = isObject(item) && Array.isArray(item.values) ? item.values : undefined;
+        if (!labels || !values) return notEnvelope('a matrix element without metric and values');
+        const points: Series['points'] = [];
+        for (const v of values) {
+          const p = parsePoint(v, labels);
+          if (!p) return notEnvelope('a matrix value that is not a [timestamp, "value"] pair');
+          points.push({ ts: p.ts, value: p.value });
+        }
+        series.push({ labels, points });
+      }
+      return { kind: 'ok', series, warnings };
+    }
     case 'string':
       return { kind: 'error', detail: 'the query returns a string, not a number', retryable: false };
     default:
@@ -111,11 +130,51 @@ export async function instantQuery(
   // Prometheus' own timeout, so it stops working on a query we will have given up on.
   const params = new URLSearchParams({ query: promql, timeout: `${Math.max(1, Math.ceil(timeoutMs / 1000))}s` });
   if (atMs !== undefined) params.set('time', (atMs / 1000).toFixed(3));
+  const answer = await ask(`${baseUrl}/api/v1/query?${params.toString()}`, headers, tokenEnv, timeoutMs, signal);
+  if (answer.kind === 'ok' && 'series' in answer) {
+    return {
+      kind: 'error',
+      detail: 'the query returns a range vector (e.g. metric[5m]); wrap it in a function such as rate() or sum_over_time()',
+      retryable: false,
+    };
+  }
+  return answer;
+}
+
+async function ask(
+  url: string,
+  headers: Record<string, string>,
+  tokenEnv: string | undefined,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<QueryResult | RangeResult> {
   try {
-    const res = await httpGet(`${baseUrl}/api/v1/query?${params.toString()}`, headers, { timeoutMs, signal });
+    const res = await httpGet(url, headers, { timeoutMs, signal });
     return readEnvelope(res.status, res.body, tokenEnv);
   } catch (err) {
     if (err instanceof TransportError) return { kind: 'error', detail: err.message, retryable: err.retryable };
     throw err;
   }
+}
+
+/** A range query: the value at start, start + step, … up to end (epoch ms). */
+export async function rangeQuery(
+  baseUrl: string,
+  promql: string,
+  headers: Record<string, string>,
+  tokenEnv: string | undefined,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  range: { startMs: number; endMs: number; stepMs: number },
+): Promise<RangeResult> {
+  const params = new URLSearchParams({
+    query: promql,
+    start: (range.startMs / 1000).toFixed(3),
+    end: (range.endMs / 1000).toFixed(3),
+    step: `${range.stepMs / 1000}s`,
+    timeout: `${Math.max(1, Math.ceil(timeoutMs / 1000))}s`,
+  });
+  const answer = await ask(`${baseUrl}/api/v1/query_range?${params.toString()}`, headers, tokenEnv, timeoutMs, signal);
+  if (answer.kind === 'ok' && !('series' in answer)) return { kind: 'error', detail: 'a range query answered with an instant vector', retryable: true };
+  return answer;
 }

@@ -35,7 +35,7 @@ import type { CheckResult, SloContext } from '../../domain/activity-contract';
 import { bearerHeader } from '../bearer-token';
 import { baselineLimit, compare, lowerIsBetter, regressedFromBaseline } from './verdict';
 import { DEFAULT_TIMEOUT_MS, TemplateError, displayUrl, fmt, type ProviderOptions } from './http';
-import { freshnessQuery, promDuration, renderPromQL, templateUses, type PromQLVars } from './promql';
+import { freshnessQuery, promDuration, renderPromQL, templateUses, type PromQLVars } from '../../plan/promql';
 import { instantQuery } from './prometheus-api';
 import { cannotShowMet, clip, notANumber, partialAnswer, singleFreshSample, tooLittleTraffic } from './evidence';
 
@@ -58,6 +58,26 @@ function sameOrigin(a: string, b: string | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+export type PrometheusAccess = { ok: true; baseUrl: string; where: string; headers: Record<string, string>; tokenEnv?: string } | { ok: false; detail: string };
+
+/** Where a check's Prometheus is and how to authenticate to it, or why that is unknown (not retryable: the plan or the worker's environment is wrong). */
+export function prometheusAccess(source: { url?: string; tokenEnv?: string }, ctx: SloContext): PrometheusAccess {
+  // Normalization folds the plan's `prometheus` into each check; `ctx.prometheus` comes only
+  // with plans recorded before it did.
+  const rawUrl = source.url ?? ctx.prometheus?.url;
+  if (!rawUrl) return { ok: false, detail: 'no Prometheus URL: set prometheus.url in the plan or source.url on the check' };
+  const baseUrl = rawUrl.replace(/\/+$/, '');
+  const where = displayUrl(baseUrl);
+  // The plan's token belongs to the plan's Prometheus: a check pointing elsewhere does
+  // not get it, or a typo in a URL would hand the token to another host.
+  const tokenEnv = source.tokenEnv ?? (sameOrigin(baseUrl, ctx.prometheus?.url) ? ctx.prometheus?.tokenEnv : undefined);
+  const auth = bearerHeader(tokenEnv);
+  if ('missing' in auth) {
+    return { ok: false, detail: `environment variable ${auth.missing} is not set on the worker; it must hold the bearer token for Prometheus at ${where}` };
+  }
+  return { ok: true, baseUrl, where, headers: auth.headers, ...(tokenEnv ? { tokenEnv } : {}) };
 }
 
 /** What the baseline query established, or why it could not. */
@@ -88,12 +108,9 @@ export async function evaluatePrometheusCheck(check: PrometheusCheck, ctx: SloCo
   const base = { name: check.name, comparator: check.comparator, threshold: check.threshold };
   const error = (detail: string, retryable: boolean): CheckResult => ({ ...base, verdict: 'error', detail, retryable });
 
-  // Normalization folds the plan's `prometheus` into each check; `ctx.prometheus` comes only
-  // with plans recorded before it did.
-  const rawUrl = check.source.url ?? ctx.prometheus?.url;
-  if (!rawUrl) return error('no Prometheus URL: set prometheus.url in the plan or source.url on the check', false);
-  const baseUrl = rawUrl.replace(/\/+$/, '');
-  const where = displayUrl(baseUrl);
+  const access = prometheusAccess(check.source, ctx);
+  if (!access.ok) return error(access.detail, false);
+  const { baseUrl, where, headers, tokenEnv } = access;
 
   // The window starts at the deploy, or later for a promoted region's sliding look-back.
   const window = promDuration(Math.max(now - Math.max(ctx.since, ctx.windowStart ?? ctx.since), opts.minWindowMs ?? 1000));
@@ -120,19 +137,11 @@ export async function evaluatePrometheusCheck(check: PrometheusCheck, ctx: SloCo
     throw err;
   }
 
-  // The plan's token belongs to the plan's Prometheus: a check pointing elsewhere does
-  // not get it, or a typo in a URL would hand the token to another host.
-  const tokenEnv = check.source.tokenEnv ?? (sameOrigin(baseUrl, ctx.prometheus?.url) ? ctx.prometheus?.tokenEnv : undefined);
-  const auth = bearerHeader(tokenEnv);
-  if ('missing' in auth) {
-    return error(`environment variable ${auth.missing} is not set on the worker; it must hold the bearer token for Prometheus at ${where}`, false);
-  }
-
   const [main, traffic, before, current] = await Promise.all([
-    instantQuery(baseUrl, query, auth.headers, tokenEnv, timeoutMs, opts.signal),
-    trafficQuery ? instantQuery(baseUrl, trafficQuery, auth.headers, tokenEnv, timeoutMs, opts.signal) : undefined,
-    baselineQuery ? instantQuery(baseUrl, baselineQuery, auth.headers, tokenEnv, timeoutMs, opts.signal, baselineAt) : undefined,
-    freshQuery ? instantQuery(baseUrl, freshQuery, auth.headers, tokenEnv, timeoutMs, opts.signal) : undefined,
+    instantQuery(baseUrl, query, headers, tokenEnv, timeoutMs, opts.signal),
+    trafficQuery ? instantQuery(baseUrl, trafficQuery, headers, tokenEnv, timeoutMs, opts.signal) : undefined,
+    baselineQuery ? instantQuery(baseUrl, baselineQuery, headers, tokenEnv, timeoutMs, opts.signal, baselineAt) : undefined,
+    freshQuery ? instantQuery(baseUrl, freshQuery, headers, tokenEnv, timeoutMs, opts.signal) : undefined,
   ]);
   const q = ` Query: ${query}`;
   const tq = trafficQuery ? ` Traffic query: ${trafficQuery}` : '';

@@ -4,11 +4,13 @@ import type { Check } from '../../plan';
 import type { CheckResult, SloContext } from '../../domain/activity-contract';
 import { evaluateHttpCheck } from './http';
 import { evaluatePrometheusCheck } from './prometheus';
+import { evaluateComparisonCheck } from './comparison';
 import type { SloCheck, SloProvider, SloProviderOptions, SloProviderRegistry, SloSourceType } from './provider';
 
 export const SLO_PROVIDERS: SloProviderRegistry = {
   prometheus: { evaluate: evaluatePrometheusCheck },
   http: { evaluate: evaluateHttpCheck },
+  comparison: { evaluate: evaluateComparisonCheck },
 };
 
 /** Runs one check with the provider its source names. */

@@ -58,10 +58,20 @@ function throwIfCancelled(signal: AbortSignal): void {
  */
 function evidencedFail(input: WatchInput, result: GateResult): boolean {
   return result.checks.some((c) => {
-    if (c.verdict !== 'fail') return false;
+    if (c.verdict !== 'fail' || c.shadow) return false;
     const min = input.gate.checks.find((g) => g.name === c.name)?.minTraffic?.min;
     return min === undefined || (c.traffic !== undefined && c.traffic >= min);
   });
+}
+
+/**
+ * An inconclusive gate whose every non-passing check is a sequential comparison still
+ * collecting evidence: that is the soak working, not evidence going missing, so it does not
+ * count toward maxInconclusive (at the soak's end it is inconclusive like any other).
+ */
+function undecided(result: GateResult): boolean {
+  const open = result.checks.filter((c) => !c.shadow && c.verdict !== 'pass');
+  return result.verdict === 'inconclusive' && open.length > 0 && open.every((c) => c.pending === true);
 }
 
 /**
@@ -100,7 +110,8 @@ async function checkOnce(input: WatchInput, progress: WatchProgress, evaluate: G
   progress.checksRun += 1;
   progress.lastVerdict = result.verdict;
   progress.at = result.at;
-  progress.consecutiveNonPass = result.verdict === 'pass' ? 0 : progress.consecutiveNonPass + 1;
+  if (result.verdict === 'pass') progress.consecutiveNonPass = 0;
+  else if (!undecided(result)) progress.consecutiveNonPass += 1;
   ctx.heartbeat({ ...progress });
 
   if (result.verdict === 'fail' && (input.phase !== 'promoted' || evidencedFail(input, result)))

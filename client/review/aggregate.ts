@@ -7,6 +7,7 @@ import {
   STAGES,
   VERDICTS,
   type CheckFigures,
+  type ShadowFigures,
   type CollectedRollout,
   type DurationStat,
   type GroupFigures,
@@ -213,6 +214,28 @@ function checkFigures(rollouts: CollectedRollout[]): CheckFigures[] {
   return [...by.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
+/** Each shadow check's verdicts beside the verdict of the gate it sat in (each region's last gate result). */
+function shadowFigures(rollouts: CollectedRollout[]): ShadowFigures[] {
+  const by = new Map<string, ShadowFigures>();
+  const conclusive = (v: string) => v === 'pass' || v === 'fail';
+  for (const { status: s } of rollouts)
+    for (const r of s?.regions ?? [])
+      for (const check of r.lastGate?.checks ?? []) {
+        if (!check.shadow) continue;
+        let f = by.get(check.name);
+        if (!f) by.set(check.name, (f = { name: check.name, compared: 0, agreed: 0, wouldFail: 0, wouldPass: 0, undecided: 0 }));
+        const gate = r.lastGate!.verdict;
+        if (!conclusive(check.verdict) || !conclusive(gate)) f.undecided += 1;
+        else {
+          f.compared += 1;
+          if (check.verdict === gate) f.agreed += 1;
+          else if (check.verdict === 'fail') f.wouldFail += 1;
+          else f.wouldPass += 1;
+        }
+      }
+  return [...by.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
 /** The quarterly review of finished rollouts: pure arithmetic over what collect.ts gathered. */
 export function aggregate(collected: CollectedRollout[], o: ReviewOptions): ReviewReport {
   const rollouts = collected.filter(
@@ -231,6 +254,7 @@ export function aggregate(collected: CollectedRollout[], o: ReviewOptions): Revi
     checks,
     checksNeverFailed: checks.filter((c) => c.evaluated > 0 && c.failed === 0).map((c) => c.name),
     checksNeverEvaluated: checks.filter((c) => c.evaluated === 0).map((c) => c.name),
+    shadow: shadowFigures(rollouts),
     staleHolds: all.flatMap((x) => x.f.staleHolds).sort((a, b) => b.durationMs - a.durationMs),
     undeclaredGrowth: all
       .filter((x) => x.f.undeclaredGrowth)

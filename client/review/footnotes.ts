@@ -28,6 +28,8 @@ export const FOOTNOTES = {
   overrides: 'status.overrides: every skip-soak, quarantine and freeze override, with who and the reason they gave.',
   checks:
     "Check names in each region's last gate result (a retried region's earlier results are replaced) and in halt causes. Evaluated = it returned pass or fail; never evaluated = it was listed but only ever returned inconclusive or error. Checks of regions that never reached their gate are not seen.",
+  shadow:
+    "Shadow checks (shadow: true: evaluated, never acted on) in each region's last gate result, beside that gate's verdict: agreed, would fail (the shadow check failed where the gate passed: it would have rolled back), would pass (it passed where the gate failed), undecided (either was inconclusive or an error).",
   staleHolds:
     'A pause, a halt, or an approval wait (gate result to promotion of a region approved by someone) that lasted longer than --stale-after (default 1h), or was still open when the rollout ended after longer than that. Reminders: status.reminders (sent, escalated) summed where rollouts record them.',
   undeclaredGrowth: 'Rollouts of more than two regions whose plan declared no reason to grow past two (status.growthReason absent or empty).',

@@ -111,6 +111,12 @@ export function reviewTables(r: ReviewReport): TextTable[] {
       notes: ['checks'],
     },
     {
+      title: 'Shadow checks against the gate',
+      head: ['check', 'compared', 'agreed', 'would fail', 'would pass', 'undecided'],
+      rows: r.shadow.map((c) => [c.name, String(c.compared), String(c.agreed), String(c.wouldFail), String(c.wouldPass), String(c.undecided)]),
+      notes: ['shadow'],
+    },
+    {
       title: `Stale holds (longer than ${humanDuration(r.window.staleAfterMs)})`,
       head: ['service', 'version', 'kind', 'region', 'from', 'lasted', 'note'],
       rows: r.staleHolds.map((h) => [

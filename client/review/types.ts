@@ -93,6 +93,20 @@ export interface CheckFigures {
   failed: number;
 }
 
+/** A shadow check against the gate it sat in: how its verdicts agreed with the ones acted on. */
+export interface ShadowFigures {
+  name: string;
+  /** Gate results where both the shadow check and the gate were conclusive (pass or fail). */
+  compared: number;
+  agreed: number;
+  /** The shadow check failed where the gate passed: it would have rolled back. */
+  wouldFail: number;
+  /** The shadow check passed where the gate failed: it would have let the region through. */
+  wouldPass: number;
+  /** The shadow check or the gate was inconclusive or an error. */
+  undecided: number;
+}
+
 export interface StaleHold {
   service: string;
   version: string;
@@ -123,6 +137,7 @@ export interface ReviewReport {
   checks: CheckFigures[];
   checksNeverFailed: string[];
   checksNeverEvaluated: string[];
+  shadow: ShadowFigures[];
   staleHolds: StaleHold[];
   undeclaredGrowth: GrowthRow[];
   /** Each figure's definition, by the name the tables use. */

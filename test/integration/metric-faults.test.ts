@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
-import { errorRatioQuery, requestCountQuery } from '../../activities/slo/promql';
+import { errorRatioQuery, requestCountQuery } from '../../plan/promql';
 import { getStatus, startRollout, type MrcdClient, type RolloutStatus } from '../../client/rollouts';
 import type { GateResult } from '../../domain/activity-contract';
 import { freePort } from '../../dev/ports';

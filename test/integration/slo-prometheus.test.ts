@@ -9,7 +9,7 @@ import type { Check } from '../../plan';
 import type { CheckResult, SloContext } from '../../domain/activity-contract';
 import { sloContext } from '../support/slo-context';
 import { evaluatePrometheusCheck, type PrometheusCheck } from '../../activities/slo/prometheus';
-import { burnRateQuery, errorRatioQuery, latencyQuantileQuery, requestCountQuery } from '../../activities/slo/promql';
+import { burnRateQuery, errorRatioQuery, latencyQuantileQuery, requestCountQuery } from '../../plan/promql';
 import { evaluateGate } from '../../activities/slo/gate';
 import { freePort } from '../../dev/ports';
 import { startPrometheus, waitForSeries, type RunningPrometheus } from '../support/prometheus';

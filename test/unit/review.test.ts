@@ -245,6 +245,28 @@ describe('review figures of made-up rollouts', () => {
     );
   });
 
+  test('shadow checks against the gate they sat in: agreed, would fail, would pass, undecided; the gate figures leave them out of nothing', () => {
+    const withShadow = (gateVerdict: 'pass' | 'fail', shadow: 'pass' | 'fail' | 'inconclusive', at: number) => ({
+      ...gate(gateVerdict, at),
+      checks: [...gate(gateVerdict, at).checks, { name: 'vs-control', verdict: shadow, comparator: '<' as const, threshold: 1.5, detail: '', shadow: true }],
+    });
+    const r = aggregate(
+      [
+        made('s', {
+          regions: [
+            region('a', { lastGate: withShadow('pass', 'pass', 1000) }),
+            region('b', { lastGate: withShadow('pass', 'fail', 2000) }),
+            region('c', { lastGate: withShadow('fail', 'pass', 3000), status: 'rolled-back' }),
+            region('d', { lastGate: withShadow('pass', 'inconclusive', 4000) }),
+            region('e', { lastGate: gate('pass', 5000) }),
+          ],
+        }),
+      ],
+      opts,
+    );
+    assert.deepEqual(r.shadow, [{ name: 'vs-control', compared: 3, agreed: 1, wouldFail: 1, wouldPass: 1, undecided: 1 }]);
+  });
+
   test('a late regression is caught where it regressed, before a later region that failed; inconclusive-only checks were never evaluated', () => {
     const r = aggregate(
       [

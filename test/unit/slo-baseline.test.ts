@@ -11,7 +11,7 @@ import type { SloContext } from '../../domain/activity-contract';
 import { sloContext } from '../support/slo-context';
 import { baselineLimit, regressedFromBaseline } from '../../activities/slo/verdict';
 import { evaluatePrometheusCheck, type PrometheusCheck } from '../../activities/slo/prometheus';
-import { templateUses } from '../../activities/slo/promql';
+import { templateUses } from '../../plan/promql';
 
 const rule = (maxRatio: number, minDelta = 0): Baseline => ({ maxRatio, minDelta });
 

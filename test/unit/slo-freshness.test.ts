@@ -4,7 +4,7 @@
 // (end to end on a real Prometheus: test/integration/metric-faults.test.ts, "stale").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorRatioQuery, freshnessQuery, latencyQuantileQuery, requestCountQuery, windowSelectors } from '../../activities/slo/promql';
+import { errorRatioQuery, freshnessQuery, latencyQuantileQuery, requestCountQuery, windowSelectors } from '../../plan/promql';
 
 test('the ready-made templates give the selectors of their windows', () => {
   const sel = (extra = '') => `m{service="{{service}}",region="{{region}}",version="{{version}}"${extra}}`;

@@ -10,7 +10,7 @@ import type { Check } from '../../plan';
 import type { SloContext } from '../../domain/activity-contract';
 import { sloContext } from '../support/slo-context';
 import { evaluatePrometheusCheck, type PrometheusCheck } from '../../activities/slo/prometheus';
-import { burnRateQuery, errorRatioQuery, latencyQuantileQuery, promDuration, renderPromQL, requestCountQuery } from '../../activities/slo/promql';
+import { burnRateQuery, errorRatioQuery, latencyQuantileQuery, promDuration, renderPromQL, requestCountQuery } from '../../plan/promql';
 import { parsePromValue } from '../../activities/slo/prometheus-api';
 import { TemplateError, evaluateHttpCheck, parsePath, type HttpJsonCheck } from '../../activities/slo/http';
 import { evaluateGate } from '../../activities/slo/gate';
