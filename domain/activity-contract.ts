@@ -57,6 +57,18 @@ export interface ComparisonEvidence {
   /** The smallest ratio the evidence so far could tell from noise. */
   detectable: number;
   intervals: number;
+  /** The latency comparison, when the check has one. */
+  latency?: LatencyEvidence;
+}
+
+export interface LatencyEvidence {
+  /** The Hodges–Lehmann shift of log(region/control) since the deploy against before it, as a ratio. */
+  ratio: number;
+  interval: [number, number];
+  pValue: number;
+  /** Intervals compared: since the deploy, and before it. */
+  samples: [number, number];
+  verdict: 'pass' | 'fail' | 'undecided';
 }
 
 export interface GateResult {

@@ -87,6 +87,23 @@ export const comparisonSourceSchema = z.strictObject({
   alpha: z.number().gt(0).max(0.2, 'must be at most 0.2: a gate that rolls back a good version one time in five is noise').default(0.05),
   /** The chance to detect a regression of the threshold's size before a pass; 1 - power bounds a false pass. */
   power: z.number().min(0.5, 'must be at least 0.5: a pass that misses the regression more often than not is no evidence').lt(1).default(0.8),
+  /**
+   * Also compare a latency (a quantile of {{region}} over {{window}}, one value): its ratio to
+   * the control's, now against before the deploy, by a rank test (docs/comparisons.md).
+   */
+  latency: z
+    .strictObject({
+      query: z
+        .string()
+        .min(1)
+        .refine((q) => !q.includes('{{version}}'), { message: 'must not use {{version}}: a comparison selects by region' })
+        .refine((q) => q.includes('{{region}}') && q.includes('{{window}}'), {
+          message: 'must select by {{region}} over {{window}}, e.g. histogram_quantile(0.99, sum by (le) (rate(x_bucket{region="{{region}}"}[{{window}}])))',
+        }),
+      /** The latency ratio that counts as a regression, e.g. 1.2. */
+      threshold: z.number().gt(1, 'must be more than 1: the latency ratio to the control that counts as a regression').default(1.2),
+    })
+    .optional(),
   /** The label naming the version on the counted series: how a control deployed meanwhile is seen. */
   versionLabel: z
     .string()

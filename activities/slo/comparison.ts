@@ -14,6 +14,7 @@ import { detectableRatio } from '../../domain/statistics/power';
 import { DEFAULT_TIMEOUT_MS } from './http';
 import { DEFAULT_STALE_AFTER_MS, prometheusAccess, type PrometheusOptions } from './prometheus';
 import { regionCounts, stillScraped, versionsServed, type CountQuery } from './comparison-counts';
+import { compareLatency } from './comparison-latency';
 
 export type ComparisonSourceOf = Extract<Check['source'], { type: 'comparison' }>;
 export type ComparisonCheck = Check & { source: ComparisonSourceOf };
@@ -162,23 +163,38 @@ export async function evaluateComparisonCheck(check: ComparisonCheck, ctx: SloCo
   const conf = `${Math.round((1 - src.alpha) * 100)} % CI ${ratioText(test.interval[0])}–${ratioText(test.interval[1])}×`;
   const line = `${ctx.region} errors ${ratioText(test.ratio)}× its control ${control.name} (${conf}), relative to the ${beforeText} before the deploy`;
   const seen = ` Since the deploy: ${countText(totals.treatment)} in ${ctx.region}; ${countText(totals.control)} in ${control.name}.`;
-  const extra = { value: test.ratio, comparison };
-  switch (test.decision) {
-    case 'fail':
-      return result(
-        'fail',
-        `${line}: fail. The evidence of a regression (${ratioText(test.eRegression)}) passed 1/alpha = ${ratioText(1 / src.alpha)}.${seen}`,
-        extra,
-      );
-    case 'pass':
-      return result('pass', `${line}: pass. A ${ratioText(check.threshold)}× regression is ruled out (power ${src.power}).${seen}`, extra);
-    case 'continue':
-      return result(
-        'inconclusive',
-        `${line}: undecided so far. The counts can tell ${Number.isFinite(detectable) ? `${ratioText(detectable)}×` : 'no ratio'} from noise; the check looks for ${ratioText(check.threshold)}×.${seen}`,
-        { ...extra, pending: true },
-      );
-    default:
-      throw new Error(`unknown decision ${String(test.decision)}`);
+  const counts = ((): { verdict: 'fail' | 'pass' | 'undecided'; words: string } => {
+    switch (test.decision) {
+      case 'fail':
+        return {
+          verdict: 'fail',
+          words: `${line}: fail. The evidence of a regression (${ratioText(test.eRegression)}) passed 1/alpha = ${ratioText(1 / src.alpha)}.`,
+        };
+      case 'pass':
+        return { verdict: 'pass', words: `${line}: pass. A ${ratioText(check.threshold)}× regression is ruled out (power ${src.power}).` };
+      case 'continue': {
+        const tell = Number.isFinite(detectable) ? `${ratioText(detectable)}×` : 'no ratio';
+        return {
+          verdict: 'undecided',
+          words: `${line}: undecided so far. The counts can tell ${tell} from noise; the check looks for ${ratioText(check.threshold)}×.`,
+        };
+      }
+      default:
+        throw new Error(`unknown decision ${String(test.decision)}`);
+    }
+  })();
+  // With a latency comparison, either half failing fails the check; both must pass to pass.
+  let latencyWords = '';
+  if (src.latency) {
+    const l = await compareLatency(src.latency, ctx.region, control.name, q, src.alpha, beta);
+    if (!l.ok) return result(l.verdict, l.detail, l.retryable !== undefined ? { retryable: l.retryable } : {});
+    comparison.latency = l.evidence;
+    latencyWords = ` ${l.line}.`;
   }
+  const halves = [counts.verdict, ...(comparison.latency ? [comparison.latency.verdict] : [])];
+  const extra = { value: test.ratio, comparison };
+  const detail = `${counts.words}${latencyWords}${seen}`;
+  if (halves.includes('fail')) return result('fail', detail, extra);
+  if (halves.every((h) => h === 'pass')) return result('pass', detail, extra);
+  return result('inconclusive', detail, { ...extra, pending: true });
 }

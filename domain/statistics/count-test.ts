@@ -200,7 +200,9 @@ function estimate(pre: Pair, soak: Pair, alpha: number): { ratio: number; interv
 
 /**
  * The sequential difference-in-differences test of error counts (model in the file header):
- * walks the soak's intervals in order and stops at the first that decides. Throws RangeError
+ * walks the soak's intervals in order: `fail` at the first whose evidence of a regression
+ * reaches 1/alpha; otherwise `pass` when the evidence against a regression of targetRatio is
+ * at 1/beta after the last interval (`decidedAt`: from when it has held). Throws RangeError
  * for counts that are negative or not finite, more errors than requests, a pre-deploy window
  * without requests on one side, alpha or beta outside (0, 1), or targetRatio ≤ 1.
  */
@@ -216,6 +218,8 @@ export function sequentialCountTest(input: CountTestInput): CountTestResult {
   let logSafe = 0;
   let decision: CountTestResult['decision'] = 'continue';
   let decidedAt: number | undefined;
+  /** The interval from which the pass criterion has held without a break, if it holds now. */
+  let passedAt: number | undefined;
   for (let k = 0; k < input.soak.length; k++) {
     const { treatment: t, control: c } = input.soak[k]!;
     // Errors with no requests on one side cannot happen (checked); requests without errors on
@@ -231,12 +235,21 @@ export function sequentialCountTest(input: CountTestInput): CountTestResult {
     const logNullLik = logSumExp(logNull, logLik, 0);
     logReg = logSumExp(logAlternative, logLik, 0) - logNullLik;
     logSafe = logNullLik - logSumExp(logNull, logLik, m);
-    if (logReg >= failAt) decision = 'fail';
-    else if (logSafe >= passAt) decision = 'pass';
-    if (decision !== 'continue') {
+    if (logReg >= failAt) {
+      decision = 'fail';
       decidedAt = k;
       break;
     }
+    if (logSafe >= passAt) passedAt ??= k;
+    else passedAt = undefined;
+  }
+  // A regression fails at the first interval its evidence crosses, and stays failed. A pass
+  // is the evidence now: a region that passed early and got worse since (a leak, a slow
+  // cache expiry) must not keep an early pass. Requiring the pass at the end as well as
+  // ever reaching it only makes a false pass rarer than beta.
+  if (decision !== 'fail' && passedAt !== undefined) {
+    decision = 'pass';
+    decidedAt = passedAt;
   }
   // Past 1e308 an e-value says nothing more, and Infinity does not survive JSON.
   const eValue = (logE: number) => Math.min(Math.exp(logE), Number.MAX_VALUE);

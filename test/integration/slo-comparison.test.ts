@@ -18,7 +18,7 @@ import { startPrometheus, waitForSeries, type RunningPrometheus } from '../suppo
 const T = 'eu-west-1';
 const C = 'us-east-1';
 const C2 = 'ap-southeast-2';
-const SERVICES = ['incident', 'bad', 'moved', 'dark', 'nan', 'shadow'];
+const SERVICES = ['incident', 'bad', 'moved', 'dark', 'nan', 'shadow', 'slow', 'slowdown'];
 const COUNT = (extra: string) => `sum(increase(mrcd_sim_requests_total{service="{{service}}",region="{{region}}"${extra}}[{{window}}]))`;
 const BEFORE_MS = 15_000;
 
@@ -76,9 +76,23 @@ describe('comparison with a control region, against a real Prometheus', () => {
   before(async () => {
     sim = await startSimulator({ regions: [T, C, C2], tickMs: 100, initialVersions: Object.fromEntries(SERVICES.map((s) => [s, '1.0.0'])) });
     // The soaking region is the smallest, with another daily curve than its controls'.
-    sim.setTraffic({ region: T, requestsPerTick: 40, errorRate: 0.01, diurnal: { amplitude: 0.5, periodMs: 20_000 }, seed: 11 });
-    sim.setTraffic({ region: C, requestsPerTick: 120, errorRate: 0.006, diurnal: { amplitude: 0.3, periodMs: 30_000, phaseMs: 7_000 }, seed: 12 });
-    sim.setTraffic({ region: C2, requestsPerTick: 200, errorRate: 0.004, seed: 13 });
+    sim.setTraffic({
+      region: T,
+      requestsPerTick: 40,
+      errorRate: 0.01,
+      diurnal: { amplitude: 0.5, periodMs: 20_000 },
+      latency: { medianMs: 50, sigma: 0.4 },
+      seed: 11,
+    });
+    sim.setTraffic({
+      region: C,
+      requestsPerTick: 120,
+      errorRate: 0.006,
+      diurnal: { amplitude: 0.3, periodMs: 30_000, phaseMs: 7_000 },
+      latency: { medianMs: 80, sigma: 0.4 },
+      seed: 12,
+    });
+    sim.setTraffic({ region: C2, requestsPerTick: 200, errorRate: 0.004, latency: { medianMs: 60, sigma: 0.4 }, seed: 13 });
     prom = await startPrometheus({ scrapeTargets: [new URL(sim.url).host], scrapeIntervalSeconds: 1 });
     await waitForSeries(prom.url, 'mrcd_sim_requests_total{service="bad"}');
     // The window before every deploy: both regions on 1.0.0 for BEFORE_MS.
@@ -101,6 +115,8 @@ describe('comparison with a control region, against a real Prometheus', () => {
         comparator: '<',
         threshold: 0.02,
       };
+      // Over the same soak so far (a few scrapes at least), the region's own ratio is over 2 %.
+      await sleep(Math.max(0, since + 6000 - Date.now()));
       const raw = await evaluatePrometheusCheck(threshold, ctx('incident', since), { timeoutMs: 5000 });
       assert.equal(
         raw.verdict,
@@ -189,5 +205,41 @@ describe('comparison with a control region, against a real Prometheus', () => {
     assert.match(nan.detail, /NaN/);
     const down = await evaluate(comparison({ url: 'http://127.0.0.1:1' }), ctx('nan', since));
     assert.equal(down.verdict, 'error', down.detail);
+  });
+
+  // Last: by now every region has served 1.0.0 for more than the 30 s window these look back on.
+  const LATENCY =
+    'histogram_quantile(0.9, sum by (le) (rate(mrcd_sim_request_duration_seconds_bucket{service="{{service}}",region="{{region}}"}[{{window}}])))';
+
+  test('a version twice as slow in the soaking region: the latency half fails the check though its errors are as before', async () => {
+    sim.markBad('2.0.0', 'slow', { errorFactor: 1, latencyFactor: 2, region: T });
+    const since = deploy('slow');
+    const seen = await watch(comparison({ before: '30s', latency: { query: LATENCY, threshold: 1.2 } }), ctx('slow', since), 40_000);
+    const last = seen.at(-1)!;
+    assert.equal(last.verdict, 'fail', seen.map((r) => r.detail).join('\n'));
+    const l = last.comparison!.latency!;
+    assert.equal(l.verdict, 'fail');
+    assert.ok(l.ratio > 1.5 && l.ratio < 3, `latency ratio ${l.ratio}`);
+    assert.match(
+      last.detail,
+      /eu-west-1 latency [\d.]+× its control us-east-1 \(95 % CI [\d.]+–[\d.]+×\) relative to before the deploy, over \d+ and \d+ intervals: fail/,
+    );
+  });
+
+  test('a slowdown of every region is no regression: the latency half passes', async () => {
+    const since = deploy('slowdown');
+    sim.startIncident({ latencyFactor: 2 });
+    try {
+      const seen = await watch(comparison({ before: '30s', latency: { query: LATENCY, threshold: 1.2 } }), ctx('slowdown', since), 40_000);
+      const last = seen.at(-1)!;
+      assert.ok(
+        seen.every((r) => r.verdict !== 'fail'),
+        seen.map((r) => r.detail).join('\n'),
+      );
+      assert.equal(last.comparison?.latency?.verdict, 'pass', last.detail);
+      assert.equal(last.verdict, 'pass', last.detail);
+    } finally {
+      sim.endIncident();
+    }
   });
 });
