@@ -22,6 +22,7 @@ export const LINTS = {
   'check-name-unique': 'error',
   'prometheus-url': 'error',
   'comparison-control': 'error',
+  'soak-auto': 'error',
   'window-empty-period': 'error',
   'window-shorter-than-soak': 'error',
   'poll-interval-over-timeout': 'error',
@@ -211,6 +212,15 @@ export function lintPlan(doc: unknown): PlanProblem[] {
           if (why) add('comparison-control', `${gatePath}.checks[${j}].source.control`, `${name ?? `regions[${i}]`}: ${why}`);
         }
       });
+    }
+    if (r.soak === 'auto') {
+      const gating = list(gate?.checks).some((c) => obj(obj(c)?.source)?.type === 'comparison' && obj(c)?.shadow !== true);
+      if (!gating)
+        add(
+          'soak-auto',
+          `regions[${i}].soak`,
+          'soak auto ends the soak when a comparison check decides; this gate has none that is not shadow, so every soak would end at minSoak on no more evidence than a fixed one',
+        );
     }
     const longest = r.window === undefined ? undefined : longestPeriod(r.window);
     if (soak && longest && longest.ms > 0 && soak.ms > longest.ms)

@@ -1,11 +1,14 @@
 import type { Check, DeployWindow, Gate, Migration, MigrationStep, Notification, Owner, ParsedPlan } from './schema';
 import { parseDuration } from '../domain/duration';
+import { DEFAULT_MIN_SOAK } from './schema-primitives';
 
 export interface NormalizedRegion {
   name: string;
   size: number;
   soakMs: number;
   maxSoakMs: number;
+  /** `soak: auto`: soakMs is the minimum; the soak ends when the gate decides, by maxSoakMs. */
+  soakAuto?: boolean;
   checkIntervalMs: number;
   approval: 'none' | 'required';
   gate: Gate;
@@ -159,12 +162,16 @@ export function normalizePlan(p: ParsedPlan): NormalizedPlan {
     deployer,
     failurePolicy: p.failurePolicy,
     regions: p.regions.map((r, i) => {
-      const soakMs = ms(r.soak ?? p.defaults.soak);
+      // soak auto: the minimum, then the gate's extensions (a check interval at a time while a
+      // comparison is undecided) up to maxSoak, which the schema requires with it.
+      const auto = r.soak === 'auto';
+      const soakMs = auto ? ms(r.minSoak ?? DEFAULT_MIN_SOAK) : ms(r.soak ?? p.defaults.soak);
       return {
         name: r.name,
         size: r.size,
         soakMs,
         maxSoakMs: r.maxSoak ? ms(r.maxSoak) : soakMs * 2,
+        ...(auto ? { soakAuto: true } : {}),
         checkIntervalMs: ms(r.checkInterval ?? p.defaults.checkInterval),
         approval: r.approval,
         // lint guarantees one of the two exists before a plan is accepted

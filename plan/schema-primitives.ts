@@ -44,6 +44,8 @@ export function duration(bounds: { min: number; max: number; why: string }) {
 export const MAX_REGIONS = 50;
 /** What a plan without `defaults.soak` / `defaults.checkInterval` uses. */
 export const DEFAULT_SOAK = '30m';
+/** The shortest soak of a region with `soak: auto` that names no minSoak. */
+export const DEFAULT_MIN_SOAK = '10m';
 export const DEFAULT_CHECK_INTERVAL = '15s';
 /** What an http deployer without `timeout` / `pollInterval` uses. */
 export const DEFAULT_DEPLOY_TIMEOUT = '10m';

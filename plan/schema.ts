@@ -208,33 +208,47 @@ export const windowSchema = z.strictObject({
   blackout: z.array(isoDateText).default([]),
 });
 
-export const regionSchema = z.strictObject({
-  // Bounded like service: the current region is a search attribute, and a keyword past the
-  // server's size limit would fail every workflow task of the rollout instead of refusing the plan.
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes (max 63)'),
-  /** Customers or traffic share; regions must go smallest first. */
-  size: z.number().positive('must be > 0'),
-  soak: duration(DURATION_BOUNDS.soak).optional(),
-  /** Why this region soaks outside 30–60 minutes (lint `soak-length`). */
-  soakReason: z.string().min(1).optional(),
-  /** Upper bound when too little traffic extends the soak. Defaults to 2 × soak. */
-  maxSoak: duration(DURATION_BOUNDS.maxSoak).optional(),
-  checkInterval: duration(DURATION_BOUNDS.checkInterval).optional(),
-  /** Why this region breaks the smallest-first order (lint `region-order`). */
-  orderReason: z.string().min(1).optional(),
-  approval: z.enum(['none', 'required']).default('none'),
-  gate: gateSchema.optional(),
-  window: windowSchema.optional(),
-  /**
-   * The task queue of a worker inside the region: its deploys, rollbacks, reads of what it
-   * runs and SLO checks run there, with that worker's credentials only (docs/operations.md,
-   * "Region-local workers"). Absent: the rollout's own task queue.
-   */
-  taskQueue: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/, 'must be a task queue name: letters, digits and . _ : / - (max 200), no spaces')
-    .optional(),
-});
+export const regionSchema = z
+  .strictObject({
+    // Bounded like service: the current region is a search attribute, and a keyword past the
+    // server's size limit would fail every workflow task of the rollout instead of refusing the plan.
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes (max 63)'),
+    /** Customers or traffic share; regions must go smallest first. */
+    size: z.number().positive('must be > 0'),
+    /** A duration, or `auto`: from `minSoak` until a comparison check decides, up to `maxSoak`. */
+    soak: z.union([z.literal('auto'), duration(DURATION_BOUNDS.soak)]).optional(),
+    /** With `soak: auto`, the shortest soak (default 10m): a region is watched at least this long whatever the evidence. */
+    minSoak: duration(DURATION_BOUNDS.soak).optional(),
+    /** Why this region soaks outside 30–60 minutes (lint `soak-length`). */
+    soakReason: z.string().min(1).optional(),
+    /** Upper bound when too little traffic extends the soak. Defaults to 2 × soak. */
+    maxSoak: duration(DURATION_BOUNDS.maxSoak).optional(),
+    checkInterval: duration(DURATION_BOUNDS.checkInterval).optional(),
+    /** Why this region breaks the smallest-first order (lint `region-order`). */
+    orderReason: z.string().min(1).optional(),
+    approval: z.enum(['none', 'required']).default('none'),
+    gate: gateSchema.optional(),
+    window: windowSchema.optional(),
+    /**
+     * The task queue of a worker inside the region: its deploys, rollbacks, reads of what it
+     * runs and SLO checks run there, with that worker's credentials only (docs/operations.md,
+     * "Region-local workers"). Absent: the rollout's own task queue.
+     */
+    taskQueue: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/, 'must be a task queue name: letters, digits and . _ : / - (max 200), no spaces')
+      .optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.soak === 'auto' && r.maxSoak === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxSoak'],
+        message: 'soak auto needs maxSoak: how long the region may soak before the rollout halts for too little evidence',
+      });
+    if (r.minSoak !== undefined && r.soak !== 'auto')
+      ctx.addIssue({ code: 'custom', path: ['minSoak'], message: 'minSoak is for soak: auto; a fixed soak is its own minimum' });
+  });
 
 export const migrationStepSchema = z.strictObject({
   /** argv run by the migration activity, without a shell. */

@@ -3,7 +3,8 @@
 // what was deployed and rolled back. A version four times worse in the smallest region is
 // rolled back long before its soak would have ended (sequential stopping), and the next
 // region never deploys; a good version under an incident that triples errors everywhere
-// goes through, where an absolute gate on the same traffic would have rolled it back.
+// goes through with soak auto, promoted once the evidence says so, where an absolute gate on
+// the same traffic would have rolled it back.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -31,7 +32,7 @@ useTestServer({}, async (s) => {
 });
 
 /** The smallest region gated by a comparison with the regions after it; the others by the simulator's error ratio. */
-function plan(service: string, version: string) {
+function plan(service: string, version: string, soak: Record<string, string> = { soak: `${SOAK_MS / 1000}s`, maxSoak: '60s' }) {
   const comparison = {
     name: 'vs-control',
     source: { type: 'comparison', errors: COUNT(',code="500"'), requests: COUNT(''), control: 'auto', before: '15s', step: '2s', url: prom.url },
@@ -43,7 +44,7 @@ function plan(service: string, version: string) {
     version,
     regions: REGIONS,
     soak: '1s',
-    region: (_, i) => (i === 0 ? { soak: `${SOAK_MS / 1000}s`, maxSoak: '60s', checkInterval: '1s', gate: { maxInconclusive: 3, checks: [comparison] } } : {}),
+    region: (_, i) => (i === 0 ? { ...soak, checkInterval: '1s', gate: { maxInconclusive: 3, checks: [comparison] } } : {}),
   });
 }
 
@@ -88,10 +89,10 @@ describe('comparison gates in rollouts', { timeout: 300_000 }, () => {
     assert.equal(sim.versionOf('bad', REGIONS[0]), '1.0.0', 'read from the region: it runs the old version again');
   });
 
-  test('an incident tripling errors in every region does not roll back a good version: the comparison passes it', async () => {
+  test('soak auto under an incident tripling errors everywhere: the comparison passes a good version, and the soak ends on that evidence', async () => {
     sim.startIncident({ errorFactor: 3 });
     try {
-      await startRollout(m, plan('good', '2.0.0'), { startedBy: 'ci' });
+      await startRollout(m, plan('good', '2.0.0', { soak: 'auto', minSoak: '4s', maxSoak: '60s', soakReason: 'ends on evidence' }), { startedBy: 'ci' });
       const done = await followRollout(m, 'good', () => {}, 200);
       assert.equal(done.status.state, 'succeeded', done.status.summary);
       const check = done.status.regions[0]!.lastGate!.checks.find((c) => c.name === 'vs-control')!;
@@ -104,6 +105,9 @@ describe('comparison gates in rollouts', { timeout: 300_000 }, () => {
         REGIONS.map((r) => sim.versionOf('good', r)),
         ['2.0.0', '2.0.0', '2.0.0'],
       );
+      const first = done.status.regions[0]!;
+      const soaked = first.promotedAt! - first.deployedAt!;
+      assert.ok(soaked >= 4000 && soaked < SOAK_MS, `soaked ${soaked} ms: at least minSoak, ended by the evidence well before a fixed ${SOAK_MS} ms soak`);
     } finally {
       sim.endIncident();
     }

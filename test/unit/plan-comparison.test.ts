@@ -124,3 +124,30 @@ test('a gate of shadow checks only is refused; shadow beside a gating check is f
   assert.ok(ok.ok, JSON.stringify(!ok.ok && ok.problems));
   assert.equal(ok.plan.regions[0]!.gate.checks[0]!.shadow, true);
 });
+
+test('soak auto: soakMs is minSoak (10m by default), maxSoak required, a comparison required, minSoak only with auto', () => {
+  const gate = { checks: [comparison()] };
+  const ok = validatePlan({
+    ...doc(gate),
+    regions: [{ name: 'eu', size: 1, gate, soak: 'auto', maxSoak: '2h', soakReason: 'ends on evidence' }, ...(doc(gate).regions as unknown[]).slice(1)],
+  });
+  assert.ok(ok.ok, JSON.stringify(!ok.ok && ok.problems));
+  assert.equal(ok.plan.regions[0]!.soakMs, 10 * 60_000);
+  assert.equal(ok.plan.regions[0]!.maxSoakMs, 2 * 3_600_000);
+  assert.equal(ok.plan.regions[0]!.soakAuto, true);
+  assert.equal(ok.plan.regions[1]!.soakAuto, undefined);
+
+  const threshold = { checks: [{ name: 'ratio', source: { type: 'prometheus', query: 'vector(0)' }, comparator: '<', threshold: 0.01 }] };
+  const p = problems({
+    ...doc(gate),
+    regions: [
+      { name: 'eu', size: 1, gate: threshold, soak: 'auto', maxSoak: '1h' },
+      { name: 'us', size: 10, gate, soak: 'auto' },
+      { name: 'ap', size: 20, gate: threshold, minSoak: '5m' },
+    ],
+  });
+  const at = (path: string) => p.filter((x) => x.path === path).map((x) => `${x.id ?? ''} ${x.message}`);
+  assert.match(at('regions[0].soak').join(), /soak-auto .*has none that is not shadow/);
+  assert.match(at('regions[1].maxSoak').join(), /soak auto needs maxSoak/);
+  assert.match(at('regions[2].minSoak').join(), /minSoak is for soak: auto/);
+});
