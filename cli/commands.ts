@@ -76,6 +76,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--start <time>', description: 'when the rollout would start (ISO 8601; default now)' },
       { flags: '--deploy-time <duration>', description: 'how long one deploy is assumed to take', default: '5m' },
       { flags: '--policy', description: 'also read the fleet policy from Temporal: which regions a freeze would hold, and until when' },
+      {
+        flags: '--power',
+        description:
+          "also read recent traffic from Prometheus: the smallest error ratio each comparison check's soak can tell, a warning when not its threshold",
+      },
+      { flags: '--history <duration>', description: 'with --power: how far back traffic is read', default: '7d' },
     ],
     run: plan,
   },

@@ -6,6 +6,7 @@ import { formatDuration } from '../domain/duration';
 import { computeDeployWindow, describeWindow, NoDeployWindowError } from '../plan/windows';
 import type { NormalizedPlan, NormalizedMigration, NormalizedRegion } from '../plan/normalize';
 import type { PlanProblem } from '../plan/problem';
+import type { RegionPower } from './comparison-power';
 
 export interface PreviewOptions {
   /** When the rollout would start (epoch ms). */
@@ -15,7 +16,7 @@ export interface PreviewOptions {
 }
 
 /** A region as the plan normalizes it, with what the preview works out for it. */
-export interface RegionPreview extends Pick<NormalizedRegion, 'name' | 'size' | 'soakMs' | 'maxSoakMs' | 'checkIntervalMs' | 'approval'> {
+export interface RegionPreview extends Pick<NormalizedRegion, 'name' | 'size' | 'soakMs' | 'maxSoakMs' | 'checkIntervalMs' | 'approval' | 'soakAuto'> {
   checks: { name: string; source: string; comparator: string; threshold: number }[];
   window?: string;
   /** ISO instants; absent from the first region whose window never opens on. */
@@ -43,6 +44,8 @@ export interface PlanPreview {
   windowWaitMs: number;
   assumptions: string[];
   problems: PlanProblem[];
+  /** With `--power`: per region and comparison check, what its soak can tell (client/comparison-power.ts). */
+  power?: RegionPower[];
 }
 
 export interface MigrationPreview {
@@ -89,6 +92,7 @@ export function previewPlan(plan: NormalizedPlan, warnings: PlanProblem[], o: Pr
       size: r.size,
       soakMs: r.soakMs,
       maxSoakMs: r.maxSoakMs,
+      ...(r.soakAuto ? { soakAuto: true } : {}),
       checkIntervalMs: r.checkIntervalMs,
       approval: r.approval,
       checks: r.gate.checks.map((c) => ({ name: c.name, source: c.source.type, comparator: c.comparator, threshold: c.threshold })),
@@ -152,7 +156,7 @@ export function previewText(p: PlanPreview, formatProblem: (x: PlanProblem) => s
       String(i + 1),
       r.name,
       String(r.size),
-      `${formatDuration(r.soakMs)} (${formatDuration(r.maxSoakMs)})\nevery ${formatDuration(r.checkIntervalMs)}`,
+      `${r.soakAuto ? `auto ${formatDuration(r.soakMs)}–${formatDuration(r.maxSoakMs)}` : `${formatDuration(r.soakMs)} (${formatDuration(r.maxSoakMs)})`}\nevery ${formatDuration(r.checkIntervalMs)}`,
       r.checks.map((c) => `${c.name} ${c.comparator} ${c.threshold}`).join('\n'),
       r.approval,
       r.window ?? '',
@@ -185,4 +189,60 @@ export function previewText(p: PlanPreview, formatProblem: (x: PlanProblem) => s
     for (const x of p.problems) lines.push(`  ${formatProblem(x)}`);
   } else lines.push('lints: none');
   return lines.join('\n');
+}
+
+// --- `mrcd plan --power`: what each comparison check's soak can tell (client/comparison-power.ts).
+
+const perSecond = (x: number) => (x >= 10 ? Math.round(x).toLocaleString('en-US') : String(Number(x.toPrecision(2))));
+const percent = (x: number) => `${Number((x * 100).toPrecision(2))} %`;
+const times = (x: number) => `${x < 2 ? x.toFixed(2) : x < 10 ? x.toFixed(1) : Math.round(x)}×`;
+/** A needed soak rounded up, as coarse as an estimate from past traffic deserves. */
+const roughly = (ms: number) => {
+  const unit = ms < 60_000 ? 1000 : ms < 3_600_000 ? 60_000 : 600_000;
+  return `≈ ${spanText(Math.ceil(ms / unit) * unit)}`;
+};
+
+/** What the soak lacks, or needs: "too little traffic, needs ≈ 3h 10m (maxSoak 1h)". */
+function shortfall(p: RegionPower): string {
+  const over = `the last ${spanText(p.historyMs)}`;
+  const why =
+    p.here?.errorRatio === 0 ? `no errors here over ${over}` : p.control?.errorRatio === 0 ? `no errors in the control over ${over}` : 'too little traffic';
+  if (p.neededSoakMs === null || p.neededSoakMs === undefined) return `${why}, cannot within 7 days`;
+  const limit =
+    p.neededSoakMs <= p.maxSoakMs ? `within its maxSoak ${spanText(p.maxSoakMs)}, to which an undecided soak extends` : `maxSoak ${spanText(p.maxSoakMs)}`;
+  return `${why}, needs ${roughly(p.neededSoakMs)} (${limit})`;
+}
+
+const partial = (p: RegionPower) => (p.warnings?.length ? `; Prometheus warned the answer may be partial: ${p.warnings.join('; ')}` : '');
+
+/** One line per region and comparison check: the ratio its soak can tell at recent traffic, against its threshold. */
+export function powerText(power: RegionPower[]): string {
+  if (power.length === 0) return '--power: the plan has no comparison checks; nothing to measure';
+  return power
+    .map((p) => {
+      const head = `${p.region} ${p.check}`;
+      if (p.problem || !p.here || !p.control)
+        return `${head}: cannot say whether its ${spanText(p.soakMs)} soak can tell ${p.threshold}×: ${p.problem ?? 'no counts'}`;
+      const tells = p.detectableRatio ? `can tell ${times(p.detectableRatio)}` : 'can tell no ratio up to 1000×';
+      const h = p.here;
+      const c = p.control;
+      const traffic = `control ${c.region}: ${perSecond(h.requestsPerSecond)} req/s at ${percent(h.errorRatio)} here, ${perSecond(c.requestsPerSecond)} req/s at ${percent(c.errorRatio)} there, over the last ${spanText(p.historyMs)}`;
+      const verdict = p.enough ? `enough${p.neededSoakMs ? ` (${roughly(p.neededSoakMs)} would do)` : ''}` : shortfall(p);
+      return `${head}: its ${spanText(p.soakMs)} soak ${tells} (${traffic}); target ${p.threshold}×: ${verdict}${partial(p)}`;
+    })
+    .join('\n');
+}
+
+/** A warning (`comparison-power`) for every comparison check whose soak cannot tell its threshold, or that Prometheus could not say about. */
+export function powerProblems(power: RegionPower[]): PlanProblem[] {
+  return power
+    .filter((p) => !p.enough)
+    .map((p): PlanProblem => ({
+      id: 'comparison-power',
+      severity: 'warning',
+      path: p.path,
+      message: p.problem
+        ? `${p.region} ${p.check}: cannot say whether its ${spanText(p.soakMs)} soak can tell ${p.threshold}×: ${p.problem}`
+        : `${p.region} ${p.check}: its ${spanText(p.soakMs)} soak ${p.detectableRatio ? `can tell ${times(p.detectableRatio)}` : 'can tell no ratio up to 1000×'}, not the target ${p.threshold}×: ${shortfall(p)}${partial(p)}`,
+    }));
 }

@@ -147,6 +147,9 @@ export async function evaluateComparisonCheck(check: ComparisonCheck, ctx: SloCo
     controlErrorRate: (c.before.errors + 0.5) / c.before.requests,
     alpha: src.alpha,
     beta,
+    targetRatio: check.threshold,
+    treatmentBefore: t.before,
+    controlBefore: c.before,
   });
   const comparison: ComparisonEvidence = {
     control: control.name,

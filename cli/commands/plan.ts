@@ -5,10 +5,19 @@ import { freezeNotes } from './freeze';
 import { EXIT, ExitError } from '../exit-codes';
 import { lazy } from '../lazy';
 
-export async function plan({ args: [file], options: o, global: g }: CommandInput<{ start?: string; deployTime: string; policy?: boolean }>): Promise<void> {
-  const deployMs = parseDuration(o.deployTime);
-  if (deployMs === undefined)
-    throw new ExitError(EXIT.invalid, `--deploy-time: ${JSON.stringify(o.deployTime)} must be a duration such as "90s", "5m" or "1h"`);
+type PlanOptions = { start?: string; deployTime: string; policy?: boolean; power?: boolean; history: string };
+
+/** A duration flag's value, or exit 2 naming the flag. */
+function durationFlag(flag: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new ExitError(EXIT.invalid, `${flag}: ${JSON.stringify(text)} must be a duration such as "90s", "5m" or "1h"`);
+  return ms;
+}
+
+export async function plan({ args: [file], options: o, global: g }: CommandInput<PlanOptions>): Promise<void> {
+  const deployMs = durationFlag('--deploy-time', o.deployTime);
+  // Checked with or without --power: a typo is refused before anything is read.
+  const historyMs = durationFlag('--history', o.history);
   const startAt = o.start === undefined ? Date.now() : Date.parse(o.start);
   if (!Number.isFinite(startAt)) throw new ExitError(EXIT.invalid, `--start: ${JSON.stringify(o.start)} must be an ISO 8601 time such as 2026-12-07T09:00Z`);
   const { PlanError, validatePlan, formatProblem } = lazy('plan');
@@ -17,11 +26,19 @@ export async function plan({ args: [file], options: o, global: g }: CommandInput
     if (g.json) out(true, { valid: false, problems: r.problems }, () => '');
     throw new ExitError(EXIT.invalid, new PlanError(r.problems, file).message);
   }
-  const { previewPlan, previewText } = lazy('planPreview');
-  const preview = previewPlan(r.plan, r.warnings, { startAt, deployMs });
+  const { previewPlan, previewText, powerText, powerProblems } = lazy('planPreview');
+  let preview = previewPlan(r.plan, r.warnings, { startAt, deployMs });
+  // Prometheus is read only with --power, so a plan is still previewed offline (CI) without it.
+  // Its failures are in each entry (a warning, exit 0 like any lint warning), never a crash.
+  const power = o.power ? await lazy('comparisonPower').soakPower(r.plan, { history: historyMs }) : undefined;
+  if (power) preview = { ...preview, power, problems: [...preview.problems, ...powerProblems(power)] };
   // The policy lives in Temporal: read only when asked, so a plan is previewed offline (CI) as before.
   const frozen = o.policy ? await withClient(g, (m) => freezeNotes(m, r.plan)) : undefined;
   out(g.json, frozen ? { ...preview, policy: frozen } : preview, () =>
-    [previewText(preview, formatProblem), ...(frozen ? (frozen.length ? frozen : ['fleet policy: no freeze covers this plan now']) : [])].join('\n'),
+    [
+      previewText(preview, formatProblem),
+      ...(power ? [powerText(power)] : []),
+      ...(frozen ? (frozen.length ? frozen : ['fleet policy: no freeze covers this plan now']) : []),
+    ].join('\n'),
   );
 }

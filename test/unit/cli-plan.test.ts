@@ -124,3 +124,20 @@ test('lints under the preview; a window that never fits; errors exit 2 and bad f
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--power: a plan without comparison checks says so; --history must be a duration, checked before anything is read', () => {
+  const none = mrcd('plan', 'examples/demo.yaml', '--start', '2026-12-07T09:00:00Z', '--power');
+  assert.equal(none.status, 0, none.stderr);
+  assert.match(none.stdout, /lints: none\n--power: the plan has no comparison checks; nothing to measure\n$/);
+  const json = JSON.parse(mrcd('--json', 'plan', 'examples/demo.yaml', '--power').stdout);
+  assert.deepEqual(json.power, []);
+  assert.equal(JSON.parse(mrcd('--json', 'plan', 'examples/demo.yaml').stdout).power, undefined, 'no power without --power');
+  for (const args of [
+    ['--power', '--history', 'nonsense'],
+    ['--history', '0s'],
+  ]) {
+    const bad = mrcd('plan', 'examples/demo.yaml', ...args);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--history: "(nonsense|0s)" must be a duration such as "90s"/);
+  }
+});
