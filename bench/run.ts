@@ -15,10 +15,11 @@ import { m6 } from './recovery';
 import { m7 } from './cli-startup';
 import { m8 } from './review';
 import { m9 } from './freeze';
+import { m10 } from './comparison';
 import { writePlots } from './plots';
 import { QUICK, results } from './support';
 
-const ALL = ['m1', 'm3', 'm2', 'm4', 'm7', 'm5', 'm6', 'm8', 'm9'] as const;
+const ALL = ['m1', 'm3', 'm2', 'm4', 'm7', 'm5', 'm6', 'm8', 'm9', 'm10'] as const;
 
 function selected(): Set<string> {
   const i = process.argv.indexOf('--only');
@@ -55,10 +56,12 @@ async function main(): Promise<void> {
   }
   await timed('m6', m6);
   await timed('m8', m8);
+  await timed('m10', m10);
   results.seconds = timings;
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const name = QUICK ? 'latest-quick' : only.size === ALL.length ? 'latest-full' : `latest-${[...only].join('-')}`;
+  // A subset never overwrites the record of a whole run: `--quick --only m10` writes latest-quick-m10.json.
+  const name = only.size === ALL.length ? (QUICK ? 'latest-quick' : 'latest-full') : `latest-${QUICK ? 'quick-' : ''}${[...only].join('-')}`;
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   const plots = await writePlots(results, join(dir, name));
