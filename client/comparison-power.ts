@@ -36,6 +36,8 @@ export interface RegionPower {
   enough: boolean;
   /** The shortest soak that can tell the threshold (whole seconds); null when not even 7 days can. */
   neededSoakMs?: number | null;
+  /** The check's window before the deploy, and the ratio a week's soak could tell with it. */
+  beforeFloor?: { before: string; ratio: number };
   /** Why Prometheus could not say: unreachable, no series, NaN, an error, a token not set. */
   problem?: string;
   /** Prometheus warned that an answer may be partial. */
@@ -251,6 +253,9 @@ async function checkPower(read: Reader, plan: NormalizedPlan, i: number, j: numb
       detectableRatio: Number.isFinite(ratio) ? ratio : null,
       enough: ratio <= c.threshold,
       neededSoakMs: neededSoak((ms) => ratioAt(ms) <= c.threshold),
+      // However long the soak, the window before the deploy bounds how well the regions'
+      // relationship is known: said apart, since its fix is a longer `before`, not a soak.
+      beforeFloor: { before: s.before, ratio: ratioAt(7 * 24 * 3_600_000) },
       ...(warnings.length ? { warnings } : {}),
     };
   } catch (e) {

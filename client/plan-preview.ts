@@ -207,7 +207,12 @@ function shortfall(p: RegionPower): string {
   const over = `the last ${spanText(p.historyMs)}`;
   const why =
     p.here?.errorRatio === 0 ? `no errors here over ${over}` : p.control?.errorRatio === 0 ? `no errors in the control over ${over}` : 'too little traffic';
-  if (p.neededSoakMs === null || p.neededSoakMs === undefined) return `${why}, cannot within 7 days`;
+  if (p.neededSoakMs === null || p.neededSoakMs === undefined) {
+    const floor = p.beforeFloor;
+    if (floor && floor.ratio > p.threshold)
+      return `cannot within 7 days: its ${floor.before} window before the deploy knows the regions' relationship too loosely (even a week's soak tells ${Number.isFinite(floor.ratio) ? `${times(floor.ratio)} at best` : 'no ratio'}); lengthen source.before`;
+    return `${why}, cannot within 7 days`;
+  }
   const limit =
     p.neededSoakMs <= p.maxSoakMs ? `within its maxSoak ${spanText(p.maxSoakMs)}, to which an undecided soak extends` : `maxSoak ${spanText(p.maxSoakMs)}`;
   return `${why}, needs ${roughly(p.neededSoakMs)} (${limit})`;
