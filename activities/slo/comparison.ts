@@ -165,7 +165,7 @@ export async function evaluateComparisonCheck(check: ComparisonCheck, ctx: SloCo
   };
   const conf = `${Math.round((1 - src.alpha) * 100)} % CI ${ratioText(test.interval[0])}–${ratioText(test.interval[1])}×`;
   const line = `${ctx.region} errors ${ratioText(test.ratio)}× its control ${control.name} (${conf}), relative to the ${beforeText} before the deploy`;
-  const seen = ` Since the deploy: ${countText(totals.treatment)} in ${ctx.region}; ${countText(totals.control)} in ${control.name}.`;
+  const seen = ` Since the deploy: ${countText(totals.treatment)} in ${ctx.region}; ${countText(totals.control)} in ${control.name}`;
   const counts = ((): { verdict: 'fail' | 'pass' | 'undecided'; words: string } => {
     switch (test.decision) {
       case 'fail':

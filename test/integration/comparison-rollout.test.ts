@@ -25,9 +25,9 @@ let m: MrcdClient;
 let prom: RunningPrometheus;
 useTestServer({}, async (s) => {
   sim = await startSimulator({ regions: REGIONS, tickMs: 100, deployDelayMs: 100, initialVersions: { bad: '1.0.0', good: '1.0.0' } });
-  sim.setTraffic({ region: REGIONS[0], requestsPerTick: 40, errorRate: 0.01, diurnal: { amplitude: 0.4, periodMs: 20_000 }, seed: 21 });
-  sim.setTraffic({ region: REGIONS[1], requestsPerTick: 120, errorRate: 0.006, seed: 22 });
-  sim.setTraffic({ region: REGIONS[2], requestsPerTick: 200, errorRate: 0.004, seed: 23 });
+  sim.setTraffic({ region: REGIONS[0], requestsPerTick: 80, errorRate: 0.015, diurnal: { amplitude: 0.4, periodMs: 20_000 }, seed: 21 });
+  sim.setTraffic({ region: REGIONS[1], requestsPerTick: 200, errorRate: 0.012, seed: 22 });
+  sim.setTraffic({ region: REGIONS[2], requestsPerTick: 300, errorRate: 0.01, seed: 23 });
   m = await s.serve(TASK_QUEUE, createActivities());
 });
 
@@ -98,9 +98,9 @@ describe('comparison gates in rollouts', { timeout: 300_000 }, () => {
       const check = done.status.regions[0]!.lastGate!.checks.find((c) => c.name === 'vs-control')!;
       assert.equal(check.verdict, 'pass', check.detail);
       assert.ok(check.comparison!.region.errors > 0 && check.comparison!.controlCounts.errors > 0);
-      // The same traffic against an absolute 1 % threshold: the region's own ratio breached it.
+      // The same traffic against an absolute 3 % threshold: the region's own ratio breached it.
       const c = check.comparison!;
-      assert.ok(c.region.errors / c.region.requests > 0.01, `the region's own error ratio ${c.region.errors / c.region.requests}`);
+      assert.ok(c.region.errors / c.region.requests > 0.03, `the region's own error ratio ${c.region.errors / c.region.requests}`);
       assert.deepEqual(
         REGIONS.map((r) => sim.versionOf('good', r)),
         ['2.0.0', '2.0.0', '2.0.0'],
