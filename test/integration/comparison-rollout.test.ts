@@ -58,6 +58,8 @@ describe('comparison gates in rollouts', { timeout: 300_000 }, () => {
 
   after(async () => {
     await prom?.stop();
+    // The simulator's traffic ticks on a timer: left running, it keeps this file's process alive.
+    await sim?.close();
   });
 
   test('a version 4× worse in the smallest region rolls back there long before its soak ends; the next region never deploys', async () => {
