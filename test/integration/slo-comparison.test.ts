@@ -110,7 +110,7 @@ describe('comparison with a control region, against a real Prometheus', () => {
     const since = deploy('incident');
     sim.startIncident({ errorFactor: 3 });
     try {
-      const seen = await watch(comparison(), ctx('incident', since), 25_000);
+      const seen = await watch(comparison(), ctx('incident', since), 60_000);
       const threshold: PrometheusCheck = {
         name: 'error-ratio',
         source: { type: 'prometheus', query: `(${COUNT(',code="500"')}) / (${COUNT('')})`, url: prom.url },
@@ -141,7 +141,7 @@ describe('comparison with a control region, against a real Prometheus', () => {
   test('a version three times worse in the soaking region only fails within the soak, with the evidence in words', async () => {
     sim.markBad('2.0.0', 'bad', { errorFactor: 3, region: T });
     const since = deploy('bad');
-    const seen = await watch(comparison(), ctx('bad', since), 25_000);
+    const seen = await watch(comparison(), ctx('bad', since), 60_000);
     const last = seen.at(-1)!;
     assert.equal(last.verdict, 'fail', seen.map((r) => r.detail).join('\n'));
     assert.ok(last.comparison!.ratio > 1.5, `ratio ${last.comparison!.ratio}`);
@@ -216,7 +216,7 @@ describe('comparison with a control region, against a real Prometheus', () => {
   test('a version twice as slow in the soaking region: the latency half fails the check though its errors are as before', async () => {
     sim.markBad('2.0.0', 'slow', { errorFactor: 1, latencyFactor: 2, region: T });
     const since = deploy('slow');
-    const seen = await watch(comparison({ before: '30s', latency: { query: LATENCY, threshold: 1.2 } }), ctx('slow', since), 40_000);
+    const seen = await watch(comparison({ before: '30s', latency: { query: LATENCY, threshold: 1.2 } }), ctx('slow', since), 60_000);
     const last = seen.at(-1)!;
     assert.equal(last.verdict, 'fail', seen.map((r) => r.detail).join('\n'));
     const l = last.comparison!.latency!;
@@ -233,7 +233,7 @@ describe('comparison with a control region, against a real Prometheus', () => {
     sim.startIncident({ latencyFactor: 2 });
     try {
       // A 1.5× slowdown is what this one looks for: ruled out sooner than 1.2× on a short soak.
-      const seen = await watch(comparison({ before: '30s', latency: { query: LATENCY, threshold: 1.5 } }), ctx('slowdown', since), 40_000);
+      const seen = await watch(comparison({ before: '30s', latency: { query: LATENCY, threshold: 1.5 } }), ctx('slowdown', since), 60_000);
       const last = seen.at(-1)!;
       assert.ok(
         seen.every((r) => r.verdict !== 'fail'),
