@@ -10,9 +10,10 @@ import { runMigration } from './migrations';
 import { nextDeployWindow } from './windows';
 import { checkQuarantine } from './quarantine';
 import { calendarPeriods, consultPolicy, endedRollouts } from './policy';
+import { withPrepareRollout } from './prepare-rollout';
 
 export function createActivities(): RolloutActivities {
-  return {
+  return withPrepareRollout<Omit<RolloutActivities, 'prepareRollout'>>({
     // The worker's preparePlan also refuses a rollout under an id other than rollout-<service>.
     preparePlan: preparePlanUnderItsId,
     deployRegion,
@@ -28,7 +29,7 @@ export function createActivities(): RolloutActivities {
     consultPolicy,
     endedRollouts,
     calendarPeriods,
-  };
+  });
 }
 
 export type { RolloutActivities } from '../domain/activity-contract';

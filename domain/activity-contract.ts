@@ -283,6 +283,20 @@ export interface QuarantineQuery {
   runId?: string;
 }
 
+/** The start of a rollout in one step: the plan as written, and who asks (its quarantine lookup never counts itself). */
+export interface PrepareRolloutInput {
+  plan: unknown;
+  runId: string;
+  /** The attempt that reports a failed quarantine lookup instead of failing, so the workflow decides (fail closed, or an override). */
+  lastAttempt: number;
+}
+
+/** The plan normalized, and the quarantine records of its version or why they could not be read. */
+export interface PreparedRollout {
+  plan: NormalizedPlan;
+  quarantine: { records: QuarantineRecord[] } | { error: string };
+}
+
 /** A rollout that rolled this version back for failing a gate. */
 export interface QuarantineRecord {
   workflowId: string;
@@ -298,6 +312,8 @@ export interface QuarantineRecord {
 /** Every activity the rollout workflow calls, by name. The worker registers exactly these. */
 export interface RolloutActivities {
   preparePlan(doc: unknown): Promise<NormalizedPlan>;
+  /** preparePlan and checkQuarantine in one local activity: a rollout's first workflow task schedules its first deploy. */
+  prepareRollout(input: PrepareRolloutInput): Promise<PreparedRollout>;
   deployRegion(input: DeployInput): Promise<DeployResult>;
   rollbackRegion(input: RollbackInput): Promise<DeployResult>;
   /** The long-running watch of rollouts started before server-retried checks. */

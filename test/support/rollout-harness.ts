@@ -13,6 +13,7 @@ import { startDevServer, type DevServerOptions } from '../../dev/temporal-server
 import type { GateResult, QuarantineRecord, RolloutActivities, Verdict, WatchInput, WatchOutcome } from '../../domain/activity-contract';
 import { preparePlan } from '../../activities/plan';
 import { calendarPeriods, consultPolicy, endedRollouts } from '../../activities/policy';
+import { withPrepareRollout } from '../../activities/prepare-rollout';
 import { statusQuery } from '../../domain/definitions';
 import type { RolloutStatus } from '../../domain/state';
 import { forTheFile, workflowBundle } from './temporal';
@@ -269,7 +270,7 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
     gateCalls.set(region, n + 1);
     return gateResult(script.gate?.[region]?.[n] ?? 'pass', region);
   };
-  const activities: RolloutActivities = {
+  const activities: Omit<RolloutActivities, 'prepareRollout'> = {
     // The real one: every test's plan goes through the validation and normalization a rollout gets.
     preparePlan,
     // The real ones: every test's rollout asks the fleet policy of its own task queue.
@@ -387,7 +388,8 @@ export function scriptedActivities(script: Script, calls: Call[], opts: ScriptOp
       return script.quarantined ?? [];
     },
   };
-  return activities;
+  // The real step, made of the scripted lookup: a caller replacing a part composes it again.
+  return withPrepareRollout(activities);
 }
 
 export interface Harness {
@@ -445,7 +447,7 @@ export async function runRollout(
 ): Promise<Call[]> {
   const calls: Call[] = [];
   const taskQueue = `test-${process.pid}-${++queueSeq}`;
-  const worker = await createTestWorker(server, taskQueue, { ...scriptedActivities(script, calls, opts), ...opts.activities });
+  const worker = await createTestWorker(server, taskQueue, withPrepareRollout({ ...scriptedActivities(script, calls, opts), ...opts.activities }));
   await worker.runUntil(async () => {
     await opts.beforeStart?.({ client: server.client, taskQueue, close: async () => {} });
     const handle = await server.client.workflow.start('rolloutWorkflow', {
@@ -523,7 +525,7 @@ export async function withScriptedWorker<T>(
 ): Promise<T> {
   const calls: Call[] = [];
   const taskQueue = `scripted-${process.pid}-${++scriptedSeq}`;
-  const worker = await createTestWorker(server, taskQueue, { ...scriptedActivities(script, calls), ...extra });
+  const worker = await createTestWorker(server, taskQueue, withPrepareRollout({ ...scriptedActivities(script, calls), ...extra }));
   return worker.runUntil(() => body({ client: server.client, taskQueue, close: async () => {} }, calls));
 }
 

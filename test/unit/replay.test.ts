@@ -11,6 +11,7 @@ import {
   PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS,
   PATCH_FLEET_POLICY,
   PATCH_HOLD_REMINDERS,
+  PATCH_ONE_STEP_START_AND_REVIEW_MEMO,
   PATCH_SERVER_RETRIED_CHECKS,
   PATCH_SOAK_ENDS_IN_ITS_WATCH,
   PATCH_TRUTH_AT_THE_EDGES,
@@ -24,7 +25,8 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 test('recorded histories exist for the main scenarios', () => {
   // v2-*: recorded before 'attempt-keys-verified-deploys-bounded-actions'; v3-*: before
   // 'watch-by-server-retried-checks'; v4-*: before 'week-long-promoted-watches'; v5-*:
-  // before 'soak-ends-in-its-watch'; v6-*: before 'truth-at-the-edges'. Each generation
+  // before 'soak-ends-in-its-watch'; v6-*: before 'truth-at-the-edges'; v7-*: before
+  // 'one-step-start-and-review-memo'. Each generation
   // replays the old branch of the next patch.
   assert.deepEqual(files.sort(), [
     'abort-rollback-failed-cancel-retry.json',
@@ -68,6 +70,16 @@ test('recorded histories exist for the main scenarios', () => {
     'v6-pause-resume.json',
     'v6-quarantine-override.json',
     'v6-unknown-signal-retry-abort.json',
+    'v7-abort-rollback-failed-cancel-retry.json',
+    'v7-breach-halt-abort.json',
+    'v7-cancel-refused-at-contract.json',
+    'v7-fleet-freeze-override.json',
+    'v7-happy-path.json',
+    'v7-hold-reminders.json',
+    'v7-late-regression-halt-abort.json',
+    'v7-pause-resume.json',
+    'v7-quarantine-override.json',
+    'v7-unknown-signal-retry-abort.json',
   ]);
 });
 
@@ -89,11 +101,13 @@ test('each generation of histories carries exactly the patches of its time', () 
   const want = (f: string) => {
     // The fleet policy's own workflow has no patches; a rollout that asked it records its patch.
     if (/^policy-/.test(f)) return [];
-    if (/^fleet-/.test(f)) return [PATCH_TRUTH_AT_THE_EDGES, PATCH_FLEET_POLICY];
+    // Today's rollouts record the newest marker only: it implies the policy and the reminders too.
+    if (!/^v\d+-/.test(f)) return [PATCH_ONE_STEP_START_AND_REVIEW_MEMO];
+    if (/^v7-fleet-/.test(f)) return [PATCH_TRUTH_AT_THE_EDGES, PATCH_FLEET_POLICY];
     const g = /^v(\d+)-/.exec(f);
+    if (g && Number(g[1]) === 7) return newestOf(PATCH_TRUTH_AT_THE_EDGES)(f);
     if (g && Number(g[1]) === 6) return newestOf(PATCH_SOAK_ENDS_IN_ITS_WATCH)(f);
-    if (g) return generations[Number(g[1]) - 1]!;
-    return newestOf(PATCH_TRUTH_AT_THE_EDGES)(f);
+    return generations[Number(g![1]) - 1]!;
   };
   for (const f of files) assert.deepEqual([...new Set(patchesOf(JSON.parse(readFileSync(join(DIR, f), 'utf8'))))].sort(), want(f).sort(), f);
 });
@@ -122,7 +136,7 @@ test('histories from before the folded patch are refused, not replayed down a br
 
 test('a history edited into a mismatch fails replay (the check can fail)', { timeout: 60_000 }, async () => {
   const history = JSON.parse(readFileSync(join(DIR, 'happy-path.json'), 'utf8'));
-  // Rename the first scheduled activity: the workflow code schedules preparePlan there.
+  // Rename the first scheduled activity: the workflow code schedules the first deploy there.
   const ev = history.events.find((e: { activityTaskScheduledEventAttributes?: unknown }) => e.activityTaskScheduledEventAttributes);
   ev.activityTaskScheduledEventAttributes.activityType.name = 'somethingElse';
   const results = [];

@@ -16,6 +16,8 @@ export async function finish(run: RolloutRun): Promise<RolloutStatus> {
   releasePolicySlots(run, `ended ${status.state}`);
   await Promise.all(run.pendingNotifications);
   await condition(allHandlersFinished);
+  // After the handlers: an action accepted while they drained is in the figures.
+  run.writeReviewMemo();
   if (status.state === 'succeeded') return status;
   const type =
     { 'rolled-back': ROLLOUT_FAILURE.rolledBack, aborted: ROLLOUT_FAILURE.aborted, failed: ROLLOUT_FAILURE.failed }[

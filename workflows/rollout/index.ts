@@ -24,6 +24,7 @@ export {
   PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS,
   PATCH_FLEET_POLICY,
   PATCH_HOLD_REMINDERS,
+  PATCH_ONE_STEP_START_AND_REVIEW_MEMO,
   PATCH_SERVER_RETRIED_CHECKS,
   PATCH_SOAK_ENDS_IN_ITS_WATCH,
   PATCH_TRUTH_AT_THE_EDGES,
@@ -153,7 +154,7 @@ async function roll(run: RolloutRun): Promise<RolloutStatus> {
       // is not in lateBreaches yet: without this the rollout succeeded and the region read
       // `failed` right after (operator-race, seed -912984631). Waiting for it takes no command
       // and no new task; the patch is asked only when it happens.
-      if (run.breachesArriving.size === 0 || !patched(PATCH_LATE_BREACH_AT_THE_END)) break;
+      if (run.breachesArriving.size === 0 || !(run.gen.oneStepStartAndMemo || patched(PATCH_LATE_BREACH_AT_THE_END))) break;
       await condition(() => run.lateBreaches.length > 0 || run.breachesArriving.size === 0);
     }
     // Watching ends with the last promotion: contract migrations are the point of no return.

@@ -77,6 +77,17 @@ export const PATCH_LATE_BREACH_AT_THE_END = 'late-breach-at-the-end';
  */
 export const PATCH_FLEET_POLICY = 'fleet-policy';
 
+/**
+ * Scale (issue 25): a rollout's start in one step, a local activity that validates the plan
+ * and looks up quarantine inside the first workflow task, which then schedules the first
+ * deploy (two workflow tasks and two activities fewer before the first soak); and its
+ * review figures written to its memo when it ends, so `mrcd review` reads one paged
+ * visibility query instead of a close event per rollout. Implies every earlier patch, the
+ * ones asked later too (hold-reminders, late-breach-at-the-end, fleet-policy): a rollout
+ * started with it records this one marker and no other.
+ */
+export const PATCH_ONE_STEP_START_AND_REVIEW_MEMO = 'one-step-start-and-review-memo';
+
 /** Which behaviour a run has: each flag is one patch, true for every rollout started today. */
 export interface Generation {
   /** PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS */
@@ -89,6 +100,8 @@ export interface Generation {
   soakEndsInItsWatch: boolean;
   /** PATCH_TRUTH_AT_THE_EDGES */
   edges: boolean;
+  /** PATCH_ONE_STEP_START_AND_REVIEW_MEMO */
+  oneStepStartAndMemo: boolean;
 }
 
 /**
@@ -98,13 +111,15 @@ export interface Generation {
  * finds its own markers as before.
  */
 export function readGeneration(): Generation {
-  if (patched(PATCH_TRUTH_AT_THE_EDGES))
-    return { attemptKeys: true, serverRetriedChecks: true, weekLongPromotedWatches: true, soakEndsInItsWatch: true, edges: true };
+  const edgesOn = { attemptKeys: true, serverRetriedChecks: true, weekLongPromotedWatches: true, soakEndsInItsWatch: true, edges: true };
+  if (patched(PATCH_ONE_STEP_START_AND_REVIEW_MEMO)) return { ...edgesOn, oneStepStartAndMemo: true };
+  if (patched(PATCH_TRUTH_AT_THE_EDGES)) return { ...edgesOn, oneStepStartAndMemo: false };
   const soakEndsInItsWatch = patched(PATCH_SOAK_ENDS_IN_ITS_WATCH);
-  if (soakEndsInItsWatch) return { attemptKeys: true, serverRetriedChecks: true, weekLongPromotedWatches: true, soakEndsInItsWatch, edges: false };
+  if (soakEndsInItsWatch)
+    return { attemptKeys: true, serverRetriedChecks: true, weekLongPromotedWatches: true, soakEndsInItsWatch, edges: false, oneStepStartAndMemo: false };
   deprecatePatch(PATCH_WATCH_PROMOTED_AND_QUARANTINE);
   const attemptKeys = patched(PATCH_ATTEMPT_KEYS_AND_VERIFIED_DEPLOYS);
   const serverRetriedChecks = attemptKeys && patched(PATCH_SERVER_RETRIED_CHECKS);
   const weekLongPromotedWatches = serverRetriedChecks && patched(PATCH_WEEK_LONG_PROMOTED_WATCHES);
-  return { attemptKeys, serverRetriedChecks, weekLongPromotedWatches, soakEndsInItsWatch, edges: false };
+  return { attemptKeys, serverRetriedChecks, weekLongPromotedWatches, soakEndsInItsWatch, edges: false, oneStepStartAndMemo: false };
 }

@@ -14,6 +14,8 @@ import { PATCH_HOLD_REMINDERS } from './patches';
 /** What the reminders need of the run (kept narrow so this module does not import run.ts). */
 export interface ReminderHost {
   readonly status: RolloutStatus;
+  /** The run's generation: its newest patch implies the reminders without asking. */
+  readonly gen: { oneStepStartAndMemo: boolean };
   /** The plan's reminder settings and notification targets, once the plan is prepared. */
   reminderPlan(): { reminders: NormalizedReminders; notifications: Notification[] } | undefined;
   notify(kind: RolloutEventKind, message: string, region?: string, targets?: Notification[]): void;
@@ -63,8 +65,9 @@ export class HoldReminders {
     if (!status.hold) status.hold = { kind: hold.kind, since: Date.now(), reminders: 0, ...(hold.region ? { region: hold.region } : {}) };
     const plan = this.host.reminderPlan();
     if (!plan || plan.notifications.length + plan.reminders.escalateTo.length === 0) return; // nobody to remind
-    // Asked here, when a hold starts, never at workflow start: a rollout never held records no marker.
-    if (!patched(PATCH_HOLD_REMINDERS)) return;
+    // Asked here, when a hold starts, never at workflow start: a rollout never held records no
+    // marker. A run of a newer generation has them without asking (nor a marker).
+    if (!this.host.gen.oneStepStartAndMemo && !patched(PATCH_HOLD_REMINDERS)) return;
     const scope = new CancellationScope({ cancellable: true, parent: this.rootScope });
     this.scope = scope;
     scope

@@ -1,6 +1,6 @@
 // The state of one rollout run: the status every query returns, the operator intents the
 // handlers set and the flow acts on, and the one way status is published and reported.
-import { ApplicationFailure, CancellationScope, patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { RolloutEventKind } from '../../domain/activity-contract';
 import type { NormalizedPlan, NormalizedRegion, Notification } from '../../plan';
 import type { RolloutInput } from '../../domain/definitions';
@@ -12,6 +12,7 @@ import { moveRegion } from '../../domain/region-transitions';
 import { OperatorIntents } from '../../domain/operator-intents';
 import { runbookLink } from '../../domain/runbook';
 import { renderDetails, summarize } from '../../domain/summary';
+import { REVIEW_MEMO_KEY, reviewMemoOf } from '../../domain/review-memo';
 import { deployActivities, notifyActs } from './activities';
 import type { LateBreach } from './outcomes';
 import { RolloutMetrics } from './metrics';
@@ -80,10 +81,15 @@ export class RolloutRun {
     this.metrics = new RolloutMetrics(this.status, input.carried !== undefined);
   }
 
-  /** Whether this run consults the fleet policy: the patch is asked at the first step that would, never at workflow start. */
+  /**
+   * Whether this run consults the fleet policy: the patch is asked at the first step that
+   * would, never at workflow start. A newer generation has it without asking: its first
+   * consult comes in the same workflow task as the one-step start's local activity, and a
+   * patch first asked there did not replay (a marker after a local activity's in one task).
+   */
   policyApplies(): boolean {
     if (!this.gen.edges) return false;
-    return (this.followsPolicy ??= patched(PATCH_FLEET_POLICY));
+    return (this.followsPolicy ??= this.gen.oneStepStartAndMemo || patched(PATCH_FLEET_POLICY));
   }
 
   get hasPlan(): boolean {
@@ -206,11 +212,17 @@ export class RolloutRun {
   }
 
   /** Ends the rollout before anything was deployed: failed, with its cause, as a workflow failure of this type. */
+  /** The review's figures, once the rollout has ended (one event: the review reads them from visibility). */
+  writeReviewMemo(): void {
+    if (this.gen.oneStepStartAndMemo) upsertMemo({ [REVIEW_MEMO_KEY]: reviewMemoOf(this.status) });
+  }
+
   failBeforeDeploy(reason: string, cause: HaltCause, failureType: string): never {
     this.status.state = 'failed';
     this.status.endedAt = Date.now();
     this.status.halt = { reason, at: Date.now(), cause };
     this.publish();
+    this.writeReviewMemo();
     throw ApplicationFailure.nonRetryable(reason, failureType, this.status);
   }
 }

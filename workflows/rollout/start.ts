@@ -7,7 +7,8 @@ import { causeWithDetail } from '../../domain/halt-cause';
 import { quarantineDecision } from '../../domain/quarantine';
 import { SA_OWNER, SA_SERVICE, SA_VERSION } from '../../domain/search-attributes';
 import { payloadProblem } from '../../domain/state';
-import { prepActs } from './activities';
+import type { QuarantineRecord } from '../../domain/activity-contract';
+import { prepActs, prepLocalActs, PREPARE_LOCAL_ATTEMPTS } from './activities';
 import { causeMessage } from './outcomes';
 import type { RolloutRun } from './run';
 
@@ -16,8 +17,19 @@ export async function preparePlan(run: RolloutRun): Promise<void> {
   if (run.hasPlan) return;
   const { status, input } = run;
   let plan;
+  let lookup: () => Promise<QuarantineRecord[]>;
   try {
-    plan = await prepActs.preparePlan(input.plan);
+    if (run.gen.oneStepStartAndMemo) {
+      // Both in the first workflow task (a local activity), which then goes on to the first deploy.
+      const prepared = await prepLocalActs.prepareRollout({ plan: input.plan, runId: run.info.runId, lastAttempt: PREPARE_LOCAL_ATTEMPTS });
+      plan = prepared.plan;
+      const q = prepared.quarantine;
+      lookup = () => ('records' in q ? Promise.resolve(q.records) : Promise.reject(new Error(q.error)));
+    } else {
+      plan = await prepActs.preparePlan(input.plan);
+      const { service, version } = plan;
+      lookup = () => prepActs.checkQuarantine({ service, version, runId: run.info.runId });
+    }
   } catch (e) {
     return run.failBeforeDeploy(`invalid plan: ${causeMessage(e)}`, causeWithDetail({ kind: 'invalid-plan' }, causeMessage(e)), ACTIVITY_FAILURE.invalidPlan);
   }
@@ -40,7 +52,7 @@ export async function preparePlan(run: RolloutRun): Promise<void> {
     { key: SA_OWNER, value: plan.owner.team },
   ]);
   run.publish();
-  await checkQuarantineAtStart(run);
+  await checkQuarantineAtStart(run, lookup);
   run.notify(
     'started',
     `rollout of ${plan.service} ${plan.version} started by ${input.startedBy ?? 'unknown'} over ${plan.regions.map((r) => r.name).join(' → ')}`,
@@ -48,12 +60,12 @@ export async function preparePlan(run: RolloutRun): Promise<void> {
 }
 
 /** A version that failed its gate before starts only with an override (the rule is domain/quarantine.ts). */
-async function checkQuarantineAtStart(run: RolloutRun): Promise<void> {
+async function checkQuarantineAtStart(run: RolloutRun, lookup: () => Promise<QuarantineRecord[]>): Promise<void> {
   const { status, input, plan } = run;
   const override = input.overrides?.quarantine;
   let records;
   try {
-    records = await prepActs.checkQuarantine({ service: plan.service, version: plan.version, runId: run.info.runId });
+    records = await lookup();
   } catch (e) {
     if (override !== undefined && payloadProblem(override) === undefined) {
       // Someone decided to ship whatever the record says: honour it, and say what was unknown.
