@@ -110,7 +110,7 @@ function factsOf(c: CollectedRollout, o: ReviewOptions): RolloutFacts {
       ...(x.detail ? { detail: x.detail } : {}),
     });
   if (s.reminders) facts.reminders = { sent: s.reminders.sent, escalated: s.reminders.escalated };
-  facts.undeclaredGrowth = s.regions.length > 2 && !s.growthReason?.trim();
+  facts.undeclaredGrowth = s.regions.length > 2 && !(s.growthDeclared ?? !!s.growthReason?.trim());
   return facts;
 }
 

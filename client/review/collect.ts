@@ -1,10 +1,12 @@
-// The review's I/O: finished rollouts through one paged visibility query, then each one's
-// final status from its close event alone (one small RPC per rollout, a bounded number in
-// flight), never its whole history. Terminated and timed-out executions wrote no status:
-// visibility alone tells them.
+// The review's I/O: finished rollouts through one paged visibility query. A rollout that
+// wrote its review memo (domain/review-memo.ts) is read from that listing alone; an older one,
+// or one with overrides (their reasons are free text, kept out of the memo), from its close
+// event (one small RPC per rollout, a bounded number in flight), never its whole history.
+// Terminated and timed-out executions wrote neither: visibility alone tells them.
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { temporal } from '@temporalio/proto';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { readReviewMemo, REVIEW_MEMO_KEY, type ReviewMemo } from '../../domain/review-memo';
 import { rolloutQuery, rolloutRow, type RolloutFilter } from '../listing';
 import type { MrcdClient } from '../rollouts';
 import type { CollectedRollout, ReviewedStatus } from './types';
@@ -52,6 +54,32 @@ export async function finalStatus(m: MrcdClient, workflowId: string, runId: stri
   return undefined;
 }
 
+/** A memo's figures as the status the review reads (the same fields; no free text). */
+export function statusFromMemo(m: ReviewMemo): ReviewedStatus {
+  return {
+    state: m.state,
+    startedAt: m.startedAt,
+    ...(m.endedAt !== undefined ? { endedAt: m.endedAt } : {}),
+    ...(m.halt ? { halt: m.halt } : {}),
+    holds: m.holds.map((h) => ({ ...h })),
+    ...(m.hold ? { hold: { ...m.hold } } : {}),
+    regions: m.regions.map(({ gate, ...r }) => ({
+      ...r,
+      ...(gate
+        ? {
+            lastGate: {
+              verdict: gate.verdict,
+              at: gate.at,
+              checks: gate.checks.map(([name, verdict, shadow]) => ({ name, verdict, ...(shadow ? { shadow: true } : {}) })),
+            },
+          }
+        : {}),
+    })),
+    ...(m.reminders ? { reminders: m.reminders } : {}),
+    growthDeclared: m.growthDeclared,
+  };
+}
+
 /** Runs fn over items with at most `limit` in flight; results in the items' order. */
 async function pooled<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
@@ -75,12 +103,14 @@ export async function collectRollouts(m: MrcdClient, o: CollectOptions): Promise
   for await (const w of m.client.workflow.list({ query: reviewQuery(o), pageSize: 1000 })) listed.push(w);
   return pooled(listed, o.concurrency ?? 16, async (w): Promise<CollectedRollout> => {
     const row = rolloutRow(w);
-    const status = WROTE_STATUS.has(row.execution) ? await finalStatus(m, row.workflowId, row.runId) : undefined;
+    const memo = readReviewMemo(w.memo?.[REVIEW_MEMO_KEY]);
+    const status =
+      memo && memo.overrides === 0 ? statusFromMemo(memo) : WROTE_STATUS.has(row.execution) ? await finalStatus(m, row.workflowId, row.runId) : undefined;
     return {
       workflowId: row.workflowId,
       runId: row.runId,
       service: status?.service ?? row.service,
-      owner: status?.owner.team ?? row.owner,
+      owner: status?.owner?.team ?? row.owner,
       version: status?.version ?? row.version,
       execution: row.execution,
       runStartedAt: row.startedAt,

@@ -1,8 +1,8 @@
 // How long a rollout was held (paused, halted, awaiting approval), for the review: exactly
 // from status.holds where the rollout recorded them, else inferred from its actions and its
 // gates' evidence (rollouts from before holds were recorded; lower bounds).
-import type { RecordedAction, RolloutStatus } from '../../domain/state';
-import type { StaleHold } from './types';
+import type { RecordedAction } from '../../domain/state';
+import type { ReviewedStatus, StaleHold } from './types';
 
 /** What the holds add to one rollout's facts. */
 export interface HoldFacts {
@@ -34,7 +34,7 @@ function intervals(starts: number[], enders: number[], end: number): { from: num
 export type Stale = (kind: StaleHold['kind'], from: number, to: number, open: boolean, region?: string) => void;
 
 /** Rollouts that record their holds (status.holds): the time paused, halted and awaiting approval, exactly. */
-export function holdsFromStatus(s: RolloutStatus, end: number, facts: HoldFacts, stale: Stale): void {
+export function holdsFromStatus(s: ReviewedStatus, end: number, facts: HoldFacts, stale: Stale): void {
   const ended = [...(s.holds ?? []), ...(s.hold ? [{ ...s.hold, until: end }] : [])];
   for (const h of ended) {
     const open = h.until >= end;
@@ -52,8 +52,8 @@ export function holdsFromStatus(s: RolloutStatus, end: number, facts: HoldFacts,
 }
 
 /** Rollouts from before status.holds: pauses and halts inferred from the actions and the gates' evidence (lower bounds). */
-export function inferHolds(s: RolloutStatus, end: number, facts: HoldFacts, stale: Stale): void {
-  const actions = s.actions;
+export function inferHolds(s: ReviewedStatus, end: number, facts: HoldFacts, stale: Stale): void {
+  const actions = s.actions ?? [];
   // Pauses: an accepted pause to the next resume, retry or abort that was accepted.
   const pauses = intervals(
     actions.filter((a) => took(a, 'pause')).map((a) => a.at),

@@ -1,12 +1,32 @@
 // What the review reads (one finished rollout as visibility and its close event tell it)
 // and what it reports. Plain JSON both ways: the collected rollouts are the recorded
 // fixture of test/fixtures/review, the report is `mrcd review --format json`.
-import type { RolloutStatus } from '../../domain/state';
+import type { CheckResult, Verdict as CheckVerdict } from '../../domain/activity-contract';
+import type { HaltCause } from '../../domain/halt-cause';
+import type { RegionState, RolloutStatus } from '../../domain/state';
 
-/** Fields the review reads that older rollouts lack (and older workers never write). */
-export type ReviewedStatus = RolloutStatus & {
+/** What the review reads of a region: a full status has it, and so does a review memo (domain/review-memo.ts). */
+export type ReviewedRegion = Pick<RegionState, 'name' | 'status' | 'deployedAt' | 'promotedAt' | 'regressedAt' | 'approvedBy'> & {
+  lastGate?: { verdict: CheckVerdict; at: number; checks: Pick<CheckResult, 'name' | 'verdict' | 'shadow'>[] };
+};
+
+/**
+ * What the review reads of a final status: the fields a full status has (from a close
+ * event) and a review memo carries. Older rollouts lack some fields; a memo lacks the free
+ * text (overrides are read from the close event when there are any).
+ */
+export type ReviewedStatus = Pick<RolloutStatus, 'state' | 'startedAt' | 'endedAt' | 'holds' | 'hold' | 'overrides'> & {
+  service?: string;
+  version?: string;
+  owner?: { team: string };
+  halt?: { at: number; region?: string; cause?: Pick<HaltCause, 'kind' | 'region' | 'check' | 'verdict'> };
+  regions: ReviewedRegion[];
+  /** Absent in a memo: a rollout that writes one records its holds exactly. */
+  actions?: RolloutStatus['actions'];
   reminders?: { sent: number; escalated: number };
   growthReason?: string;
+  /** From a memo: whether the plan gave a growth reason (the reason itself is free text). */
+  growthDeclared?: boolean;
 };
 
 /** One finished rollout: its last run as visibility lists it, and its final status if it wrote one. */

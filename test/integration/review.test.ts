@@ -13,7 +13,9 @@ import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { checkQuarantine } from '../../activities/quarantine';
 import { act, findQuarantine, startRollout, statusFromFailure, waitForVerdict, type MrcdClient } from '../../client/rollouts';
-import { collectRollouts, finalStatus } from '../../client/review/collect';
+import { collectRollouts, finalStatus, reviewQuery } from '../../client/review/collect';
+import { aggregate } from '../../client/review/aggregate';
+import { readReviewMemo, REVIEW_MEMO_KEY } from '../../domain/review-memo';
 import type { CollectedRollout, ReviewReport } from '../../client/review/types';
 import type { RolloutStatus } from '../../domain/state';
 import { planDoc, statusUntil, useTestServer, withScriptedWorker, type Script } from '../support/rollout-harness';
@@ -201,6 +203,38 @@ describe('mrcd review', { timeout: 240_000 }, () => {
       writeFileSync(file, await prettier.format(JSON.stringify({ recordedAt: Date.now(), rollouts: collected }), { parser: 'json' }));
       t.diagnostic(`recorded ${file}`);
     }
+  });
+
+  test('the review memo: every rollout that wrote a status wrote its figures, and they give the report the close events give', async (t) => {
+    const m: MrcdClient = { client: env.client, taskQueue: 'unused', close: async () => {} };
+    const since = Date.now() - 3_600_000;
+    const sizes: number[] = [];
+    let withMemo = 0;
+    for await (const w of env.client.workflow.list({ query: reviewQuery({ since, until: Date.now() + 60_000 }) })) {
+      const memo = readReviewMemo(w.memo?.[REVIEW_MEMO_KEY]);
+      if (w.status.name === 'TERMINATED') {
+        assert.equal(memo, undefined, 'a terminated rollout never reached its end');
+        continue;
+      }
+      assert.ok(memo, `${w.workflowId} (${w.status.name}) wrote no review memo`);
+      withMemo += 1;
+      sizes.push(JSON.stringify(memo).length);
+      // No free text: the memo is not encrypted by the payload codec.
+      assert.doesNotMatch(JSON.stringify(memo), /hotfix|dashboard query|alice|bob|three continents/);
+    }
+    assert.equal(withMemo, EXPECTED - 1);
+    const viaMemo = await collectRollouts(m, { since, until: Date.now() + 60_000 });
+    const viaClose = await Promise.all(
+      viaMemo.map(async (c) => {
+        const status = c.execution === 'TERMINATED' ? undefined : await finalStatus(m, c.workflowId, c.runId);
+        return { ...c, ...(status ? { status } : {}) };
+      }),
+    );
+    // Two carry overrides, whose reasons only the close event has: those come from it either way.
+    assert.equal(viaMemo.filter((c) => c.status && !('rolloutId' in c.status)).length, EXPECTED - 3, 'the rest came from the memo alone');
+    const o = { since, until: Date.now() + 60_000, staleAfterMs: 1000 };
+    assert.deepEqual(aggregate(viaMemo, o), aggregate(viaClose, o));
+    t.diagnostic(`review memo: ${Math.min(...sizes)}–${Math.max(...sizes)} bytes of JSON per rollout`);
   });
 
   test('mrcd review --format json: the figures of these rollouts', async () => {

@@ -13,6 +13,7 @@ import { reviewMarkdown } from '../../client/review/markdown';
 import { renderCharts } from '../../client/review/charts';
 import { FOOTNOTES } from '../../client/review/footnotes';
 import type { CollectedRollout, ReviewedStatus, ReviewOptions } from '../../client/review/types';
+import type { RolloutStatus } from '../../domain/state';
 import type { RecordedAction, RegionState } from '../../domain/state';
 
 const fixture = JSON.parse(readFileSync(join(__dirname, '../fixtures/review/rollouts.json'), 'utf8')) as { recordedAt: number; rollouts: CollectedRollout[] };
@@ -62,8 +63,8 @@ describe('review figures of the recorded rollouts', () => {
     assert.equal(r.total.paused.rollouts, 1);
     assert.ok(svc['rv-paused']!.paused.totalMs >= 1500);
     const paused = fixture.rollouts.find((c) => c.service === 'rv-paused')!.status!;
-    const pause = paused.actions.find((a) => a.action === 'pause')!;
-    const resume = paused.actions.find((a) => a.action === 'resume')!;
+    const pause = paused.actions!.find((a) => a.action === 'pause')!;
+    const resume = paused.actions!.find((a) => a.action === 'resume')!;
     assert.equal(svc['rv-paused']!.paused.totalMs, resume.at - pause.at);
   });
 
@@ -126,8 +127,8 @@ describe('review figures of the recorded rollouts', () => {
 });
 
 /** A made-up finished rollout; `regions` and `actions` are what the case is about. */
-function made(service: string, s: Partial<ReviewedStatus>, over: Partial<CollectedRollout> = {}): CollectedRollout {
-  const status: ReviewedStatus = {
+function made(service: string, s: Partial<ReviewedStatus & RolloutStatus>, over: Partial<CollectedRollout> = {}): CollectedRollout {
+  const status: ReviewedStatus & Partial<RolloutStatus> = {
     rolloutId: `rollout-${service}`,
     service,
     version: '1.0.0',
