@@ -1,6 +1,6 @@
 // `npm run chaos` (issue 13 item 1): the full chaos run, tens of minutes. Prints its seed
 // first; MRCD_CHAOS_SEED=<n> replays the same schedule. --bounded runs the configuration
-// npm test runs (test/integration/chaos.test.ts); --out <file> writes the figures as JSON
+// npm run test:slow runs (test/slow/chaos.test.ts); --out <file> writes the figures as JSON
 // (default for the full run: bench/results/chaos-latest.json); --keep keeps logs and the
 // SQLite file. Exits 1 on any violated invariant or orphan process.
 import { resolve } from 'node:path';

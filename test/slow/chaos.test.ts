@@ -14,7 +14,7 @@ import { BOUNDED, chaosSeed, makeSchedule } from '../chaos/schedule';
 
 test('rollouts survive worker kills, a server restart and endpoint faults with every invariant held', { timeout: 420_000 }, async (t) => {
   const seed = chaosSeed();
-  t.diagnostic(`seed ${seed} (replay: MRCD_CHAOS_SEED=${seed} node --import tsx --test test/integration/chaos.test.ts)`);
+  t.diagnostic(`seed ${seed} (replay: MRCD_CHAOS_SEED=${seed} node --import tsx --test test/slow/chaos.test.ts)`);
   const schedule = makeSchedule(seed, BOUNDED);
   const f = await runChaos(schedule, { tailMs: 150_000, say: (l) => t.diagnostic(l) });
   for (const line of figuresTable(f).split('\n')) t.diagnostic(line);
