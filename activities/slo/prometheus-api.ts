@@ -127,8 +127,7 @@ export async function instantQuery(
   /** Evaluation time, epoch ms; Prometheus' "now" when absent. */
   atMs?: number,
 ): Promise<QueryResult> {
-  // Prometheus' own timeout, so it stops working on a query we will have given up on.
-  const params = new URLSearchParams({ query: promql, timeout: `${Math.max(1, Math.ceil(timeoutMs / 1000))}s` });
+  const params = queryParams(promql, timeoutMs);
   if (atMs !== undefined) params.set('time', (atMs / 1000).toFixed(3));
   const answer = await ask(`${baseUrl}/api/v1/query?${params.toString()}`, headers, tokenEnv, timeoutMs, signal);
   if (answer.kind === 'ok' && 'series' in answer) {
@@ -139,6 +138,11 @@ export async function instantQuery(
     };
   }
   return answer;
+}
+
+/** The query and Prometheus' own timeout, so it stops working on a query we will have given up on. */
+function queryParams(promql: string, timeoutMs: number): URLSearchParams {
+  return new URLSearchParams({ query: promql, timeout: `${Math.max(1, Math.ceil(timeoutMs / 1000))}s` });
 }
 
 async function ask(
@@ -167,13 +171,10 @@ export async function rangeQuery(
   signal: AbortSignal | undefined,
   range: { startMs: number; endMs: number; stepMs: number },
 ): Promise<RangeResult> {
-  const params = new URLSearchParams({
-    query: promql,
-    start: (range.startMs / 1000).toFixed(3),
-    end: (range.endMs / 1000).toFixed(3),
-    step: `${range.stepMs / 1000}s`,
-    timeout: `${Math.max(1, Math.ceil(timeoutMs / 1000))}s`,
-  });
+  const params = queryParams(promql, timeoutMs);
+  params.set('start', (range.startMs / 1000).toFixed(3));
+  params.set('end', (range.endMs / 1000).toFixed(3));
+  params.set('step', `${range.stepMs / 1000}s`);
   const answer = await ask(`${baseUrl}/api/v1/query_range?${params.toString()}`, headers, tokenEnv, timeoutMs, signal);
   if (answer.kind === 'ok' && !('series' in answer)) return { kind: 'error', detail: 'a range query answered with an instant vector', retryable: true };
   return answer;

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { sequentialCountTest, type Cell, type Pair } from '../../domain/statistics/count-test';
 import { detectableRatio } from '../../domain/statistics/power';
 import { random, type Random } from '../support/random';
+import { trafficFor } from '../support/traffic-for';
 
 const ALPHA = 0.05;
 const BETA = 0.2;
@@ -30,25 +31,6 @@ interface Shape {
 const BALANCED: Shape = { treatmentRate: [0.001, 0.02], controlRate: [0.001, 0.02], controlFactor: [2, 8], preFactor: 4 };
 /** A small region against a big control: T at 0.1–0.5 %, C at 0.5–2 % with 20–50× T's traffic; a pre window only as long as the soak. */
 const SMALL_T: Shape = { treatmentRate: [0.001, 0.005], controlRate: [0.005, 0.02], controlFactor: [20, 50], preFactor: 1 };
-
-/**
- * The traffic at which a decreasing f (detectableRatio of the traffic per interval) is wanted:
- * secant steps on log f against log traffic, nearly a line; halfway back where f is Infinity.
- */
-function trafficFor(f: (perInterval: number) => number, wanted: number): number {
-  const miss = (x: number) => Math.log(f(Math.exp(x)) / wanted);
-  let x0 = Math.log(1000);
-  let f0 = miss(x0);
-  while (!Number.isFinite(f0)) f0 = miss((x0 += 2));
-  let [x1, f1] = [x0 + 0.5, miss(x0 + 0.5)];
-  for (let i = 0; i < 50 && !(Math.abs(f1) < 1e-6); i++) {
-    const next = Number.isFinite(f1) ? x1 - (f1 * (x1 - x0)) / (f1 - f0) : (x0 + x1) / 2;
-    if (Number.isFinite(f1)) [x0, f0] = [x1, f1];
-    x1 = next;
-    f1 = miss(x1);
-  }
-  return Math.exp(x1);
-}
 
 const sum = (cells: Cell[]): Cell => ({ errors: cells.reduce((s, c) => s + c.errors, 0), requests: cells.reduce((s, c) => s + c.requests, 0) });
 
