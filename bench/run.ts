@@ -16,10 +16,11 @@ import { m7 } from './cli-startup';
 import { m8 } from './review';
 import { m9 } from './freeze';
 import { m10 } from './comparison';
+import { m11 } from './cloud-actions';
 import { writePlots } from './plots';
 import { QUICK, results } from './support';
 
-const ALL = ['m1', 'm3', 'm2', 'm4', 'm7', 'm5', 'm6', 'm8', 'm9', 'm10'] as const;
+const ALL = ['m1', 'm3', 'm2', 'm4', 'm7', 'm5', 'm6', 'm8', 'm9', 'm10', 'm11'] as const;
 
 function selected(): Set<string> {
   const i = process.argv.indexOf('--only');
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
   }
   await timed('m6', m6);
   await timed('m10', m10);
+  await timed('m11', m11);
   results.seconds = timings;
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
