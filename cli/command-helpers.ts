@@ -4,10 +4,10 @@ import Table from 'cli-table3';
 import { userInfo } from 'node:os';
 import { formatDuration } from '../domain/duration';
 import type { PlanProblem } from '../plan/problem';
-import { ConfigError, connectionConfigFromEnv, type ConnectionConfig } from '../common/connection';
-import { connectClient, type MrcdClient } from '../client/rollouts';
-import { listRollouts, rolloutQuery, type RolloutFilter, type RolloutRow } from '../client/listing';
-import { EXIT, ExitError } from './exit-codes';
+import type { ConnectionConfig } from '../common/connection';
+import type { MrcdClient } from '../client/rollouts';
+import type { RolloutFilter, RolloutRow } from '../client/listing';
+import type { EXIT, ExitError } from './exit-codes';
 import { lazy } from './lazy';
 
 /** The options every command accepts before its name (`mrcd --json status x`). */
@@ -27,7 +27,18 @@ export interface CommandInput<O> {
   global: GlobalOpts;
 }
 
+/**
+ * A command's verdict (./exit-codes.ts's ExitError, the exit code by its name). That module
+ * is loaded only here and when a run fails: it imports the Temporal client for the client's
+ * error classes, which `validate`, an offline `plan` and `--help` never need.
+ */
+export function exitError(code: keyof typeof EXIT, message: string, options?: ErrorOptions): ExitError {
+  const codes = lazy('exitCodes');
+  return new codes.ExitError(codes.EXIT[code], message, options);
+}
+
 export function connectionFrom(opts: GlobalOpts): ConnectionConfig {
+  const { ConfigError, connectionConfigFromEnv } = lazy('connection');
   try {
     const env = { ...process.env };
     if (opts.address) env.TEMPORAL_ADDRESS = opts.address;
@@ -37,7 +48,7 @@ export function connectionFrom(opts: GlobalOpts): ConnectionConfig {
     if (opts.configFile) env.TEMPORAL_CONFIG_FILE = opts.configFile;
     return connectionConfigFromEnv(env);
   } catch (e) {
-    if (e instanceof ConfigError) throw new ExitError(EXIT.invalid, e.message);
+    if (e instanceof ConfigError) throw exitError('invalid', e.message);
     throw e;
   }
 }
@@ -46,10 +57,10 @@ export async function withClient<T>(opts: GlobalOpts, fn: (m: MrcdClient) => Pro
   const c = connectionFrom(opts);
   let m: MrcdClient;
   try {
-    m = await connectClient(c);
+    m = await lazy('rollouts').connectClient(c);
   } catch (e) {
     const from = c.profile ? `, profile ${c.profile.name} of ${c.profile.file}` : '';
-    throw new ExitError(EXIT.unreachable, `cannot reach Temporal at ${c.address} (namespace ${c.namespace}${from}): ${(e as Error).message.split('\n')[0]}`);
+    throw exitError('unreachable', `cannot reach Temporal at ${c.address} (namespace ${c.namespace}${from}): ${(e as Error).message.split('\n')[0]}`);
   }
   try {
     return await fn(m);
@@ -76,8 +87,8 @@ export async function loadDoc(file: string): Promise<unknown> {
   try {
     return loadPlanDocument(file);
   } catch (e) {
-    if (e instanceof PlanError) throw new ExitError(EXIT.invalid, e.message, { cause: e });
-    throw new ExitError(EXIT.invalid, `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+    if (e instanceof PlanError) throw exitError('invalid', e.message, { cause: e });
+    throw exitError('invalid', `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
 }
 
@@ -90,16 +101,17 @@ export function unreadableProblems(file: string, e: ExitError): PlanProblem[] {
 
 export function limitOf(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ExitError(EXIT.invalid, `--limit: ${JSON.stringify(v)} must be a whole number from 1 to 1000`);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw exitError('invalid', `--limit: ${JSON.stringify(v)} must be a whole number from 1 to 1000`);
   return n;
 }
 
 export async function listed(g: GlobalOpts, f: RolloutFilter): Promise<RolloutRow[]> {
+  const { listRollouts, rolloutQuery } = lazy('listing');
   // A bad filter is refused before anything is sent (exit 2), naming the flag's value.
   try {
     rolloutQuery(f);
   } catch (e) {
-    throw new ExitError(EXIT.invalid, (e as Error).message);
+    throw exitError('invalid', (e as Error).message);
   }
   return withClient(g, (m) => listRollouts(m, f));
 }

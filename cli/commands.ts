@@ -5,20 +5,41 @@ import { Command, Option } from 'commander';
 import { actionSpec } from '../domain/operator-actions';
 import { OPERATOR_ACTIONS, ROLLOUT_STATES } from '../domain/state';
 import type { CommandInput, GlobalOpts } from './command-helpers';
-import { alertReceiver } from './commands/alert-receiver';
-import { codecServer } from './commands/codec-server';
-import { deploy } from './commands/deploy';
-import { fleet } from './commands/fleet';
-import { freezeCreate, freezeLift, freezeList, freezeOverride } from './commands/freeze';
-import { policyApply, policyShow } from './commands/policy';
-import { history } from './commands/history';
-import { list } from './commands/list';
-import { operatorAction, type OperatorActionOpts } from './commands/operator-actions';
-import { plan } from './commands/plan';
-import { review } from './commands/review';
-import { status } from './commands/status';
-import { validate } from './commands/validate';
-import { watch } from './commands/watch';
+import type { OperatorActionOpts } from './commands/operator-actions';
+
+/*
+ * Each command's module, required only when that command runs, so that a command loads what
+ * it needs and no more: `mrcd validate` and `--help` never load the Temporal client, which
+ * was half their start-up (M7 in docs/benchmarks.md). Literal paths, so esbuild bundles them.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
+const modules = {
+  alertReceiver: () => require('./commands/alert-receiver') as typeof import('./commands/alert-receiver'),
+  codecServer: () => require('./commands/codec-server') as typeof import('./commands/codec-server'),
+  deploy: () => require('./commands/deploy') as typeof import('./commands/deploy'),
+  fleet: () => require('./commands/fleet') as typeof import('./commands/fleet'),
+  freeze: () => require('./commands/freeze') as typeof import('./commands/freeze'),
+  history: () => require('./commands/history') as typeof import('./commands/history'),
+  list: () => require('./commands/list') as typeof import('./commands/list'),
+  operatorActions: () => require('./commands/operator-actions') as typeof import('./commands/operator-actions'),
+  plan: () => require('./commands/plan') as typeof import('./commands/plan'),
+  policy: () => require('./commands/policy') as typeof import('./commands/policy'),
+  review: () => require('./commands/review') as typeof import('./commands/review'),
+  status: () => require('./commands/status') as typeof import('./commands/status'),
+  validate: () => require('./commands/validate') as typeof import('./commands/validate'),
+  watch: () => require('./commands/watch') as typeof import('./commands/watch'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** A command module, loaded on first use (node's require cache keeps it). */
+export function commandModule<K extends keyof typeof modules>(name: K): ReturnType<(typeof modules)[K]> {
+  return modules[name]() as ReturnType<(typeof modules)[K]>;
+}
+
+/** A command's run, its module required when it runs: `load` returns the function to call. */
+function lazyRun<O>(load: () => (input: CommandInput<O>) => Promise<void>): (input: CommandInput<O>) => Promise<void> {
+  return (input) => load()(input);
+}
 
 interface ArgumentSpec {
   /** As commander writes it: `<plan>` is required. */
@@ -66,7 +87,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: 'check a plan file: exit 2 and every problem when it has errors; warnings alone print and exit 0',
     arguments: [planFile],
     options: [{ flags: '--strict', description: 'warnings are errors too (exit 2): for CI' }],
-    run: validate,
+    run: lazyRun(() => commandModule('validate').validate),
   },
   {
     name: 'plan',
@@ -83,7 +104,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
       { flags: '--history <duration>', description: 'with --power: how far back traffic is read', default: '7d' },
     ],
-    run: plan,
+    run: lazyRun(() => commandModule('plan').plan),
   },
   {
     name: 'deploy',
@@ -107,13 +128,13 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--override-until <when>', description: 'when --override-freeze ends: a duration from now or a time (default 1h, at most 24h)' },
       { flags: '--version <version>', description: "ship this version instead of the plan file's (the file is not changed)" },
     ],
-    run: deploy,
+    run: lazyRun(() => commandModule('deploy').deploy),
   },
   {
     name: 'status',
     description: "show a service's latest rollout",
     arguments: [{ name: '<service>' }],
-    run: status,
+    run: lazyRun(() => commandModule('status').status),
   },
   {
     name: 'list',
@@ -124,14 +145,14 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--service <name>', description: 'one service' },
       { flags: '--limit <n>', description: 'at most this many', default: '50' },
     ],
-    run: list,
+    run: lazyRun(() => commandModule('list').list),
   },
   {
     name: 'history',
     description: "a service's past rollouts with their verdicts, newest first",
     arguments: [{ name: '<service>' }],
     options: [{ flags: '--limit <n>', description: 'at most this many', default: '20' }],
-    run: history,
+    run: lazyRun(() => commandModule('history').history),
   },
   {
     name: 'review',
@@ -145,7 +166,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--stale-after <duration>', description: 'a pause, halt or approval wait longer than this is a stale hold', default: '1h' },
       { flags: '--out <file>', description: 'write the review to this file instead of stdout' },
     ],
-    run: review,
+    run: lazyRun(() => commandModule('review').review),
   },
   {
     name: 'watch',
@@ -155,7 +176,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--timeout <duration>', description: 'stop following after this long (exit 6); the rollout goes on' },
       { flags: '--through-halts', description: 'keep following while the rollout is halted for an operator' },
     ],
-    run: watch,
+    run: lazyRun(() => commandModule('watch').watch),
   },
   ...OPERATOR_ACTIONS.map((action): CommandSpec<OperatorActionOpts> => ({
     name: action,
@@ -166,12 +187,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--by <who>', description: 'who acts (default $MRCD_USER or your user name)' },
       { flags: '--region <name>', description: 'the region meant (approve, skip-soak)' },
     ],
-    run: (input) => operatorAction(action, input),
+    run: (input) => commandModule('operatorActions').operatorAction(action, input),
   })),
   {
     name: 'fleet',
     description: 'what runs where: every service × region with the version last verified there, rollouts in flight and their holds, freezes and region slots',
-    run: fleet,
+    run: lazyRun(() => commandModule('fleet').fleet),
   },
   {
     name: 'freeze create',
@@ -185,13 +206,13 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--from <when>', description: 'when it starts (a time, or a duration from now); default now' },
       { flags: '--by <name>', description: 'who freezes (default $MRCD_USER or the login name)' },
     ],
-    run: freezeCreate,
+    run: lazyRun(() => commandModule('freeze').freezeCreate),
   },
   {
     name: 'freeze list',
     description: 'the freezes active and scheduled (with --all, the ended ones too)',
     options: [{ flags: '--all', description: 'also lifted and expired freezes' }],
-    run: freezeList,
+    run: lazyRun(() => commandModule('freeze').freezeList),
   },
   {
     name: 'freeze lift',
@@ -201,7 +222,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--reason <text>', description: 'why it may go on now', required: true },
       { flags: '--by <name>', description: 'who lifts (default $MRCD_USER or the login name)' },
     ],
-    run: freezeLift,
+    run: lazyRun(() => commandModule('freeze').freezeLift),
   },
   {
     name: 'freeze override',
@@ -214,7 +235,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--until <when>', description: 'when the override ends: a duration from now or a time (default 1h, at most 24h)' },
       { flags: '--by <name>', description: 'who overrides (default $MRCD_USER or the login name); the policy file may name who may' },
     ],
-    run: freezeOverride,
+    run: lazyRun(() => commandModule('freeze').freezeOverride),
   },
   {
     name: 'alert-receiver',
@@ -232,12 +253,12 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'environment variable holding the bearer token Alertmanager must send (the token itself never goes on the command line)',
       },
     ],
-    run: alertReceiver,
+    run: lazyRun(() => commandModule('alertReceiver').alertReceiver),
   },
   {
     name: 'policy show',
     description: 'the fleet policy now: region limits with who deploys or soaks and who waits, freezes, recent changes',
-    run: policyShow,
+    run: lazyRun(() => commandModule('policy').policyShow),
   },
   {
     name: 'policy apply',
@@ -248,7 +269,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--reason <text>', description: 'why (default: applied <file>)' },
       { flags: '--by <name>', description: 'who applies (default $MRCD_USER or the login name)' },
     ],
-    run: policyApply,
+    run: lazyRun(() => commandModule('policy').policyApply),
   },
   {
     name: 'codec-server',
@@ -262,7 +283,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
       { flags: '--only-namespace <names...>', description: 'refuse requests for other namespaces (X-Namespace)' },
     ],
-    run: codecServer,
+    run: lazyRun(() => commandModule('codecServer').codecServer),
   },
 ];
 

@@ -2,26 +2,44 @@
 // ./exit-codes.ts). bin/mrcd.js runs runCli, from dist/mrcd.js (this file bundled by
 // scripts/build-cli.js) or from the sources; `tsx cli/main.ts` runs it too.
 import { CommanderError } from 'commander';
-import { buildProgram } from './commands';
-import { EXIT, exitCodeOf } from './exit-codes';
+import { buildProgram, commandModule } from './commands';
+import { lazy } from './lazy';
 
 export { buildProgram } from './commands';
-export { EXIT } from './exit-codes';
-export { statusTable } from './commands/status';
+
+/**
+ * EXIT.ok. ./exit-codes.ts is loaded only when a run fails: it imports the Temporal client
+ * for the client's error classes, which `validate`, an offline `plan` and `--help` never need.
+ */
+const OK = 0;
+
+/** `mrcd status`'s table (tests draw it without a server); its module is loaded on first use, as the command's is. */
+export const statusTable: typeof import('./commands/status').statusTable = (...args) => commandModule('status').statusTable(...args);
+
+let ran: string | undefined;
+
+/** The command the last runCli ran (`status`, `freeze create`), if any: bin/mrcd.js keeps its code cache per command. */
+export function commandRan(): string | undefined {
+  return ran;
+}
 
 /** Runs the CLI with argv; returns the exit code instead of exiting (for tests). */
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
+  ran = undefined;
+  program.hook('preAction', (_, command) => {
+    ran = command.parent === program ? command.name() : `${command.parent?.name()} ${command.name()}`;
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return EXIT.ok;
+    return OK;
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version exit 0; every usage error is invalid input
-      return e.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+      return e.exitCode === 0 ? OK : lazy('exitCodes').EXIT.invalid;
     }
     if ((e as Error).message) process.stderr.write(`mrcd: ${(e as Error).message}\n`);
-    return exitCodeOf(e);
+    return lazy('exitCodes').exitCodeOf(e);
   }
 }
 

@@ -1,21 +1,21 @@
 // `mrcd validate <plan>`: CI's check of a plan file.
 import { formatDuration } from '../../domain/duration';
-import { loadDoc, out, unreadableProblems, type CommandInput } from '../command-helpers';
-import { EXIT, ExitError } from '../exit-codes';
+import { exitError, loadDoc, out, unreadableProblems, type CommandInput } from '../command-helpers';
 import { lazy } from '../lazy';
 
 export async function validate({ args: [file], options: o, global: g }: CommandInput<{ strict?: boolean }>): Promise<void> {
   const { PlanError, validatePlan, formatProblem } = lazy('plan');
   // CI reads --json on stdout: a plan that cannot even be read answers there too.
   const doc = await loadDoc(file).catch((e: unknown) => {
-    if (g.json && e instanceof ExitError) out(true, { valid: false, strict: Boolean(o.strict), problems: unreadableProblems(file, e) }, () => '');
+    if (g.json && e instanceof lazy('exitCodes').ExitError)
+      out(true, { valid: false, strict: Boolean(o.strict), problems: unreadableProblems(file, e) }, () => '');
     throw e;
   });
   const r = validatePlan(doc);
   const problems = r.ok ? r.warnings : r.problems;
   if (!r.ok || (o.strict && problems.length > 0)) {
     if (g.json) out(true, { valid: false, strict: Boolean(o.strict), problems }, () => '');
-    throw new ExitError(EXIT.invalid, new PlanError(problems, file).message + (r.ok ? '\n(--strict: warnings are errors)' : ''));
+    throw exitError('invalid', new PlanError(problems, file).message + (r.ok ? '\n(--strict: warnings are errors)' : ''));
   }
   out(g.json, { valid: true, plan: r.plan, problems }, () =>
     [
