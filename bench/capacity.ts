@@ -12,6 +12,7 @@ import { actionUpdates } from '../domain/definitions';
 import { planDoc, scriptedActivities, TEST_GATE, type TestServer } from '../test/support/rollout-harness';
 import { workflowBundle } from '../test/support/temporal';
 import { ms, naiveActivities, naiveCode, next, pct, QUICK, results, rssMb, sleep, table } from './support';
+import { defaultWorkflowTaskSlots } from '../worker/slots';
 
 /** The check interval: 15 s as in production plans; shorter in quick runs to keep CI short. */
 const INTERVAL_MS = QUICK ? 5_000 : 15_000;
@@ -77,12 +78,16 @@ async function capacity(server: TestServer, design: 'ours' | 'naive', n: number,
   const worker =
     design === 'ours'
       ? await Worker.create({
+          // The worker process's default (worker/slots.ts): a train of rollouts must not starve the fleet policy.
+          maxConcurrentWorkflowTaskExecutions: defaultWorkflowTaskSlots(),
           connection: server.nativeConnection,
           taskQueue: q,
           workflowBundle: await workflowBundle(),
           activities: measured(scriptedActivities({}, []), samples, soaking, 'checkRegion'),
         })
       : await Worker.create({
+          // The worker process's default (worker/slots.ts): a train of rollouts must not starve the fleet policy.
+          maxConcurrentWorkflowTaskExecutions: defaultWorkflowTaskSlots(),
           connection: server.nativeConnection,
           taskQueue: q,
           workflowBundle: await naiveCode(),

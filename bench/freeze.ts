@@ -12,18 +12,19 @@ import type { RolloutStatus } from '../domain/state';
 import { planDoc, scriptedActivities, TEST_GATE, type TestServer } from '../test/support/rollout-harness';
 import { workflowBundle } from '../test/support/temporal';
 import { ms, next, pct, QUICK, results, sleep, table } from './support';
+import { defaultWorkflowTaskSlots } from '../worker/slots';
 
 export async function m9(server: TestServer): Promise<void> {
   // MRCD_M9_ROLLOUTS: how many (the goal is 200; see docs/benchmarks.md, M9, for where that stands).
   const n = Number(process.env.MRCD_M9_ROLLOUTS ?? (QUICK ? 40 : 200));
   const q = next('m9');
   const w = await Worker.create({
+    // The worker process's default (worker/slots.ts): a train of rollouts must not starve the fleet policy.
+    maxConcurrentWorkflowTaskExecutions: defaultWorkflowTaskSlots(),
     connection: server.nativeConnection,
     taskQueue: q,
     workflowBundle: await workflowBundle(),
     activities: scriptedActivities({}, []),
-    // Room for every rollout's first tasks and the policy's signals at once.
-    maxConcurrentWorkflowTaskExecutions: 200,
   });
   const m: MrcdClient = { client: server.client, taskQueue: q, close: async () => {} };
   await w.runUntil(async () => {

@@ -4,11 +4,14 @@ import { actionUpdates } from '../domain/definitions';
 import { planDoc, scriptedActivities, TEST_GATE, type TestServer } from '../test/support/rollout-harness';
 import { workflowBundle } from '../test/support/temporal';
 import { ms, next, pct, QUICK, results, sleep, table } from './support';
+import { defaultWorkflowTaskSlots } from '../worker/slots';
 
 export async function m2(server: TestServer): Promise<void> {
   const n = QUICK ? 30 : 100;
   const q = next('m2');
   const w = await Worker.create({
+    // The worker process's default (worker/slots.ts): a train of rollouts must not starve the fleet policy.
+    maxConcurrentWorkflowTaskExecutions: defaultWorkflowTaskSlots(),
     connection: server.nativeConnection,
     taskQueue: q,
     workflowBundle: await workflowBundle(),

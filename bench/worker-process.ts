@@ -7,6 +7,7 @@ import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { scriptedActivities } from '../test/support/rollout-harness';
 import { naiveActivities } from './support';
+import { defaultWorkflowTaskSlots } from '../worker/slots';
 
 const checkMs = Number(process.env.BENCH_CHECK_MS ?? 0);
 /** Reports a check to the parent, then takes as long as a real one. */
@@ -36,6 +37,8 @@ async function main(): Promise<void> {
           },
         };
   const worker = await Worker.create({
+    // The worker process's default (worker/slots.ts): a train of rollouts must not starve the fleet policy.
+    maxConcurrentWorkflowTaskExecutions: defaultWorkflowTaskSlots(),
     connection,
     taskQueue: process.env.BENCH_TASK_QUEUE!,
     identity: process.env.BENCH_NAME!,

@@ -6,6 +6,7 @@ import { createActivities } from '../activities';
 import type { RolloutActivities } from '../domain/activity-contract';
 import { connectOptions, type ConnectionConfig } from '../common/connection';
 import { payloadCodecs } from '../common/payload-codec';
+import { defaultWorkflowTaskSlots } from './slots';
 
 export interface CreateWorkerOptions {
   connection: ConnectionConfig;
@@ -43,7 +44,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<{ worker:
       // Codecs run outside the workflow sandbox, so workflow code and replay are untouched.
       dataConverter: { payloadCodecs: payloadCodecs(opts.connection.payloadKeys) },
       ...(opts.maxConcurrentActivities ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities } : {}),
-      ...(opts.maxConcurrentWorkflowTasks ? { maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks } : {}),
+      maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? defaultWorkflowTaskSlots(),
       ...(opts.shutdownGraceMs ? { shutdownGraceTime: opts.shutdownGraceMs } : {}),
       ...(opts.identity ? { identity: opts.identity } : {}),
     });

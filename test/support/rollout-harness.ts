@@ -14,6 +14,7 @@ import type { GateResult, QuarantineRecord, RolloutActivities, Verdict, WatchInp
 import { preparePlan } from '../../activities/plan';
 import { calendarPeriods, consultPolicy, endedRollouts } from '../../activities/policy';
 import { withPrepareRollout } from '../../activities/prepare-rollout';
+import { defaultWorkflowTaskSlots } from '../../worker/slots';
 import { statusQuery } from '../../domain/definitions';
 import type { RolloutStatus } from '../../domain/state';
 import { forTheFile, workflowBundle } from './temporal';
@@ -146,6 +147,8 @@ export async function createTestWorker(server: RolloutServer, taskQueue: string,
     workflowBundle: await workflowBundle(),
     activities,
     maxHeartbeatThrottleInterval: '200ms',
+    // As the worker process has them: many rollouts at once must not starve the fleet policy.
+    maxConcurrentWorkflowTaskExecutions: defaultWorkflowTaskSlots(),
     ...options,
   });
 }
