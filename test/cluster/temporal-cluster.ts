@@ -170,12 +170,13 @@ export interface TemporalCluster {
   stop(): Promise<void>;
 }
 
-export async function createCluster(tools: ServerTools, pg: Postgres, dir: string, namespace = 'default'): Promise<TemporalCluster> {
+/** numHistoryShards is fixed for the life of the database: a cluster restarted on it must pass the same. */
+export async function createCluster(tools: ServerTools, pg: Postgres, dir: string, namespace = 'default', numHistoryShards = 4): Promise<TemporalCluster> {
   const ports = await pickPorts();
   const dynamicConfigFile = join(dir, 'dynamicconfig.yaml');
   writeFileSync(dynamicConfigFile, stringify(DYNAMIC_CONFIG));
   const configFile = join(dir, 'temporal-server.yaml');
-  writeFileSync(configFile, stringify(serverConfig(pg, ports, dynamicConfigFile)), { mode: 0o600 });
+  writeFileSync(configFile, stringify(serverConfig(pg, ports, dynamicConfigFile, numHistoryShards)), { mode: 0o600 });
   const address = `127.0.0.1:${ports.frontend}`;
   let proc: Proc | undefined;
   let starts = 0;
