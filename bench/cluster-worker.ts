@@ -57,6 +57,8 @@ function measured(acts: RolloutActivities): RolloutActivities {
 }
 
 async function main(): Promise<void> {
+  // ps and top then say which bench worker this is (the one killed, or the busiest).
+  process.title = `mrcd-bench-worker ${worker}`;
   // The parent gone (killed, crashed) means nobody measures: no worker outlives it.
   process.on('disconnect', () => process.exit(0));
   const connection = await NativeConnection.connect({ address: process.env.BENCH_ADDRESS! });
